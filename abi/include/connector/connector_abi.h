@@ -82,8 +82,14 @@ extern "C" {
 #define CONN_IFACE_CONNECTOR_V1 "connector.v1"
 
 /* True when the struct at `p` (whose size field says how much the writer knew) holds `field`. */
+#ifdef __cplusplus
+#define CONN_HAS_FIELD(p, type, field)                                                                 \
+    ((p) != nullptr &&                                                                                 \
+     static_cast<size_t>((p)->struct_size) >= offsetof(type, field) + sizeof(static_cast<type *>(nullptr)->field))
+#else
 #define CONN_HAS_FIELD(p, type, field) \
     ((p) != NULL && (size_t)(p)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+#endif
 
 /* ---- Status codes ------------------------------------------------------------------------------- */
 /* A closed set. Values are never reused or renumbered; new codes may be appended in a minor version,
