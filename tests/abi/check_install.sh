@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the ABI package from a build tree into a scratch prefix, then builds the example plugin as a
+# third party would (find_package(ConnectorABI) + connector_add_plugin) and checks its exports.
+set -euo pipefail
+src=$1
+build=$2
+work=$3
+rm -rf "$work"
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+test -f "$work/prefix/include/connector/connector_abi.h"
+cmake -S "$src/examples/minimal-plugin" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/build" >/dev/null
+"$src/tests/abi/check_exports.sh" "$work/build/example-minimal.so"
