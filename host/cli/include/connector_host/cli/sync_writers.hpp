@@ -1,0 +1,61 @@
+// Sync output writers: json (one document), ndjson (one record per line, streamed) and table (counts,
+// then readable tables). Records arrive interleaved from the plugin; memory stays flat: the json writer
+// writes resources straight to the output and spools entitlements, grants and warnings to anonymous
+// temporary files that it appends at the end; the table writer spools every row. All JSON goes through
+// RapidJSON's Writer, and every string goes through the secret scrubber first.
+#pragma once
+
+#include "connector_host/cli/text_safety.hpp"
+
+#include <connector/connector_abi.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace connector_host::cli {
+
+enum class SyncFormat { json, ndjson, table };
+// "json" | "ndjson" | "table"; nullopt-like: throws std::invalid_argument for anything else.
+SyncFormat parse_sync_format(std::string_view name);
+std::string_view to_string(SyncFormat format) noexcept;
+// The format when --format is not given: json when --out ends in .json or stdout is not a terminal,
+// ndjson when --out ends in .ndjson or .jsonl, table otherwise.
+SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_terminal);
+
+struct SyncCounts {
+    uint64_t resources = 0, entitlements = 0, grants = 0, warnings = 0, unresolved = 0;
+    std::map<std::string, uint64_t> resources_by_type;
+};
+
+struct SyncSummary {
+    SyncCounts counts;
+    uint64_t requests = 0, retries = 0, pages = 0;
+    double elapsed_seconds = 0;
+};
+
+class SyncWriter {
+public:
+    virtual ~SyncWriter() = default;
+    // Records passed in have been validated (see record_validation.hpp).
+    virtual void begin(const conn_descriptor &descriptor) = 0;
+    virtual void resource(const conn_resource &r) = 0;
+    virtual void entitlement(const conn_entitlement &e) = 0;
+    virtual void grant(const conn_grant &g) = 0;
+    virtual void warning(std::string_view code, std::string_view message) = 0;
+    virtual void checkpoint(std::string_view token) = 0;
+    // Completes the output; throws std::runtime_error when writing failed at any point.
+    virtual void finish(const SyncSummary &summary) = 0;
+};
+
+// One record as a JSON object (the same shape as in the json format), for provisioning output.
+std::string resource_to_json(const conn_resource &r, const SecretScrubber &scrubber);
+std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber);
+
+// `out` stays owned by the caller. Spool files are anonymous (tmpfile()), deleted when closed.
+std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber);
+
+} // namespace connector_host::cli

@@ -1,0 +1,874 @@
+#include "commands.hpp"
+
+#include "connector_host/cli/config_assembly.hpp"
+#include "connector_host/cli/record_validation.hpp"
+#include "connector_host/cli/sync_writers.hpp"
+
+#include <connector_host/plugin_loader.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace connector_host::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// A failure that ends a command: the message (one line) and the exit code.
+struct CommandError {
+    ExitCode code;
+    std::string message;
+};
+
+void key(JsonWriter &w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void str(JsonWriter &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void cstr(JsonWriter &w, const char *s) {
+    if (s == nullptr) w.Null();
+    else str(w, s);
+}
+
+// Writes one line to stdout; a failed write (closed pipe, full disk) is an output error.
+void print_stdout(const std::string &text, const SecretScrubber &scrubber) {
+    std::string clean = scrubber.scrub(text);
+    clean.push_back('\n');
+    if (std::fwrite(clean.data(), 1, clean.size(), stdout) != clean.size() || std::fflush(stdout) != 0)
+        throw CommandError{ExitCode::output_error, "cannot write to standard output"};
+}
+
+// ---- descriptor checks -----------------------------------------------------------------------------
+// The loader checked id/name/version. Here: every count, pointer, struct size and string the commands read.
+std::optional<std::string> check_descriptor(const conn_descriptor &d) {
+    auto text = [](const char *s, const std::string &what, bool required) -> std::optional<std::string> {
+        if (s == nullptr) return required ? std::optional<std::string>(what + " is NULL") : std::nullopt;
+        std::string_view v(s);
+        if (required && v.empty()) return what + " is empty";
+        if (v.size() > 64 * 1024) return what + " is absurdly long";
+        if (!is_valid_utf8(v)) return what + " is not valid UTF-8";
+        return std::nullopt;
+    };
+    constexpr uint32_t max_count = 1024;
+    if (d.resource_type_count > max_count || d.config_field_count > max_count || d.account_field_count > max_count)
+        return std::string("descriptor counts are absurd");
+    if (d.resource_type_count > 0 && d.resource_types == nullptr) return std::string("resource_types is NULL");
+    if (d.config_field_count > 0 && d.config_fields == nullptr) return std::string("config_fields is NULL");
+    if (d.account_field_count > 0 && d.account_fields == nullptr) return std::string("account_fields is NULL");
+    for (const char *s : {d.description, d.vendor, d.url})
+        if (auto e = text(s, "descriptor text", false)) return e;
+    for (uint32_t i = 0; i < d.resource_type_count; ++i) {
+        const conn_resource_type *rt = d.resource_types[i];
+        if (rt == nullptr || rt->struct_size < sizeof(conn_resource_type)) return "resource type " + std::to_string(i) + " is malformed";
+        if (auto e = text(rt->id, "resource type id", true)) return e;
+        if (auto e = text(rt->display_name, "resource type display_name", false)) return e;
+        if (auto e = text(rt->description, "resource type description", false)) return e;
+        if (rt->entitlement_type_count > max_count || (rt->entitlement_type_count > 0 && rt->entitlement_types == nullptr))
+            return "resource type " + std::string(rt->id) + " has malformed entitlement types";
+        for (uint32_t j = 0; j < rt->entitlement_type_count; ++j) {
+            const conn_entitlement_type *et = rt->entitlement_types[j];
+            if (et == nullptr || et->struct_size < sizeof(conn_entitlement_type))
+                return "an entitlement type of " + std::string(rt->id) + " is malformed";
+            if (auto e = text(et->slug, "entitlement slug", true)) return e;
+            if (auto e = text(et->display_name, "entitlement display_name", false)) return e;
+            if (auto e = text(et->description, "entitlement description", false)) return e;
+            if (et->grantable_to_count > max_count || (et->grantable_to_count > 0 && et->grantable_to == nullptr))
+                return "entitlement " + std::string(et->slug) + " has a malformed grantable_to list";
+            for (uint32_t k = 0; k < et->grantable_to_count; ++k)
+                if (auto e = text(et->grantable_to[k], "grantable_to entry", true)) return e;
+        }
+    }
+    for (auto [fields, count, what] : {std::tuple{d.config_fields, d.config_field_count, "config field"},
+                                       std::tuple{d.account_fields, d.account_field_count, "account field"}}) {
+        for (uint32_t i = 0; i < count; ++i) {
+            const conn_field *f = fields[i];
+            if (f == nullptr || f->struct_size < sizeof(conn_field)) return std::string(what) + " " + std::to_string(i) + " is malformed";
+            if (auto e = text(f->name, std::string(what) + " name", true)) return e;
+            for (const char *s : {f->display_name, f->description, f->default_value, f->example})
+                if (auto e = text(s, std::string(what) + " text", false)) return e;
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> declared_types(const conn_descriptor &d) {
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < d.resource_type_count; ++i) out.emplace_back(d.resource_types[i]->id);
+    return out;
+}
+
+const conn_resource_type *find_type(const conn_descriptor &d, std::string_view id) {
+    for (uint32_t i = 0; i < d.resource_type_count; ++i)
+        if (view(d.resource_types[i]->id) == id) return d.resource_types[i];
+    return nullptr;
+}
+
+// ---- plugin resolution -----------------------------------------------------------------------------
+bool looks_like_path(const std::string &arg) {
+    return arg.find('/') != std::string::npos || has_plugin_extension(arg);
+}
+
+std::unique_ptr<LoadedPlugin> load_plugin(Console &console, const GlobalOptions &g, const std::string &arg) {
+    fs::path path;
+    if (looks_like_path(arg)) {
+        path = arg;
+    } else {
+        DiscoveryResult found;
+        try {
+            found = discover_plugins(g.plugins_dir);
+        } catch (const std::exception &e) {
+            throw CommandError{ExitCode::plugin_failure, std::string(e.what()) + " (looking for plugin '" + arg + "')"};
+        }
+        for (const auto &s : found.skipped) console.info("skipped " + s.path.string() + ": " + s.reason);
+        std::vector<const DiscoveredPlugin *> matches;
+        std::string ids;
+        for (const auto &p : found.plugins) {
+            if (p.id == arg) matches.push_back(&p);
+            ids += (ids.empty() ? "" : ", ") + p.id;
+        }
+        if (matches.empty())
+            throw CommandError{ExitCode::plugin_failure, "no plugin with id '" + arg + "' in " + g.plugins_dir.string() +
+                                                             (ids.empty() ? " (it holds no plugin)" : " (found: " + ids + ")")};
+        if (matches.size() > 1)
+            throw CommandError{ExitCode::plugin_failure, "two plugins have the id '" + arg + "': " +
+                                                             matches[0]->path.string() + " and " + matches[1]->path.string()};
+        path = matches[0]->path;
+    }
+    std::unique_ptr<LoadedPlugin> plugin;
+    try {
+        plugin = LoadedPlugin::load(path);
+    } catch (const PluginLoadError &e) {
+        throw CommandError{ExitCode::plugin_failure, e.what()};
+    }
+    if (auto why = check_descriptor(plugin->descriptor()))
+        throw CommandError{ExitCode::plugin_failure, path.string() + ": malformed descriptor: " + *why};
+    return plugin;
+}
+
+// ---- config ----------------------------------------------------------------------------------------
+std::vector<FieldSpec> config_specs(const conn_descriptor &d) {
+    std::vector<FieldSpec> specs;
+    for (uint32_t i = 0; i < d.config_field_count; ++i) {
+        const conn_field *f = d.config_fields[i];
+        specs.push_back(FieldSpec{f->name, (f->flags & CONN_FIELD_REQUIRED) != 0, (f->flags & CONN_FIELD_SECRET) != 0,
+                                  f->default_value != nullptr});
+    }
+    return specs;
+}
+
+std::optional<std::string> read_whole_file(const std::string &path, std::string &why) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        why = std::strerror(errno);
+        return std::nullopt;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) {
+        why = "read error";
+        return std::nullopt;
+    }
+    return ss.str();
+}
+
+// The plugin's error detail, one line, scrubbed by the console when printed.
+std::string describe_error(const conn_error &err, conn_status st) {
+    conn_error e = err;
+    e.message[CONN_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+    e.field[CONN_ERROR_FIELD_CAPACITY - 1] = '\0';
+    std::string out = status_name(st);
+    std::string msg = printable_line(e.message);
+    if (!msg.empty()) out += ": " + msg;
+    std::string field = printable_line(e.field);
+    if (!field.empty()) out += " (field: " + field + ")";
+    if (e.http_status > 0) out += " (HTTP " + std::to_string(e.http_status) + ")";
+    if (e.retry_after_ms > 0) out += " (retry after " + std::to_string(e.retry_after_ms) + " ms)";
+    return out;
+}
+
+conn_error fresh_error() {
+    conn_error e{};
+    e.struct_size = sizeof(conn_error);
+    return e;
+}
+
+// An instance of the plugin, destroyed before the plugin is unloaded.
+class Instance {
+public:
+    Instance(Console &console, LoadedPlugin &plugin, const ConfigOptions &opts)
+        : plugin_(plugin), log_(console, plugin.descriptor().id) {
+        ConfigInputs inputs;
+        inputs.set_args = opts.set_args;
+        if (!opts.config_file.empty()) inputs.config_path = opts.config_file;
+        inputs.read_file = read_whole_file;
+        inputs.get_env = [](const std::string &name) -> std::optional<std::string> {
+            const char *v = std::getenv(name.c_str());
+            return v ? std::optional<std::string>(v) : std::nullopt;
+        };
+        AssembledConfig config;
+        try {
+            config = assemble_config(config_specs(plugin.descriptor()), inputs);
+        } catch (const ConfigError &e) {
+            throw CommandError{ExitCode::config_error, e.what()};
+        }
+        for (const auto &s : config.secret_values) console.add_secret(s);
+        for (const auto &w : config.warnings) console.warning(w);
+        for (const auto &e : config.entries)
+            console.info("config " + e.name + " from " + std::string(to_string(e.source)));
+        std::vector<conn_kv> kvs;
+        for (const auto &e : config.entries) kvs.push_back(conn_kv{make_str(e.name), make_str(e.value)});
+        conn_config cfg{};
+        cfg.struct_size = sizeof cfg;
+        cfg.entries = kvs.empty() ? nullptr : kvs.data();
+        cfg.entry_count = kvs.size();
+        conn_error err = fresh_error();
+        conn_instance *inst = nullptr;
+        conn_status st = plugin.connector().instance_create(&cfg, log_.host(), &inst, &err);
+        if (st != CONN_OK) {
+            if (inst != nullptr) plugin.connector().instance_destroy(inst);
+            ExitCode code = st == CONN_ERR_INVALID_ARGUMENT ? ExitCode::config_error : exit_code_for_status(st);
+            throw CommandError{code, "the plugin refused the config: " + describe_error(err, st)};
+        }
+        if (inst == nullptr) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
+        instance_ = inst;
+    }
+    ~Instance() { plugin_.connector().instance_destroy(instance_); }
+    Instance(const Instance &) = delete;
+    Instance &operator=(const Instance &) = delete;
+    conn_instance *get() const { return instance_; }
+
+private:
+    LoadedPlugin &plugin_;
+    PluginLog log_;
+    conn_instance *instance_ = nullptr;
+};
+
+// The exit code and message for a finished operation that did not succeed.
+CommandError operation_failure(const char *what, conn_status st, const conn_error &err, const Operation &op,
+                               const ValidatingSink *sink) {
+    if (sink != nullptr && sink->host_failure())
+        return {ExitCode::output_error, std::string(what) + " stopped: " + *sink->host_failure()};
+    if (sink != nullptr && sink->plugin_violation())
+        return {ExitCode::plugin_failure, std::string(what) + " refused: " + *sink->plugin_violation()};
+    if (op.cancel_reason() == Operation::CancelReason::signal || received_signal() != 0)
+        return {ExitCode::interrupted, std::string(what) + " interrupted"};
+    if (op.cancel_reason() == Operation::CancelReason::timeout)
+        return {ExitCode::timed_out, std::string(what) + " timed out"};
+    if (st == CONN_ERR_CANCELLED)
+        return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported cancelled without being asked"};
+    if (st == CONN_ERR_STOPPED)
+        return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported stopped without a sink asking"};
+    return {exit_code_for_status(st), std::string(what) + " failed: " + describe_error(err, st)};
+}
+
+void require_capability(const LoadedPlugin &plugin, uint32_t cap, const void *fn, const char *what) {
+    if ((plugin.descriptor().capabilities & cap) == 0 || fn == nullptr)
+        throw CommandError{ExitCode::unsupported,
+                           std::string("plugin '") + plugin.descriptor().id + "' does not support " + what};
+}
+
+std::string caps_text(uint32_t caps) {
+    std::string out;
+    for (auto [bit, name] : {std::pair{CONN_CAP_CHECK, "check"}, {CONN_CAP_SYNC, "sync"},
+                             {CONN_CAP_CREATE_ACCOUNT, "create-account"}, {CONN_CAP_DELETE, "delete"},
+                             {CONN_CAP_GRANT, "grant"}, {CONN_CAP_REVOKE, "revoke"}, {CONN_CAP_CHECKPOINT, "checkpoint"}})
+        if (caps & bit) out += (out.empty() ? "" : ", ") + std::string(name);
+    return out.empty() ? "none" : out;
+}
+
+const char *field_type_name(int32_t t) {
+    switch (t) {
+    case CONN_FIELD_URL: return "url";
+    case CONN_FIELD_EMAIL: return "email";
+    case CONN_FIELD_INT: return "int";
+    case CONN_FIELD_BOOL: return "bool";
+    case CONN_FIELD_PATH: return "path";
+    default: return "string";
+    }
+}
+
+template <typename Fn>
+int guard(Console &console, Fn &&fn) {
+    try {
+        return fn();
+    } catch (const CommandError &e) {
+        console.error(e.message);
+        return to_int(e.code);
+    } catch (const std::exception &e) {
+        console.error(e.what());
+        return to_int(ExitCode::failure);
+    }
+}
+
+// Splits "type:id" at the first ':'.
+std::pair<std::string, std::string> split_typed_id(const std::string &text, const char *option) {
+    auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+        throw CommandError{ExitCode::usage, std::string(option) + " expects <type>:<id>, got '" + printable_line(text) + "'"};
+    std::string type = text.substr(0, colon), id = text.substr(colon + 1);
+    if (!is_valid_utf8(text)) throw CommandError{ExitCode::usage, std::string(option) + " is not valid UTF-8"};
+    return {type, id};
+}
+
+const char *outcome_name(conn_outcome o) {
+    switch (o) {
+    case CONN_OUTCOME_CREATED: return "created";
+    case CONN_OUTCOME_ALREADY_EXISTS: return "already_exists";
+    case CONN_OUTCOME_DELETED: return "deleted";
+    case CONN_OUTCOME_ALREADY_DELETED: return "already_deleted";
+    case CONN_OUTCOME_GRANTED: return "granted";
+    case CONN_OUTCOME_ALREADY_GRANTED: return "already_granted";
+    case CONN_OUTCOME_REVOKED: return "revoked";
+    case CONN_OUTCOME_ALREADY_REVOKED: return "already_revoked";
+    default: return nullptr;
+    }
+}
+
+void check_outcome(conn_outcome o, conn_outcome a, conn_outcome b, const char *what) {
+    if (o != a && o != b)
+        throw CommandError{ExitCode::plugin_failure, std::string(what) + ": the plugin returned success with outcome " +
+                                                         std::to_string(o) + ", which does not fit the operation"};
+}
+
+} // namespace
+
+// ---- plugins -----------------------------------------------------------------------------------------
+int run_plugins(Console &console, const GlobalOptions &g, bool json) {
+    return guard(console, [&] {
+        DiscoveryResult found;
+        try {
+            found = discover_plugins(g.plugins_dir);
+        } catch (const std::exception &e) {
+            throw CommandError{ExitCode::plugin_failure, e.what()};
+        }
+        for (const auto &s : found.skipped) console.warning("skipped " + s.path.string() + ": " + s.reason);
+        if (json) {
+            rapidjson::StringBuffer buf;
+            JsonWriter w(buf);
+            w.StartArray();
+            for (const auto &p : found.plugins) {
+                w.StartObject();
+                key(w, "id"); str(w, p.id);
+                key(w, "name"); str(w, p.name);
+                key(w, "version"); str(w, p.version);
+                key(w, "abi"); str(w, std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
+                key(w, "path"); str(w, p.path.string());
+                w.EndObject();
+            }
+            w.EndArray();
+            print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        } else if (found.plugins.empty()) {
+            console.warning("no plugins in " + g.plugins_dir.string());
+        } else {
+            size_t wid = 2, wver = 7;
+            for (const auto &p : found.plugins) {
+                wid = std::max(wid, p.id.size());
+                wver = std::max(wver, p.version.size());
+            }
+            auto pad = [](std::string s, size_t n) { return s + std::string(n - std::min(n, s.size()) + 2, ' '); };
+            print_stdout(pad("ID", wid) + pad("VERSION", wver) + pad("ABI", 5) + "PATH", console.scrubber());
+            for (const auto &p : found.plugins)
+                print_stdout(pad(printable_line(p.id), wid) + pad(printable_line(p.version), wver) +
+                                 pad(std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor), 5) + p.path.string(),
+                             console.scrubber());
+        }
+        for (size_t i = 1; i < found.plugins.size(); ++i)
+            if (found.plugins[i].id == found.plugins[i - 1].id)
+                throw CommandError{ExitCode::plugin_failure, "two plugins have the id '" + found.plugins[i].id + "': " +
+                                                                 found.plugins[i - 1].path.string() + " and " +
+                                                                 found.plugins[i].path.string()};
+        return 0;
+    });
+}
+
+// ---- describe ----------------------------------------------------------------------------------------
+int run_describe(Console &console, const GlobalOptions &g, const std::string &arg, bool json) {
+    return guard(console, [&] {
+        auto plugin = load_plugin(console, g, arg);
+        const conn_descriptor &d = plugin->descriptor();
+        if (json) {
+            rapidjson::StringBuffer buf;
+            JsonWriter w(buf);
+            w.StartObject();
+            key(w, "id"); cstr(w, d.id);
+            key(w, "name"); cstr(w, d.name);
+            key(w, "version"); cstr(w, d.version);
+            key(w, "description"); cstr(w, d.description);
+            key(w, "vendor"); cstr(w, d.vendor);
+            key(w, "url"); cstr(w, d.url);
+            key(w, "abi"); str(w, std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
+            key(w, "abi_negotiated"); str(w, std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin->abi_minor()));
+            key(w, "path"); str(w, plugin->path().string());
+            key(w, "capabilities");
+            w.StartArray();
+            for (auto [bit, name] : {std::pair{CONN_CAP_CHECK, "check"}, {CONN_CAP_SYNC, "sync"},
+                                     {CONN_CAP_CREATE_ACCOUNT, "create_account"}, {CONN_CAP_DELETE, "delete"},
+                                     {CONN_CAP_GRANT, "grant"}, {CONN_CAP_REVOKE, "revoke"}, {CONN_CAP_CHECKPOINT, "checkpoint"}})
+                if (d.capabilities & bit) w.String(name);
+            w.EndArray();
+            key(w, "resource_types");
+            w.StartArray();
+            for (uint32_t i = 0; i < d.resource_type_count; ++i) {
+                const conn_resource_type &rt = *d.resource_types[i];
+                w.StartObject();
+                key(w, "id"); cstr(w, rt.id);
+                key(w, "display_name"); cstr(w, rt.display_name);
+                key(w, "description"); cstr(w, rt.description);
+                key(w, "traits");
+                w.StartArray();
+                for (auto [bit, name] : {std::pair{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"},
+                                         {CONN_TRAIT_ROLE, "role"}, {CONN_TRAIT_APP, "app"}})
+                    if (rt.traits & bit) w.String(name);
+                w.EndArray();
+                key(w, "capabilities");
+                w.StartArray();
+                for (auto [bit, name] : {std::pair{CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}})
+                    if (rt.capabilities & bit) w.String(name);
+                w.EndArray();
+                key(w, "entitlements");
+                w.StartArray();
+                for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) {
+                    const conn_entitlement_type &et = *rt.entitlement_types[j];
+                    w.StartObject();
+                    key(w, "slug"); cstr(w, et.slug);
+                    key(w, "display_name"); cstr(w, et.display_name);
+                    key(w, "description"); cstr(w, et.description);
+                    key(w, "purpose"); w.String(et.purpose == CONN_PURPOSE_PERMISSION ? "permission" : "assignment");
+                    key(w, "grantable"); w.Bool((et.flags & CONN_ENT_GRANTABLE) != 0);
+                    key(w, "revocable"); w.Bool((et.flags & CONN_ENT_REVOCABLE) != 0);
+                    key(w, "grantable_to");
+                    w.StartArray();
+                    for (uint32_t k = 0; k < et.grantable_to_count; ++k) cstr(w, et.grantable_to[k]);
+                    w.EndArray();
+                    w.EndObject();
+                }
+                w.EndArray();
+                w.EndObject();
+            }
+            w.EndArray();
+            for (auto [fkey, fields, count] : {std::tuple{"config_fields", d.config_fields, d.config_field_count},
+                                               std::tuple{"account_fields", d.account_fields, d.account_field_count}}) {
+                key(w, fkey);
+                w.StartArray();
+                for (uint32_t i = 0; i < count; ++i) {
+                    const conn_field &f = *fields[i];
+                    w.StartObject();
+                    key(w, "name"); cstr(w, f.name);
+                    key(w, "display_name"); cstr(w, f.display_name);
+                    key(w, "description"); cstr(w, f.description);
+                    key(w, "type"); w.String(field_type_name(f.type));
+                    key(w, "required"); w.Bool((f.flags & CONN_FIELD_REQUIRED) != 0);
+                    key(w, "secret"); w.Bool((f.flags & CONN_FIELD_SECRET) != 0);
+                    key(w, "default"); cstr(w, f.default_value);
+                    key(w, "example"); cstr(w, f.example);
+                    if (std::string_view(fkey) == "config_fields") { key(w, "env"); str(w, env_var_name(f.name)); }
+                    w.EndObject();
+                }
+                w.EndArray();
+            }
+            w.EndObject();
+            print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+            return 0;
+        }
+        auto p = [](const char *s) { return printable_line(s ? s : ""); };
+        std::string out;
+        out += p(d.name) + " (" + p(d.id) + ") " + p(d.version) + "\n";
+        if (d.description && *d.description) out += "  " + p(d.description) + "\n";
+        if (d.vendor && *d.vendor) out += "  vendor: " + p(d.vendor) + "\n";
+        if (d.url && *d.url) out += "  url: " + p(d.url) + "\n";
+        out += "  ABI: " + std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor) + " (negotiated " +
+               std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin->abi_minor()) + ")\n";
+        out += "  path: " + plugin->path().string() + "\n";
+        out += "  capabilities: " + caps_text(d.capabilities) + "\n\nResource types:\n";
+        for (uint32_t i = 0; i < d.resource_type_count; ++i) {
+            const conn_resource_type &rt = *d.resource_types[i];
+            std::string traits, caps;
+            for (auto [bit, name] : {std::pair{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"},
+                                     {CONN_TRAIT_ROLE, "role"}, {CONN_TRAIT_APP, "app"}})
+                if (rt.traits & bit) traits += (traits.empty() ? "" : ", ") + std::string(name);
+            for (auto [bit, name] : {std::pair{CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}})
+                if (rt.capabilities & bit) caps += (caps.empty() ? "" : ", ") + std::string(name);
+            out += "  " + p(rt.id) + " (" + p(rt.display_name) + ")  traits: " + (traits.empty() ? "none" : traits) +
+                   "; capabilities: " + (caps.empty() ? "none" : caps) + "\n";
+            if (rt.description && *rt.description) out += "      " + p(rt.description) + "\n";
+            for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) {
+                const conn_entitlement_type &et = *rt.entitlement_types[j];
+                std::string to;
+                for (uint32_t k = 0; k < et.grantable_to_count; ++k) to += (to.empty() ? "" : ", ") + p(et.grantable_to[k]);
+                out += "      entitlement " + p(rt.id) + ":<id>:" + p(et.slug) + " (" + p(et.display_name) + ")" +
+                       (et.purpose == CONN_PURPOSE_PERMISSION ? " permission" : " assignment") +
+                       ((et.flags & CONN_ENT_GRANTABLE) ? ", grantable" : "") +
+                       ((et.flags & CONN_ENT_REVOCABLE) ? ", revocable" : "") +
+                       (to.empty() ? "" : ", to " + to) + "\n";
+            }
+        }
+        for (auto [title, fields, count, env] :
+             {std::tuple{"Config fields", d.config_fields, d.config_field_count, true},
+              std::tuple{"Account fields", d.account_fields, d.account_field_count, false}}) {
+            out += std::string("\n") + title + ":\n";
+            if (count == 0) out += "  none\n";
+            for (uint32_t i = 0; i < count; ++i) {
+                const conn_field &f = *fields[i];
+                std::string flags = field_type_name(f.type);
+                if (f.flags & CONN_FIELD_REQUIRED) flags += ", required";
+                if (f.flags & CONN_FIELD_SECRET) flags += ", secret";
+                out += "  " + p(f.name) + " (" + flags + ")" + (env ? "  env " + env_var_name(f.name) : std::string{}) + "\n";
+                if (f.description && *f.description) out += "      " + p(f.description) + "\n";
+                if (f.default_value) out += "      default: " + p(f.default_value) + "\n";
+                if (f.example) out += "      example: " + p(f.example) + "\n";
+            }
+        }
+        out.pop_back();
+        print_stdout(out, console.scrubber());
+        return 0;
+    });
+}
+
+// ---- check -------------------------------------------------------------------------------------------
+int run_check(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c, bool json) {
+    return guard(console, [&] {
+        auto plugin = load_plugin(console, g, arg);
+        require_capability(*plugin, CONN_CAP_CHECK, reinterpret_cast<const void *>(plugin->connector().check), "check");
+        Instance instance(console, *plugin, c);
+        conn_check_result result{};
+        result.struct_size = sizeof result;
+        result.user_count = -1;
+        conn_error err = fresh_error();
+        conn_status st;
+        {
+            Operation op(console, g.timeout, false, "check");
+            st = plugin->connector().check(instance.get(), op.call(), &result, &err);
+            op.finished();
+            if (st != CONN_OK || received_signal() != 0) throw operation_failure("check", st, err, op, nullptr);
+        }
+        result.message[sizeof result.message - 1] = '\0';
+        std::string message = printable_line(result.message);
+        if (json) {
+            rapidjson::StringBuffer buf;
+            JsonWriter w(buf);
+            w.StartObject();
+            key(w, "ok"); w.Bool(true);
+            key(w, "plugin"); cstr(w, plugin->descriptor().id);
+            key(w, "message"); str(w, message);
+            key(w, "user_count");
+            if (result.user_count >= 0) w.Int64(result.user_count);
+            else w.Null();
+            w.EndObject();
+            print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        } else {
+            print_stdout("ok: " + (message.empty() ? std::string("config and credentials work") : message) +
+                             (result.user_count >= 0 ? " (" + std::to_string(result.user_count) + " users visible)" : ""),
+                         console.scrubber());
+        }
+        return 0;
+    });
+}
+
+// ---- sync --------------------------------------------------------------------------------------------
+int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
+             const SyncOptions &s) {
+    SyncSummary summary;
+    bool started = false;
+    auto summary_line = [&](const std::string &prefix) {
+        std::string types;
+        for (const auto &[t, n] : summary.counts.resources_by_type)
+            types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + t;
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.2f", summary.elapsed_seconds);
+        return prefix + std::to_string(summary.counts.resources) + " resources" + (types.empty() ? "" : " (" + types + ")") +
+               ", " + std::to_string(summary.counts.entitlements) + " entitlements, " +
+               std::to_string(summary.counts.grants) + " grants" +
+               (summary.counts.unresolved ? " (" + std::to_string(summary.counts.unresolved) + " unresolved)" : "") +
+               ", " + std::to_string(summary.counts.warnings) + " warnings, " + std::to_string(summary.requests) +
+               " requests, " + std::to_string(summary.pages) + " pages in " + secs + " s";
+    };
+    int code = guard(console, [&] {
+        const bool to_stdout = s.out.empty() || s.out == "-";
+        SyncFormat format;
+        try {
+            format = s.format.empty() ? default_sync_format(to_stdout ? "" : s.out, ::isatty(STDOUT_FILENO) == 1)
+                                      : parse_sync_format(s.format);
+        } catch (const std::invalid_argument &e) {
+            throw CommandError{ExitCode::usage, e.what()};
+        }
+        if (!to_stdout) {
+            std::error_code ec;
+            if (fs::is_directory(s.out, ec)) throw CommandError{ExitCode::usage, "--out " + s.out + " is a directory"};
+        }
+        auto plugin = load_plugin(console, g, arg);
+        const conn_descriptor &d = plugin->descriptor();
+        require_capability(*plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin->connector().sync), "sync");
+        if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
+            throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
+        Instance instance(console, *plugin, c);
+
+        std::unique_ptr<AtomicOutputFile> file;
+        if (!to_stdout) {
+            try {
+                file = std::make_unique<AtomicOutputFile>(s.out);
+            } catch (const std::exception &e) {
+                throw CommandError{ExitCode::output_error, e.what()};
+            }
+        }
+        auto writer = make_sync_writer(format, file ? file->file() : stdout, console.scrubber());
+        writer->begin(d);
+
+        Operation op(console, g.timeout, true, "sync");
+        started = true;
+        SyncCounts &counts = summary.counts;
+        ValidatingSink::Handlers h;
+        h.resource = [&](const conn_resource &r) {
+            ++counts.resources;
+            ++counts.resources_by_type[std::string(view(r.type))];
+            op.seen_resources = counts.resources;
+            writer->resource(r);
+        };
+        h.entitlement = [&](const conn_entitlement &e) {
+            ++counts.entitlements;
+            op.seen_entitlements = counts.entitlements;
+            writer->entitlement(e);
+        };
+        h.grant = [&](const conn_grant &gr) {
+            ++counts.grants;
+            if (gr.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) ++counts.unresolved;
+            op.seen_grants = counts.grants;
+            writer->grant(gr);
+        };
+        h.warning = [&](std::string_view code_text, std::string_view message) {
+            ++counts.warnings;
+            console.info("plugin warning " + std::string(code_text) + ": " + std::string(message));
+            writer->warning(code_text, message);
+        };
+        h.checkpoint = [&](std::string_view token) { writer->checkpoint(token); };
+        ValidatingSink sink(declared_types(d), std::move(h));
+
+        conn_sync_options options{};
+        options.struct_size = sizeof options;
+        options.resume_from = make_str(s.resume_from);
+        conn_sync_result result{};
+        result.struct_size = sizeof result;
+        conn_error err = fresh_error();
+        conn_status st = plugin->connector().sync(instance.get(), op.call(), &options, sink.open(), &result, &err);
+        sink.close();
+        op.finished();
+        summary.elapsed_seconds = op.elapsed_seconds();
+        summary.requests = result.requests;
+        summary.retries = result.retries;
+        summary.pages = result.pages;
+        if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
+            throw operation_failure("sync", st, err, op, &sink);
+        if (result.resources != counts.resources || result.entitlements != counts.entitlements ||
+            result.grants != counts.grants)
+            console.warning("the plugin's own counts (" + std::to_string(result.resources) + " resources, " +
+                            std::to_string(result.entitlements) + " entitlements, " + std::to_string(result.grants) +
+                            " grants) differ from the records it delivered");
+        try {
+            writer->finish(summary);
+            if (file) {
+                if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+                file->commit();
+            }
+        } catch (const std::runtime_error &e) {
+            throw CommandError{ExitCode::output_error, e.what()};
+        }
+        console.line(summary_line("sync: ") + (file ? " -> " + s.out : std::string{}));
+        return 0;
+    });
+    if (code != 0 && started)
+        console.line(summary_line("sync failed after receiving ") + (s.out.empty() || s.out == "-" ? "" : "; " + s.out + " not written"));
+    return code;
+}
+
+// ---- grant / revoke ------------------------------------------------------------------------------------
+int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
+              const std::string &entitlement, const std::string &principal, bool revoke) {
+    const char *what = revoke ? "revoke" : "grant";
+    return guard(console, [&] {
+        if (entitlement.empty() || !is_valid_utf8(entitlement))
+            throw CommandError{ExitCode::usage, "--entitlement must be a non-empty UTF-8 entitlement id"};
+        auto [ptype, pid] = split_typed_id(principal, "--principal");
+        auto plugin = load_plugin(console, g, arg);
+        const auto &conn = plugin->connector();
+        if (revoke) require_capability(*plugin, CONN_CAP_REVOKE, reinterpret_cast<const void *>(conn.revoke), "revoke");
+        else require_capability(*plugin, CONN_CAP_GRANT, reinterpret_cast<const void *>(conn.grant), "grant");
+        Instance instance(console, *plugin, c);
+
+        std::string grant_json;
+        ValidatingSink::Handlers h;
+        h.grant = [&](const conn_grant &gr) { grant_json = grant_to_json(gr, console.scrubber()); };
+        ValidatingSink sink(declared_types(plugin->descriptor()), std::move(h));
+        conn_outcome outcome = CONN_OUTCOME_NONE;
+        conn_error err = fresh_error();
+        conn_status st;
+        {
+            Operation op(console, g.timeout, false, what);
+            if (revoke)
+                st = conn.revoke(instance.get(), op.call(), make_str(entitlement), make_str(ptype), make_str(pid), &outcome, &err);
+            else
+                st = conn.grant(instance.get(), op.call(), make_str(entitlement), make_str(ptype), make_str(pid),
+                                sink.open(), &outcome, &err);
+            sink.close();
+            op.finished();
+            if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
+                throw operation_failure(what, st, err, op, &sink);
+        }
+        if (revoke) check_outcome(outcome, CONN_OUTCOME_REVOKED, CONN_OUTCOME_ALREADY_REVOKED, what);
+        else check_outcome(outcome, CONN_OUTCOME_GRANTED, CONN_OUTCOME_ALREADY_GRANTED, what);
+        if (grant_json.empty()) {
+            std::string id = entitlement + ":" + ptype + ":" + pid;
+            conn_grant gr{};
+            gr.struct_size = sizeof gr;
+            gr.id = make_str(id);
+            gr.entitlement_id = make_str(entitlement);
+            gr.principal_type = make_str(ptype);
+            gr.principal_id = make_str(pid);
+            grant_json = grant_to_json(gr, console.scrubber());
+        }
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "grant"); w.RawValue(grant_json.data(), grant_json.size(), rapidjson::kObjectType);
+        w.EndObject();
+        print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        return 0;
+    });
+}
+
+// ---- create-account -------------------------------------------------------------------------------------
+int run_create_account(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
+                       const std::string &email, const std::vector<std::string> &profile) {
+    return guard(console, [&] {
+        std::vector<std::pair<std::string, std::string>> fields;
+        if (!email.empty()) fields.emplace_back("email", email);
+        for (const auto &kv : profile) {
+            auto eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw CommandError{ExitCode::usage, "--profile expects name=value, got '" + printable_line(kv) + "'"};
+            std::string name = kv.substr(0, eq);
+            for (const auto &f : fields)
+                if (f.first == name) throw CommandError{ExitCode::usage, "account field '" + name + "' is given twice"};
+            fields.emplace_back(name, kv.substr(eq + 1));
+        }
+        for (const auto &f : fields)
+            if (!is_valid_utf8(f.first) || !is_valid_utf8(f.second))
+                throw CommandError{ExitCode::usage, "account fields must be valid UTF-8"};
+        auto plugin = load_plugin(console, g, arg);
+        const conn_descriptor &d = plugin->descriptor();
+        require_capability(*plugin, CONN_CAP_CREATE_ACCOUNT,
+                           reinterpret_cast<const void *>(plugin->connector().create_account), "create-account");
+        std::vector<std::string> unknown, missing, declared;
+        for (const auto &f : fields) {
+            bool known = false;
+            for (uint32_t i = 0; i < d.account_field_count; ++i) known = known || f.first == d.account_fields[i]->name;
+            if (!known) unknown.push_back(f.first);
+        }
+        for (uint32_t i = 0; i < d.account_field_count; ++i) {
+            const conn_field &af = *d.account_fields[i];
+            declared.emplace_back(af.name);
+            bool given = false;
+            for (const auto &f : fields) given = given || f.first == af.name;
+            if (!given && (af.flags & CONN_FIELD_REQUIRED) && af.default_value == nullptr) missing.emplace_back(af.name);
+        }
+        auto join = [](const std::vector<std::string> &v) {
+            std::string out;
+            for (const auto &s : v) out += (out.empty() ? "" : ", ") + printable_line(s);
+            return out;
+        };
+        if (!unknown.empty())
+            throw CommandError{ExitCode::usage, "unknown account field(s): " + join(unknown) + " (this plugin declares: " +
+                                                    (declared.empty() ? std::string("none") : join(declared)) + ")"};
+        if (!missing.empty())
+            throw CommandError{ExitCode::usage, "missing required account field(s): " + join(missing) +
+                                                    " (give email with --email, others with --profile name=value)"};
+        Instance instance(console, *plugin, c);
+        std::vector<conn_kv> kvs;
+        for (const auto &f : fields) kvs.push_back(conn_kv{make_str(f.first), make_str(f.second)});
+        conn_account_request req{};
+        req.struct_size = sizeof req;
+        req.fields = kvs.data();
+        req.field_count = kvs.size();
+        std::string resource_json;
+        int delivered = 0;
+        ValidatingSink::Handlers h;
+        h.resource = [&](const conn_resource &r) {
+            ++delivered;
+            resource_json = resource_to_json(r, console.scrubber());
+        };
+        ValidatingSink sink(declared_types(d), std::move(h));
+        conn_outcome outcome = CONN_OUTCOME_NONE;
+        conn_error err = fresh_error();
+        {
+            Operation op(console, g.timeout, false, "create-account");
+            conn_status st = plugin->connector().create_account(instance.get(), op.call(), &req, sink.open(), &outcome, &err);
+            sink.close();
+            op.finished();
+            if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
+                throw operation_failure("create-account", st, err, op, &sink);
+        }
+        check_outcome(outcome, CONN_OUTCOME_CREATED, CONN_OUTCOME_ALREADY_EXISTS, "create-account");
+        if (delivered > 1)
+            throw CommandError{ExitCode::plugin_failure, "create-account: the plugin delivered " + std::to_string(delivered) +
+                                                             " accounts where the ABI says one"};
+        if (delivered == 0) console.warning("the plugin did not deliver the account it " + std::string(outcome_name(outcome) == std::string("created") ? "created" : "found"));
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "resource");
+        if (resource_json.empty()) w.Null();
+        else w.RawValue(resource_json.data(), resource_json.size(), rapidjson::kObjectType);
+        w.EndObject();
+        print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        return 0;
+    });
+}
+
+// ---- delete ----------------------------------------------------------------------------------------------
+int run_delete(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
+               const std::string &resource) {
+    return guard(console, [&] {
+        auto [type, id] = split_typed_id(resource, "--resource");
+        auto plugin = load_plugin(console, g, arg);
+        const conn_descriptor &d = plugin->descriptor();
+        require_capability(*plugin, CONN_CAP_DELETE, reinterpret_cast<const void *>(plugin->connector().delete_resource),
+                           "delete");
+        const conn_resource_type *rt = find_type(d, type);
+        if (rt == nullptr)
+            throw CommandError{ExitCode::usage, "plugin '" + std::string(d.id) + "' has no resource type '" + printable_line(type) + "'"};
+        if ((rt->capabilities & CONN_RT_DELETE) == 0)
+            throw CommandError{ExitCode::unsupported, "plugin '" + std::string(d.id) + "' cannot delete resources of type '" + type + "'"};
+        Instance instance(console, *plugin, c);
+        conn_outcome outcome = CONN_OUTCOME_NONE;
+        conn_error err = fresh_error();
+        {
+            Operation op(console, g.timeout, false, "delete");
+            conn_status st = plugin->connector().delete_resource(instance.get(), op.call(), make_str(type), make_str(id),
+                                                                 &outcome, &err);
+            op.finished();
+            if (st != CONN_OK || received_signal() != 0) throw operation_failure("delete", st, err, op, nullptr);
+        }
+        check_outcome(outcome, CONN_OUTCOME_DELETED, CONN_OUTCOME_ALREADY_DELETED, "delete");
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "resource");
+        w.StartObject();
+        key(w, "type"); str(w, type);
+        key(w, "id"); str(w, id);
+        w.EndObject();
+        w.EndObject();
+        print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        return 0;
+    });
+}
+
+} // namespace connector_host::cli

@@ -1,0 +1,169 @@
+#include "connector_host/cli/config_assembly.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <map>
+
+namespace connector_host::cli {
+
+std::string_view to_string(ConfigSource source) noexcept {
+    switch (source) {
+    case ConfigSource::set_flag: return "--set";
+    case ConfigSource::set_file: return "--set @FILE";
+    case ConfigSource::config_file: return "--config";
+    case ConfigSource::environment: return "environment";
+    }
+    return "unknown";
+}
+
+std::string env_var_name(std::string_view field_name) {
+    std::string out;
+    out.reserve(field_name.size());
+    for (char c : field_name) {
+        if (c >= 'a' && c <= 'z') out.push_back(static_cast<char>(c - 'a' + 'A'));
+        else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) out.push_back(c);
+        else out.push_back('_');
+    }
+    return out;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string> &items, std::string_view sep = ", ") {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += sep;
+        out += items[i];
+    }
+    return out;
+}
+
+std::string strip_one_newline(std::string s) {
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    if (!s.empty() && s.back() == '\r') s.pop_back();
+    return s;
+}
+
+const FieldSpec *find_field(const std::vector<FieldSpec> &fields, std::string_view name) {
+    for (const auto &f : fields)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+// Reads the --config file into name -> value (strings, numbers and booleans; anything else is refused).
+std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
+    std::map<std::string, std::string> out;
+    if (!in.config_path) return out;
+    std::string why;
+    auto text = in.read_file ? in.read_file(*in.config_path, why) : std::nullopt;
+    if (!text) throw ConfigError("cannot read config file " + *in.config_path + (why.empty() ? "" : ": " + why));
+    rapidjson::Document doc;
+    doc.Parse(text->data(), text->size());
+    if (doc.HasParseError())
+        throw ConfigError("config file " + *in.config_path + " is not valid JSON: " +
+                          rapidjson::GetParseError_En(doc.GetParseError()) + " at byte " +
+                          std::to_string(doc.GetErrorOffset()));
+    if (!doc.IsObject()) throw ConfigError("config file " + *in.config_path + " must hold a JSON object");
+    std::vector<std::string> unknown, bad_type;
+    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+        std::string name(it->name.GetString(), it->name.GetStringLength());
+        if (find_field(fields, name) == nullptr) {
+            unknown.push_back(name);
+            continue;
+        }
+        const auto &v = it->value;
+        if (v.IsString()) out[name] = std::string(v.GetString(), v.GetStringLength());
+        else if (v.IsBool()) out[name] = v.GetBool() ? "true" : "false";
+        else if (v.IsInt64()) out[name] = std::to_string(v.GetInt64());
+        else if (v.IsUint64()) out[name] = std::to_string(v.GetUint64());
+        else bad_type.push_back(name);
+    }
+    if (!unknown.empty())
+        throw ConfigError("config file " + *in.config_path + " names unknown config field(s): " + join(unknown));
+    if (!bad_type.empty())
+        throw ConfigError("config file " + *in.config_path +
+                          ": field(s) must be a string, an integer or a boolean: " + join(bad_type));
+    return out;
+}
+
+} // namespace
+
+AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
+    AssembledConfig result;
+    std::map<std::string, ConfigEntry> chosen;
+
+    // Lowest precedence first; later sources overwrite.
+    if (in.get_env) {
+        for (const auto &f : fields) {
+            auto v = in.get_env(env_var_name(f.name));
+            if (v && !v->empty()) chosen[f.name] = ConfigEntry{f.name, *v, ConfigSource::environment};
+        }
+    }
+    for (auto &[name, value] : read_config_file(fields, in))
+        chosen[name] = ConfigEntry{name, value, ConfigSource::config_file};
+
+    std::vector<std::string> unknown, malformed;
+    std::vector<std::string> literal_secrets;
+    for (const auto &arg : in.set_args) {
+        auto eq = arg.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            // Only the name part can be shown: the text after '=' could be a secret.
+            malformed.push_back(eq == 0 ? "(empty name)" : arg.substr(0, std::min<size_t>(arg.size(), 64)));
+            continue;
+        }
+        std::string name = arg.substr(0, eq), value = arg.substr(eq + 1);
+        const FieldSpec *f = find_field(fields, name);
+        if (f == nullptr) {
+            if (std::find(unknown.begin(), unknown.end(), name) == unknown.end()) unknown.push_back(name);
+            continue;
+        }
+        if (f->secret && value.size() > 1 && value[0] == '@') {
+            std::string why, path = value.substr(1);
+            auto text = in.read_file ? in.read_file(path, why) : std::nullopt;
+            if (!text)
+                throw ConfigError("cannot read the value of secret field '" + name + "' from " + path +
+                                  (why.empty() ? "" : ": " + why));
+            chosen[name] = ConfigEntry{name, strip_one_newline(*text), ConfigSource::set_file};
+        } else {
+            if (f->secret &&
+                std::find(literal_secrets.begin(), literal_secrets.end(), name) == literal_secrets.end())
+                literal_secrets.push_back(name);
+            chosen[name] = ConfigEntry{name, value, ConfigSource::set_flag};
+        }
+    }
+    if (!malformed.empty())
+        throw ConfigError("--set expects name=value; malformed: " + join(malformed));
+    if (!unknown.empty()) {
+        std::vector<std::string> known;
+        for (const auto &f : fields) known.push_back(f.name);
+        throw ConfigError("unknown config field(s) in --set: " + join(unknown) +
+                          " (this plugin declares: " + (known.empty() ? std::string("none") : join(known)) + ")");
+    }
+    for (const auto &name : literal_secrets) {
+        const FieldSpec *f = find_field(fields, name);
+        if (f == nullptr || chosen[name].source != ConfigSource::set_flag) continue;
+        result.warnings.push_back("the secret field '" + name +
+                                  "' was given literally on the command line, where other users of this machine "
+                                  "can see it; prefer --set " + name + "=@FILE, --config FILE or the " +
+                                  env_var_name(name) + " environment variable");
+    }
+
+    std::vector<std::string> missing;
+    for (const auto &f : fields) {
+        auto it = chosen.find(f.name);
+        if (it == chosen.end()) {
+            if (f.required && !f.has_default) missing.push_back(f.name + " (" + env_var_name(f.name) + ")");
+            continue;
+        }
+        if (f.secret && !it->second.value.empty()) result.secret_values.push_back(it->second.value);
+        result.entries.push_back(it->second);
+    }
+    if (!missing.empty())
+        throw ConfigError("missing required config field(s): " + join(missing) +
+                          "; give each with --set name=value, in --config FILE, or in the environment variable shown");
+    return result;
+}
+
+} // namespace connector_host::cli

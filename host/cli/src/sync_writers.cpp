@@ -1,0 +1,514 @@
+#include "connector_host/cli/sync_writers.hpp"
+
+#include <connector_host/plugin_loader.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace connector_host::cli {
+
+SyncFormat parse_sync_format(std::string_view name) {
+    if (name == "json") return SyncFormat::json;
+    if (name == "ndjson") return SyncFormat::ndjson;
+    if (name == "table") return SyncFormat::table;
+    throw std::invalid_argument("unknown format '" + std::string(name) + "' (json, ndjson or table)");
+}
+
+std::string_view to_string(SyncFormat format) noexcept {
+    switch (format) {
+    case SyncFormat::json: return "json";
+    case SyncFormat::ndjson: return "ndjson";
+    case SyncFormat::table: return "table";
+    }
+    return "json";
+}
+
+SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_terminal) {
+    auto ends_with = [&](std::string_view suffix) {
+        return out_path.size() >= suffix.size() && out_path.substr(out_path.size() - suffix.size()) == suffix;
+    };
+    if (ends_with(".json")) return SyncFormat::json;
+    if (ends_with(".ndjson") || ends_with(".jsonl")) return SyncFormat::ndjson;
+    if (!out_path.empty()) return SyncFormat::json;
+    return stdout_is_terminal ? SyncFormat::table : SyncFormat::json;
+}
+
+namespace {
+
+using StringWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// A FILE* output stream for RapidJSON's Writer (RapidJSON's own FileWriteStream needs a buffer we own).
+class FileStream {
+public:
+    using Ch = char;
+    explicit FileStream(std::FILE *f) : f_(f) {}
+    void Put(char c) {
+        if (std::fputc(c, f_) == EOF) failed_ = true;
+    }
+    void Flush() {
+        if (std::fflush(f_) != 0) failed_ = true;
+    }
+    void write(const char *data, size_t n) {
+        if (n != 0 && std::fwrite(data, 1, n, f_) != n) failed_ = true;
+    }
+    bool failed() const { return failed_ || std::ferror(f_) != 0; }
+    // Unused by Writer but required by the concept.
+    char Peek() const { return 0; }
+    char Take() { return 0; }
+    size_t Tell() const { return 0; }
+    char *PutBegin() { return nullptr; }
+    size_t PutEnd(char *) { return 0; }
+
+private:
+    std::FILE *f_;
+    bool failed_ = false;
+};
+using FileWriter = rapidjson::Writer<FileStream>;
+
+template <typename W>
+void put_string(W &w, std::string_view s, const SecretScrubber &scrubber) {
+    if (!scrubber.empty() && scrubber.contains_secret(s)) {
+        std::string clean = scrubber.scrub(s);
+        w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+    } else {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    }
+}
+template <typename W>
+void put_key(W &w, std::string_view s) {
+    w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+template <typename W>
+void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("resource"); }
+    put_key(w, "type"); put_string(w, view(r.type), sc);
+    put_key(w, "id"); put_string(w, view(r.id), sc);
+    put_key(w, "display_name"); put_string(w, view(r.display_name), sc);
+    for (size_t i = 0; i < r.attr_count; ++i) {
+        const conn_attr &a = r.attrs[i];
+        put_string(w, view(a.key), sc); // as a key: Writer accepts String in key position
+        switch (a.kind) {
+        case CONN_ATTR_INT: w.Int64(a.num); break;
+        case CONN_ATTR_BOOL: w.Bool(a.num != 0); break;
+        default: put_string(w, view(a.str), sc); break;
+        }
+    }
+    w.EndObject();
+}
+
+template <typename W>
+void write_entitlement(W &w, const conn_entitlement &e, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("entitlement"); }
+    put_key(w, "id"); put_string(w, view(e.id), sc);
+    put_key(w, "resource");
+    w.StartObject();
+    put_key(w, "type"); put_string(w, view(e.resource_type), sc);
+    put_key(w, "id"); put_string(w, view(e.resource_id), sc);
+    w.EndObject();
+    put_key(w, "slug"); put_string(w, view(e.slug), sc);
+    put_key(w, "display_name"); put_string(w, view(e.display_name), sc);
+    put_key(w, "purpose"); w.String(e.purpose == CONN_PURPOSE_PERMISSION ? "permission" : "assignment");
+    w.EndObject();
+}
+
+template <typename W>
+void write_grant(W &w, const conn_grant &g, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("grant"); }
+    put_key(w, "id"); put_string(w, view(g.id), sc);
+    put_key(w, "entitlement"); put_string(w, view(g.entitlement_id), sc);
+    put_key(w, "principal");
+    w.StartObject();
+    put_key(w, "type"); put_string(w, view(g.principal_type), sc);
+    put_key(w, "id"); put_string(w, view(g.principal_id), sc);
+    w.EndObject();
+    if (g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) { put_key(w, "unresolved"); w.Bool(true); }
+    w.EndObject();
+}
+
+template <typename W>
+void write_warning(W &w, std::string_view code, std::string_view message, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("warning"); }
+    put_key(w, "code"); put_string(w, code, sc);
+    put_key(w, "message"); put_string(w, message, sc);
+    w.EndObject();
+}
+
+template <typename W>
+void write_flag_list(W &w, uint32_t bits, std::initializer_list<std::pair<uint32_t, const char *>> names) {
+    w.StartArray();
+    for (auto &[bit, name] : names)
+        if (bits & bit) w.String(name);
+    w.EndArray();
+}
+
+template <typename W>
+void write_resource_type(W &w, const conn_resource_type &rt, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("resource_type"); }
+    put_key(w, "id"); w.String(rt.id ? rt.id : "");
+    put_key(w, "display_name"); w.String(rt.display_name ? rt.display_name : "");
+    put_key(w, "traits");
+    write_flag_list(w, rt.traits, {{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"}, {CONN_TRAIT_ROLE, "role"},
+                                   {CONN_TRAIT_APP, "app"}});
+    put_key(w, "capabilities");
+    write_flag_list(w, rt.capabilities, {{CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}});
+    put_key(w, "entitlements");
+    w.StartArray();
+    for (uint32_t i = 0; i < rt.entitlement_type_count && rt.entitlement_types != nullptr; ++i) {
+        const conn_entitlement_type *et = rt.entitlement_types[i];
+        if (et == nullptr) continue;
+        w.StartObject();
+        put_key(w, "slug"); w.String(et->slug ? et->slug : "");
+        put_key(w, "display_name"); w.String(et->display_name ? et->display_name : "");
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+}
+
+template <typename W>
+void write_plugin(W &w, const conn_descriptor &d, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("plugin"); }
+    put_key(w, "id"); w.String(d.id ? d.id : "");
+    put_key(w, "version"); w.String(d.version ? d.version : "");
+    w.EndObject();
+}
+
+template <typename W>
+void write_summary_fields(W &w, const SyncSummary &s) {
+    put_key(w, "resources"); w.Uint64(s.counts.resources);
+    put_key(w, "resources_by_type");
+    w.StartObject();
+    for (const auto &[type, n] : s.counts.resources_by_type) {
+        put_key(w, type);
+        w.Uint64(n);
+    }
+    w.EndObject();
+    put_key(w, "entitlements"); w.Uint64(s.counts.entitlements);
+    put_key(w, "grants"); w.Uint64(s.counts.grants);
+    put_key(w, "unresolved_grants"); w.Uint64(s.counts.unresolved);
+    put_key(w, "warnings"); w.Uint64(s.counts.warnings);
+    put_key(w, "requests"); w.Uint64(s.requests);
+    put_key(w, "retries"); w.Uint64(s.retries);
+    put_key(w, "pages"); w.Uint64(s.pages);
+    put_key(w, "elapsed_seconds"); w.Double(s.elapsed_seconds);
+}
+
+// An anonymous temporary file holding one record per line.
+class Spool {
+public:
+    Spool() : f_(std::tmpfile()) {
+        if (f_ == nullptr) throw std::runtime_error(std::string("cannot create a spool file: ") + std::strerror(errno));
+    }
+    ~Spool() {
+        if (f_) std::fclose(f_);
+    }
+    Spool(const Spool &) = delete;
+    Spool &operator=(const Spool &) = delete;
+    void append(std::string_view line) {
+        if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fputc('\n', f_) == EOF)
+            throw std::runtime_error("cannot write a spool file (disk full?)");
+        ++lines_;
+    }
+    uint64_t lines() const { return lines_; }
+    // Calls fn(line) for every line, in order, with a reused buffer.
+    template <typename Fn>
+    void for_each(Fn &&fn) {
+        if (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0) throw std::runtime_error("cannot rewind a spool file");
+        char *buf = nullptr;
+        size_t cap = 0;
+        ssize_t n;
+        try {
+            while ((n = ::getline(&buf, &cap, f_)) > 0) {
+                size_t len = static_cast<size_t>(n);
+                if (buf[len - 1] == '\n') --len;
+                fn(std::string_view(buf, len));
+            }
+        } catch (...) {
+            std::free(buf);
+            throw;
+        }
+        std::free(buf);
+        std::fseek(f_, 0, SEEK_END);
+    }
+
+private:
+    std::FILE *f_;
+    uint64_t lines_ = 0;
+};
+
+class JsonWriter final : public SyncWriter {
+public:
+    JsonWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), w_(stream_), sc_(sc) {}
+    void begin(const conn_descriptor &d) override {
+        w_.StartObject();
+        put_key(w_, "plugin");
+        write_plugin(w_, d, false);
+        put_key(w_, "resource_types");
+        w_.StartArray();
+        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
+            if (d.resource_types[i]) write_resource_type(w_, *d.resource_types[i], false);
+        w_.EndArray();
+        put_key(w_, "resources");
+        w_.StartArray();
+    }
+    void resource(const conn_resource &r) override { write_resource(w_, r, sc_, false); }
+    void entitlement(const conn_entitlement &e) override { spool(entitlements_, [&](auto &w) { write_entitlement(w, e, sc_, false); }); }
+    void grant(const conn_grant &g) override { spool(grants_, [&](auto &w) { write_grant(w, g, sc_, false); }); }
+    void warning(std::string_view code, std::string_view message) override {
+        spool(warnings_, [&](auto &w) { write_warning(w, code, message, sc_, false); });
+    }
+    void checkpoint(std::string_view) override {}
+    void finish(const SyncSummary &s) override {
+        w_.EndArray();
+        unspool("entitlements", entitlements_);
+        unspool("grants", grants_);
+        unspool("warnings", warnings_);
+        put_key(w_, "summary");
+        w_.StartObject();
+        write_summary_fields(w_, s);
+        w_.EndObject();
+        w_.EndObject();
+        stream_.Put('\n');
+        stream_.Flush();
+        if (!w_.IsComplete() || stream_.failed()) throw std::runtime_error("writing the JSON output failed");
+    }
+
+private:
+    template <typename Fn>
+    void spool(Spool &to, Fn &&fn) {
+        buf_.Clear();
+        StringWriter w(buf_);
+        fn(w);
+        to.append(std::string_view(buf_.GetString(), buf_.GetSize()));
+    }
+    void unspool(const char *key, Spool &from) {
+        put_key(w_, key);
+        w_.StartArray();
+        from.for_each([&](std::string_view line) {
+            w_.RawValue(line.data(), line.size(), rapidjson::kObjectType);
+        });
+        w_.EndArray();
+    }
+
+    FileStream stream_;
+    FileWriter w_;
+    const SecretScrubber &sc_;
+    rapidjson::StringBuffer buf_;
+    Spool entitlements_, grants_, warnings_;
+};
+
+class NdjsonWriter final : public SyncWriter {
+public:
+    NdjsonWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), sc_(sc) {}
+    void begin(const conn_descriptor &d) override {
+        line([&](auto &w) { write_plugin(w, d, true); });
+        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
+            if (d.resource_types[i]) line([&](auto &w) { write_resource_type(w, *d.resource_types[i], true); });
+    }
+    void resource(const conn_resource &r) override { line([&](auto &w) { write_resource(w, r, sc_, true); }); }
+    void entitlement(const conn_entitlement &e) override { line([&](auto &w) { write_entitlement(w, e, sc_, true); }); }
+    void grant(const conn_grant &g) override { line([&](auto &w) { write_grant(w, g, sc_, true); }); }
+    void warning(std::string_view code, std::string_view message) override {
+        line([&](auto &w) { write_warning(w, code, message, sc_, true); });
+    }
+    void checkpoint(std::string_view token) override {
+        line([&](auto &w) {
+            w.StartObject();
+            put_key(w, "kind"); w.String("checkpoint");
+            put_key(w, "token"); put_string(w, token, sc_);
+            w.EndObject();
+        });
+    }
+    void finish(const SyncSummary &s) override {
+        line([&](auto &w) {
+            w.StartObject();
+            put_key(w, "kind"); w.String("summary");
+            write_summary_fields(w, s);
+            w.EndObject();
+        });
+        if (stream_.failed()) throw std::runtime_error("writing the NDJSON output failed");
+    }
+
+private:
+    template <typename Fn>
+    void line(Fn &&fn) {
+        buf_.Clear();
+        StringWriter w(buf_);
+        fn(w);
+        stream_.write(buf_.GetString(), buf_.GetSize());
+        stream_.Put('\n');
+        stream_.Flush(); // streamed: a reader of a pipe sees each record as it arrives
+        if (stream_.failed()) throw std::runtime_error("writing the NDJSON output failed");
+    }
+    FileStream stream_;
+    const SecretScrubber &sc_;
+    rapidjson::StringBuffer buf_;
+};
+
+// Table cells: printable, tab-free, so a row spools as one tab-separated line.
+std::string cell(std::string_view s, const SecretScrubber &sc) {
+    std::string clean = printable_line(sc.empty() ? std::string(s) : sc.scrub(s));
+    std::replace(clean.begin(), clean.end(), '\t', ' ');
+    return clean;
+}
+
+size_t display_width(std::string_view s) {
+    size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+// At most max display columns, cut on a UTF-8 boundary, with an ellipsis when cut.
+std::string fit(std::string_view s, size_t max) {
+    if (display_width(s) <= max) return std::string(s);
+    std::string out;
+    size_t cols = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if ((c & 0xC0) != 0x80) {
+            if (cols + 1 >= max) break;
+            ++cols;
+        }
+        out.push_back(s[i]);
+    }
+    return out + "\xE2\x80\xA6";
+}
+
+class TableWriter final : public SyncWriter {
+public:
+    static constexpr size_t max_col = 48;
+    TableWriter(std::FILE *out, const SecretScrubber &sc) : out_(out), sc_(sc) {}
+    void begin(const conn_descriptor &d) override {
+        plugin_ = std::string(view(d.id)) + " " + std::string(view(d.version));
+    }
+    void resource(const conn_resource &r) override {
+        std::string attrs;
+        for (size_t i = 0; i < r.attr_count; ++i) {
+            const conn_attr &a = r.attrs[i];
+            if (!attrs.empty()) attrs += ' ';
+            attrs += std::string(view(a.key)) + "=";
+            if (a.kind == CONN_ATTR_INT) attrs += std::to_string(a.num);
+            else if (a.kind == CONN_ATTR_BOOL) attrs += a.num ? "true" : "false";
+            else attrs += std::string(view(a.str));
+        }
+        row(resources_, res_w_, {cell(view(r.type), sc_), cell(view(r.id), sc_), cell(view(r.display_name), sc_), cell(attrs, sc_)});
+    }
+    void entitlement(const conn_entitlement &e) override {
+        row(entitlements_, ent_w_, {cell(view(e.id), sc_), cell(view(e.slug), sc_), cell(view(e.display_name), sc_)});
+    }
+    void grant(const conn_grant &g) override {
+        row(grants_, grant_w_,
+            {cell(view(g.entitlement_id), sc_),
+             cell(std::string(view(g.principal_type)) + ":" + std::string(view(g.principal_id)), sc_),
+             (g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) ? "unresolved" : ""});
+    }
+    void warning(std::string_view code, std::string_view message) override {
+        row(warnings_, warn_w_, {cell(code, sc_), cell(message, sc_)});
+    }
+    void checkpoint(std::string_view) override {}
+    void finish(const SyncSummary &s) override {
+        std::string types;
+        for (const auto &[t, n] : s.counts.resources_by_type)
+            types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + cell(t, sc_);
+        std::fprintf(out_, "Plugin:       %s\n", cell(plugin_, sc_).c_str());
+        std::fprintf(out_, "Resources:    %llu%s\n", static_cast<unsigned long long>(s.counts.resources),
+                     types.empty() ? "" : (" (" + types + ")").c_str());
+        std::fprintf(out_, "Entitlements: %llu\n", static_cast<unsigned long long>(s.counts.entitlements));
+        std::fprintf(out_, "Grants:       %llu%s\n", static_cast<unsigned long long>(s.counts.grants),
+                     s.counts.unresolved ? (" (" + std::to_string(s.counts.unresolved) + " unresolved)").c_str() : "");
+        std::fprintf(out_, "Warnings:     %llu\n", static_cast<unsigned long long>(s.counts.warnings));
+        table("RESOURCES", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
+        table("ENTITLEMENTS", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
+        table("GRANTS", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
+        table("WARNINGS", {"CODE", "MESSAGE"}, warnings_, warn_w_);
+        if (std::fflush(out_) != 0 || std::ferror(out_)) throw std::runtime_error("writing the table output failed");
+    }
+
+private:
+    void row(Spool &spool, std::vector<size_t> &widths, std::vector<std::string> cells) {
+        std::string line;
+        if (widths.size() < cells.size()) widths.resize(cells.size(), 0);
+        for (size_t i = 0; i < cells.size(); ++i) {
+            if (i) line += '\t';
+            line += cells[i];
+            widths[i] = std::max(widths[i], std::min(display_width(cells[i]), max_col));
+        }
+        spool.append(line);
+    }
+    void table(const char *title, std::vector<std::string> header, Spool &spool, std::vector<size_t> widths) {
+        if (spool.lines() == 0) return;
+        widths.resize(header.size(), 0);
+        for (size_t i = 0; i < header.size(); ++i) widths[i] = std::max(widths[i], header[i].size());
+        std::fprintf(out_, "\n%s\n", title);
+        auto print_row = [&](const std::vector<std::string> &cells) {
+            std::string line;
+            for (size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
+                std::string c = (i + 1 == cells.size()) ? cells[i] : fit(cells[i], max_col);
+                line += c;
+                if (i + 1 < cells.size()) line += std::string(widths[i] - std::min(widths[i], display_width(c)) + 2, ' ');
+            }
+            while (!line.empty() && line.back() == ' ') line.pop_back();
+            std::fprintf(out_, "%s\n", line.c_str());
+        };
+        print_row(header);
+        spool.for_each([&](std::string_view line) {
+            std::vector<std::string> cells;
+            size_t start = 0;
+            while (true) {
+                size_t tab = line.find('\t', start);
+                cells.emplace_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+                if (tab == std::string_view::npos) break;
+                start = tab + 1;
+            }
+            cells.resize(header.size());
+            print_row(cells);
+        });
+    }
+
+    std::FILE *out_;
+    const SecretScrubber &sc_;
+    std::string plugin_;
+    Spool resources_, entitlements_, grants_, warnings_;
+    std::vector<size_t> res_w_, ent_w_, grant_w_, warn_w_;
+};
+
+} // namespace
+
+std::string resource_to_json(const conn_resource &r, const SecretScrubber &scrubber) {
+    rapidjson::StringBuffer buf;
+    StringWriter w(buf);
+    write_resource(w, r, scrubber, false);
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber) {
+    rapidjson::StringBuffer buf;
+    StringWriter w(buf);
+    write_grant(w, g, scrubber, false);
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber) {
+    switch (format) {
+    case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber);
+    case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber);
+    case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber);
+    }
+    return std::make_unique<JsonWriter>(out, scrubber);
+}
+
+} // namespace connector_host::cli
