@@ -1,0 +1,368 @@
+// A small, well-behaved connector plugin for the connector-host tests (it can be told to misbehave with
+// the config field `mode`). Synthetic data, deterministic: users u1..uN, groups g1..gM, user ui is a member
+// of group g((i-1) % M + 1), plus one member that names no user (flagged unresolved, with a warning).
+// Tokens starting with "good" are accepted; anything else is refused as unauthenticated.
+#include <connector/connector_abi.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+conn_status fail(conn_error *err, conn_status st, const char *field, const std::string &msg, int http = 0) {
+    if (err != nullptr && err->struct_size >= sizeof(conn_error)) {
+        err->status = st;
+        err->http_status = http;
+        std::snprintf(err->field, sizeof err->field, "%s", field);
+        std::snprintf(err->message, sizeof err->message, "%s", msg.c_str());
+    }
+    return st;
+}
+
+conn_str S(const std::string &s) { return conn_str{s.data(), s.size()}; }
+conn_str S(const char *s) { return conn_str{s, std::strlen(s)}; }
+std::string str(conn_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
+
+const conn_field f_url{sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_URL, 0, "service-url", "Service URL",
+                       "Where the service lives.", nullptr, "https://example.com/api"};
+const conn_field f_token{sizeof(conn_field), CONN_FIELD_REQUIRED | CONN_FIELD_SECRET, CONN_FIELD_STRING, 0, "api-token",
+                         "API token", "Bearer token.", nullptr, nullptr};
+const conn_field f_users{sizeof(conn_field), 0, CONN_FIELD_INT, 0, "users", "Users", "How many users.", "3", nullptr};
+const conn_field f_groups{sizeof(conn_field), 0, CONN_FIELD_INT, 0, "groups", "Groups", "How many groups.", "2", nullptr};
+const conn_field f_mode{sizeof(conn_field), 0, CONN_FIELD_STRING, 0, "mode", "Mode", "How to (mis)behave.", "normal", nullptr};
+const conn_field f_delay{sizeof(conn_field), 0, CONN_FIELD_INT, 0, "delay-ms", "Delay", "Pause per record.", "0", nullptr};
+const conn_field *const config_fields[] = {&f_url, &f_token, &f_users, &f_groups, &f_mode, &f_delay};
+
+const conn_field a_email{sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_EMAIL, 0, "email", "Email", "Email.", nullptr, nullptr};
+const conn_field a_name{sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_STRING, 0, "display_name", "Name", "Full name.", nullptr, nullptr};
+const conn_field *const account_fields[] = {&a_email, &a_name};
+
+const char *const to_users[] = {"user"};
+const conn_entitlement_type member{sizeof(conn_entitlement_type), CONN_PURPOSE_ASSIGNMENT,
+                                   CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE, 1, "member", "Member", "Group member.", to_users};
+const conn_entitlement_type *const group_ents[] = {&member};
+const conn_resource_type rt_user{sizeof(conn_resource_type), CONN_TRAIT_USER, CONN_RT_SYNC | CONN_RT_CREATE | CONN_RT_DELETE,
+                                 0, "user", "User", "A person.", nullptr};
+const conn_resource_type rt_group{sizeof(conn_resource_type), CONN_TRAIT_GROUP, CONN_RT_SYNC, 1, "group", "Group",
+                                  "A group of users.", group_ents};
+const conn_resource_type *const types[] = {&rt_user, &rt_group};
+const conn_descriptor descriptor{sizeof(conn_descriptor), CONN_ABI_VERSION_MAJOR, CONN_ABI_VERSION_MINOR,
+                                 CONN_CAP_CHECK | CONN_CAP_SYNC | CONN_CAP_CREATE_ACCOUNT | CONN_CAP_DELETE |
+                                     CONN_CAP_GRANT | CONN_CAP_REVOKE,
+                                 "host-test", "Host test plugin", "1.2.3", "Synthetic directory for host tests.",
+                                 "tests", nullptr, 2, 6, 2, 0, types, config_fields, account_fields};
+
+std::atomic<bool> initialised{false};
+
+} // namespace
+
+struct conn_instance {
+    std::string url, token, mode = "normal";
+    long users = 3, groups = 2, delay_ms = 0;
+    conn_host host{};
+    void log(int32_t level, const std::string &msg) const {
+        if (host.log != nullptr) host.log(host.ctx, level, S(msg));
+    }
+};
+
+namespace {
+
+bool cancelled(const conn_call *call) {
+    return call != nullptr && call->is_cancelled != nullptr && call->is_cancelled(call->ctx) != 0;
+}
+
+// Sleeps ms, polling cancellation every 10 ms; true when cancelled.
+bool pause(const conn_instance *in, const conn_call *call, long ms) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end) {
+        if (in->mode != "hang" && cancelled(call)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return in->mode != "hang" && cancelled(call);
+}
+
+const conn_descriptor *CONN_CALL describe() { return &descriptor; }
+
+conn_status CONN_CALL create(const conn_config *cfg, const conn_host *host, conn_instance **out, conn_error *err) {
+    if (out == nullptr) return fail(err, CONN_ERR_INVALID_ARGUMENT, "out", "out is NULL");
+    *out = nullptr;
+    if (cfg == nullptr) return fail(err, CONN_ERR_INVALID_ARGUMENT, "config", "config is NULL");
+    auto *in = new conn_instance();
+    if (host != nullptr) in->host = *host;
+    for (size_t i = 0; i < cfg->entry_count; ++i) {
+        std::string k = str(cfg->entries[i].key), v = str(cfg->entries[i].value);
+        try {
+            if (k == "service-url") in->url = v;
+            else if (k == "api-token") in->token = v;
+            else if (k == "users") in->users = std::stol(v);
+            else if (k == "groups") in->groups = std::stol(v);
+            else if (k == "mode") in->mode = v;
+            else if (k == "delay-ms") in->delay_ms = std::stol(v);
+            else {
+                delete in;
+                return fail(err, CONN_ERR_INVALID_CONFIG, "", "unknown config field " + k);
+            }
+        } catch (...) {
+            delete in;
+            return fail(err, CONN_ERR_INVALID_CONFIG, "", "config field " + k + " must be a number");
+        }
+    }
+    if (in->url.rfind("http", 0) != 0) {
+        delete in;
+        return fail(err, CONN_ERR_INVALID_CONFIG, "service-url", "service-url must be an http(s) URL");
+    }
+    if (in->token.empty()) {
+        delete in;
+        return fail(err, CONN_ERR_INVALID_CONFIG, "api-token", "api-token is required");
+    }
+    if (in->mode == "log-secret") in->log(CONN_LOG_WARN, "careless plugin: token is " + in->token);
+    in->log(CONN_LOG_INFO, "instance created for " + in->url);
+    *out = in;
+    return CONN_OK;
+}
+
+void CONN_CALL destroy(conn_instance *in) { delete in; }
+
+conn_status auth(const conn_instance *in, conn_error *err) {
+    if (in->token.rfind("good", 0) == 0) return CONN_OK;
+    std::string msg = "the service refused the token";
+    if (in->mode == "log-secret") msg += " " + in->token; // a careless plugin: the host must scrub it
+    return fail(err, CONN_ERR_UNAUTHENTICATED, "api-token", msg, 401);
+}
+
+conn_status CONN_CALL check(conn_instance *in, const conn_call *, conn_check_result *res, conn_error *err) {
+    if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    if (res != nullptr && res->struct_size >= sizeof(conn_check_result)) {
+        res->user_count = in->users;
+        std::snprintf(res->message, sizeof res->message, "authenticated to %s", in->url.c_str());
+    }
+    return CONN_OK;
+}
+
+conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_sync_options *, const conn_sink *sink,
+                           conn_sync_result *result, conn_error *err) {
+    if (sink == nullptr) return fail(err, CONN_ERR_INVALID_ARGUMENT, "sink", "sink is NULL");
+    if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    uint64_t nres = 0, nent = 0, ngr = 0, pages = 0;
+    auto progress = [&](const char *phase) {
+        ++pages;
+        if (call != nullptr && call->progress != nullptr) {
+            conn_progress p{};
+            p.struct_size = sizeof p;
+            p.phase = S(phase);
+            p.requests = pages;
+            p.pages = pages;
+            p.resources = nres;
+            p.entitlements = nent;
+            p.grants = ngr;
+            call->progress(call->ctx, &p);
+        }
+    };
+    auto step = [&]() -> conn_status {
+        if (cancelled(call) && in->mode != "hang") return fail(err, CONN_ERR_CANCELLED, "", "cancelled");
+        if (in->delay_ms > 0 && pause(in, call, in->delay_ms)) return fail(err, CONN_ERR_CANCELLED, "", "cancelled");
+        return CONN_OK;
+    };
+    auto stopped = [&]() { return fail(err, CONN_ERR_STOPPED, "", "stopped by the sink"); };
+
+    for (long gi = 1; gi <= in->groups; ++gi) {
+        if (conn_status st = step(); st != CONN_OK) return st;
+        std::string gid = "g" + std::to_string(gi), name = "Group " + std::to_string(gi);
+        long members = 0;
+        for (long u = 1; u <= in->users; ++u)
+            if ((u - 1) % in->groups + 1 == gi) ++members;
+        if (gi == 1) ++members; // the ghost
+        conn_attr attrs[1] = {};
+        attrs[0].key = S("member_count");
+        attrs[0].kind = CONN_ATTR_INT;
+        attrs[0].num = members;
+        conn_resource r{};
+        r.struct_size = sizeof r;
+        r.type = S("group");
+        r.id = S(gid);
+        r.display_name = S(name);
+        r.attrs = attrs;
+        r.attr_count = 1;
+        if (sink->on_resource && sink->on_resource(sink->ctx, &r) != CONN_SINK_CONTINUE) return stopped();
+        ++nres;
+        std::string eid = "group:" + gid + ":member", ename = name + " member";
+        conn_entitlement e{};
+        e.struct_size = sizeof e;
+        e.purpose = CONN_PURPOSE_ASSIGNMENT;
+        e.id = S(eid);
+        e.resource_type = S("group");
+        e.resource_id = S(gid);
+        e.slug = S("member");
+        e.display_name = S(ename);
+        if (sink->on_entitlement && sink->on_entitlement(sink->ctx, &e) != CONN_SINK_CONTINUE) return stopped();
+        ++nent;
+        progress("groups");
+    }
+    for (long u = 1; u <= in->users; ++u) {
+        if (conn_status st = step(); st != CONN_OK) return st;
+        std::string uid = "u" + std::to_string(u), login = "user" + std::to_string(u) + "@example.com";
+        std::string name = "User " + std::to_string(u);
+        if (u == 1) name = "Zoë \"Quote\" O'Brien";
+        conn_attr attrs[4] = {};
+        attrs[0].key = S("login"); attrs[0].kind = CONN_ATTR_STRING; attrs[0].str = S(login);
+        attrs[1].key = S("email"); attrs[1].kind = CONN_ATTR_STRING; attrs[1].str = S(login);
+        attrs[2].key = S("status"); attrs[2].kind = CONN_ATTR_STRING; attrs[2].str = S(u % 5 == 0 ? "disabled" : "active");
+        attrs[3].key = S("admin"); attrs[3].kind = CONN_ATTR_BOOL; attrs[3].num = u == 1 ? 1 : 0;
+        std::string bad = "bad\xC3\x28utf8";
+        if (in->mode == "bad-utf8" && u == 2) name = bad;
+        if (in->mode == "bad-attr-kind" && u == 2) attrs[3].kind = 7;
+        conn_resource r{};
+        r.struct_size = sizeof r;
+        r.type = S(in->mode == "unknown-type" && u == 2 ? "robot" : "user");
+        r.id = S(uid);
+        r.display_name = S(name);
+        r.attrs = attrs;
+        r.attr_count = 4;
+        int32_t answer;
+        if (in->mode == "wrong-thread" && u == 2) {
+            std::thread t([&] { answer = sink->on_resource(sink->ctx, &r); });
+            t.join();
+        } else {
+            answer = sink->on_resource ? sink->on_resource(sink->ctx, &r) : CONN_SINK_CONTINUE;
+        }
+        if (answer != CONN_SINK_CONTINUE) return stopped();
+        ++nres;
+        std::string gid = "g" + std::to_string((u - 1) % in->groups + 1);
+        std::string eid = "group:" + gid + ":member", grid = eid + ":user:" + uid;
+        conn_grant g{};
+        g.struct_size = sizeof g;
+        g.id = S(grid);
+        g.entitlement_id = S(eid);
+        g.principal_type = S("user");
+        g.principal_id = S(uid);
+        if (sink->on_grant && sink->on_grant(sink->ctx, &g) != CONN_SINK_CONTINUE) return stopped();
+        ++ngr;
+        if (u % 2 == 0) progress("users");
+    }
+    // A member naming no user: flagged, with a warning.
+    std::string gh = "group:g1:member:user:ghost";
+    conn_grant g{};
+    g.struct_size = sizeof g;
+    g.flags = CONN_GRANT_UNRESOLVED_PRINCIPAL;
+    g.id = S(gh);
+    g.entitlement_id = S("group:g1:member");
+    g.principal_type = S("user");
+    g.principal_id = S("ghost");
+    if (in->groups >= 1) {
+        if (sink->on_grant && sink->on_grant(sink->ctx, &g) != CONN_SINK_CONTINUE) return stopped();
+        ++ngr;
+        if (sink->on_warning &&
+            sink->on_warning(sink->ctx, S("unresolved_member"), S("group g1 names member ghost, who is no user")) !=
+                CONN_SINK_CONTINUE)
+            return stopped();
+    }
+    if (in->mode == "log-secret") in->log(CONN_LOG_ERROR, "sync done with " + in->token);
+    if (result != nullptr && result->struct_size >= sizeof(conn_sync_result)) {
+        result->resources = nres;
+        result->entitlements = nent;
+        result->grants = ngr;
+        result->requests = pages;
+        result->pages = pages;
+        result->warnings = in->groups >= 1 ? 1 : 0;
+        result->unresolved_principals = in->groups >= 1 ? 1 : 0;
+    }
+    return CONN_OK;
+}
+
+conn_status CONN_CALL create_account(conn_instance *in, const conn_call *, const conn_account_request *req,
+                                     const conn_sink *sink, conn_outcome *outcome, conn_error *err) {
+    if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    std::string email, name;
+    for (size_t i = 0; i < req->field_count; ++i) {
+        std::string k = str(req->fields[i].key), v = str(req->fields[i].value);
+        if (k == "email") email = v;
+        else if (k == "display_name") name = v;
+        else return fail(err, CONN_ERR_INVALID_ARGUMENT, k.c_str(), "unknown account field " + k);
+    }
+    if (email.find('@') == std::string::npos) return fail(err, CONN_ERR_INVALID_ARGUMENT, "email", "email is malformed", 400);
+    bool exists = email.rfind("exists@", 0) == 0;
+    std::string id = exists ? "u-existing" : "u-new";
+    conn_attr attrs[1] = {};
+    attrs[0].key = S("email");
+    attrs[0].kind = CONN_ATTR_STRING;
+    attrs[0].str = S(email);
+    conn_resource r{};
+    r.struct_size = sizeof r;
+    r.type = S("user");
+    r.id = S(id);
+    r.display_name = S(name);
+    r.attrs = attrs;
+    r.attr_count = 1;
+    if (sink != nullptr && sink->on_resource != nullptr) sink->on_resource(sink->ctx, &r);
+    *outcome = exists ? CONN_OUTCOME_ALREADY_EXISTS : CONN_OUTCOME_CREATED;
+    return CONN_OK;
+}
+
+conn_status CONN_CALL delete_resource(conn_instance *in, const conn_call *, conn_str type, conn_str id,
+                                      conn_outcome *outcome, conn_error *err) {
+    if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    if (str(type) != "user") return fail(err, CONN_ERR_UNSUPPORTED, "", "only users can be deleted");
+    if (str(id) == "missing") return fail(err, CONN_ERR_NOT_FOUND, "", "no such user", 404);
+    *outcome = str(id) == "gone" ? CONN_OUTCOME_ALREADY_DELETED : CONN_OUTCOME_DELETED;
+    return CONN_OK;
+}
+
+conn_status grant_like(conn_instance *in, conn_str ent, conn_str ptype, conn_error *err) {
+    if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    std::string e = str(ent);
+    if (e.rfind("group:g", 0) != 0 || e.size() < 14 || e.substr(e.size() - 7) != ":member")
+        return fail(err, CONN_ERR_INVALID_ARGUMENT, "", "not an entitlement of this plugin");
+    long gi = std::atol(e.substr(7, e.size() - 14).c_str());
+    if (gi < 1 || gi > in->groups) return fail(err, CONN_ERR_NOT_FOUND, "", "no such group", 404);
+    if (str(ptype) != "user") return fail(err, CONN_ERR_INVALID_ARGUMENT, "", "only users can be members");
+    return CONN_OK;
+}
+
+conn_status CONN_CALL grant(conn_instance *in, const conn_call *, conn_str ent, conn_str ptype, conn_str pid,
+                            const conn_sink *sink, conn_outcome *outcome, conn_error *err) {
+    if (conn_status st = grant_like(in, ent, ptype, err); st != CONN_OK) return st;
+    std::string id = str(ent) + ":user:" + str(pid);
+    conn_grant g{};
+    g.struct_size = sizeof g;
+    g.id = S(id);
+    g.entitlement_id = ent;
+    g.principal_type = ptype;
+    g.principal_id = pid;
+    if (sink != nullptr && sink->on_grant != nullptr) sink->on_grant(sink->ctx, &g);
+    *outcome = str(pid) == "already" ? CONN_OUTCOME_ALREADY_GRANTED : CONN_OUTCOME_GRANTED;
+    return CONN_OK;
+}
+
+conn_status CONN_CALL revoke(conn_instance *in, const conn_call *, conn_str ent, conn_str ptype, conn_str pid,
+                             conn_outcome *outcome, conn_error *err) {
+    if (conn_status st = grant_like(in, ent, ptype, err); st != CONN_OK) return st;
+    *outcome = str(pid) == "absent" ? CONN_OUTCOME_ALREADY_REVOKED : CONN_OUTCOME_REVOKED;
+    return CONN_OK;
+}
+
+const conn_connector_v1 vtable{sizeof(conn_connector_v1), 0, describe, create, destroy, check, sync,
+                               create_account, delete_resource, grant, revoke};
+
+conn_status CONN_CALL init() {
+    if (initialised.exchange(true)) return CONN_ERR_INVALID_STATE;
+    return CONN_OK;
+}
+void CONN_CALL deinit() { initialised = false; }
+const void *CONN_CALL get_interface(const char *id) {
+    return (id != nullptr && std::strcmp(id, CONN_IFACE_CONNECTOR_V1) == 0) ? &vtable : nullptr;
+}
+const conn_plugin_entry entry{sizeof(conn_plugin_entry), CONN_ABI_VERSION_MAJOR, CONN_ABI_VERSION_MINOR, 0, init,
+                              deinit, get_interface};
+
+} // namespace
+
+extern "C" CONN_PLUGIN_ENTRY {
+    if (abi_major != CONN_ABI_VERSION_MAJOR) return nullptr;
+    if (abi_minor != nullptr && *abi_minor > CONN_ABI_VERSION_MINOR) *abi_minor = CONN_ABI_VERSION_MINOR;
+    return &entry;
+}

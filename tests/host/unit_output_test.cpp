@@ -1,0 +1,279 @@
+// Output writers, record validation, the secret scrubber and printable lines.
+#include <doctest/doctest.h>
+
+#include <connector_host/cli/record_validation.hpp>
+#include <connector_host/cli/sync_writers.hpp>
+#include <connector_host/cli/text_safety.hpp>
+
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace connector_host::cli;
+
+namespace {
+
+conn_str S(const char *s) { return conn_str{s, std::strlen(s)}; }
+
+// A small fixed descriptor with user and group types.
+const char *const to_user[] = {"user"};
+const conn_entitlement_type member{sizeof(conn_entitlement_type), CONN_PURPOSE_ASSIGNMENT, CONN_ENT_GRANTABLE, 1,
+                                   "member", "Member", "", to_user};
+const conn_entitlement_type *const ents[] = {&member};
+const conn_resource_type user_t{sizeof(conn_resource_type), CONN_TRAIT_USER, CONN_RT_SYNC, 0, "user", "User", "", nullptr};
+const conn_resource_type group_t{sizeof(conn_resource_type), CONN_TRAIT_GROUP, CONN_RT_SYNC, 1, "group", "Group", "", ents};
+const conn_resource_type *const types[] = {&user_t, &group_t};
+const conn_descriptor desc{sizeof(conn_descriptor), 1, 0, CONN_CAP_SYNC, "unit", "Unit", "9.9.9", "", nullptr, nullptr,
+                           2, 0, 0, 0, types, nullptr, nullptr};
+
+struct Records {
+    conn_attr uattrs[4]{};
+    conn_resource user{}, group{};
+    conn_attr gattrs[1]{};
+    conn_entitlement ent{};
+    conn_grant grant{}, ghost{};
+    Records() {
+        uattrs[0] = conn_attr{S("login"), CONN_ATTR_STRING, 0, S("jane@example.com"), 0};
+        uattrs[1] = conn_attr{S("status"), CONN_ATTR_STRING, 0, S("active"), 0};
+        uattrs[2] = conn_attr{S("admin"), CONN_ATTR_BOOL, 0, {}, 1};
+        uattrs[3] = conn_attr{S("logins"), CONN_ATTR_INT, 0, {}, 42};
+        user = conn_resource{sizeof(conn_resource), 0, S("user"), S("u1"), S("Jane \"J\" Smith\n"), uattrs, 4};
+        gattrs[0] = conn_attr{S("member_count"), CONN_ATTR_INT, 0, {}, 2};
+        group = conn_resource{sizeof(conn_resource), 0, S("group"), S("g1"), S("Admins"), gattrs, 1};
+        ent = conn_entitlement{sizeof(conn_entitlement), CONN_PURPOSE_ASSIGNMENT, S("group:g1:member"), S("group"), S("g1"),
+                               S("member"), S("Admins member")};
+        grant = conn_grant{sizeof(conn_grant), 0, S("group:g1:member:user:u1"), S("group:g1:member"), S("user"), S("u1")};
+        ghost = conn_grant{sizeof(conn_grant), CONN_GRANT_UNRESOLVED_PRINCIPAL, S("group:g1:member:user:zz"),
+                           S("group:g1:member"), S("user"), S("zz")};
+    }
+};
+
+// Runs a writer over records delivered interleaved, returns the bytes it wrote.
+std::string render(SyncFormat format, const SecretScrubber &sc = {}) {
+    std::FILE *f = std::tmpfile();
+    REQUIRE(f != nullptr);
+    Records r;
+    auto w = make_sync_writer(format, f, sc);
+    w->begin(desc);
+    w->grant(r.grant); // before its entitlement and principal: allowed
+    w->resource(r.group);
+    w->entitlement(r.ent);
+    w->resource(r.user);
+    w->grant(r.ghost);
+    w->warning("unresolved_member", "g1 names zz");
+    SyncSummary s;
+    s.counts.resources = 2;
+    s.counts.entitlements = 1;
+    s.counts.grants = 2;
+    s.counts.unresolved = 1;
+    s.counts.warnings = 1;
+    s.counts.resources_by_type = {{"group", 1}, {"user", 1}};
+    s.pages = 3;
+    w->finish(s);
+    std::fflush(f);
+    std::rewind(f);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    std::fclose(f);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("json writer: one document with the contract's shape, spooled sections appended in order") {
+    std::string out = render(SyncFormat::json);
+    rapidjson::Document d;
+    d.Parse(out.c_str());
+    REQUIRE_FALSE(d.HasParseError());
+    REQUIRE(d.IsObject());
+    CHECK(std::string(d["plugin"]["id"].GetString()) == "unit");
+    CHECK(std::string(d["plugin"]["version"].GetString()) == "9.9.9");
+    REQUIRE(d["resource_types"].Size() == 2);
+    CHECK(std::string(d["resource_types"][1]["id"].GetString()) == "group");
+    CHECK(std::string(d["resource_types"][1]["entitlements"][0]["slug"].GetString()) == "member");
+    const auto &res = d["resources"];
+    REQUIRE(res.Size() == 2);
+    CHECK(std::string(res[0]["type"].GetString()) == "group");
+    CHECK(res[0]["member_count"].IsInt64());
+    CHECK(res[0]["member_count"].GetInt64() == 2);
+    const auto &u = res[1];
+    CHECK(std::string(u["id"].GetString()) == "u1");
+    CHECK(std::string(u["display_name"].GetString()) == "Jane \"J\" Smith\n"); // escaped by the Writer, intact
+    CHECK(std::string(u["login"].GetString()) == "jane@example.com");
+    CHECK(u["admin"].IsBool());
+    CHECK(u["admin"].GetBool());
+    CHECK(u["logins"].GetInt64() == 42);
+    REQUIRE(d["entitlements"].Size() == 1);
+    const auto &e = d["entitlements"][0];
+    CHECK(std::string(e["id"].GetString()) == "group:g1:member");
+    CHECK(std::string(e["resource"]["type"].GetString()) == "group");
+    CHECK(std::string(e["resource"]["id"].GetString()) == "g1");
+    CHECK(std::string(e["slug"].GetString()) == "member");
+    CHECK(std::string(e["display_name"].GetString()) == "Admins member");
+    REQUIRE(d["grants"].Size() == 2);
+    CHECK(std::string(d["grants"][0]["entitlement"].GetString()) == "group:g1:member");
+    CHECK(std::string(d["grants"][0]["principal"]["id"].GetString()) == "u1");
+    CHECK_FALSE(d["grants"][0].HasMember("unresolved"));
+    CHECK(d["grants"][1]["unresolved"].GetBool());
+    CHECK(d["warnings"].Size() == 1);
+    CHECK(d["summary"]["grants"].GetUint64() == 2);
+}
+
+TEST_CASE("json writer: empty sync is still a valid document") {
+    std::FILE *f = std::tmpfile();
+    auto w = make_sync_writer(SyncFormat::json, f, SecretScrubber{});
+    w->begin(desc);
+    w->finish(SyncSummary{});
+    std::rewind(f);
+    char buf[4096] = {};
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    rapidjson::Document d;
+    d.Parse(buf, n);
+    REQUIRE_FALSE(d.HasParseError());
+    CHECK(d["resources"].Size() == 0);
+    CHECK(d["entitlements"].Size() == 0);
+    CHECK(d["grants"].Size() == 0);
+}
+
+TEST_CASE("ndjson writer: one record per line with a kind, in arrival order") {
+    std::string out = render(SyncFormat::ndjson);
+    std::istringstream lines(out);
+    std::vector<std::string> kinds;
+    for (std::string line; std::getline(lines, line);) {
+        rapidjson::Document d;
+        d.Parse(line.c_str());
+        REQUIRE_FALSE(d.HasParseError());
+        kinds.emplace_back(d["kind"].GetString());
+        if (kinds.back() == "grant" && kinds.size() == 4) CHECK(std::string(d["principal"]["id"].GetString()) == "u1");
+    }
+    CHECK(kinds == std::vector<std::string>{"plugin", "resource_type", "resource_type", "grant", "resource", "entitlement",
+                                            "resource", "grant", "warning", "summary"});
+}
+
+TEST_CASE("table writer: counts first, then tables; terminal controls neutralised") {
+    std::string out = render(SyncFormat::table);
+    CHECK(out.rfind("Plugin:       unit 9.9.9\n", 0) == 0);
+    CHECK(out.find("Resources:    2 (1 group, 1 user)") != std::string::npos);
+    CHECK(out.find("Grants:       2 (1 unresolved)") != std::string::npos);
+    auto resources = out.find("RESOURCES");
+    auto grants = out.find("GRANTS");
+    REQUIRE(resources != std::string::npos);
+    REQUIRE(grants != std::string::npos);
+    CHECK(resources < grants);
+    CHECK(out.find("Jane \"J\" Smith") != std::string::npos);
+    CHECK(out.find("Smith\n") == std::string::npos); // the newline inside the name became a space
+    CHECK(out.find("unresolved") != std::string::npos);
+    CHECK(out.find("admin=true") != std::string::npos);
+}
+
+TEST_CASE("writers scrub secret values from every string") {
+    SecretScrubber sc({"jane@example.com"});
+    for (auto f : {SyncFormat::json, SyncFormat::ndjson, SyncFormat::table}) {
+        std::string out = render(f, sc);
+        CHECK(out.find("jane@example.com") == std::string::npos);
+        CHECK(out.find(std::string(SecretScrubber::mask)) != std::string::npos);
+    }
+}
+
+TEST_CASE("default format follows --out and the terminal") {
+    CHECK(default_sync_format("out.json", true) == SyncFormat::json);
+    CHECK(default_sync_format("out.ndjson", true) == SyncFormat::ndjson);
+    CHECK(default_sync_format("", true) == SyncFormat::table);
+    CHECK(default_sync_format("", false) == SyncFormat::json);
+    CHECK(default_sync_format("out.txt", true) == SyncFormat::json);
+    CHECK(parse_sync_format("table") == SyncFormat::table);
+    CHECK_THROWS_AS(parse_sync_format("xml"), std::invalid_argument);
+}
+
+TEST_CASE("record validation refuses garbage and accepts good records") {
+    std::vector<std::string> declared{"user", "group"};
+    Records r;
+    conn_resource out{};
+    CHECK_FALSE(check_resource(&r.user, out, declared).has_value());
+    CHECK(out.attr_count == 4);
+
+    SUBCASE("too-small struct") {
+        conn_resource small = r.user;
+        small.struct_size = 16;
+        CHECK(check_resource(&small, out, declared)->find("struct_size") != std::string::npos);
+    }
+    SUBCASE("invalid UTF-8") {
+        conn_resource bad = r.user;
+        bad.display_name = S("bad\xC3\x28");
+        CHECK(check_resource(&bad, out, declared)->find("UTF-8") != std::string::npos);
+        bad = r.user;
+        bad.id = S("\xED\xA0\x80"); // a surrogate
+        CHECK(check_resource(&bad, out, declared).has_value());
+    }
+    SUBCASE("unknown type, empty id, NULL with size") {
+        conn_resource bad = r.user;
+        bad.type = S("robot");
+        CHECK(check_resource(&bad, out, declared)->find("robot") != std::string::npos);
+        bad = r.user;
+        bad.id = S("");
+        CHECK(check_resource(&bad, out, declared).has_value());
+        bad = r.user;
+        bad.display_name = conn_str{nullptr, 5};
+        CHECK(check_resource(&bad, out, declared).has_value());
+    }
+    SUBCASE("absurd sizes and attributes") {
+        conn_resource bad = r.user;
+        std::string huge(5000, 'x');
+        bad.id = conn_str{huge.data(), huge.size()};
+        CHECK(check_resource(&bad, out, declared)->find("limit") != std::string::npos);
+        bad = r.user;
+        bad.attr_count = 100000;
+        CHECK(check_resource(&bad, out, declared).has_value());
+        conn_attr attrs[2] = {r.uattrs[0], r.uattrs[0]};
+        bad = r.user;
+        bad.attrs = attrs;
+        bad.attr_count = 2;
+        CHECK(check_resource(&bad, out, declared)->find("twice") != std::string::npos);
+        attrs[1] = conn_attr{S("id"), CONN_ATTR_STRING, 0, S("x"), 0};
+        CHECK(check_resource(&bad, out, declared)->find("collides") != std::string::npos);
+        attrs[1] = conn_attr{S("flag"), CONN_ATTR_BOOL, 0, {}, 7};
+        CHECK(check_resource(&bad, out, declared).has_value());
+        attrs[1] = conn_attr{S("odd"), 9, 0, {}, 0};
+        CHECK(check_resource(&bad, out, declared)->find("unknown kind") != std::string::npos);
+    }
+    SUBCASE("entitlements and grants") {
+        conn_entitlement e{};
+        CHECK_FALSE(check_entitlement(&r.ent, e, declared).has_value());
+        conn_entitlement bad = r.ent;
+        bad.purpose = 5;
+        CHECK(check_entitlement(&bad, e, declared).has_value());
+        bad = r.ent;
+        bad.slug = S("");
+        CHECK(check_entitlement(&bad, e, declared).has_value());
+        conn_grant g{};
+        CHECK_FALSE(check_grant(&r.ghost, g).has_value());
+        conn_grant badg = r.grant;
+        badg.flags = 0x80;
+        CHECK(check_grant(&badg, g)->find("flags") != std::string::npos);
+        badg = r.grant;
+        badg.principal_id = S("");
+        CHECK(check_grant(&badg, g).has_value());
+        CHECK(check_grant(nullptr, g).has_value());
+    }
+}
+
+TEST_CASE("scrubber and printable lines") {
+    SecretScrubber sc({"s3cr3t-token", "abc"});
+    CHECK(sc.scrub("x s3cr3t-token y s3cr3t-token") == "x [redacted] y [redacted]");
+    CHECK(sc.scrub("abc stays: too short to be a secret") == "abc stays: too short to be a secret");
+    CHECK(sc.contains_secret("..s3cr3t-token.."));
+    CHECK_FALSE(SecretScrubber{}.contains_secret("anything"));
+    SecretScrubber nested({"token", "token-long"});
+    CHECK(nested.scrub("token-long") == "[redacted]");
+    CHECK(printable_line("a\nb\x1b[31mc\td") == "a b [31mc d");
+    CHECK(printable_line("ok \xC3\xA9") == "ok \xC3\xA9");
+    CHECK(printable_line("bad \xC3\x28") == "bad \xEF\xBF\xBD(");
+    CHECK(printable_line("c1 \xC2\x9B") == "c1  ");
+}
