@@ -114,6 +114,7 @@ public:
         return r;
     }
     std::string current_stderr() const { return slurp(err_path_); }
+    std::string current_stdout() const { return slurp(out_path_); }
 
 private:
     pid_t pid_ = -1;

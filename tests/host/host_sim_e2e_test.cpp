@@ -1,0 +1,273 @@
+// End-to-end: the real connector-host binary, the real claude-enterprise plugin and the real scim-sim
+// executable. The sync output is compared with the simulator's truth (GET /_admin/state).
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "process.hpp"
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+
+#include <csignal>
+#include <set>
+
+using namespace host_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string host = CONNECTOR_HOST_PATH;
+const std::string sim = SCIM_SIM_PATH;
+const std::string plugin = CLAUDE_PLUGIN_PATH;
+const std::string token = "sim-Tok-e2e-9c1d77aa31f0";
+const std::vector<std::string> scrubbed_env = {"SCIM_URL", "SCIM_TOKEN", "PAGE_SIZE", "CONCURRENCY", "CONNECT_TIMEOUT_MS",
+                                               "REQUEST_TIMEOUT_MS", "RETRY_BUDGET_MS", "CA_FILE", "MAX_RESPONSE_MB",
+                                               "CONNECTOR_PLUGINS_DIR"};
+
+std::string &all_written() {
+    static std::string bytes;
+    return bytes;
+}
+
+// A running simulator, stopped with SIGTERM at scope exit.
+class Simulator {
+public:
+    explicit Simulator(const TempDir &dir, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{sim, "--port", "0", "--token", token, "--seed-users", "40", "--seed-groups", "4",
+                                      "--seed-members", "60"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        child_ = std::make_unique<Child>(args, dir.path());
+        for (int i = 0; i < 1000; ++i) {
+            std::string out = child_->current_stdout();
+            auto pos = out.find("LISTENING ");
+            if (pos != std::string::npos && out.find('\n', pos) != std::string::npos) {
+                url_ = out.substr(pos + 10, out.find('\n', pos) - pos - 10);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        REQUIRE_MESSAGE(!url_.empty(), "scim-sim did not print LISTENING");
+        // http://127.0.0.1:<port><base-path>
+        auto host_end = url_.find('/', 7);
+        origin_ = url_.substr(0, host_end);
+    }
+    ~Simulator() {
+        child_->signal(SIGTERM);
+        child_->wait(std::chrono::seconds(10));
+    }
+    const std::string &url() const { return url_; }
+    rapidjson::Document state() const {
+        httplib::Client cli(origin_);
+        auto res = cli.Get("/_admin/state");
+        REQUIRE(res);
+        REQUIRE(res->status == 200);
+        rapidjson::Document d;
+        d.Parse(res->body.c_str());
+        REQUIRE_FALSE(d.HasParseError());
+        return d;
+    }
+
+private:
+    std::unique_ptr<Child> child_;
+    std::string url_, origin_;
+};
+
+std::map<std::string, std::string> env_for(const Simulator &s) { return {{"SCIM_URL", s.url()}, {"SCIM_TOKEN", token}}; }
+
+Result ch(std::vector<std::string> args, const TempDir &dir, std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), host);
+    Result r = run(args, dir.path(), std::move(env), scrubbed_env);
+    all_written() += r.out + r.err;
+    return r;
+}
+
+rapidjson::Document parse(const std::string &text) {
+    rapidjson::Document d;
+    d.Parse(text.c_str());
+    REQUIRE_MESSAGE(!d.HasParseError(), text.substr(0, 2000));
+    return d;
+}
+
+std::string s(const rapidjson::Value &v) { return std::string(v.GetString(), v.GetStringLength()); }
+
+} // namespace
+
+TEST_CASE("the real plugin through the default plugins dir") {
+    TempDir t;
+    auto r = ch({"plugins"}, t);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("claude-enterprise") != std::string::npos);
+    r = ch({"describe", "claude-enterprise"}, t);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("scim-token") != std::string::npos);
+    CHECK(r.out.find("SCIM_TOKEN") != std::string::npos);
+    r = ch({"describe", plugin, "--json"}, t);
+    CHECK(r.code == 0);
+    auto d = parse(r.out);
+    CHECK(s(d["id"]) == "claude-enterprise");
+}
+
+TEST_CASE("sync equals the simulator's truth; every format") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    auto r = ch({"check", plugin}, t, env);
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.rfind("ok", 0) == 0);
+
+    r = ch({"sync", plugin, "--out", (t / "org.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("sync: ") != std::string::npos);
+    std::string text = slurp(t / "org.json");
+    all_written() += text;
+    auto got = parse(text);
+    auto truth = simulator.state();
+
+    std::map<std::string, std::tuple<std::string, std::string, bool>> truth_users; // id -> userName, displayName, active
+    for (const auto &u : truth["users"].GetArray())
+        truth_users[s(u["id"])] = {s(u["userName"]), s(u["displayName"]), u["active"].GetBool()};
+    std::map<std::string, std::string> truth_groups;
+    std::set<std::pair<std::string, std::string>> truth_members;
+    for (const auto &g : truth["groups"].GetArray()) {
+        truth_groups[s(g["id"])] = s(g["displayName"]);
+        for (const auto &m : g["members"].GetArray()) truth_members.insert({s(g["id"]), s(m)});
+    }
+    REQUIRE(truth_users.size() >= 40);
+
+    std::map<std::string, std::tuple<std::string, std::string, bool>> got_users;
+    std::map<std::string, std::string> got_groups;
+    for (const auto &res : got["resources"].GetArray()) {
+        if (s(res["type"]) == "user")
+            got_users[s(res["id"])] = {s(res["login"]), s(res["display_name"]), s(res["status"]) == "active"};
+        else if (s(res["type"]) == "group") {
+            got_groups[s(res["id"])] = s(res["display_name"]);
+            CHECK(res["member_count"].IsInt64());
+        }
+    }
+    std::set<std::pair<std::string, std::string>> got_members;
+    for (const auto &g : got["grants"].GetArray()) {
+        std::string ent = s(g["entitlement"]);
+        REQUIRE(ent.rfind("group:", 0) == 0);
+        std::string gid = ent.substr(6, ent.rfind(":member") - 6);
+        got_members.insert({gid, s(g["principal"]["id"])});
+    }
+    CHECK(got_users == truth_users);
+    CHECK(got_groups == truth_groups);
+    CHECK(got_members == truth_members);
+    CHECK(got["entitlements"].Size() == truth_groups.size());
+
+    r = ch({"sync", plugin, "--format", "ndjson"}, t, env);
+    CHECK(r.code == 0);
+    size_t resources = 0;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);)
+        if (s(parse(line)["kind"]) == "resource") ++resources;
+    CHECK(resources == truth_users.size() + truth_groups.size());
+
+    r = ch({"sync", plugin, "--format", "table"}, t, env);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("Resources:    " + std::to_string(truth_users.size() + truth_groups.size())) != std::string::npos);
+}
+
+TEST_CASE("config errors and a bad token against the simulator") {
+    TempDir t;
+    Simulator simulator(t);
+    auto r = ch({"check", plugin}, t);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("scim-url") != std::string::npos);
+    CHECK(r.err.find("scim-token") != std::string::npos);
+    r = ch({"check", plugin, "--set", "scim-token=wrong-token-123"}, t, {{"SCIM_URL", simulator.url()}});
+    CHECK(r.code == 4);
+    r = ch({"sync", plugin, "--set", "scim-token=wrong-token-123", "--out", (t / "x.json").string()}, t,
+           {{"SCIM_URL", simulator.url()}});
+    CHECK(r.code == 4);
+    CHECK_FALSE(fs::exists(t / "x.json"));
+    spit(t / "cfg.json", "{\"scim-url\":\"" + simulator.url() + "\",\"scim-token\":\"" + token + "\"}");
+    r = ch({"check", plugin, "--config", (t / "cfg.json").string()}, t);
+    CHECK(r.code == 0);
+    spit(t / "tok", token + "\n");
+    r = ch({"check", plugin, "--set", "scim-url=" + simulator.url(), "--set", "scim-token=@" + (t / "tok").string()}, t);
+    CHECK(r.code == 0);
+    r = ch({"check", plugin, "--set", "page-size=banana"}, t, env_for(simulator));
+    CHECK(r.code == 3);
+    r = ch({"check", plugin, "--set", "no-such-field=1"}, t, env_for(simulator));
+    CHECK(r.code == 3);
+}
+
+TEST_CASE("provisioning against the simulator, checked in its truth") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    auto r = ch({"create-account", plugin, "--email", "new.person@example.com", "--profile", "display_name=New Person"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto d = parse(r.out);
+    CHECK(s(d["outcome"]) == "created");
+    std::string uid = s(d["resource"]["id"]);
+    r = ch({"create-account", plugin, "--email", "new.person@example.com", "--profile", "display_name=New Person"}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "already_exists");
+    CHECK(s(parse(r.out)["resource"]["id"]) == uid);
+
+    auto truth = simulator.state();
+    std::string gid = s(truth["groups"][0]["id"]);
+    std::string ent = "group:" + gid + ":member";
+    auto member_of = [&](const std::string &g, const std::string &u) {
+        auto st = simulator.state();
+        for (const auto &grp : st["groups"].GetArray())
+            if (s(grp["id"]) == g)
+                for (const auto &m : grp["members"].GetArray())
+                    if (s(m) == u) return true;
+        return false;
+    };
+    r = ch({"grant", plugin, "--entitlement", ent, "--principal", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "granted");
+    CHECK(member_of(gid, uid));
+    r = ch({"grant", plugin, "--entitlement", ent, "--principal", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "already_granted");
+    r = ch({"revoke", plugin, "--entitlement", ent, "--principal", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "revoked");
+    CHECK_FALSE(member_of(gid, uid));
+    r = ch({"revoke", plugin, "--entitlement", ent, "--principal", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "already_revoked");
+
+    r = ch({"delete", plugin, "--resource", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "deleted");
+    r = ch({"delete", plugin, "--resource", "user:" + uid}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "already_deleted");
+    bool active = false;
+    for (const auto &u : simulator.state()["users"].GetArray())
+        if (s(u["id"]) == uid) active = u["active"].GetBool();
+    CHECK_FALSE(active);
+}
+
+TEST_CASE("Ctrl-C during a slow sync: 130, the --out file untouched") {
+    TempDir t;
+    Simulator simulator(t, {"--latency-ms", "3000"});
+    spit(t / "keep.json", "ORIGINAL");
+    Child c({host, "sync", plugin, "--out", (t / "keep.json").string()}, t.path(), env_for(simulator), scrubbed_env);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    auto signalled = std::chrono::steady_clock::now();
+    c.signal(SIGINT);
+    auto r = c.wait(std::chrono::seconds(20));
+    double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+    all_written() += r.out + r.err;
+    MESSAGE("connector-host exited " << r.code << " " << after << " s after SIGINT");
+    CHECK(r.code == 130);
+    CHECK(slurp(t / "keep.json") == "ORIGINAL");
+    for (const auto &e : fs::directory_iterator(t.path()))
+        CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+}
+
+TEST_CASE("token scan: every byte connector-host wrote in this file") {
+    REQUIRE(all_written().size() > 1000);
+    size_t hits = 0;
+    for (size_t pos = 0; (pos = all_written().find(token, pos)) != std::string::npos; ++pos) ++hits;
+    MESSAGE("scanned " << all_written().size() << " bytes for the token: " << hits << " hits");
+    CHECK(hits == 0);
+}
