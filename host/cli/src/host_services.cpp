@@ -156,7 +156,10 @@ Operation::Operation(Console &console, std::chrono::milliseconds timeout, bool s
     thread_ = std::thread([this] { monitor(); });
 }
 
-Operation::~Operation() {
+Operation::~Operation() { finished(); }
+
+void Operation::finished() noexcept {
+    done_ = true;
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     if (show_progress_) console_.clear_progress();

@@ -103,8 +103,9 @@ public:
     ProgressSnapshot progress() const;
     // Host-side counts to show when the plugin reports no progress.
     std::atomic<uint64_t> seen_resources{0}, seen_entitlements{0}, seen_grants{0};
-    // Call when the plugin operation returned (stops the grace timer).
-    void finished() noexcept { done_ = true; }
+    // Call when the plugin operation returned: stops the monitor (grace timer, progress line) and clears
+    // the progress line, so what follows is not drawn over.
+    void finished() noexcept;
 
     static constexpr std::chrono::milliseconds cancel_grace{1500};
 
