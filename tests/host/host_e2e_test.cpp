@@ -7,7 +7,9 @@
 #include <rapidjson/document.h>
 
 #include <csignal>
+#include <pty.h>
 #include <set>
+#include <sys/wait.h>
 
 using namespace host_test;
 namespace fs = std::filesystem;
@@ -181,6 +183,55 @@ TEST_CASE("load refusals: one clear line, non-zero, no crash") {
     CHECK(r.code == 8);
     CHECK(r.err.find("no plugin with id 'no-such-plugin'") != std::string::npos);
     CHECK(r.err.find("host-test") != std::string::npos);
+}
+
+#ifdef FUTURE_MAJOR_PLUGIN_PATH
+TEST_CASE("a plugin that only serves a future ABI major is refused") {
+    TempDir t;
+    auto r = ch({"describe", FUTURE_MAJOR_PLUGIN_PATH}, t);
+    CHECK(r.code == 8);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.find("ABI major") != std::string::npos);
+}
+#endif
+
+TEST_CASE("on a terminal: table by default and a live progress line; off a terminal: only the summary") {
+    TempDir t;
+    auto env = good_env();
+    env["USERS"] = "8";
+    env["DELAY_MS"] = "60";
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        for (const auto &name : config_env_names) ::unsetenv(name.c_str());
+        for (const auto &[k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+        ::execl(host.c_str(), host.c_str(), "sync", plugin.c_str(), static_cast<char *>(nullptr));
+        ::_exit(127);
+    }
+    std::string tty;
+    char buf[4096];
+    while (true) {
+        ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break; // EIO once the child has exited and closed the terminal
+        tty.append(buf, static_cast<size_t>(n));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(master);
+    all_written() += tty;
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(tty.find("\r\x1b[Ksync") != std::string::npos); // the live progress line
+    CHECK(tty.find("pages") != std::string::npos);
+    CHECK(tty.find("Resources:    10 (2 group, 8 user)") != std::string::npos); // table by default
+    CHECK(tty.find("sync: 10 resources") != std::string::npos);                 // the summary
+
+    auto r = ch({"sync", plugin, "--out", (t / "x.json").string()}, t, env);
+    CHECK(r.code == 0);
+    CHECK(r.err.find('\r') == std::string::npos);
+    CHECK(r.err.find("\x1b") == std::string::npos);
+    CHECK(count_lines(r.err) == 1);
 }
 
 TEST_CASE("check: config from each source, missing, unknown and bad config, bad token") {
