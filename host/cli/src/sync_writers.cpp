@@ -264,7 +264,10 @@ public:
         put_key(w_, "resources");
         w_.StartArray();
     }
-    void resource(const conn_resource &r) override { write_resource(w_, r, sc_, false); }
+    void resource(const conn_resource &r) override {
+        write_resource(w_, r, sc_, false);
+        if (stream_.failed()) throw std::runtime_error("writing the JSON output failed");
+    }
     void entitlement(const conn_entitlement &e) override { spool(entitlements_, [&](auto &w) { write_entitlement(w, e, sc_, false); }); }
     void grant(const conn_grant &g) override { spool(grants_, [&](auto &w) { write_grant(w, g, sc_, false); }); }
     void warning(std::string_view code, std::string_view message) override {
