@@ -261,6 +261,10 @@ TEST_CASE("record validation refuses garbage and accepts good records") {
         badg.principal_id = S("");
         CHECK(check_grant(&badg, g).has_value());
         CHECK(check_grant(nullptr, g).has_value());
+        badg = r.grant;
+        badg.principal_type = S("robot");
+        CHECK_FALSE(check_grant(&badg, g).has_value()); // no declared types given: not checked
+        CHECK(check_grant(&badg, g, RecordLimits{}, declared)->find("robot") != std::string::npos);
     }
 }
 

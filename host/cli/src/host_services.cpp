@@ -329,7 +329,7 @@ int32_t CONN_CALL ValidatingSink::on_grant(void *ctx, const conn_grant *g) {
     auto *self = static_cast<ValidatingSink *>(ctx);
     return self->guarded("grant", [&]() -> std::optional<std::string> {
         conn_grant copy;
-        if (auto err = check_grant(g, copy)) return err;
+        if (auto err = check_grant(g, copy, RecordLimits{}, self->types_)) return err;
         if (self->handlers_.grant) self->handlers_.grant(copy);
         return std::nullopt;
     });

@@ -86,7 +86,8 @@ std::optional<std::string> check_entitlement(const conn_entitlement *in, conn_en
     return std::nullopt;
 }
 
-std::optional<std::string> check_grant(const conn_grant *in, conn_grant &g, const RecordLimits &lim) {
+std::optional<std::string> check_grant(const conn_grant *in, conn_grant &g, const RecordLimits &lim,
+                                       const std::vector<std::string> &declared_types) {
     if (auto err = copy_record(in, g, "grant")) return err;
     if ((g.flags & ~uint32_t{CONN_GRANT_UNRESOLVED_PRINCIPAL}) != 0)
         return "grant has unknown flags " + std::to_string(g.flags);
@@ -94,6 +95,9 @@ std::optional<std::string> check_grant(const conn_grant *in, conn_grant &g, cons
     if (auto err = check_text(g.entitlement_id, "grant entitlement id", lim.max_id_bytes, false)) return err;
     if (auto err = check_text(g.principal_type, "grant principal type", lim.max_id_bytes, false)) return err;
     if (auto err = check_text(g.principal_id, "grant principal id", lim.max_id_bytes, false)) return err;
+    if (!declared_types.empty() &&
+        std::find(declared_types.begin(), declared_types.end(), view(g.principal_type)) == declared_types.end())
+        return "grant principal type '" + std::string(view(g.principal_type)) + "' is not one the plugin declares";
     return std::nullopt;
 }
 

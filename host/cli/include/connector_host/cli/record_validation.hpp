@@ -28,7 +28,9 @@ std::optional<std::string> check_resource(const conn_resource *in, conn_resource
 std::optional<std::string> check_entitlement(const conn_entitlement *in, conn_entitlement &out,
                                              const std::vector<std::string> &declared_types,
                                              const RecordLimits &limits = {});
-std::optional<std::string> check_grant(const conn_grant *in, conn_grant &out, const RecordLimits &limits = {});
+// With declared_types non-empty, the principal's type must be one of them.
+std::optional<std::string> check_grant(const conn_grant *in, conn_grant &out, const RecordLimits &limits = {},
+                                       const std::vector<std::string> &declared_types = {});
 // For short strings such as warning codes and messages.
 std::optional<std::string> check_text(conn_str s, std::string_view what, size_t max_bytes, bool allow_empty);
 
