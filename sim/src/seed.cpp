@@ -92,16 +92,35 @@ std::vector<size_t> group_sizes(size_t n_users, size_t n_groups, size_t links) {
             w.push_back(1.0 / std::sqrt(static_cast<double>(r + 1)));
             total += w.back();
         }
-        size_t budget = left;
-        for (size_t r = 0; r < w.size(); ++r) {
-            size_t s = static_cast<size_t>(std::floor(static_cast<double>(budget) * w[r] / total));
-            s = std::min({s, n_users, left});
-            sizes[first_small + r] = s;
-            left -= s;
+        // Water-filling: power-law shares, but no small group above the large ones (nor the 10% group); what a
+        // capped group cannot take goes to the others.
+        size_t small_cap = std::min(n_users, std::max<size_t>(per_large, 1));
+        if (small_cap * w.size() < left) small_cap = std::min(n_users, big);
+        std::vector<bool> capped(w.size(), false);
+        while (left > 0) {
+            double open = 0;
+            for (size_t r = 0; r < w.size(); ++r) open += capped[r] ? 0 : w[r];
+            if (open <= 0) break;
+            size_t budget = left;
+            bool changed = false;
+            for (size_t r = 0; r < w.size(); ++r) {
+                if (capped[r]) continue;
+                size_t& cur = sizes[first_small + r];
+                size_t add = static_cast<size_t>(std::floor(static_cast<double>(budget) * w[r] / open));
+                add = std::min(add, left);
+                if (cur + add >= small_cap) {
+                    add = small_cap - cur;
+                    capped[r] = true;
+                    changed = true;
+                }
+                cur += add;
+                left -= add;
+            }
+            if (!changed) break;
         }
         // hand out the rounding remainder, one link per small group
         for (size_t r = 0; left > 0 && r < w.size(); ++r) {
-            if (sizes[first_small + r] < n_users) {
+            if (sizes[first_small + r] < std::min(n_users, big)) {
                 ++sizes[first_small + r];
                 --left;
             }

@@ -960,6 +960,9 @@ Reply Store::delete_group(const std::string &id) {
 
 // ---- drift ---------------------------------------------------------------------------------------------------
 
+// At most this many drift users live at once, so that a pager always reaches the end.
+constexpr size_t kMaxDrift = 12;
+
 Store::DriftResult Store::drift_step(long long start_index) {
     std::unique_lock lock(mu_);
     DriftResult r;
@@ -983,7 +986,7 @@ Store::DriftResult Store::drift_step(long long start_index) {
     }
     // Create one or two drift users anywhere (they shift later pages: a pager sees some users twice).
     int create = 1 + static_cast<int>(splitmix64(drift_state_) % 2);
-    for (int k = 0; k < create && drift_ids_.size() < 200; ++k) {
+    for (int k = 0; k < create && drift_ids_.size() < kMaxDrift; ++k) {
         auto u = std::make_unique<User>();
         uint64_t n = ++drift_serial_;
         u->id = new_id();

@@ -1,0 +1,174 @@
+// scim-sim the executable: start-up line, a request, clean stop on SIGTERM/SIGINT, argument refusals.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#ifndef SCIM_SIM_EXE
+#error "SCIM_SIM_EXE must name the scim-sim executable"
+#endif
+
+namespace {
+
+const std::string kSecret = "exe-test-token-Zq81";
+
+struct Child {
+    pid_t pid = -1;
+    int out = -1, err = -1;
+    std::string out_text, err_text;
+
+    explicit Child(const std::vector<std::string> &args) {
+        int o[2], e[2];
+        REQUIRE(::pipe(o) == 0);
+        REQUIRE(::pipe(e) == 0);
+        pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::dup2(o[1], 1);
+            ::dup2(e[1], 2);
+            ::close(o[0]);
+            ::close(e[0]);
+            std::vector<char *> argv;
+            std::string exe = SCIM_SIM_EXE;
+            argv.push_back(exe.data());
+            std::vector<std::string> copy = args;
+            for (auto &a : copy) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(exe.c_str(), argv.data());
+            ::_exit(127);
+        }
+        ::close(o[1]);
+        ::close(e[1]);
+        out = o[0];
+        err = e[0];
+    }
+
+    // Reads stdout until a full line arrives or the child closes it (sanity bound only: 60 s).
+    std::string read_line() {
+        for (int rounds = 0; rounds < 600; ++rounds) {
+            auto nl = out_text.find('\n');
+            if (nl != std::string::npos) return out_text.substr(0, nl);
+            pollfd p{out, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) {
+                char buf[512];
+                ssize_t n = ::read(out, buf, sizeof buf);
+                if (n <= 0) return out_text;
+                out_text.append(buf, static_cast<size_t>(n));
+            }
+        }
+        return {};
+    }
+
+    static std::string drain(int fd) {
+        std::string s;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+        return s;
+    }
+
+    int wait_exit() {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        pid = -1;
+        out_text += drain(out);
+        err_text = drain(err);
+        ::close(out);
+        ::close(err);
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+    }
+
+    ~Child() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("scim-sim prints LISTENING, serves, and exits 0 on SIGTERM; never prints the token") {
+    for (int sig : {SIGTERM, SIGINT}) {
+        Child c({"--port", "0", "--token", kSecret, "--seed-users", "25", "--seed-groups", "3", "--seed-members", "30",
+                 "--base-path", "/scim/v2"});
+        std::string line = c.read_line();
+        REQUIRE(line.rfind("LISTENING http://127.0.0.1:", 0) == 0);
+        std::string url = line.substr(10);
+        REQUIRE(url.size() > 9);
+        CHECK(url.substr(url.size() - 8) == "/scim/v2");
+        std::string origin = url.substr(0, url.size() - 8);
+        httplib::Client cli(origin);
+        auto r = cli.Get("/scim/v2/Users?count=5", httplib::Headers{{"Authorization", "Bearer " + kSecret}});
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body.find("\"totalResults\":25") != std::string::npos);
+        auto st = cli.Get("/_admin/state");
+        REQUIRE(st);
+        CHECK(st->status == 200);
+        cli.stop();
+        REQUIRE(::kill(c.pid, sig) == 0);
+        CHECK(c.wait_exit() == 0);
+        CHECK(c.out_text == line + "\n");  // exactly one line on stdout
+        CHECK(c.out_text.find(kSecret) == std::string::npos);
+        CHECK(c.err_text.find(kSecret) == std::string::npos);
+    }
+}
+
+TEST_CASE("scim-sim --token-file and --patch-response") {
+    auto dir = std::filesystem::temp_directory_path() / ("scim-sim-exe-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "token") << kSecret << "\n";
+    Child c({"--port", "0", "--token-file", (dir / "token").string(), "--patch-response", "200"});
+    std::string line = c.read_line();
+    REQUIRE(line.rfind("LISTENING http://127.0.0.1:", 0) == 0);
+    httplib::Client cli(line.substr(10, line.size() - 10 - 8));
+    httplib::Headers auth{{"Authorization", "Bearer " + kSecret}};
+    auto g = cli.Post("/scim/v2/Groups", auth, R"({"displayName":"X"})", "application/scim+json");
+    REQUIRE(g);
+    REQUIRE(g->status == 201);
+    auto loc = g->get_header_value("Location");
+    auto path = loc.substr(loc.find("/scim/v2"));
+    auto p = cli.Patch(path.c_str(), auth, R"({"Operations":[{"op":"replace","path":"displayName","value":"Y"}]})",
+                       "application/scim+json");
+    REQUIRE(p);
+    CHECK(p->status == 200);
+    CHECK(p->body.find("\"displayName\":\"Y\"") != std::string::npos);
+    cli.stop();
+    ::kill(c.pid, SIGTERM);
+    CHECK(c.wait_exit() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("scim-sim refuses bad invocations") {
+    {
+        Child c({"--port", "0"});  // no token
+        CHECK(c.wait_exit() != 0);
+        CHECK(c.out_text.find("LISTENING") == std::string::npos);
+    }
+    {
+        Child c({"--port", "0", "--token", kSecret, "--bind", "0.0.0.0"});  // non-loopback without --allow-remote
+        CHECK(c.wait_exit() != 0);
+        CHECK(c.err_text.find("non-loopback") != std::string::npos);
+        CHECK(c.err_text.find(kSecret) == std::string::npos);
+    }
+    {
+        Child c({"--port", "0", "--token", kSecret, "--fail-rate", "2"});
+        CHECK(c.wait_exit() != 0);
+    }
+    {
+        Child c({"--port", "0", "--token", kSecret, "--patch-response", "201"});
+        CHECK(c.wait_exit() != 0);
+    }
+}
