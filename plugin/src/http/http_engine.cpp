@@ -1,0 +1,347 @@
+#include "http/http_engine.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <string_view>
+
+namespace ce::http {
+
+const char *method_name(Method m) {
+    switch (m) {
+    case Method::get: return "GET";
+    case Method::post: return "POST";
+    case Method::put: return "PUT";
+    case Method::patch: return "PATCH";
+    case Method::del: return "DELETE";
+    }
+    return "GET";
+}
+
+struct Engine::Job {
+    Request request;
+    Completion done;
+    Response response;
+    unsigned attempts = 0;
+    Clock::time_point first_start{};
+    curl_slist *headers = nullptr;
+    size_t max_bytes = 0;
+    bool too_large = false;
+    ~Job() { curl_slist_free_all(headers); }
+};
+
+namespace {
+
+CURL *as_easy(void *p) { return static_cast<CURL *>(p); }
+CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
+
+size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
+    auto *job = static_cast<Engine::Job *>(userp);
+    const size_t n = size * nmemb;
+    auto &body = job->response.body;
+    if (body.size() + n > job->max_bytes) {
+        job->too_large = true;
+        return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    body.append(data, n);
+    return n;
+}
+
+bool header_is(std::string_view line, std::string_view name) {
+    if (line.size() <= name.size() || line[name.size()] != ':') return false;
+    for (size_t i = 0; i < name.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+    return true;
+}
+
+std::string_view header_value(std::string_view line, size_t name_len) {
+    line.remove_prefix(name_len + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+    return line;
+}
+
+size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
+    auto *job = static_cast<Engine::Job *>(userp);
+    const size_t n = size * nmemb;
+    std::string_view line(data, n);
+    if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100 Continue): forget earlier headers
+        job->response.retry_after_ms.reset();
+        job->response.content_type.clear();
+    } else if (header_is(line, "retry-after")) {
+        job->response.retry_after_ms = parse_retry_after(header_value(line, 11), static_cast<int64_t>(std::time(nullptr)));
+    } else if (header_is(line, "content-type")) {
+        job->response.content_type = std::string(header_value(line, 12));
+    }
+    return n;
+}
+
+Failure classify(CURLcode code) {
+    switch (code) {
+    case CURLE_OK: return Failure::none;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT: return Failure::connect;
+    case CURLE_OPERATION_TIMEDOUT: return Failure::timeout;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_WEIRD_SERVER_REPLY: return Failure::network;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED: return Failure::tls;
+    default: return Failure::other;
+    }
+}
+
+bool failure_is_transient(Failure f) { return f == Failure::connect || f == Failure::timeout || f == Failure::network; }
+
+int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options, LogFn log)
+    : options_(std::move(options)), log_(std::move(log)), window_(options_.concurrency) {
+    if (options_.seed == 0) {
+        std::random_device rd;
+        options_.seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    }
+    rng_.seed(options_.seed);
+    multi_ = curl_multi_init();
+    if (!multi_) throw EngineError("could not create a libcurl multi handle");
+    const long conns = static_cast<long>(std::max(1u, options_.concurrency));
+    curl_multi_setopt(as_multi(multi_), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(as_multi(multi_), CURLMOPT_MAX_HOST_CONNECTIONS, conns);
+    curl_multi_setopt(as_multi(multi_), CURLMOPT_MAXCONNECTS, conns + 2);
+}
+
+Engine::~Engine() {
+    abort_all();
+    for (void *e : free_easy_) curl_easy_cleanup(as_easy(e));
+    curl_multi_cleanup(as_multi(multi_));
+}
+
+void Engine::log(LogLevel level, const std::string &msg) const {
+    if (log_) log_(level, msg);
+}
+
+void Engine::submit(Request request, Completion done) {
+    auto job = std::make_unique<Job>();
+    job->request = std::move(request);
+    job->done = std::move(done);
+    ready_.push_back(std::move(job));
+}
+
+void Engine::abort_all() {
+    for (auto &[easy, job] : active_) {
+        curl_multi_remove_handle(as_multi(multi_), as_easy(easy));
+        curl_easy_reset(as_easy(easy));
+        free_easy_.push_back(easy);
+    }
+    active_.clear();
+    ready_.clear();
+    delayed_.clear();
+}
+
+void Engine::start(std::unique_ptr<Job> job) {
+    CURL *easy = nullptr;
+    if (!free_easy_.empty()) {
+        easy = as_easy(free_easy_.back());
+        free_easy_.pop_back();
+        curl_easy_reset(easy);
+    } else {
+        easy = curl_easy_init();
+        if (!easy) throw EngineError("could not create a libcurl easy handle");
+    }
+    if (job->attempts == 0) job->first_start = Clock::now();
+    ++job->attempts;
+    ++stats_.requests;
+    job->response = Response{};
+    job->too_large = false;
+    job->max_bytes = options_.max_response_bytes;
+    curl_slist_free_all(job->headers);
+    job->headers = nullptr;
+    for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());
+    // An empty Expect header: no "100 Continue" round trip before bodies.
+    job->headers = curl_slist_append(job->headers, "Expect:");
+
+    curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes_per_s);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, job.get());
+    switch (job->request.method) {
+    case Method::get: curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L); break;
+    case Method::post:
+    case Method::put:
+    case Method::patch:
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, job->request.body.c_str());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job->request.body.size()));
+        if (job->request.method != Method::post)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method_name(job->request.method));
+        break;
+    case Method::del: curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "DELETE"); break;
+    }
+    if (curl_multi_add_handle(as_multi(multi_), easy) != CURLM_OK) {
+        curl_easy_cleanup(easy);
+        throw EngineError("could not start a transfer");
+    }
+    active_.emplace(easy, std::move(job));
+}
+
+bool Engine::schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms) {
+    const auto now = Clock::now();
+    const int64_t delay = backoff_delay_ms(options_.backoff, job->attempts - 1, retry_after_ms, rng_);
+    if (!retry_fits_budget(options_.backoff, ms_between(job->first_start, now), delay)) return false;
+    ++stats_.retries;
+    log(LogLevel::debug, std::string("retrying ") + method_name(job->request.method) + " after " +
+                             (job->response.failure == Failure::none
+                                  ? "HTTP " + std::to_string(job->response.status)
+                                  : job->response.error) +
+                             " (attempt " + std::to_string(job->attempts + 1) + ", waiting " + std::to_string(delay) +
+                             " ms)");
+    delayed_.emplace(now + std::chrono::milliseconds(delay), std::move(job));
+    return true;
+}
+
+void Engine::finish(void *easy_ptr, int code_int) {
+    auto it = active_.find(easy_ptr);
+    if (it == active_.end()) return;
+    std::unique_ptr<Job> job = std::move(it->second);
+    active_.erase(it);
+    CURL *easy = as_easy(easy_ptr);
+    const auto code = static_cast<CURLcode>(code_int);
+    Response &r = job->response;
+    r.attempts = job->attempts;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(as_multi(multi_), easy);
+    free_easy_.push_back(easy_ptr);
+
+    if (code == CURLE_OK) {
+        r.status = status;
+    } else if (job->too_large) {
+        r.failure = Failure::too_large;
+        r.error = "the response was larger than the configured limit of " +
+                  std::to_string(options_.max_response_bytes / (1024 * 1024)) + " MB (max-response-mb)";
+        r.status = status;
+    } else {
+        r.failure = classify(code);
+        r.error = curl_easy_strerror(code);
+        r.status = 0;
+    }
+
+    const auto now = Clock::now();
+    if (r.failure == Failure::none && r.status == 429) {
+        ++stats_.throttled;
+        window_.on_throttled();
+        const int64_t wait = r.retry_after_ms.value_or(1000);
+        paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
+        log(LogLevel::info, "the service is throttling (HTTP 429); concurrency now " +
+                                std::to_string(window_.window()) + ", waiting " + std::to_string(wait) + " ms");
+    }
+    const bool transient =
+        failure_is_transient(r.failure) || (r.failure == Failure::none && is_transient_status(r.status));
+    if (transient && schedule_retry(job, r.retry_after_ms)) return;
+    if (!transient) window_.on_success();
+
+    r.can_retry = job->request.method == Method::get &&
+                  retry_fits_budget(options_.backoff, ms_between(job->first_start, now), 0);
+    if (job->done(r) == Disposition::retry && r.can_retry && schedule_retry(job, std::nullopt)) return;
+}
+
+void Engine::run() {
+    if (running_) throw EngineError("Engine::run is not reentrant");
+    running_ = true;
+    struct Reset {
+        bool &flag;
+        ~Reset() { flag = false; }
+    } reset{running_};
+    try {
+        while (!ready_.empty() || !delayed_.empty() || !active_.empty()) {
+            if (cancelled_ && cancelled_()) {
+                abort_all();
+                throw Cancelled();
+            }
+            auto now = Clock::now();
+            while (!delayed_.empty() && delayed_.begin()->first <= now) {
+                ready_.push_back(std::move(delayed_.begin()->second));
+                delayed_.erase(delayed_.begin());
+            }
+            while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_) {
+                auto job = std::move(ready_.front());
+                ready_.pop_front();
+                start(std::move(job));
+            }
+            int running = 0;
+            if (curl_multi_perform(as_multi(multi_), &running) != CURLM_OK) throw EngineError("libcurl multi failure");
+            std::vector<std::pair<void *, int>> completed;
+            int left = 0;
+            while (CURLMsg *msg = curl_multi_info_read(as_multi(multi_), &left))
+                if (msg->msg == CURLMSG_DONE) completed.emplace_back(msg->easy_handle, static_cast<int>(msg->data.result));
+            for (auto &[easy, code] : completed) finish(easy, code);
+            if (!completed.empty()) continue;
+
+            // Wait for activity, at most 100 ms (the cancel predicate is checked every turn).
+            int64_t wait_ms = 100;
+            now = Clock::now();
+            if (active_.empty() || active_.size() >= window_.window() || now < paused_until_) {
+                if (!delayed_.empty()) wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
+                if (!ready_.empty() && now < paused_until_)
+                    wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, paused_until_)));
+            } else if (!ready_.empty()) {
+                wait_ms = 0;
+            }
+            if (wait_ms > 0 || !active_.empty())
+                curl_multi_poll(as_multi(multi_), nullptr, 0, static_cast<int>(wait_ms), nullptr);
+        }
+    } catch (...) {
+        abort_all();
+        throw;
+    }
+}
+
+Response Engine::perform(Request request) {
+    Response out;
+    submit(std::move(request), [&out](Response &r) {
+        out = std::move(r);
+        return Disposition::done;
+    });
+    run();
+    return out;
+}
+
+}  // namespace ce::http

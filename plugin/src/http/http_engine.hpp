@@ -1,0 +1,148 @@
+// HTTP over libcurl's multi interface, on the calling thread.
+//
+// One Engine per connector instance: one CURLM (its connection cache keeps connections alive across
+// requests and operations), a free list of reused easy handles, up to `window` transfers in flight (HTTP/2
+// multiplexed when the server offers it), completions dispatched on the thread that calls run(). run()
+// waits at most 100 ms at a time and checks the cancel predicate on every turn: once it answers true every
+// in-flight transfer is removed at once and run() throws Cancelled.
+//
+// Transient failures (connection errors, timeouts, 408/429/5xx) are retried inside the engine with
+// exponential backoff and full jitter, honouring Retry-After, within a bounded total time per request.
+// A 429 halves the concurrency window and holds new requests back for Retry-After; a run of successes grows
+// the window back by one. Completions may ask for a retry of a GET whose body did not parse.
+//
+// TLS verification is always on (optional CA file; no way to turn it off). Redirects are never followed: a
+// 3xx is handed to the completion like any other status, so the token never travels to another origin.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.hpp"
+#include "http/retry_policy.hpp"
+
+namespace ce::http {
+
+enum class Method { get, post, put, patch, del };
+const char *method_name(Method m);
+
+// Why a transfer produced no HTTP response (or an unusable one).
+enum class Failure {
+    none,       // an HTTP status was received (any status, including errors and redirects)
+    connect,    // could not resolve or connect (transient)
+    timeout,    // connect, total or low-speed timeout (transient)
+    network,    // connection reset, nothing received, partial body (transient)
+    tls,        // certificate or TLS handshake refused (not retried)
+    too_large,  // the body passed the configured cap (not retried)
+    other,      // anything else libcurl reported (not retried)
+};
+
+struct Request {
+    Method method = Method::get;
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string body;                  // sent when not empty (or always for POST/PUT/PATCH)
+};
+
+struct Response {
+    long status = 0;
+    std::string body;
+    std::string content_type;
+    std::optional<int64_t> retry_after_ms;  // from a Retry-After header
+    Failure failure = Failure::none;
+    std::string error;                      // libcurl's description when failure != none
+    unsigned attempts = 0;                  // attempts made for this request (1 = no retry)
+    bool can_retry = false;                 // a completion may still ask for a retry (GET within budget)
+};
+
+enum class Disposition { done, retry };
+using Completion = std::function<Disposition(Response &)>;
+
+struct EngineOptions {
+    unsigned concurrency = 8;
+    long connect_timeout_ms = 10'000;
+    long request_timeout_ms = 60'000;
+    long low_speed_bytes_per_s = 1;       // abort when below this ...
+    long low_speed_time_s = 30;           // ... for this long
+    size_t max_response_bytes = 64u << 20;
+    std::string ca_file;                  // empty: the system's CA store
+    std::string user_agent = "claude-enterprise-connector";
+    BackoffSettings backoff;
+    uint64_t seed = 0;                    // jitter PRNG seed (0: from std::random_device)
+};
+
+struct EngineStats {
+    uint64_t requests = 0;   // attempts started, retries included
+    uint64_t retries = 0;
+    uint64_t throttled = 0;  // 429 answers seen
+};
+
+// Thrown by run() when the cancel predicate answers true.
+class Cancelled : public std::runtime_error {
+public:
+    Cancelled() : std::runtime_error("the operation was cancelled") {}
+};
+
+// Thrown when libcurl itself cannot be set up or driven (not a transfer failure).
+class EngineError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Engine {
+public:
+    struct Job;  // one request and its retry state (defined in the .cpp)
+
+    explicit Engine(EngineOptions options, LogFn log = {});
+    ~Engine();
+    Engine(const Engine &) = delete;
+    Engine &operator=(const Engine &) = delete;
+
+    void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+    void submit(Request request, Completion done);
+    // Drives every submitted request (and those submitted by completions) to its end. Exceptions thrown by a
+    // completion abort every other transfer and propagate. Throws Cancelled.
+    void run();
+    // Convenience: one request, run to its end (not to be called from inside a completion).
+    Response perform(Request request);
+    void abort_all();
+
+    const EngineStats &stats() const { return stats_; }
+    void reset_stats() { stats_ = {}; }
+    unsigned window() const { return window_.window(); }
+    const EngineOptions &options() const { return options_; }
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    void start(std::unique_ptr<Job> job);
+    void finish(void *easy, int curl_code);
+    bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
+    void log(LogLevel level, const std::string &msg) const;
+
+    EngineOptions options_;
+    LogFn log_;
+    std::function<bool()> cancelled_;
+    void *multi_ = nullptr;
+    std::vector<void *> free_easy_;
+    std::deque<std::unique_ptr<Job>> ready_;
+    std::multimap<Clock::time_point, std::unique_ptr<Job>> delayed_;
+    std::unordered_map<void *, std::unique_ptr<Job>> active_;
+    Clock::time_point paused_until_{};
+    AdaptiveWindow window_;
+    std::mt19937_64 rng_;
+    EngineStats stats_;
+    bool running_ = false;
+};
+
+}  // namespace ce::http

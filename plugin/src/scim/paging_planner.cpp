@@ -1,0 +1,136 @@
+#include "scim/paging_planner.hpp"
+
+#include <algorithm>
+
+namespace ce::scim {
+
+PagePlanner::PagePlanner(int64_t page_size, unsigned max_passes)
+    : page_size_(std::max<int64_t>(1, page_size)), max_passes_(std::max(1u, max_passes)) {}
+
+void PagePlanner::start_pass() {
+    first_pending_ = true;
+    first_done_ = false;
+    sequential_ = false;
+    changed_ = false;
+    total_ = -1;
+    first_total_ = -1;
+    server_page_ = 0;
+    next_start_ = 1;
+    end_ = INT64_MAX;
+    first_id_.clear();
+    gaps_.clear();
+    pass_requests_ = 0;
+    stale_pages_ = 0;
+}
+
+std::vector<PageRequest> PagePlanner::take(size_t slots) {
+    std::vector<PageRequest> out;
+    if (done_) return out;
+    auto emit = [&](PageRequest r) {
+        r.pass = pass_;
+        ++outstanding_;
+        ++requests_;
+        ++pass_requests_;
+        // Generous: every page twice plus every gap, plus slack. Past it the server is not making progress.
+        const int64_t pages = total_ > 0 ? total_ / std::max<int64_t>(1, server_page_) + 1 : 0;
+        const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * 3 + 16 +
+                               (sequential_ ? 1'000'000 : 0);
+        if (pass_requests_ > limit)
+            throw PagingError("paging made no progress (the server kept answering without advancing after " +
+                              std::to_string(pass_requests_) + " requests)");
+        out.push_back(r);
+    };
+    if (first_pending_) {
+        if (slots == 0) return out;
+        first_pending_ = false;
+        emit({1, page_size_, pass_});
+        return out;
+    }
+    if (!first_done_) return out;
+    while (out.size() < slots && !gaps_.empty()) {
+        emit(gaps_.front());
+        gaps_.pop_front();
+    }
+    if (sequential_) {
+        if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ < end_) emit({next_start_, page_size_, pass_});
+        return out;
+    }
+    while (out.size() < slots && next_start_ <= total_ && next_start_ < end_) {
+        const int64_t count = std::min(server_page_, total_ - next_start_ + 1);
+        emit({next_start_, std::max<int64_t>(count, 1), pass_});
+        next_start_ += server_page_;
+    }
+    return out;
+}
+
+bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
+    if (outstanding_ > 0) --outstanding_;
+    if (done_ || req.pass != pass_) {
+        // A page from an earlier pass: its resources are still good (dedupe by id is the caller's).
+        return req.pass == pass_ ? false : true;
+    }
+    const auto returned = static_cast<int64_t>(res.returned);
+    bool deliver = true;
+
+    if (req.start_index == 1 && !first_done_) {
+        first_done_ = true;
+        first_id_ = res.first_id;
+        first_total_ = res.total_results;
+        total_ = res.total_results;
+        if (returned == 0) {
+            end_ = 1;
+        } else if (total_ < 0 || (total_ <= returned && returned >= req.count)) {
+            // No total, or a total no larger than a full first page: it cannot be trusted to say "the end".
+            sequential_ = true;
+            next_start_ = 1 + returned;
+        } else {
+            server_page_ = returned < req.count ? returned : req.count;
+            if (returned > req.count) server_page_ = returned;
+            next_start_ = 1 + returned;
+        }
+        maybe_finish_pass();
+        return true;
+    }
+
+    if (res.total_results != first_total_) {
+        changed_ = true;
+        if (!sequential_ && res.total_results > total_) total_ = res.total_results;
+    }
+
+    const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&
+                                 res.first_id == first_id_;
+    if (repeat_of_first) {
+        end_ = std::min(end_, req.start_index);
+        deliver = false;
+    } else if (returned == 0) {
+        end_ = std::min(end_, req.start_index);
+        if (!sequential_ && req.start_index <= total_) changed_ = true;  // fewer resources than announced
+    } else if (sequential_) {
+        next_start_ = std::max(next_start_, req.start_index + returned);
+        // Pages that bring nothing new, again and again: the server is not advancing.
+        stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
+        if (stale_pages_ >= 3) end_ = std::min(end_, next_start_);
+    } else if (returned < req.count && req.start_index + returned <= total_) {
+        // A short page before the end: ask for the rest of its range again.
+        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+    }
+    maybe_finish_pass();
+    return deliver;
+}
+
+void PagePlanner::maybe_finish_pass() {
+    if (outstanding_ > 0 || !gaps_.empty() || !first_done_) return;
+    if (sequential_) {
+        if (next_start_ < end_) return;  // keep walking until an empty (or repeated) page
+    } else if (next_start_ <= total_ && next_start_ < end_) {
+        return;
+    }
+    if (changed_ && pass_ + 1 < max_passes_) {
+        ++pass_;
+        start_pass();
+        return;
+    }
+    done_ = true;
+}
+
+}  // namespace ce::scim

@@ -1,0 +1,88 @@
+// The paging planner: which list pages (startIndex, count) to request, and when a walk is complete.
+// Pure logic, no I/O: the SCIM client feeds it what each page returned and issues what it asks for.
+//
+// Rules (docs/scim-notes.md, "Pagination"):
+//  - startIndex is 1-based; count is a request, not a promise; the walk advances by the resources actually
+//    returned, never by page numbers.
+//  - The first page of a pass tells the total and the server's real page size; the remaining pages are then
+//    planned at once so that several can be in flight. A short page in the middle means the gap is asked for
+//    again. A page that comes back empty ends the walk at that index.
+//  - A total that is missing, or no larger than the first page (some servers put the page size there), means
+//    an unknown total: pages are then walked one after another until an empty page.
+//  - Guards: a page past the first that repeats the first page (same first id, nothing new) counts as the end;
+//    a walk that issues far more requests than the total can need throws PagingError (no endless loop).
+//  - Drift: when totalResults changes during a pass (or pages came back short or empty before the total), the
+//    collection moved under the walk: another pass is made (at most max_passes), so that every resource that
+//    existed throughout is seen. The caller de-duplicates by id across passes.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ce::scim {
+
+class PagingError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct PageRequest {
+    int64_t start_index = 1;
+    int64_t count = 0;
+    unsigned pass = 0;
+};
+
+struct PageResult {
+    int64_t total_results = -1;  // -1 when absent
+    size_t returned = 0;         // resources in the page
+    size_t fresh = 0;            // of those, ids never seen before in this walk
+    std::string first_id;        // id of the first resource, "" when empty
+};
+
+class PagePlanner {
+public:
+    explicit PagePlanner(int64_t page_size, unsigned max_passes = 3);
+
+    // Up to `slots` requests to issue now (may be empty while the first page of a pass is awaited).
+    std::vector<PageRequest> take(size_t slots);
+    // Reports the result of a request obtained from take(). Returns false when the page must be ignored
+    // (a repeated first page); its resources are then not delivered.
+    bool complete(const PageRequest &request, const PageResult &result);
+    bool done() const { return done_; }
+
+    unsigned passes() const { return pass_ + 1; }
+    int64_t total_hint() const { return total_ > 0 ? total_ : 0; }
+    size_t outstanding() const { return outstanding_; }
+    uint64_t requests() const { return requests_; }
+
+private:
+    void start_pass();
+    void maybe_finish_pass();
+
+    int64_t page_size_;
+    unsigned max_passes_;
+    unsigned pass_ = 0;
+    bool done_ = false;
+
+    // State of the current pass.
+    bool first_pending_ = true;   // page 1 not yet issued
+    bool first_done_ = false;     // page 1 answered
+    bool sequential_ = false;     // total unknown: one page at a time until an empty page
+    bool changed_ = false;        // the collection moved during this pass
+    int64_t total_ = -1;          // totalResults from page 1 (largest seen in the pass for scheduling)
+    int64_t first_total_ = -1;
+    int64_t server_page_ = 0;     // the server's real page size
+    int64_t next_start_ = 1;
+    int64_t end_ = INT64_MAX;     // first index known to hold nothing
+    std::string first_id_;
+    std::deque<PageRequest> gaps_;
+    size_t outstanding_ = 0;
+    uint64_t requests_ = 0;
+    uint64_t pass_requests_ = 0;
+    unsigned stale_pages_ = 0;
+};
+
+}  // namespace ce::scim

@@ -1,0 +1,235 @@
+#include "scim/scim_client.hpp"
+
+#include <cctype>
+
+#include "scim/scim_url.hpp"
+
+namespace ce::scim {
+namespace {
+
+std::string host_of(std::string_view url) {
+    auto p = url.find("://");
+    if (p != std::string_view::npos) url.remove_prefix(p + 3);
+    url = url.substr(0, url.find_first_of("/?#"));
+    if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);  // never userinfo
+    return std::string(url);
+}
+
+// A detail from the server, made safe for a one-line message.
+std::string clean_detail(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (out.size() >= 200) {
+            out += "...";
+            break;
+        }
+        out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string attempts_text(unsigned attempts) {
+    return attempts > 1 ? " after " + std::to_string(attempts) + " attempts" : std::string();
+}
+
+}  // namespace
+
+Client::Client(http::Engine &engine, std::string base_url, std::string token)
+    : engine_(engine), base_(std::move(base_url)), auth_header_("Authorization: Bearer " + token), host_(host_of(base_)) {}
+
+http::Request Client::make(http::Method method, std::string url, std::string body) const {
+    http::Request r;
+    r.method = method;
+    r.url = std::move(url);
+    r.headers = {auth_header_, "Accept: application/scim+json, application/json"};
+    if (method == http::Method::post || method == http::Method::put || method == http::Method::patch)
+        r.headers.emplace_back("Content-Type: application/scim+json; charset=utf-8");
+    r.body = std::move(body);
+    return r;
+}
+
+std::string Client::users_url() const { return join_path(base_, "Users"); }
+std::string Client::groups_url() const { return join_path(base_, "Groups"); }
+std::string Client::user_url(std::string_view id) const { return resource_url(base_, "Users", id); }
+std::string Client::group_url(std::string_view id) const { return resource_url(base_, "Groups", id); }
+
+Error Client::malformed(std::string_view what, const std::string &why, long status) const {
+    return Error(ErrorKind::transient, "the service sent a malformed response while " + std::string(what) + ": " + why,
+                 status);
+}
+
+Error Client::error_for(const http::Response &r, std::string_view what_view) const {
+    const std::string what(what_view);
+    using http::Failure;
+    switch (r.failure) {
+    case Failure::none: break;
+    case Failure::connect:
+        return Error(ErrorKind::transient, "could not reach " + host_ + " while " + what + ": " + r.error +
+                                               attempts_text(r.attempts) + "; check scim-url and the network");
+    case Failure::timeout:
+        return Error(ErrorKind::transient,
+                     "the request to " + host_ + " timed out while " + what + attempts_text(r.attempts));
+    case Failure::network:
+        return Error(ErrorKind::transient, "the connection to " + host_ + " failed while " + what + ": " + r.error +
+                                               attempts_text(r.attempts));
+    case Failure::tls:
+        return Error(ErrorKind::invalid_config,
+                     "TLS verification of " + host_ + " failed (" + r.error +
+                         "); if the service uses a private certificate authority, give its certificate with ca-file",
+                     0, 0, "ca-file");
+    case Failure::too_large:
+        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0, "max-response-mb");
+    case Failure::other:
+        return Error(ErrorKind::transient, "the request to " + host_ + " failed while " + what + ": " + r.error);
+    }
+
+    const long s = r.status;
+    const ErrorBody body = parse_error_body(r.body);
+    std::string detail;
+    if (body.is_scim && !body.detail.empty()) detail = ": " + clean_detail(body.detail);
+    else if (body.is_scim && !body.scim_type.empty()) detail = ": " + clean_detail(body.scim_type);
+    const std::string code = " (HTTP " + std::to_string(s) + ")";
+    if (s >= 300 && s <= 399)
+        return Error(ErrorKind::invalid_config,
+                     "the service answered with a redirect" + code + " while " + what +
+                         "; redirects are not followed, so that the token never goes to another origin: check scim-url",
+                     s, 0, "scim-url");
+    switch (error_kind_for_http_status(s)) {
+    case ErrorKind::unauthenticated:
+        return Error(ErrorKind::unauthenticated,
+                     "the SCIM token was refused" + code + " by " + host_ +
+                         ": check scim-token (it may be wrong, expired or revoked)" + detail,
+                     s, 0, "scim-token");
+    case ErrorKind::permission_denied:
+        return Error(ErrorKind::permission_denied,
+                     "the SCIM token is not allowed to do this" + code + " while " + what + detail, s);
+    case ErrorKind::not_found: return Error(ErrorKind::not_found, "not found" + code + " while " + what + detail, s);
+    case ErrorKind::already_exists:
+        return Error(ErrorKind::already_exists, "conflict" + code + " while " + what + detail, s);
+    case ErrorKind::failed_precondition:
+        return Error(ErrorKind::failed_precondition, "the service refused a precondition" + code + " while " + what + detail, s);
+    case ErrorKind::rate_limited: {
+        const int64_t after = r.retry_after_ms.value_or(0);
+        return Error(ErrorKind::rate_limited,
+                     "the service is rate limiting" + code + " while " + what + attempts_text(r.attempts) +
+                         (after > 0 ? "; retry after " + std::to_string((after + 999) / 1000) + " s" : std::string()),
+                     s, after);
+    }
+    case ErrorKind::transient:
+        return Error(ErrorKind::transient,
+                     "the service failed" + code + " while " + what + attempts_text(r.attempts) + detail, s,
+                     r.retry_after_ms.value_or(0));
+    case ErrorKind::invalid_argument:
+        if (s == 413)
+            return Error(ErrorKind::invalid_argument, "the request was too large for the service" + code + " while " + what + detail, s);
+        return Error(ErrorKind::invalid_argument, "the service refused the request" + code + " while " + what + detail, s);
+    default:
+        return Error(ErrorKind::internal, "unexpected answer" + code + " while " + what + detail, s);
+    }
+}
+
+ListSummary Client::count_users() const {
+    return get_parsed<ListSummary>(with_query(users_url(), {{"startIndex", "1"}, {"count", "1"}}), "counting users",
+                                   [](std::string &b) { return parse_list_summary(b); });
+}
+
+std::optional<User> Client::get_user(std::string_view id) const {
+    std::optional<User> out;
+    std::optional<Error> err;
+    engine_.submit(make(http::Method::get, user_url(id)), [&](http::Response &r) {
+        if (r.failure == http::Failure::none && r.status == 404) return http::Disposition::done;
+        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+            err = error_for(r, "reading a user");
+            return http::Disposition::done;
+        }
+        try {
+            out = parse_user(r.body);
+        } catch (const ParseError &e) {
+            if (r.can_retry) return http::Disposition::retry;
+            err = malformed("reading a user", e.what(), r.status);
+        }
+        return http::Disposition::done;
+    });
+    engine_.run();
+    if (err) throw *err;
+    return out;
+}
+
+std::optional<User> Client::find_user_by_user_name(std::string_view user_name) const {
+    const std::string url = with_query(users_url(), {{"filter", filter_eq("userName", user_name)}});
+    auto page = get_parsed<ListPage<User>>(url, "looking up a user by userName",
+                                           [](std::string &b) { return parse_user_page(b); });
+    for (auto &u : page.resources) {
+        // userName is compared case-insensitively by the service; take the matching one.
+        if (u.user_name.size() == user_name.size()) {
+            bool same = true;
+            for (size_t i = 0; i < user_name.size() && same; ++i)
+                same = std::tolower(static_cast<unsigned char>(u.user_name[i])) ==
+                       std::tolower(static_cast<unsigned char>(user_name[i]));
+            if (same) return std::move(u);
+        }
+    }
+    if (!page.resources.empty()) return std::move(page.resources.front());
+    return std::nullopt;
+}
+
+http::Response Client::post_user(const NewUser &user) const {
+    return engine_.perform(make(http::Method::post, users_url(), build_create_user(user)));
+}
+
+void Client::set_user_active(std::string_view id, bool active) const {
+    auto r = engine_.perform(make(http::Method::patch, user_url(id), build_patch_active(active)));
+    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299)
+        throw error_for(r, active ? "reactivating a user" : "deactivating a user");
+}
+
+bool Client::delete_user(std::string_view id) const {
+    auto r = engine_.perform(make(http::Method::del, user_url(id)));
+    if (r.failure == http::Failure::none && r.status == 404) return false;
+    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, "deleting a user");
+    return true;
+}
+
+bool Client::group_exists(std::string_view id) const {
+    auto r = engine_.perform(make(http::Method::get, with_query(group_url(id), {{"excludedAttributes", "members"}})));
+    if (r.failure == http::Failure::none && r.status == 404) return false;
+    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, "reading a group");
+    return true;
+}
+
+std::optional<bool> Client::group_has_member(std::string_view group_id, std::string_view user_id) const {
+    const std::string filter = filter_eq("id", group_id) + " and " + filter_eq("members.value", user_id);
+    const std::string url = with_query(groups_url(), {{"filter", filter}, {"excludedAttributes", "members"}});
+    std::optional<ListSummary> out;
+    std::optional<Error> err;
+    bool refused = false;
+    engine_.submit(make(http::Method::get, url), [&](http::Response &r) {
+        if (r.failure == http::Failure::none && (r.status == 400 || r.status == 501)) {
+            refused = true;
+            return http::Disposition::done;
+        }
+        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+            err = error_for(r, "checking a group membership");
+            return http::Disposition::done;
+        }
+        try {
+            out = parse_list_summary(r.body);
+        } catch (const ParseError &e) {
+            if (r.can_retry) return http::Disposition::retry;
+            err = malformed("checking a group membership", e.what(), r.status);
+        }
+        return http::Disposition::done;
+    });
+    engine_.run();
+    if (err) throw *err;
+    if (refused || !out) return std::nullopt;
+    if (out->total_results >= 0) return out->total_results > 0;
+    return out->returned > 0;
+}
+
+void Client::patch_group(std::string_view group_id, const std::string &body, std::string_view what) const {
+    auto r = engine_.perform(make(http::Method::patch, group_url(group_id), body));
+    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, what);
+}
+
+}  // namespace ce::scim

@@ -1,0 +1,93 @@
+// A SCIM 2.0 client for one endpoint: request building (bearer token, SCIM media types), error mapping from
+// HTTP to ErrorKind with messages a person can act on, and the single-resource operations the connector
+// needs. It knows SCIM and nothing of the connector ABI. List walking lives in list_walker.hpp.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/errors.hpp"
+#include "http/http_engine.hpp"
+#include "scim/scim_json.hpp"
+
+namespace ce::scim {
+
+class Client {
+public:
+    Client(http::Engine &engine, std::string base_url, std::string token);
+
+    http::Engine &engine() const { return engine_; }
+    http::Request make(http::Method method, std::string url, std::string body = {}) const;
+
+    std::string users_url() const;
+    std::string groups_url() const;
+    std::string user_url(std::string_view id) const;
+    std::string group_url(std::string_view id) const;
+    const std::string &host() const { return host_; }
+
+    // The error for a response that is not a success (transport failure or non-2xx status). `what` names the
+    // request in words ("listing users").
+    Error error_for(const http::Response &response, std::string_view what) const;
+    // The error for a 2xx body that could not be understood.
+    Error malformed(std::string_view what, const std::string &why, long status) const;
+
+    // Runs one GET to its end and parses the body with `parse` (a malformed body is retried within the retry
+    // budget, then reported as transient). A non-2xx answer throws error_for(...), except statuses listed in
+    // `tolerated`, for which `on_status` is called instead and its result returned.
+    template <typename T>
+    T get_parsed(const std::string &url, std::string_view what, const std::function<T(std::string &)> &parse) const;
+
+    // GET /Users?startIndex=1&count=1: totalResults and the page length.
+    ListSummary count_users() const;
+    // GET /Users/{id}; nullopt on 404.
+    std::optional<User> get_user(std::string_view id) const;
+    // GET /Users?filter=userName eq "…"; nullopt when none matches.
+    std::optional<User> find_user_by_user_name(std::string_view user_name) const;
+    // POST /Users: the raw response (the connector decides what 201 and 409 mean).
+    http::Response post_user(const NewUser &user) const;
+    // PATCH /Users/{id} active.
+    void set_user_active(std::string_view id, bool active) const;
+    // DELETE /Users/{id}: true when deleted, false on 404.
+    bool delete_user(std::string_view id) const;
+    // GET /Groups/{id}?excludedAttributes=members: whether the group exists.
+    bool group_exists(std::string_view id) const;
+    // GET /Groups?filter=id eq "<gid>" and members.value eq "<uid>"&excludedAttributes=members.
+    // nullopt when the server refuses the filter (400/501).
+    std::optional<bool> group_has_member(std::string_view group_id, std::string_view user_id) const;
+    // PATCH /Groups/{id} with a PatchOp body; 200 (body not parsed) or 204 are success.
+    void patch_group(std::string_view group_id, const std::string &body, std::string_view what) const;
+
+private:
+    http::Engine &engine_;
+    std::string base_;
+    std::string auth_header_;
+    std::string host_;
+};
+
+template <typename T>
+T Client::get_parsed(const std::string &url, std::string_view what,
+                     const std::function<T(std::string &)> &parse) const {
+    std::optional<T> out;
+    std::optional<Error> err;
+    engine_.submit(make(http::Method::get, url), [&](http::Response &r) {
+        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+            err = error_for(r, what);
+            return http::Disposition::done;
+        }
+        try {
+            out = parse(r.body);
+        } catch (const ParseError &e) {
+            if (r.can_retry) return http::Disposition::retry;
+            err = malformed(what, e.what(), r.status);
+        }
+        return http::Disposition::done;
+    });
+    engine_.run();
+    if (err) throw *err;
+    if (!out) throw Error(ErrorKind::internal, std::string(what) + ": no response");
+    return std::move(*out);
+}
+
+}  // namespace ce::scim

@@ -1,0 +1,327 @@
+#include "scim/scim_json.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <strings.h>
+
+#include <cstring>
+
+#include "scim/scim_url.hpp"
+
+namespace ce::scim {
+namespace {
+
+using rapidjson::Value;
+constexpr unsigned kParseFlags =
+    rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+std::string parse_failure(const rapidjson::Document &doc) {
+    return std::string("the response is not valid JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) +
+           " at byte " + std::to_string(doc.GetErrorOffset()) + ")";
+}
+
+void parse_in_place(rapidjson::Document &doc, std::string &body) {
+    doc.ParseInsitu<kParseFlags>(body.data());
+    if (doc.HasParseError()) throw ParseError(parse_failure(doc));
+    if (!doc.IsObject()) throw ParseError("the response is not a JSON object");
+}
+
+// Case-insensitive member lookup; a null value counts as absent.
+const Value *find(const Value &obj, const char *name) {
+    for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+        const size_t n = std::strlen(name);
+        if (it->name.GetStringLength() == n && strncasecmp(it->name.GetString(), name, n) == 0)
+            return it->value.IsNull() ? nullptr : &it->value;
+    }
+    return nullptr;
+}
+
+[[noreturn]] void wrong_type(const std::string &field, const char *expected) {
+    throw ParseError("the field '" + field + "' is not " + expected);
+}
+
+std::string get_string(const Value &obj, const char *name, const std::string &where, bool required) {
+    const Value *v = find(obj, name);
+    if (!v) {
+        if (required) throw ParseError("the field '" + where + name + "' is missing");
+        return {};
+    }
+    if (!v->IsString()) wrong_type(where + name, "a string");
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+bool get_bool(const Value &obj, const char *name, const std::string &where, bool fallback) {
+    const Value *v = find(obj, name);
+    if (!v) return fallback;
+    if (v->IsBool()) return v->GetBool();
+    if (v->IsString()) {  // some servers send "True"/"false"
+        if (strcasecmp(v->GetString(), "true") == 0) return true;
+        if (strcasecmp(v->GetString(), "false") == 0) return false;
+    }
+    wrong_type(where + name, "a boolean");
+}
+
+int64_t get_count(const Value &obj, const char *name) {
+    const Value *v = find(obj, name);
+    if (!v) return -1;
+    if (v->IsInt64() && v->GetInt64() >= 0) return v->GetInt64();
+    if (v->IsUint64()) return INT64_MAX;
+    if (v->IsString()) {
+        std::string_view s(v->GetString(), v->GetStringLength());
+        int64_t n = 0;
+        if (s.empty() || s.size() > 18) wrong_type(name, "a non-negative integer");
+        for (char c : s) {
+            if (c < '0' || c > '9') wrong_type(name, "a non-negative integer");
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+    wrong_type(name, "a non-negative integer");
+}
+
+const Value *resources_of(const Value &doc) {
+    const Value *res = find(doc, "Resources");
+    if (!res) return nullptr;
+    if (!res->IsArray()) wrong_type("Resources", "an array");
+    return res;
+}
+
+User user_from(const Value &v, const std::string &where) {
+    if (!v.IsObject()) throw ParseError("the field '" + where + "' is not an object");
+    const std::string w = where.empty() ? std::string() : where + ".";
+    User u;
+    u.id = get_string(v, "id", w, true);
+    if (u.id.empty()) throw ParseError("the field '" + w + "id' is empty");
+    u.user_name = get_string(v, "userName", w, false);
+    u.display_name = get_string(v, "displayName", w, false);
+    u.external_id = get_string(v, "externalId", w, false);
+    u.active = get_bool(v, "active", w, true);
+    if (const Value *name = find(v, "name")) {
+        if (!name->IsObject()) wrong_type(w + "name", "an object");
+        u.given_name = get_string(*name, "givenName", w + "name.", false);
+        u.family_name = get_string(*name, "familyName", w + "name.", false);
+    }
+    if (const Value *emails = find(v, "emails")) {
+        if (!emails->IsArray()) wrong_type(w + "emails", "an array");
+        size_t i = 0;
+        for (const auto &e : emails->GetArray()) {
+            const std::string ew = w + "emails[" + std::to_string(i++) + "].";
+            if (!e.IsObject()) wrong_type(ew.substr(0, ew.size() - 1), "an object");
+            Email em;
+            em.value = get_string(e, "value", ew, false);
+            em.type = get_string(e, "type", ew, false);
+            em.primary = get_bool(e, "primary", ew, false);
+            if (!em.value.empty()) u.emails.push_back(std::move(em));
+        }
+    }
+    return u;
+}
+
+Group group_from(const Value &v, const std::string &where) {
+    if (!v.IsObject()) throw ParseError("the field '" + where + "' is not an object");
+    const std::string w = where + ".";
+    Group g;
+    g.id = get_string(v, "id", w, true);
+    if (g.id.empty()) throw ParseError("the field '" + w + "id' is empty");
+    g.display_name = get_string(v, "displayName", w, false);
+    g.external_id = get_string(v, "externalId", w, false);
+    return g;
+}
+
+template <typename T, typename F>
+ListPage<T> parse_page(std::string &body, F &&convert) {
+    rapidjson::Document doc;
+    parse_in_place(doc, body);
+    ListPage<T> page;
+    page.total_results = get_count(doc, "totalResults");
+    if (const Value *res = resources_of(doc)) {
+        page.resources.reserve(res->Size());
+        size_t i = 0;
+        for (const auto &item : res->GetArray()) page.resources.push_back(convert(item, "Resources[" + std::to_string(i++) + "]"));
+    }
+    return page;
+}
+
+void write_schema(rapidjson::Writer<rapidjson::StringBuffer> &w, const char *schema) {
+    w.Key("schemas");
+    w.StartArray();
+    w.String(schema);
+    w.EndArray();
+}
+
+constexpr const char *kPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+std::string finish(rapidjson::StringBuffer &buf) { return std::string(buf.GetString(), buf.GetSize()); }
+
+void str(rapidjson::Writer<rapidjson::StringBuffer> &w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+ListPage<User> parse_user_page(std::string &body) {
+    return parse_page<User>(body, [](const Value &v, const std::string &w) { return user_from(v, w); });
+}
+
+ListPage<Group> parse_group_page(std::string &body) {
+    return parse_page<Group>(body, [](const Value &v, const std::string &w) { return group_from(v, w); });
+}
+
+ListSummary parse_list_summary(std::string &body) {
+    rapidjson::Document doc;
+    parse_in_place(doc, body);
+    ListSummary s;
+    s.total_results = get_count(doc, "totalResults");
+    if (const Value *res = resources_of(doc)) s.returned = res->Size();
+    return s;
+}
+
+User parse_user(std::string &body) {
+    rapidjson::Document doc;
+    parse_in_place(doc, body);
+    return user_from(doc, "");
+}
+
+std::vector<Member> parse_group_members(std::string &body) {
+    rapidjson::Document doc;
+    parse_in_place(doc, body);
+    std::vector<Member> out;
+    const Value *members = find(doc, "members");
+    if (!members) return out;
+    if (!members->IsArray()) wrong_type("members", "an array");
+    out.reserve(members->Size());
+    size_t i = 0;
+    for (const auto &m : members->GetArray()) {
+        const std::string w = "members[" + std::to_string(i++) + "].";
+        if (!m.IsObject()) wrong_type(w.substr(0, w.size() - 1), "an object");
+        Member mem;
+        mem.value = get_string(m, "value", w, true);
+        mem.type = get_string(m, "type", w, false);
+        out.push_back(std::move(mem));
+    }
+    return out;
+}
+
+ErrorBody parse_error_body(std::string_view body) {
+    ErrorBody e;
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject()) return e;
+    if (const Value *s = find(doc, "status")) {
+        if (s->IsString()) e.status.assign(s->GetString(), s->GetStringLength());
+        else if (s->IsInt64()) e.status = std::to_string(s->GetInt64());
+        e.is_scim = true;
+    }
+    if (const Value *t = find(doc, "scimType"); t && t->IsString()) {
+        e.scim_type.assign(t->GetString(), t->GetStringLength());
+        e.is_scim = true;
+    }
+    if (const Value *d = find(doc, "detail"); d && d->IsString()) {
+        e.detail.assign(d->GetString(), d->GetStringLength());
+        e.is_scim = true;
+    }
+    return e;
+}
+
+std::string build_create_user(const NewUser &user) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    write_schema(w, "urn:ietf:params:scim:schemas:core:2.0:User");
+    w.Key("userName");
+    str(w, user.user_name);
+    w.Key("name");
+    w.StartObject();
+    w.Key("givenName");
+    str(w, user.given_name);
+    if (!user.family_name.empty()) {
+        w.Key("familyName");
+        str(w, user.family_name);
+    }
+    w.EndObject();
+    w.Key("displayName");
+    str(w, user.display_name);
+    w.Key("emails");
+    w.StartArray();
+    w.StartObject();
+    w.Key("value");
+    str(w, user.email);
+    w.Key("primary");
+    w.Bool(true);
+    w.Key("type");
+    w.String("work");
+    w.EndObject();
+    w.EndArray();
+    w.Key("active");
+    w.Bool(true);
+    w.EndObject();
+    return finish(buf);
+}
+
+std::string build_patch_active(bool active) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    write_schema(w, kPatchOp);
+    w.Key("Operations");
+    w.StartArray();
+    w.StartObject();
+    w.Key("op");
+    w.String("replace");
+    w.Key("path");
+    w.String("active");
+    w.Key("value");
+    w.Bool(active);
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    return finish(buf);
+}
+
+std::string build_patch_add_member(std::string_view user_id) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    write_schema(w, kPatchOp);
+    w.Key("Operations");
+    w.StartArray();
+    w.StartObject();
+    w.Key("op");
+    w.String("add");
+    w.Key("path");
+    w.String("members");
+    w.Key("value");
+    w.StartArray();
+    w.StartObject();
+    w.Key("value");
+    str(w, user_id);
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    return finish(buf);
+}
+
+std::string build_patch_remove_member(std::string_view user_id) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    write_schema(w, kPatchOp);
+    w.Key("Operations");
+    w.StartArray();
+    w.StartObject();
+    w.Key("op");
+    w.String("remove");
+    w.Key("path");
+    const std::string path = "members[value eq " + filter_string_literal(user_id) + "]";
+    str(w, path);
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    return finish(buf);
+}
+
+}  // namespace ce::scim
