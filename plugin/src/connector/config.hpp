@@ -1,0 +1,36 @@
+// The connector's configuration: parsing and validation of the key/value entries a host passes to
+// instance_create. Local only (no network). Every refusal is an Error(invalid_config) naming the field;
+// no message ever repeats the token.
+//
+// Fields (names are contracts): scim-url (required), scim-token (required, secret), page-size (100),
+// concurrency (8), connect-timeout-ms (10000), request-timeout-ms (60000), retry-budget-ms (30000),
+// ca-file (none: the system store), max-response-mb (64).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ce::connector {
+
+struct Config {
+    std::string scim_url;
+    std::string scim_token;
+    int64_t page_size = 100;
+    unsigned concurrency = 8;
+    long connect_timeout_ms = 10'000;
+    long request_timeout_ms = 60'000;
+    int64_t retry_budget_ms = 30'000;
+    std::string ca_file;
+    size_t max_response_mb = 64;
+    bool plain_http = false;  // http:// to a loopback address (a warning is logged)
+};
+
+// Parses and validates. Unknown or repeated keys are refused.
+Config parse_config(const std::vector<std::pair<std::string, std::string>> &entries);
+
+// Whether a URL host (as written in the URL, IPv6 in brackets) is a loopback address.
+bool is_loopback_host(std::string_view host);
+
+}  // namespace ce::connector

@@ -1,0 +1,342 @@
+#include "connector/connector.hpp"
+
+#include <unordered_set>
+
+#include "connector/account_fields.hpp"
+#include "scim/list_walker.hpp"
+
+namespace ce::connector {
+namespace {
+
+constexpr unsigned kMaxPasses = 3;
+
+[[noreturn]] void stopped() { throw Error(ErrorKind::stopped, "the host's sink asked to stop"); }
+
+bool has_control(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    return true;
+}
+
+}  // namespace
+
+Connector::Connector(Config config, LogFn log) : config_(std::move(config)), log_(std::move(log)) {
+    http::EngineOptions o;
+    o.concurrency = config_.concurrency;
+    o.connect_timeout_ms = config_.connect_timeout_ms;
+    o.request_timeout_ms = config_.request_timeout_ms;
+    o.max_response_bytes = config_.max_response_mb * 1024 * 1024;
+    o.ca_file = config_.ca_file;
+    o.user_agent = std::string("claude-enterprise-connector/") + CE_PLUGIN_VERSION;
+    o.backoff.budget_ms = config_.retry_budget_ms;
+    engine_ = std::make_unique<http::Engine>(o, log_);
+    client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token);
+    if (config_.plain_http)
+        log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
+                                "): the token is not encrypted in transit; use https outside tests");
+}
+
+void Connector::log(LogLevel level, const std::string &msg) const {
+    if (log_) log_(level, msg);
+}
+
+void Connector::begin(const CallContext &ctx) {
+    engine_->set_cancel(ctx.cancelled);
+    engine_->reset_stats();
+    if (ctx.cancelled && ctx.cancelled()) throw http::Cancelled();
+}
+
+CheckResult Connector::check(const CallContext &ctx) {
+    begin(ctx);
+    const auto summary = client_->count_users();
+    CheckResult r;
+    r.user_count = summary.total_results;
+    r.message = "connected to " + client_->host() + "; the token can list users (" +
+                (summary.total_results >= 0 ? std::to_string(summary.total_results) + " visible" : std::string("count unknown")) + ")";
+    log(LogLevel::info, "check: " + r.message);
+    return r;
+}
+
+void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats) {
+    begin(ctx);
+    const auto report = [&](std::string_view phase, uint64_t total_hint) {
+        stats.requests = engine_->stats().requests;
+        stats.retries = engine_->stats().retries;
+        if (ctx.progress) {
+            Progress p;
+            p.phase = phase;
+            p.requests = stats.requests;
+            p.pages = stats.pages;
+            p.resources = stats.resources;
+            p.entitlements = stats.entitlements;
+            p.grants = stats.grants;
+            p.total_hint = total_hint;
+            ctx.progress(p);
+        }
+    };
+    const auto warn = [&](std::string_view code, const std::string &message) {
+        ++stats.warnings;
+        log(LogLevel::warn, message);
+        if (!sink.warning(code, message)) stopped();
+    };
+
+    // 1. Users, streamed page by page.
+    scim::ListWalker<scim::User> users(
+        *client_, client_->users_url(), {}, config_.page_size, config_.concurrency, kMaxPasses, &scim::parse_user_page,
+        "listing users", [&](std::vector<scim::User> &fresh, const scim::PagePlanner &planner) {
+            ++stats.pages;
+            for (const auto &u : fresh) {
+                if (!sink.resource(user_resource(u))) stopped();
+                ++stats.resources;
+            }
+            report("users", static_cast<uint64_t>(planner.total_hint()));
+        });
+    users.run();
+    const std::unordered_set<std::string> user_ids = std::move(users.seen());
+    log(LogLevel::info, "sync: " + std::to_string(user_ids.size()) + " users in " +
+                            std::to_string(users.planner().passes()) + " pass(es)");
+
+    // 2. Groups without their members; an entitlement per group now, the group itself once its members are known.
+    std::vector<scim::Group> groups;
+    scim::ListWalker<scim::Group> group_walk(
+        *client_, client_->groups_url(), {{"excludedAttributes", "members"}}, config_.page_size, config_.concurrency,
+        kMaxPasses, &scim::parse_group_page, "listing groups",
+        [&](std::vector<scim::Group> &fresh, const scim::PagePlanner &planner) {
+            ++stats.pages;
+            for (auto &g : fresh) {
+                if (!sink.entitlement(member_entitlement(g.id, g.display_name))) stopped();
+                ++stats.entitlements;
+                groups.push_back(std::move(g));
+            }
+            report("groups", static_cast<uint64_t>(planner.total_hint()));
+        });
+    group_walk.run();
+    const std::unordered_set<std::string> group_ids = std::move(group_walk.seen());
+
+    // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight.
+    size_t next = 0;
+    size_t in_flight = 0;
+    std::function<void()> pump;
+    auto on_members = [&](size_t index, http::Response &r) -> http::Disposition {
+        --in_flight;
+        const scim::Group &g = groups[index];
+        std::vector<scim::Member> members;
+        if (r.failure == http::Failure::none && r.status == 404) {
+            warn("group_vanished", "group " + g.id + " was deleted during the sync; it is reported without members");
+        } else if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+            throw client_->error_for(r, "reading the members of a group");
+        } else {
+            try {
+                members = scim::parse_group_members(r.body);
+            } catch (const scim::ParseError &e) {
+                if (r.can_retry) {
+                    ++in_flight;
+                    return http::Disposition::retry;
+                }
+                throw client_->malformed("reading the members of a group", e.what(), r.status);
+            }
+        }
+        std::unordered_set<std::string> distinct;
+        std::vector<Grant> grants;
+        grants.reserve(members.size());
+        for (auto &m : members) {
+            if (!distinct.insert(m.value).second) continue;
+            std::string type;
+            bool resolved = false;
+            if (iequals(m.type, "Group")) {
+                type = "group";
+                resolved = group_ids.count(m.value) > 0;
+            } else if (iequals(m.type, "User")) {
+                type = "user";
+                resolved = user_ids.count(m.value) > 0;
+            } else if (user_ids.count(m.value)) {
+                type = "user";
+                resolved = true;
+            } else if (group_ids.count(m.value)) {
+                type = "group";
+                resolved = true;
+            } else {
+                type = "user";
+            }
+            grants.push_back(member_grant(g.id, type, m.value, !resolved));
+        }
+        if (!sink.resource(group_resource(g, static_cast<int64_t>(distinct.size())))) stopped();
+        ++stats.resources;
+        for (const auto &gr : grants) {
+            if (gr.unresolved) {
+                ++stats.unresolved;
+                warn("unresolved_member", "group " + g.id + " has a member " + gr.principal_type + " " +
+                                              gr.principal_id + " that names no " + gr.principal_type +
+                                              " of this sync; the grant is flagged unresolved");
+            }
+            if (!sink.grant(gr)) stopped();
+            ++stats.grants;
+        }
+        ++stats.pages;
+        report("memberships", groups.size());
+        pump();
+        return http::Disposition::done;
+    };
+    pump = [&]() {
+        while (next < groups.size() && in_flight < config_.concurrency) {
+            const size_t index = next++;
+            ++in_flight;
+            engine_->submit(client_->make(http::Method::get, scim::with_query(client_->group_url(groups[index].id),
+                                                                               {{"attributes", "members"}})),
+                            [&on_members, index](http::Response &r) { return on_members(index, r); });
+        }
+    };
+    pump();
+    engine_->run();
+    report("memberships", groups.size());
+    log(LogLevel::info, "sync: " + std::to_string(stats.resources) + " resources, " +
+                            std::to_string(stats.entitlements) + " entitlements, " + std::to_string(stats.grants) +
+                            " grants, " + std::to_string(stats.requests) + " requests (" +
+                            std::to_string(stats.retries) + " retries)");
+}
+
+Outcome Connector::create_account(const CallContext &ctx,
+                                   const std::vector<std::pair<std::string, std::string>> &fields, RecordSink *sink) {
+    std::optional<std::string> email, display;
+    for (const auto &[k, v] : fields) {
+        if (k == "email") {
+            if (email) throw Error(ErrorKind::invalid_argument, "email is given more than once", 0, 0, "email");
+            email = v;
+        } else if (k == "display_name") {
+            if (display)
+                throw Error(ErrorKind::invalid_argument, "display_name is given more than once", 0, 0, "display_name");
+            display = v;
+        } else {
+            std::string shown = k.substr(0, 40);
+            for (auto &ch : shown)
+                if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
+            throw Error(ErrorKind::invalid_argument, "unknown account field \"" + shown + "\"", 0, 0, shown);
+        }
+    }
+    if (!email || email->empty()) throw Error(ErrorKind::invalid_argument, "email is required", 0, 0, "email");
+    if (!looks_like_email(*email))
+        throw Error(ErrorKind::invalid_argument, "email is not a valid e-mail address", 0, 0, "email");
+    if (!display) throw Error(ErrorKind::invalid_argument, "display_name is required", 0, 0, "display_name");
+    const SplitName name = split_display_name(*display);
+    if (name.full.empty())
+        throw Error(ErrorKind::invalid_argument, "display_name is empty", 0, 0, "display_name");
+    if (has_control(name.full))
+        throw Error(ErrorKind::invalid_argument, "display_name contains control characters", 0, 0, "display_name");
+
+    begin(ctx);
+    scim::NewUser nu;
+    nu.user_name = *email;
+    nu.email = *email;
+    nu.display_name = name.full;
+    nu.given_name = name.given;
+    nu.family_name = name.family;
+    http::Response r = client_->post_user(nu);
+
+    std::optional<scim::User> user;
+    Outcome outcome = Outcome::created;
+    if (r.failure == http::Failure::none && (r.status == 200 || r.status == 201)) {
+        try {
+            user = scim::parse_user(r.body);
+        } catch (const scim::ParseError &) {
+            user = client_->find_user_by_user_name(*email);  // created, but the answer was unreadable
+            if (!user) throw client_->malformed("creating a user", "no user in the answer", r.status);
+        }
+        log(LogLevel::info, "create_account: created user " + user->id);
+    } else if (r.failure == http::Failure::none && r.status == 409) {
+        // The userName exists (also after a retried POST whose first attempt did land): look it up.
+        user = client_->find_user_by_user_name(*email);
+        if (!user)
+            throw Error(ErrorKind::already_exists,
+                        "the service reports a conflict (HTTP 409) for this userName but no user with it can be found",
+                        409);
+        if (!user->active) {
+            client_->set_user_active(user->id, true);
+            user->active = true;
+            log(LogLevel::info, "create_account: reactivated existing user " + user->id);
+        }
+        outcome = Outcome::already_exists;
+    } else {
+        throw client_->error_for(r, "creating a user");
+    }
+    if (sink && !sink->resource(user_resource(*user))) stopped();
+    return outcome;
+}
+
+Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type, std::string_view id) {
+    if (type == "group") throw Error(ErrorKind::unsupported, "groups cannot be deleted through SCIM by the connector");
+    if (type != "user")
+        throw Error(ErrorKind::invalid_argument, "unknown resource type (expected \"user\")", 0, 0, "resource_type");
+    if (id.empty() || has_control(id))
+        throw Error(ErrorKind::invalid_argument, "resource id is empty or holds control characters", 0, 0, "resource_id");
+    begin(ctx);
+    const auto user = client_->get_user(id);
+    if (!user || !user->active) return Outcome::already_deleted;
+    return client_->delete_user(id) ? Outcome::deleted : Outcome::already_deleted;
+}
+
+std::string Connector::validate_membership_args(std::string_view entitlement_id, std::string_view principal_type,
+                                                std::string_view principal_id) const {
+    std::string gid = group_id_from_entitlement(entitlement_id);
+    if (gid.empty() || has_control(gid))
+        throw Error(ErrorKind::invalid_argument, "entitlement id must be group:<group id>:member", 0, 0,
+                    "entitlement_id");
+    if (principal_type == "group")
+        throw Error(ErrorKind::unsupported, "only users can be granted group membership", 0, 0, "principal_type");
+    if (principal_type != "user")
+        throw Error(ErrorKind::invalid_argument, "principal type must be \"user\"", 0, 0, "principal_type");
+    if (principal_id.empty() || has_control(principal_id))
+        throw Error(ErrorKind::invalid_argument, "principal id is empty or holds control characters", 0, 0,
+                    "principal_id");
+    return gid;
+}
+
+Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
+                         std::string_view principal_id, RecordSink *sink) {
+    const std::string gid = validate_membership_args(entitlement_id, principal_type, principal_id);
+    const std::string uid(principal_id);
+    begin(ctx);
+    Outcome outcome = Outcome::granted;
+    const auto member = client_->group_has_member(gid, uid);
+    if (member && *member) {
+        outcome = Outcome::already_granted;
+    } else {
+        // The service drops member values that name no live user silently: make sure the user exists first.
+        if (!client_->get_user(uid)) throw Error(ErrorKind::not_found, "user " + uid + " not found", 404, 0, "principal_id");
+        try {
+            client_->patch_group(gid, scim::build_patch_add_member(uid), "adding a group member");
+        } catch (const Error &e) {
+            if (e.kind() == ErrorKind::not_found) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
+            throw;
+        }
+    }
+    if (sink && !sink->grant(member_grant(gid, "user", uid, false))) stopped();
+    return outcome;
+}
+
+Outcome Connector::revoke(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
+                          std::string_view principal_id) {
+    const std::string gid = validate_membership_args(entitlement_id, principal_type, principal_id);
+    const std::string uid(principal_id);
+    begin(ctx);
+    const auto member = client_->group_has_member(gid, uid);
+    if (member && !*member) {
+        if (!client_->group_exists(gid)) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
+        return Outcome::already_revoked;
+    }
+    try {
+        client_->patch_group(gid, scim::build_patch_remove_member(uid), "removing a group member");
+    } catch (const Error &e) {
+        if (e.kind() == ErrorKind::not_found) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
+        throw;
+    }
+    return Outcome::revoked;
+}
+
+}  // namespace ce::connector

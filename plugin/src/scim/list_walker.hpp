@@ -1,0 +1,99 @@
+// Walks a SCIM list endpoint (/Users, /Groups) with the paging planner: the first page, then the remaining
+// pages with up to `concurrency` requests in flight on the engine, de-duplicated by id across pages and
+// passes. Each page's new resources are delivered (on the calling thread) as soon as the page arrives, so
+// nothing but the set of seen ids is held for the whole walk.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "scim/paging_planner.hpp"
+#include "scim/scim_client.hpp"
+#include "scim/scim_url.hpp"
+
+namespace ce::scim {
+
+template <typename T>
+class ListWalker {
+public:
+    using Parser = ListPage<T> (*)(std::string &);
+    // Called with the page's resources never seen before in this walk (may be empty).
+    using Deliver = std::function<void(std::vector<T> &fresh, const PagePlanner &planner)>;
+
+    ListWalker(const Client &client, std::string collection_url, std::vector<std::pair<std::string, std::string>> query,
+               int64_t page_size, unsigned concurrency, unsigned max_passes, Parser parse, std::string what,
+               Deliver deliver)
+        : client_(client),
+          url_(std::move(collection_url)),
+          query_(std::move(query)),
+          concurrency_(concurrency ? concurrency : 1),
+          planner_(page_size, max_passes),
+          parse_(parse),
+          what_(std::move(what)),
+          deliver_(std::move(deliver)) {}
+
+    void run() {
+        pump();
+        client_.engine().run();
+        if (!planner_.done()) throw Error(ErrorKind::internal, "the walk while " + what_ + " ended early");
+    }
+
+    std::unordered_set<std::string> &seen() { return seen_; }
+    uint64_t pages() const { return pages_; }
+    const PagePlanner &planner() const { return planner_; }
+
+private:
+    void pump() {
+        const size_t slots = concurrency_ > planner_.outstanding() ? concurrency_ - planner_.outstanding() : 0;
+        for (const PageRequest &req : planner_.take(slots)) {
+            auto q = query_;
+            q.emplace_back("startIndex", std::to_string(req.start_index));
+            q.emplace_back("count", std::to_string(req.count));
+            client_.engine().submit(client_.make(http::Method::get, with_query(url_, q)),
+                                    [this, req](http::Response &r) { return on_page(req, r); });
+        }
+    }
+
+    http::Disposition on_page(const PageRequest &req, http::Response &r) {
+        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw client_.error_for(r, what_);
+        ListPage<T> page;
+        try {
+            page = parse_(r.body);
+        } catch (const ParseError &e) {
+            if (r.can_retry) return http::Disposition::retry;
+            throw client_.malformed(what_, e.what(), r.status);
+        }
+        PageResult result;
+        result.total_results = page.total_results;
+        result.returned = page.resources.size();
+        if (!page.resources.empty()) result.first_id = page.resources.front().id;
+        for (const auto &res : page.resources)
+            if (!seen_.count(res.id)) ++result.fresh;
+        ++pages_;
+        if (planner_.complete(req, result)) {
+            std::vector<T> fresh;
+            fresh.reserve(result.fresh);
+            for (auto &res : page.resources)
+                if (seen_.insert(res.id).second) fresh.push_back(std::move(res));
+            deliver_(fresh, planner_);
+        }
+        pump();
+        return http::Disposition::done;
+    }
+
+    const Client &client_;
+    std::string url_;
+    std::vector<std::pair<std::string, std::string>> query_;
+    size_t concurrency_;
+    PagePlanner planner_;
+    Parser parse_;
+    std::string what_;
+    Deliver deliver_;
+    std::unordered_set<std::string> seen_;
+    uint64_t pages_ = 0;
+};
+
+}  // namespace ce::scim
