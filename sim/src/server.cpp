@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -265,10 +266,17 @@ struct Server::Impl {
         }
 
         detail::Reply reply;
+        auto t0 = std::chrono::steady_clock::now();
         try {
             reply = route(req, rest);
         } catch (const ScimError &e) {
             return send_error(res, e.status, e.scim_type, e.what());
+        }
+        {
+            auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+            std::lock_guard lock(stats_mu);
+            st.server_time_ns += static_cast<uint64_t>(ns);
+            ++st.server_time_requests;
         }
         if (!reply.location.empty()) res.set_header("Location", reply.location);
         if (reply.body.empty()) {
@@ -301,6 +309,9 @@ struct Server::Impl {
                 case 1: b.insert(b.size() / 2, "\"}]{,,"); break;               // malformed in the middle
                 default: b = "<html><body>502 Bad Gateway</body></html>"; break;  // not JSON at all
             }
+            rapidjson::Document check;  // an insertion can land right after a backslash: make sure it is broken
+            check.Parse(b.data(), b.size());
+            if (!check.HasParseError()) b.resize(b.size() - 1);
             res.set_header("X-Sim-Fault", "garbage");
         }
         send_json(res, reply.status, std::move(reply.body));
@@ -354,6 +365,10 @@ struct Server::Impl {
         w.Uint64(s.max_concurrent_seen);
         w.Key("bytes_sent");
         w.Uint64(s.bytes_sent);
+        w.Key("server_time_ns");
+        w.Uint64(s.server_time_ns);
+        w.Key("server_time_requests");
+        w.Uint64(s.server_time_requests);
         w.Key("faults");
         w.StartObject();
         for (auto &[kind, count] : s.faults) {

@@ -267,7 +267,10 @@ void Store::add_member(Group &g, const std::string &member_id, MemberKind kind) 
     if (!g.members.emplace(member_id, kind).second) return;  // already a member: no-op
     ++memberships_;
     if (kind == MemberKind::User) {
-        if (User *u = user_ptr(member_id)) u->groups.insert(g.id);
+        if (User *u = user_ptr(member_id)) {
+            u->groups.insert(g.id);
+            u->touch();
+        }
     } else if (Group *c = group_ptr(member_id)) {
         c->parents.insert(g.id);
     }
@@ -277,7 +280,10 @@ void Store::remove_member(Group &g, const std::string &member_id) {
     auto it = g.members.find(member_id);
     if (it == g.members.end()) return;  // not a member: no-op
     if (it->second == MemberKind::User) {
-        if (User *u = user_ptr(member_id)) u->groups.erase(g.id);
+        if (User *u = user_ptr(member_id)) {
+            u->groups.erase(g.id);
+            u->touch();
+        }
     } else if (Group *c = group_ptr(member_id)) {
         c->parents.erase(g.id);
     }
@@ -455,6 +461,23 @@ void Store::write_group(W &w, const Group &g, const AttrSel &sel) const {
     w.EndObject();
 }
 
+std::shared_ptr<const std::string> Store::cached_user_json(const User &u) const {
+    auto p = u.json_cache.load();
+    if (!p) {
+        p = std::make_shared<const std::string>(user_json(u, AttrSel{}));
+        u.json_cache.store(p);
+    }
+    return p;
+}
+
+void Store::touch_members(const Group &g) {
+    for (auto &[mid, kind] : g.members) {
+        if (kind == MemberKind::User) {
+            if (User *u = user_ptr(mid)) u->touch();
+        }
+    }
+}
+
 std::string Store::user_json(const User &u, const AttrSel &sel) const {
     rj::StringBuffer sb;
     Writer w(sb);
@@ -487,7 +510,7 @@ Slice make_slice(const ListQuery &q, size_t total, size_t cap) {
 
 template <class Items, class Fn>
 std::string list_response(size_t total, const Slice &s, const Items &items, Fn &&write_item) {
-    rj::StringBuffer sb;
+    rj::StringBuffer sb(nullptr, 1024 + s.n * 1200);
     Writer w(sb);
     w.StartObject();
     w.Key("schemas");
@@ -514,7 +537,14 @@ std::string list_response(size_t total, const Slice &s, const Items &items, Fn &
 Reply Store::list_users(const ListQuery &q) {
     AttrSel sel = AttrSel::parse(q.attributes, q.excluded);
     std::shared_lock lock(mu_);
-    auto write = [&](Writer &w, const User &u) { write_user(w, u, sel); };
+    auto write = [&](Writer &w, const User &u) {
+        if (sel.is_default()) {
+            auto json = cached_user_json(u);
+            w.RawValue(json->data(), json->size(), rj::kObjectType);
+        } else {
+            write_user(w, u, sel);
+        }
+    };
     if (q.filter.empty()) {
         Slice s = make_slice(q, user_order_.size(), max_page_size_);
         return {200, list_response(user_order_.size(), s, user_order_, write), {}};
@@ -562,6 +592,7 @@ Reply Store::get_user(const std::string &id, const AttrSel &sel) {
     std::shared_lock lock(mu_);
     const User *u = user_ptr(id);
     if (!u) throw ScimError(404, "", "User " + id + " not found");
+    if (sel.is_default()) return {200, *cached_user_json(*u), {}};
     return {200, user_json(*u, sel), {}};
 }
 
@@ -608,6 +639,7 @@ Reply Store::replace_user(const std::string &id, const std::string &body) {
     u->external_id = incoming.external_id;
     u->has_external_id = incoming.has_external_id;
     u->modified = std::max(now_seconds(), u->created);
+    u->touch();
     return {200, user_json(*u, AttrSel{}), {}};
 }
 
@@ -685,6 +717,7 @@ Reply Store::patch_user(const std::string &id, const std::string &body) {
     u->has_external_id = nu.has_external_id;
     u->active = nu.active;
     u->modified = std::max(now_seconds(), u->created);
+    u->touch();
     if (patch_response_ == 204) return {204, {}, {}};
     return {200, user_json(*u, AttrSel{}), {}};
 }
@@ -697,6 +730,7 @@ Reply Store::delete_user(const std::string &id) {
         // WorkOS-like: the user stays listed (active=false) and stays in its groups. DELETE again: 204 again.
         u->active = false;
         u->modified = std::max(now_seconds(), u->created);
+        u->touch();
     } else {
         erase_user(id);
         drift_ids_.erase(std::remove(drift_ids_.begin(), drift_ids_.end(), id), drift_ids_.end());
@@ -827,6 +861,7 @@ Reply Store::replace_group(const std::string &id, const std::string &body) {
     Group *g = group_ptr(id);
     if (!g) throw ScimError(404, "", "Group " + id + " not found");
     g->display_name = name;
+    touch_members(*g);
     g->external_id = ext;
     g->has_external_id = has_ext;
     std::vector<std::string> old;
@@ -935,7 +970,10 @@ Reply Store::patch_group(const std::string &id, const std::string &body) {
             case Step::RemoveMembers:
                 for (auto &mid : s.ids) remove_member(*g, mid);
                 break;
-            case Step::SetName: g->display_name = s.text; break;
+            case Step::SetName:
+                g->display_name = s.text;
+                touch_members(*g);
+                break;
             case Step::SetExt:
                 g->external_id = s.text;
                 g->has_external_id = true;

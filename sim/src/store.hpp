@@ -1,6 +1,7 @@
 // The simulator's data store and SCIM resource logic (no HTTP here: server.cpp adapts it).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +32,10 @@ struct User {
     bool drift = false;  // created by --drift
     int64_t created = 0, modified = 0;
     std::set<std::string> groups;  // ids of the groups that list this user as a direct member
+    // The default JSON representation, built on first read and dropped (under the exclusive lock) by any change
+    // that alters it: the user itself, its memberships, the name of one of its groups.
+    mutable std::atomic<std::shared_ptr<const std::string>> json_cache;
+    void touch() { json_cache.store(nullptr); }
 };
 
 struct Group {
@@ -47,6 +52,7 @@ struct AttrSel {
     std::set<std::string> include, exclude;  // lower case
     static AttrSel parse(const std::string &attributes, const std::string &excluded);
     bool want(std::string_view attr_lc) const;
+    bool is_default() const { return include.empty() && exclude.empty(); }
 };
 
 // Parsed filter: clauses joined by `and`, each `<attr> eq <value>`.
@@ -128,6 +134,8 @@ private:
     void remove_member(Group &g, const std::string &member_id);
     void rename_user(User &u, const std::string &new_name);
     std::string user_json(const User &u, const AttrSel &sel) const;
+    std::shared_ptr<const std::string> cached_user_json(const User &u) const;
+    void touch_members(const Group &g);
     std::string group_json(const Group &g, const AttrSel &sel) const;
     template <class W> void write_user(W &w, const User &u, const AttrSel &sel) const;
     template <class W> void write_group(W &w, const Group &g, const AttrSel &sel) const;

@@ -19,12 +19,39 @@ std::string to_lower(std::string_view s) {
 }
 
 std::string iso8601(int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    // civil-from-days (proleptic Gregorian), no locale or libc formatting: this runs twice per serialised resource
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    int64_t secs = t - days * 86400;
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) ++y;
+    char buf[24];
+    auto put = [&](int pos, int64_t v, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            buf[pos + i] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    buf[4] = '-';
+    put(5, m, 2);
+    buf[7] = '-';
+    put(8, d, 2);
+    buf[10] = 'T';
+    put(11, secs / 3600, 2);
+    buf[13] = ':';
+    put(14, (secs / 60) % 60, 2);
+    buf[16] = ':';
+    put(17, secs % 60, 2);
+    buf[19] = 'Z';
+    return std::string(buf, 20);
 }
 
 int64_t now_seconds() {

@@ -617,3 +617,36 @@ TEST_CASE("seed file: users and groups with given ids, nested members") {
     CHECK_THROWS(sb.start());
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("cached user representations follow every change (user, membership, group rename, delete)") {
+    scim_sim::Server s(options());
+    s.start();
+    Client c(s);
+    std::string uid = str(c.post("/Users", user_body("cache@example.com")).json(), "id");
+    std::string gid = str(c.post("/Groups", R"({"displayName":"Before"})").json(), "id");
+    auto list_user = [&]() {
+        auto d = c.get("/Users?filter=" + enc("userName eq \"cache@example.com\"")).json();
+        REQUIRE(d["Resources"].Size() == 1);
+        rapidjson::Document out;
+        out.CopyFrom(d["Resources"][0], out.GetAllocator());
+        return out;
+    };
+    CHECK(c.get("/Users/" + uid).json()["groups"].Size() == 0);
+    CHECK(list_user()["groups"].Size() == 0);
+    CHECK(c.patch("/Groups/" + gid, patch_body(R"([{"op":"add","path":"members","value":[{"value":")" + uid + R"("}]}])")).status == 204);
+    auto u = c.get("/Users/" + uid).json();
+    REQUIRE(u["groups"].Size() == 1);
+    CHECK(str(u["groups"][0], "display") == "Before");
+    CHECK(c.patch("/Groups/" + gid, patch_body(R"([{"op":"replace","path":"displayName","value":"After"}])")).status == 204);
+    CHECK(str(c.get("/Users/" + uid).json()["groups"][0], "display") == "After");
+    CHECK(str(list_user()["groups"][0], "display") == "After");
+    CHECK(c.put("/Groups/" + gid, R"({"displayName":"Put","members":[{"value":")" + uid + R"("}]})").status == 200);
+    CHECK(str(list_user()["groups"][0], "display") == "Put");
+    CHECK(c.patch("/Users/" + uid, patch_body(R"([{"op":"replace","path":"displayName","value":"New Name"}])")).status == 204);
+    CHECK(str(list_user(), "displayName") == "New Name");
+    CHECK(c.put("/Users/" + uid, R"({"userName":"cache@example.com","displayName":"Put Name"})").status == 200);
+    CHECK(str(c.get("/Users/" + uid).json(), "displayName") == "Put Name");
+    CHECK(c.del("/Groups/" + gid).status == 204);
+    CHECK(list_user()["groups"].Size() == 0);
+    CHECK(c.get("/Users/" + uid).json()["groups"].Size() == 0);
+}

@@ -43,6 +43,8 @@ struct Stats {
     uint64_t admin_requests = 0;
     uint64_t max_concurrent_seen = 0;
     uint64_t bytes_sent = 0;                                  // response bodies plus status line and headers
+    uint64_t server_time_ns = 0;        // time spent in the SCIM handlers proper (store + serialisation), summed
+    uint64_t server_time_requests = 0;  // requests that time covers (successful routing only)
     std::map<std::string, uint64_t> faults;                   // latency, fail, rate_limit, max_concurrent,
                                                               // drop, garbage, drift_created, drift_deleted
 };
