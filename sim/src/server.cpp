@@ -425,7 +425,9 @@ void Server::start() {
         ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
         s.listen_fd = sock;
     });
-    h.set_logger([&s](const httplib::Request &req, const httplib::Response &res) { s.logger(req, res); });
+    // Counted just before the response is written (a post-routing handler runs for every response, 413 included),
+    // so a client that reads /_admin/stats right after a response sees that response counted.
+    h.set_post_routing_handler([&s](const httplib::Request &req, httplib::Response &res) { s.logger(req, res); });
     h.set_exception_handler([](const httplib::Request &, httplib::Response &res, std::exception_ptr ep) {
         std::string what = "internal error";
         try {
