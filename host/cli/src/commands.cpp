@@ -563,9 +563,13 @@ int run_check(Console &console, const GlobalOptions &g, const std::string &arg, 
             w.EndObject();
             print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
         } else {
-            print_stdout("ok: " + (message.empty() ? std::string("config and credentials work") : message) +
-                             (result.user_count >= 0 ? " (" + std::to_string(result.user_count) + " users visible)" : ""),
-                         console.scrubber());
+            // The plugin's message says what it learned; the count is only added when it says nothing.
+            std::string text = message.empty() ? std::string("config and credentials work") +
+                                                     (result.user_count >= 0
+                                                          ? " (" + std::to_string(result.user_count) + " users visible)"
+                                                          : std::string{})
+                                               : message;
+            print_stdout("ok: " + text, console.scrubber());
         }
         return 0;
     });

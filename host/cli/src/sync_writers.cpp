@@ -393,7 +393,7 @@ std::string fit(std::string_view s, size_t max) {
 
 class TableWriter final : public SyncWriter {
 public:
-    static constexpr size_t max_col = 48;
+    static constexpr size_t max_col = 60;
     TableWriter(std::FILE *out, const SecretScrubber &sc) : out_(out), sc_(sc) {}
     void begin(const conn_descriptor &d) override {
         plugin_ = std::string(view(d.id)) + " " + std::string(view(d.version));
