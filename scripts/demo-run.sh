@@ -1,10 +1,70 @@
 #!/usr/bin/env bash
-# Runs the demo against an already-built tree: scripts/demo-run.sh <build-dir>
+# Runs the demo against an already-built tree: scripts/demo-run.sh [<build-dir>]
+# Starts scim-sim with a sample organisation on a loopback port the OS picks, then walks connector-host
+# through every command against it, and stops the simulator.
 set -euo pipefail
 build=${1:-build/default}
-host="$build/bin/connector-host"
-echo "\$ connector-host plugins"
-"$host" --plugins-dir "$build/plugins" plugins
+bin="$build/bin"
+work=$(mktemp -d)
+sim_pid=""
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+host() { "$bin/connector-host" --plugins-dir "$build/plugins" "$@"; }
+
+# A token made for this run only; it reaches the host through the environment, never the command line.
+token="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+mkfifo "$work/sim.out"
+"$bin/scim-sim" --port 0 --token "$token" --seed-users 250 --seed-groups 12 --seed-members 700 --seed 7 \
+  --soft-delete >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+read -r listening url <"$work/sim.out" || true
+[ "$listening" = "LISTENING" ] || { echo "scim-sim did not start:" >&2; cat "$work/sim.err" >&2; exit 1; }
+export SCIM_URL="$url" SCIM_TOKEN="$token"
+echo "scim-sim is serving a sample organisation (250 users, 12 groups, soft delete like WorkOS) at $url"
+
+step "connector-host plugins"
+host plugins
+step "connector-host describe claude-enterprise"
+host describe claude-enterprise
+step "connector-host check claude-enterprise            # SCIM_URL and SCIM_TOKEN come from the environment"
+host check claude-enterprise
+step "connector-host sync claude-enterprise --out org.json"
+host sync claude-enterprise --out "$work/org.json"
+echo "wrote org.json: $(wc -c <"$work/org.json") bytes"
+step "connector-host sync claude-enterprise --format table | head -n 40"
+host sync claude-enterprise --format table 2>/dev/null | head -n 40 || true
+
+step "connector-host create-account claude-enterprise --email jane.smith@example.com --profile display_name=\"Jane Smith\""
+created=$(host create-account claude-enterprise --email jane.smith@example.com --profile display_name="Jane Smith")
+echo "$created"
+uid=$(printf '%s' "$created" | sed -n 's/.*"resource":{"type":"user","id":"\([^"]*\)".*/\1/p')
+[ -n "$uid" ] || { echo "could not read the new user's id" >&2; exit 1; }
+step "connector-host create-account ... (again: the account exists)"
+host create-account claude-enterprise --email jane.smith@example.com --profile display_name="Jane Smith"
+
+gid=$(host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"resource"' | grep '"type":"group"' |
+  head -n 1 | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+[ -n "$gid" ] || { echo "could not read a group id" >&2; exit 1; }
+step "connector-host grant claude-enterprise --entitlement group:$gid:member --principal user:$uid"
+host grant claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
+step "connector-host grant ... (again)"
+host grant claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
+step "connector-host revoke claude-enterprise --entitlement group:$gid:member --principal user:$uid"
+host revoke claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
+step "connector-host revoke ... (again)"
+host revoke claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
+step "connector-host delete claude-enterprise --resource user:$uid"
+host delete claude-enterprise --resource "user:$uid"
+step "connector-host delete ... (again)"
+host delete claude-enterprise --resource "user:$uid"
+
+step "connector-host check claude-enterprise  (with a wrong token)"
+SCIM_TOKEN=wrong-token host check claude-enterprise && true
+echo "exit code: $? (4 = authentication failure)"
 echo
-echo "\$ connector-host describe claude-enterprise"
-"$host" --plugins-dir "$build/plugins" describe claude-enterprise
+echo "Demo complete. The simulator has stopped; try the commands yourself (README, host/CLI.md)."
