@@ -5,7 +5,11 @@
 #include "store.hpp"
 
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -467,12 +471,42 @@ void Server::start() {
     s.started = true;
 }
 
+namespace {
+// cpp-httplib's worker waits for the next request on an idle keep-alive connection for the whole keep-alive
+// timeout without looking at the stop flag, so stop() would hang up to 5 s per idle client connection. After the
+// listener is closed, shut down the read side of this server's accepted connections (found in /proc/self/fd: TCP
+// sockets whose local port is ours and that have a peer): idle workers see end-of-file and leave at once, while a
+// request in progress can still write its response.
+void shutdown_accepted_connections(uint16_t port) {
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+        int fd = -1;
+        try {
+            fd = std::stoi(entry.path().filename().string());
+        } catch (const std::exception &) {
+            continue;
+        }
+        sockaddr_storage local{}, peer{};
+        socklen_t ll = sizeof local, pl = sizeof peer;
+        if (::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &ll) != 0) continue;
+        uint16_t lport = 0;
+        if (local.ss_family == AF_INET) lport = ntohs(reinterpret_cast<sockaddr_in *>(&local)->sin_port);
+        else if (local.ss_family == AF_INET6) lport = ntohs(reinterpret_cast<sockaddr_in6 *>(&local)->sin6_port);
+        else continue;
+        if (lport != port) continue;
+        if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &pl) != 0) continue;  // not a connection
+        ::shutdown(fd, SHUT_RD);
+    }
+}
+}  // namespace
+
 void Server::stop() {
     if (!impl_) return;
     Impl &s = *impl_;
     std::lock_guard lock(s.lifecycle_mu);
     if (!s.listener.joinable()) return;
     s.http->stop();
+    shutdown_accepted_connections(s.port);
     s.listener.join();
 }
 
