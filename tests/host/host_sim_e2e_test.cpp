@@ -107,6 +107,26 @@ TEST_CASE("the real plugin through the default plugins dir") {
     CHECK(s(d["id"]) == "claude-enterprise");
 }
 
+TEST_CASE("a plugins dir with junk and the real plugin twice") {
+    TempDir t;
+    fs::create_directories(t / "plugins");
+    fs::copy_file(plugin, t / "plugins" / "claude-enterprise.so");
+    spit(t / "plugins" / "x.so", "junk\n");
+    fs::copy_file("/lib/x86_64-linux-gnu/libc.so.6", t / "plugins" / "libc.so");
+    auto r = ch({"--plugins-dir", (t / "plugins").string(), "plugins"}, t);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("claude-enterprise") != std::string::npos);
+    CHECK(r.err.find("x.so") != std::string::npos);
+    CHECK(r.err.find("libc.so") != std::string::npos);
+    fs::copy_file(plugin, t / "plugins" / "copy.so");
+    r = ch({"--plugins-dir", (t / "plugins").string(), "plugins"}, t);
+    CHECK(r.code == 8);
+    CHECK(r.err.find((t / "plugins" / "copy.so").string()) != std::string::npos);
+    CHECK(r.err.find((t / "plugins" / "claude-enterprise.so").string()) != std::string::npos);
+    r = ch({"--plugins-dir", (t / "plugins").string(), "sync", "claude-enterprise"}, t);
+    CHECK(r.code == 8);
+}
+
 TEST_CASE("sync equals the simulator's truth; every format") {
     TempDir t;
     Simulator simulator(t);
@@ -241,7 +261,8 @@ TEST_CASE("provisioning against the simulator, checked in its truth") {
     CHECK(r.code == 0);
     CHECK(s(parse(r.out)["outcome"]) == "already_deleted");
     bool active = false;
-    for (const auto &u : simulator.state()["users"].GetArray())
+    auto after = simulator.state(); // keep the document alive while iterating it
+    for (const auto &u : after["users"].GetArray())
         if (s(u["id"]) == uid) active = u["active"].GetBool();
     CHECK_FALSE(active);
 }
