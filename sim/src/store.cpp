@@ -462,12 +462,12 @@ void Store::write_group(W &w, const Group &g, const AttrSel &sel) const {
 }
 
 std::shared_ptr<const std::string> Store::cached_user_json(const User &u) const {
-    auto p = u.json_cache.load();
-    if (!p) {
-        p = std::make_shared<const std::string>(user_json(u, AttrSel{}));
-        u.json_cache.store(p);
-    }
-    return p;
+    // Caller holds mu_ shared: the user cannot change meanwhile; concurrent readers of the same user serialise on
+    // its stripe (serialising twice would be harmless but racy).
+    std::mutex &m = cache_mu_[(reinterpret_cast<uintptr_t>(&u) / alignof(User)) % cache_mu_.size()];
+    std::lock_guard lock(m);
+    if (!u.json_cache) u.json_cache = std::make_shared<const std::string>(user_json(u, AttrSel{}));
+    return u.json_cache;
 }
 
 void Store::touch_members(const Group &g) {

@@ -1,10 +1,11 @@
 // The simulator's data store and SCIM resource logic (no HTTP here: server.cpp adapts it).
 #pragma once
 
-#include <atomic>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <shared_mutex>
 #include <stdexcept>
@@ -34,8 +35,9 @@ struct User {
     std::set<std::string> groups;  // ids of the groups that list this user as a direct member
     // The default JSON representation, built on first read and dropped (under the exclusive lock) by any change
     // that alters it: the user itself, its memberships, the name of one of its groups.
-    mutable std::atomic<std::shared_ptr<const std::string>> json_cache;
-    void touch() { json_cache.store(nullptr); }
+    // Filled under the shared store lock plus a striped cache mutex; dropped under the exclusive store lock.
+    mutable std::shared_ptr<const std::string> json_cache;
+    void touch() { json_cache.reset(); }
 };
 
 struct Group {
@@ -143,6 +145,7 @@ private:
                                        int64_t modified) const;
 
     mutable std::shared_mutex mu_;
+    mutable std::array<std::mutex, 64> cache_mu_;  // striped by user address: guards User::json_cache fills
     std::unordered_map<std::string, std::unique_ptr<User>> users_;
     std::vector<User *> user_order_;  // sorted by id
     std::unordered_map<std::string, User *> by_name_;  // lower-case userName -> user
