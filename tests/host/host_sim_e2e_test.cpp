@@ -286,6 +286,16 @@ TEST_CASE("Ctrl-C during a slow sync: 130, the --out file untouched") {
 }
 
 TEST_CASE("token scan: every byte connector-host wrote in this file") {
+    {
+        // The token given literally, in a usage error, to a command that fails, and at trace level.
+        TempDir t;
+        Simulator simulator(t);
+        ch({"--log-level", "trace", "sync", plugin, "--set", "scim-url=" + simulator.url(), "--set", "scim-token=" + token}, t);
+        ch({"check", plugin, "--set", "scim-token=" + token, "--no-such-flag"}, t);
+        ch({"check", plugin, "--set", "scim-token=" + token, "--set", "bogus=" + token}, t);
+        ch({"--log-level", "trace", "delete", plugin, "--resource", "user:" + token}, t, env_for(simulator));
+        ch({"--log-level", "trace", "check", plugin, "--set", "scim-token=" + token + "x"}, t, {{"SCIM_URL", simulator.url()}});
+    }
     REQUIRE(all_written().size() > 1000);
     size_t hits = 0;
     for (size_t pos = 0; (pos = all_written().find(token, pos)) != std::string::npos; ++pos) ++hits;
