@@ -4,10 +4,12 @@
 
 #include "sim_test_util.hpp"
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <barrier>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 #include <unistd.h>
@@ -286,4 +288,88 @@ TEST_CASE("lifecycle: stop is idempotent, port is released, keep-alive serves ma
     Client after(s);
     after.cli->set_connection_timeout(2, 0);
     CHECK(after.get("/Users").status == 0);
+}
+
+TEST_CASE("concurrent membership changes keep the indexes consistent") {
+    auto o = options();
+    o.seed_users = 200;
+    o.seed_groups = 6;
+    o.seed_members = 300;
+    o.seed = 21;
+    scim_sim::Server s(o);
+    s.start();
+    auto users = s.user_ids();
+    auto groups = s.group_ids();
+    std::vector<std::thread> ts;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 8; ++t) {
+        ts.emplace_back([&, t] {
+            Client c(s);
+            for (int i = 0; i < 40; ++i) {
+                const std::string &g = groups[static_cast<size_t>(t + i) % groups.size()];
+                const std::string &u = users[static_cast<size_t>(t * 41 + i * 7) % users.size()];
+                std::string body = (i % 3 == 2)
+                    ? patch_body(R"([{"op":"remove","path":"members[value eq \")" + u + R"(\"]"}])")
+                    : patch_body(R"([{"op":"add","path":"members","value":[{"value":")" + u + R"("}]}])");
+                if (c.patch("/Groups/" + g, body).status != 204) ++failures;
+                if (i % 5 == 0 && c.get("/Users?count=50&startIndex=" + std::to_string(1 + i)).status != 200) ++failures;
+                if (i % 7 == 0 && c.get("/Groups?count=3").status != 200) ++failures;
+            }
+        });
+    }
+    for (auto &t : ts) t.join();
+    CHECK(failures == 0);
+    // the truth, the groups' members and every user's groups agree
+    auto st = parse(s.state_json());
+    size_t links = 0;
+    std::map<std::string, std::set<std::string>> groups_of;
+    for (auto &g : st["groups"].GetArray()) {
+        links += g["members"].Size();
+        for (auto &m : g["members"].GetArray()) groups_of[m.GetString()].insert(g["id"].GetString());
+    }
+    CHECK(links == s.membership_count());
+    Client c(s);
+    for (size_t i = 0; i < users.size(); i += 13) {
+        auto u = c.get("/Users/" + users[i]).json();
+        std::set<std::string> listed;
+        for (auto &g : u["groups"].GetArray()) listed.insert(g["value"].GetString());
+        CHECK(listed == groups_of[users[i]]);
+    }
+}
+
+TEST_CASE("admin endpoints refuse clients that are not on loopback") {
+    // Find a local non-loopback IPv4 address; without one there is nothing to check here.
+    std::string local;
+    {
+        int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in probe{};
+        probe.sin_family = AF_INET;
+        probe.sin_port = htons(9);
+        ::inet_pton(AF_INET, "192.0.2.1", &probe.sin_addr);  // TEST-NET-1: connect() on UDP sends nothing
+        if (::connect(fd, reinterpret_cast<sockaddr *>(&probe), sizeof probe) == 0) {
+            sockaddr_in me{};
+            socklen_t len = sizeof me;
+            if (::getsockname(fd, reinterpret_cast<sockaddr *>(&me), &len) == 0) {
+                char buf[INET_ADDRSTRLEN];
+                ::inet_ntop(AF_INET, &me.sin_addr, buf, sizeof buf);
+                local = buf;
+            }
+        }
+        ::close(fd);
+    }
+    if (local.empty() || local.rfind("127.", 0) == 0) {
+        MESSAGE("no non-loopback IPv4 address on this machine: admin refusal not exercised");
+        return;
+    }
+    auto o = options();
+    o.bind = local;  // the library does not refuse (the executable does, without --allow-remote)
+    scim_sim::Server s(o);
+    s.start();
+    httplib::Client c("http://" + local + ":" + std::to_string(s.port()));
+    auto r = c.Get("/_admin/state");
+    REQUIRE(r);
+    CHECK(r->status == 403);
+    auto scim = c.Get("/scim/v2/Users", httplib::Headers{{"Authorization", "Bearer " + kToken}});
+    REQUIRE(scim);
+    CHECK(scim->status == 200);
 }
