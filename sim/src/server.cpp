@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 #include <arpa/inet.h>
+#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -411,6 +412,10 @@ void Server::start() {
         if (s.opt.tls_cert.empty() || s.opt.tls_key.empty()) {
             throw std::runtime_error("scim-sim: TLS needs both a certificate and a key");
         }
+        // OpenSSL writes with write(2): a client that hangs up mid-response would raise SIGPIPE and kill the whole
+        // process (plain HTTP uses send(MSG_NOSIGNAL)). Ignore SIGPIPE unless the program installed its own handler.
+        struct sigaction current {};
+        if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
         auto ssl = std::make_unique<httplib::SSLServer>(s.opt.tls_cert.c_str(), s.opt.tls_key.c_str());
         if (!ssl->is_valid()) throw std::runtime_error("scim-sim: cannot load the TLS certificate or key");
         s.http = std::move(ssl);

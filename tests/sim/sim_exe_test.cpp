@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -171,4 +172,31 @@ TEST_CASE("scim-sim refuses bad invocations") {
         Child c({"--port", "0", "--token", kSecret, "--patch-response", "201"});
         CHECK(c.wait_exit() != 0);
     }
+}
+
+TEST_CASE("scim-sim serves HTTPS with --tls-cert/--tls-key and a seed file") {
+    auto dir = std::filesystem::temp_directory_path() / ("scim-sim-exe-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                      "-addext subjectAltName=IP:127.0.0.1 -keyout '" + key + "' -out '" + cert + "' >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ofstream(dir / "org.json") << R"({"users":[{"id":"u1","userName":"one@example.com","givenName":"One","familyName":"User","displayName":"One User","active":true}],"groups":[{"id":"g1","displayName":"G","members":["u1"]}]})";
+    Child c({"--port", "0", "--token", kSecret, "--tls-cert", cert, "--tls-key", key, "--seed-file",
+             (dir / "org.json").string(), "--base-path", "/v2/opaque-key"});
+    std::string line = c.read_line();
+    REQUIRE(line.rfind("LISTENING https://127.0.0.1:", 0) == 0);
+    CHECK(line.substr(line.size() - 14) == "/v2/opaque-key");
+    auto port = std::stoi(line.substr(std::string("LISTENING https://127.0.0.1:").size()));
+    httplib::SSLClient cli("127.0.0.1", port);
+    cli.set_ca_cert_path(cert.c_str());
+    cli.enable_server_certificate_verification(true);
+    auto r = cli.Get("/v2/opaque-key/Groups/g1", httplib::Headers{{"Authorization", "Bearer " + kSecret}});
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body.find("\"u1\"") != std::string::npos);
+    cli.stop();
+    ::kill(c.pid, SIGTERM);
+    CHECK(c.wait_exit() == 0);
+    std::filesystem::remove_all(dir);
 }
