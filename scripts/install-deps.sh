@@ -12,7 +12,7 @@ packages=(
   libssl-dev openssl
   doctest-dev
   g++-mingw-w64-x86-64
-  curl
+  curl bc time
   clang libclang-rt-14-dev
 )
 missing=()
