@@ -391,6 +391,8 @@ void Store::write_user(W &w, const User &u, const AttrSel &sel) const {
     if (sel.want("groups")) {
         w.Key("groups");
         w.StartArray();
+        std::string ref;
+        ref.reserve(base_url_.size() + 48);
         for (const auto &gid : u.groups) {
             w.StartObject();
             w.Key("value");
@@ -399,8 +401,11 @@ void Store::write_user(W &w, const User &u, const AttrSel &sel) const {
                 w.Key("display");
                 wstr(w, g->display_name);
             }
+            ref.assign(base_url_);
+            ref += "/Groups/";
+            ref += gid;
             w.Key("$ref");
-            wstr(w, base_url_ + "/Groups/" + gid);
+            wstr(w, ref);
             w.Key("type");
             w.String("direct");
             w.EndObject();
