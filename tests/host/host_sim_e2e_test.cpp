@@ -214,6 +214,32 @@ TEST_CASE("config errors and a bad token against the simulator") {
     CHECK(r.code == 3);
 }
 
+TEST_CASE("service failures map to their exit codes; --out is not written") {
+    TempDir t;
+    {
+        Simulator failing(t, {"--fail-rate", "1"});
+        auto r = ch({"sync", plugin, "--set", "retry-budget-ms=300", "--out", (t / "f.json").string()}, t, env_for(failing));
+        CHECK(r.code == 7);
+        CHECK(r.err.find("transient") != std::string::npos);
+        CHECK_FALSE(fs::exists(t / "f.json"));
+    }
+    {
+        Simulator throttled(t, {"--rate-limit", "1"});
+        auto r = ch({"sync", plugin, "--set", "retry-budget-ms=300", "--set", "page-size=5", "--out",
+                     (t / "f.json").string()}, t, env_for(throttled));
+        CHECK(r.code == 6);
+        CHECK(r.err.find("rate_limited") != std::string::npos);
+        CHECK_FALSE(fs::exists(t / "f.json"));
+    }
+    {
+        Simulator simulator(t);
+        auto r = ch({"grant", plugin, "--entitlement", "group:no-such-group:member", "--principal", "user:nobody"}, t,
+                    env_for(simulator));
+        CHECK(r.code == 5);
+        CHECK(r.out.empty());
+    }
+}
+
 TEST_CASE("provisioning against the simulator, checked in its truth") {
     TempDir t;
     Simulator simulator(t);
