@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Sync benchmark (issue 7): how fast, how cheap and how flat a full sync of a large organisation is.
+#
+#   bench/sync.sh [--users N] [--groups G] [--members M] [--latency-ms L] [--build DIR] [--scale-check]
+#
+# Starts scim-sim on loopback with the org and an injected latency, then in one run measures:
+#   1. connector-host sync at concurrency 1 and at the plugin's default concurrency (wall time, requests,
+#      CPU time of host+plugin, peak RSS);
+#   2. the same pages walked one after another by curl with keep-alive (what a simple client does);
+#   3. the floor: requests x latency / concurrency;
+#   4. CPU time with zero injected latency (output to a file);
+#   5. with --scale-check, peak RSS for an org 10x larger (zero latency).
+# Prints every figure with its target and the ratio. Timings are medians of --runs runs (default 1).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) users=$2; shift 2 ;;
+    --groups) groups=$2; shift 2 ;;
+    --members) members=$2; shift 2 ;;
+    --latency-ms) latency=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --scale-check) scale=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+"$root/scripts/install-deps.sh"
+command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (apt-get install time)" >&2; exit 1; }
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target connector-host claude-enterprise scim-sim >/dev/null
+
+work=$(mktemp -d)
+sim_pid=""
+stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
+trap 'stop_sim; rm -rf "$work"' EXIT
+token="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s' "$token" >"$work/token"
+
+start_sim() { # $1 users $2 groups $3 members $4 latency
+  stop_sim
+  rm -f "$work/sim.out"; mkfifo "$work/sim.out"
+  local t0=$(date +%s.%N)
+  "$build/bin/scim-sim" --port 0 --token-file "$work/token" --seed-users "$1" --seed-groups "$2" \
+    --seed-members "$3" --seed 42 --latency-ms "$4" >"$work/sim.out" 2>"$work/sim.err" &
+  sim_pid=$!
+  local word
+  read -r word url <"$work/sim.out"
+  [ "$word" = "LISTENING" ] || { cat "$work/sim.err" >&2; exit 1; }
+  seed_s=$(echo "$(date +%s.%N) - $t0" | bc -l)
+  admin="${url%%/scim*}/_admin"
+}
+stat_requests() { curl -s "$admin/stats" | sed -n 's/.*"total_requests":\([0-9]*\).*/\1/p'; }
+reset_stats() { curl -s --fail -d "" "$admin/reset-stats" >/dev/null; }
+
+# run_sync <label> <concurrency> <out-file>: sets wall cpu rss reqs
+run_sync() {
+  reset_stats
+  SCIM_URL="$url" SCIM_TOKEN="$token" /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+    "$build/bin/connector-host" --plugins-dir "$build/plugins" --log-level error sync claude-enterprise \
+    --set concurrency="$2" --out "$3" 2>"$work/sync.err" || { cat "$work/sync.err" >&2; exit 1; }
+  read -r wall user sys rss <"$work/time"
+  cpu=$(echo "$user + $sys" | bc -l)
+  rss_mb=$(echo "$rss / 1024" | bc -l)
+  reqs=$(stat_requests)
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "== org: $users users, $groups groups, ~$members memberships; latency ${latency} ms; $(nproc) cores; $(date -u +%Y-%m-%d)"
+start_sim "$users" "$groups" "$members" "$latency"
+printf 'simulator seeded and listening in %.2f s\n' "$seed_s"
+
+declare -A W C R Q
+for conc in 1 8; do
+  walls=(); cpus=(); rsss=()
+  for ((i = 0; i < runs; i++)); do
+    run_sync "c$conc" "$conc" "$work/org-c$conc.json"
+    walls+=("$wall"); cpus+=("$cpu"); rsss+=("$rss_mb")
+  done
+  W[$conc]=$(printf '%s\n' "${walls[@]}" | median)
+  C[$conc]=$(printf '%s\n' "${cpus[@]}" | median)
+  R[$conc]=$(printf '%s\n' "${rsss[@]}" | median)
+  Q[$conc]=$reqs
+  tail -n 1 "$work/sync.err"
+done
+
+# The same pages, one after another, by curl with keep-alive (one process, one connection).
+ids=$(grep -o '"type":"group","id":"[^"]*"' "$work/org-c8.json" | sed 's/.*"id":"\([^"]*\)"/\1/' | sort -u)
+{
+  echo "header = \"Authorization: Bearer $token\""
+  echo "header = \"Accept: application/scim+json\""
+  for ((s = 1; s <= users; s += 100)); do echo "url = \"$url/Users?startIndex=$s&count=100\""; echo "output = /dev/null"; done
+  for ((s = 1; s <= groups; s += 100)); do echo "url = \"$url/Groups?startIndex=$s&count=100&excludedAttributes=members\""; echo "output = /dev/null"; done
+  for g in $ids; do echo "url = \"$url/Groups/$g?attributes=members\""; echo "output = /dev/null"; done
+} >"$work/curl.cfg"
+curl_reqs=$(grep -c '^url' "$work/curl.cfg")
+reset_stats
+t0=$(date +%s.%N)
+curl -s --fail -K "$work/curl.cfg"
+curl_wall=$(echo "$(date +%s.%N) - $t0" | bc -l)
+
+floor8=$(echo "${Q[8]} * $latency / 1000 / 8" | bc -l)
+floor1=$(echo "${Q[1]} * $latency / 1000" | bc -l)
+
+# CPU with zero latency.
+start_sim "$users" "$groups" "$members" 0
+run_sync zero 8 "$work/org-zero.json"
+zero_wall=$wall zero_cpu=$cpu zero_rss=$rss_mb
+
+printf '\n%-52s %12s %12s %10s\n' "figure" "measured" "target" "ratio"
+row() { printf '%-52s %12s %12s %10s\n' "$1" "$2" "$3" "$4"; }
+row "wall, concurrency 1 (s)" "$(printf %.2f "${W[1]}")" "" ""
+row "wall, concurrency 8 (default) (s)" "$(printf %.2f "${W[8]}")" "" ""
+row "requests, concurrency 1 / 8" "${Q[1]} / ${Q[8]}" "" ""
+row "curl sequential keep-alive walk (s, $curl_reqs req)" "$(printf %.2f "$curl_wall")" "" ""
+row "speed-up vs curl walk (x)" "$(printf %.2f "$(echo "$curl_wall / ${W[8]}" | bc -l)")" ">= 6" \
+    "$(printf %.2f "$(echo "$curl_wall / ${W[8]} / 6" | bc -l)")"
+row "floor: requests x latency / 8 (s)" "$(printf %.2f "$floor8")" "" ""
+row "wall / floor at concurrency 8 (x)" "$(printf %.2f "$(echo "${W[8]} / $floor8" | bc -l)")" "<= 1.3" \
+    "$(printf %.2f "$(echo "${W[8]} / $floor8 / 1.3" | bc -l)")"
+row "wall / floor at concurrency 1 (x)" "$(printf %.2f "$(echo "${W[1]} / $floor1" | bc -l)")" "" ""
+row "CPU host+plugin, concurrency 8, 20 ms (s)" "$(printf %.2f "${C[8]}")" "" ""
+row "CPU host+plugin, zero latency (s)" "$(printf %.2f "$zero_cpu")" "< 2" "$(printf %.2f "$(echo "$zero_cpu / 2" | bc -l)")"
+row "wall, zero latency (s)" "$(printf %.2f "$zero_wall")" "" ""
+row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[8]}")" "< 64" "$(printf %.2f "$(echo "${R[8]} / 64" | bc -l)")"
+
+if [ "$scale" = 1 ]; then
+  start_sim $((users * 10)) $((groups * 10)) $((members * 10)) 0
+  run_sync scale 8 "$work/org-scale.json"
+  growth=$(echo "($rss_mb / $zero_rss - 1) * 100" | bc -l)
+  row "peak RSS, org x10, zero latency (MB)" "$(printf %.1f "$rss_mb")" "" ""
+  row "RSS growth for org x10 (%)" "$(printf %.1f "$growth")" "< 20" "$(printf %.2f "$(echo "$growth / 20" | bc -l)")"
+fi
+stop_sim
