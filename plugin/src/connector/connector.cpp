@@ -39,7 +39,7 @@ Connector::Connector(Config config, LogFn log) : config_(std::move(config)), log
     engine_ = std::make_unique<http::Engine>(o, log_);
     client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token);
     if (config_.plain_http)
-        log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
+        this->log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
                                 "): the token is not encrypted in transit; use https outside tests");
 }
 

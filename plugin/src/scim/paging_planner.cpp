@@ -56,8 +56,9 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         return out;
     }
     while (out.size() < slots && next_start_ <= total_ && next_start_ < end_) {
-        const int64_t count = std::min(server_page_, total_ - next_start_ + 1);
-        emit({next_start_, std::max<int64_t>(count, 1), pass_});
+        // Always a full page, also for the last one: resources pushed past the expected end by insertions
+        // during the walk are then still inside the request.
+        emit({next_start_, server_page_, pass_});
         next_start_ += server_page_;
     }
     return out;
@@ -92,9 +93,12 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         return true;
     }
 
-    if (res.total_results != first_total_) {
+    if (!sequential_ && res.total_results != first_total_) {
         changed_ = true;
-        if (!sequential_ && res.total_results > total_) total_ = res.total_results;
+        // Follow a growing collection within this pass, but only so far (a collection growing as fast as it
+        // is read must not be chased forever): the bounded re-walk covers the rest.
+        const int64_t ceiling = first_total_ + std::max(first_total_, server_page_);
+        if (res.total_results > total_) total_ = std::min(res.total_results, ceiling);
     }
 
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&

@@ -1,0 +1,106 @@
+// Config validation: required fields, https or loopback http, unknown keys, ranges, and no token in errors.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "connector/config.hpp"
+
+using namespace ce;
+using namespace ce::connector;
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+const std::string kToken = "tok-CONFIG-S3CRET-91b2";
+
+std::string refused_field(const Entries &e) {
+    try {
+        parse_config(e);
+        return "<accepted>";
+    } catch (const Error &err) {
+        CHECK(err.kind() == ErrorKind::invalid_config);
+        CHECK(std::string(err.what()).find(kToken) == std::string::npos);
+        return err.field();
+    }
+}
+}  // namespace
+
+TEST_CASE("a minimal config gets the documented defaults") {
+    auto c = parse_config({{"scim-url", "https://api.workos.com/scim/v2.0/KEY"}, {"scim-token", kToken}});
+    CHECK(c.scim_url == "https://api.workos.com/scim/v2.0/KEY");
+    CHECK(c.scim_token == kToken);
+    CHECK(c.page_size == 100);
+    CHECK(c.concurrency == 8);
+    CHECK(c.connect_timeout_ms == 10000);
+    CHECK(c.request_timeout_ms == 60000);
+    CHECK(c.retry_budget_ms == 30000);
+    CHECK(c.max_response_mb == 64);
+    CHECK(c.ca_file.empty());
+    CHECK_FALSE(c.plain_http);
+}
+
+TEST_CASE("optional fields are parsed and range-checked") {
+    auto c = parse_config({{"scim-url", "https://x.example/scim/"}, {"scim-token", kToken}, {"page-size", "2"},
+                           {"concurrency", "1"}, {"connect-timeout-ms", "500"}, {"request-timeout-ms", "2000"},
+                           {"retry-budget-ms", "0"}, {"max-response-mb", "1"}});
+    CHECK(c.page_size == 2);
+    CHECK(c.concurrency == 1);
+    CHECK(c.retry_budget_ms == 0);
+    CHECK(c.max_response_mb == 1);
+    const Entries base{{"scim-url", "https://x.example"}, {"scim-token", kToken}};
+    auto with = [&](const char *k, const char *v) {
+        Entries e = base;
+        e.emplace_back(k, v);
+        return refused_field(e);
+    };
+    CHECK(with("page-size", "0") == "page-size");
+    CHECK(with("page-size", "abc") == "page-size");
+    CHECK(with("page-size", "10x") == "page-size");
+    CHECK(with("concurrency", "65") == "concurrency");
+    CHECK(with("connect-timeout-ms", "-1") == "connect-timeout-ms");
+    CHECK(with("request-timeout-ms", "") == "request-timeout-ms");
+    CHECK(with("max-response-mb", "0") == "max-response-mb");
+    CHECK(with("ca-file", "/nonexistent/ca.pem") == "ca-file");
+    CHECK(with("ca-file", "") == "ca-file");
+    CHECK(with("colour", "blue") == "colour");  // unknown keys are refused
+    CHECK(with("scim-token", "again") == "scim-token");  // repeated
+}
+
+TEST_CASE("scim-url: https, or http only to loopback") {
+    auto url = [](const std::string &u) { return refused_field({{"scim-url", u}, {"scim-token", kToken}}); };
+    CHECK(url("https://api.workos.com/scim/v2.0/KEY") == "<accepted>");
+    CHECK(url("http://127.0.0.1:8080/scim/v2") == "<accepted>");
+    CHECK(url("http://127.5.6.7/scim") == "<accepted>");
+    CHECK(url("http://localhost:1/scim") == "<accepted>");
+    CHECK(url("http://[::1]:9/scim") == "<accepted>");
+    CHECK(url("http://api.workos.com/scim") == "scim-url");
+    CHECK(url("http://128.0.0.1/scim") == "scim-url");
+    CHECK(url("http://127.0.0.1.evil.com/scim") == "scim-url");
+    CHECK(url("http://localhost.evil.com/scim") == "scim-url");
+    CHECK(url("ftp://x/scim") == "scim-url");
+    CHECK(url("api.workos.com/scim") == "scim-url");
+    CHECK(url("https://user:pw@api.workos.com/scim") == "scim-url");
+    CHECK(url("https://api.workos.com/scim?x=1") == "scim-url");
+    CHECK(url("https:///scim") == "scim-url");
+    CHECK(url("https://api.workos.com/sc im") == "scim-url");
+    CHECK(url("") == "scim-url");
+    CHECK(parse_config({{"scim-url", "http://127.0.0.1/x"}, {"scim-token", kToken}}).plain_http);
+}
+
+TEST_CASE("scim-token: required, no white space or control characters, never echoed") {
+    CHECK(refused_field({{"scim-url", "https://x.example"}}) == "scim-token");
+    CHECK(refused_field({{"scim-url", "https://x.example"}, {"scim-token", ""}}) == "scim-token");
+    CHECK(refused_field({{"scim-url", "https://x.example"}, {"scim-token", kToken + "\r\nX-Injected: 1"}}) == "scim-token");
+    CHECK(refused_field({{"scim-token", kToken}}) == "scim-url");
+}
+
+TEST_CASE("loopback hosts") {
+    CHECK(is_loopback_host("127.0.0.1"));
+    CHECK(is_loopback_host("LOCALHOST"));
+    CHECK(is_loopback_host("[::1]"));
+    CHECK_FALSE(is_loopback_host("127.0.0"));
+    CHECK_FALSE(is_loopback_host("127.0.0.256"));
+    CHECK_FALSE(is_loopback_host("10.0.0.1"));
+    CHECK_FALSE(is_loopback_host("[::2]"));
+}

@@ -1,0 +1,285 @@
+// The paging planner against an in-memory list server with the quirks of real ones: page caps, short pages,
+// a first page repeated past the end, the page size in totalResults, no total, no progress, drift.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scim/paging_planner.hpp"
+
+using namespace ce::scim;
+
+namespace {
+
+struct FakeList {
+    std::vector<std::string> ids;
+    int64_t cap = 100;
+    bool repeat_first_past_end = false;
+    bool total_is_page_size = false;
+    bool no_total = false;
+    bool ignore_start_index = false;
+    int short_every = 0;  // every n-th answer (not at the end) returns one resource less
+    std::function<void(FakeList &, int64_t start)> before_request;
+    int answers = 0;
+
+    struct Answer {
+        int64_t total;
+        std::vector<std::string> ids;
+    };
+    Answer serve(int64_t start, int64_t count) {
+        if (before_request) before_request(*this, start);
+        ++answers;
+        const int64_t size = static_cast<int64_t>(ids.size());
+        int64_t n = std::min(count, cap);
+        if (ignore_start_index) start = 1;
+        int64_t s = start - 1;
+        if (s >= size && repeat_first_past_end) s = 0;
+        Answer a;
+        if (short_every && answers % short_every == 0 && s + n < size && n > 1) --n;
+        for (int64_t i = s; i < std::min(size, s + n); ++i) a.ids.push_back(ids[static_cast<size_t>(i)]);
+        a.total = no_total ? -1 : total_is_page_size ? static_cast<int64_t>(a.ids.size()) : size;
+        return a;
+    }
+};
+
+struct WalkResult {
+    std::vector<std::string> delivered;  // in delivery order
+    uint64_t requests = 0;
+    unsigned passes = 0;
+    bool stuck = false;
+};
+
+// Drives a planner like the SCIM client does, answering outstanding requests in FIFO or LIFO order (LIFO
+// imitates concurrent requests completing out of order).
+WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, unsigned max_passes = 3) {
+    PagePlanner planner(page_size, max_passes);
+    std::set<std::string> seen;
+    std::deque<PageRequest> pending;
+    WalkResult r;
+    int guard = 0;
+    while (!planner.done()) {
+        if (++guard > 100000) {
+            r.stuck = true;
+            break;
+        }
+        for (auto &req : planner.take(slots > pending.size() ? slots - pending.size() : 0)) pending.push_back(req);
+        if (pending.empty()) {
+            r.stuck = true;
+            break;
+        }
+        PageRequest req = lifo ? pending.back() : pending.front();
+        if (lifo) pending.pop_back();
+        else pending.pop_front();
+        auto answer = server.serve(req.start_index, req.count);
+        PageResult res;
+        res.total_results = answer.total;
+        res.returned = answer.ids.size();
+        if (!answer.ids.empty()) res.first_id = answer.ids.front();
+        for (auto &id : answer.ids)
+            if (!seen.count(id)) ++res.fresh;
+        if (planner.complete(req, res))
+            for (auto &id : answer.ids)
+                if (seen.insert(id).second) r.delivered.push_back(id);
+    }
+    r.requests = planner.requests();
+    r.passes = planner.passes();
+    return r;
+}
+
+std::vector<std::string> make_ids(size_t n, const std::string &prefix = "u") {
+    std::vector<std::string> v;
+    for (size_t i = 0; i < n; ++i) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%06zu", prefix.c_str(), i);
+        v.emplace_back(buf);
+    }
+    return v;
+}
+
+void check_exact(const WalkResult &r, const std::vector<std::string> &expected) {
+    CHECK_FALSE(r.stuck);
+    std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+    CHECK(got.size() == r.delivered.size());  // each once
+    CHECK(got == std::set<std::string>(expected.begin(), expected.end()));
+}
+
+}  // namespace
+
+TEST_CASE("page sizes 1, 2 and the cap, totals at and around multiples, in and out of order") {
+    for (int64_t cap : {1, 2, 100}) {
+        for (int64_t page : {1, 2, 100, 250}) {
+            for (size_t total : {0u, 1u, 2u, 3u, 99u, 100u, 101u, 199u, 200u, 201u, 250u}) {
+                for (size_t slots : {1u, 8u}) {
+                    for (bool lifo : {false, true}) {
+                        CAPTURE(cap);
+                        CAPTURE(page);
+                        CAPTURE(total);
+                        CAPTURE(slots);
+                        CAPTURE(lifo);
+                        FakeList s;
+                        s.ids = make_ids(total);
+                        s.cap = cap;
+                        auto r = walk(s, page, slots, lifo);
+                        check_exact(r, s.ids);
+                        const int64_t step = std::min(page, cap);
+                        const auto pages = static_cast<uint64_t>((static_cast<int64_t>(total) + step - 1) / step);
+                        CHECK(r.requests <= pages + 2);  // no page walked twice on a stable list
+                        CHECK(r.passes == 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("a capped server: the first page tells the real page size and the rest is planned at once") {
+    FakeList s;
+    s.ids = make_ids(1000);
+    s.cap = 100;
+    PagePlanner p(500);
+    auto first = p.take(8);
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].start_index == 1);
+    CHECK(first[0].count == 500);
+    CHECK(p.take(8).empty());  // nothing more until the first page answers
+    auto a = s.serve(1, 500);
+    CHECK(p.complete(first[0], {a.total, a.ids.size(), a.ids.size(), a.ids.front()}));
+    auto next = p.take(8);
+    REQUIRE(next.size() == 8);
+    for (size_t i = 0; i < next.size(); ++i) {
+        CHECK(next[i].start_index == 101 + static_cast<int64_t>(i) * 100);
+        CHECK(next[i].count == 100);
+    }
+    CHECK(p.total_hint() == 1000);
+}
+
+TEST_CASE("short pages in the middle: the gap is asked for again") {
+    for (bool lifo : {false, true}) {
+        FakeList s;
+        s.ids = make_ids(537);
+        s.cap = 50;
+        s.short_every = 3;
+        auto r = walk(s, 50, 4, lifo);
+        check_exact(r, s.ids);
+    }
+}
+
+TEST_CASE("a server returning page 1 again past the end, with the page size as totalResults") {
+    FakeList s;
+    s.ids = make_ids(230);
+    s.cap = 100;
+    s.repeat_first_past_end = true;
+    s.total_is_page_size = true;
+    auto r = walk(s, 100, 8, false);
+    check_exact(r, s.ids);
+    CHECK(r.requests <= 4);
+}
+
+TEST_CASE("no totalResults: walked one page after another until an empty page") {
+    FakeList s;
+    s.ids = make_ids(205);
+    s.no_total = true;
+    s.cap = 100;
+    auto r = walk(s, 100, 8, false);
+    check_exact(r, s.ids);
+    CHECK(r.requests == 4);  // 100, 100, 5, then an empty page
+    FakeList exact;
+    exact.ids = make_ids(100);
+    exact.cap = 100;
+    r = walk(exact, 100, 8, false);  // total == a full page: one more request proves the end
+    check_exact(r, exact.ids);
+    CHECK(r.requests == 2);
+}
+
+TEST_CASE("a server ignoring startIndex makes no progress and the walk ends") {
+    FakeList s;
+    s.ids = make_ids(1000);
+    s.cap = 100;
+    s.ignore_start_index = true;
+    auto r = walk(s, 100, 8, false);
+    CHECK_FALSE(r.stuck);
+    CHECK(r.delivered.size() == 100);
+    CHECK(r.requests < 30);
+    FakeList seq = s;
+    seq.no_total = true;  // sequential mode: the repeated first page ends it
+    r = walk(seq, 100, 8, false);
+    CHECK_FALSE(r.stuck);
+    CHECK(r.requests == 2);
+}
+
+TEST_CASE("drift: resources created and deleted during the walk; everything that existed throughout is seen") {
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        for (int64_t cap : {1, 2, 7, 100}) {
+            for (bool lifo : {false, true}) {
+                CAPTURE(seed);
+                CAPTURE(cap);
+                FakeList s;
+                s.ids = make_ids(150, "s");
+                const auto stable = s.ids;
+                s.cap = cap;
+                std::mt19937_64 rng(seed);
+                int serial = 0;
+                // Like scim-sim --drift: before each list request, maybe delete a drift user not reached yet,
+                // then create one or two drift users anywhere (shifting later pages).
+                s.before_request = [&](FakeList &l, int64_t start) {
+                    std::vector<size_t> drift_ahead;
+                    for (size_t i = static_cast<size_t>(std::max<int64_t>(0, start - 1)); i < l.ids.size(); ++i)
+                        if (l.ids[i].rfind("drift", 0) == 0) drift_ahead.push_back(i);
+                    if (!drift_ahead.empty() && rng() % 2 == 0)
+                        l.ids.erase(l.ids.begin() + static_cast<std::ptrdiff_t>(drift_ahead[rng() % drift_ahead.size()]));
+                    const int create = 1 + static_cast<int>(rng() % 2);
+                    for (int k = 0; k < create && serial < 64; ++k) {  // bounded, like the simulator's drift
+                        auto pos = l.ids.begin() + static_cast<std::ptrdiff_t>(rng() % (l.ids.size() + 1));
+                        l.ids.insert(pos, "drift" + std::to_string(++serial));
+                    }
+                };
+                auto r = walk(s, 100, 8, lifo);
+                CHECK_FALSE(r.stuck);
+                std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+                CHECK(got.size() == r.delivered.size());
+                for (const auto &id : stable) CHECK(got.count(id) == 1);
+                CHECK(r.passes >= 1);
+                CHECK(r.passes <= 3);
+            }
+        }
+    }
+}
+
+TEST_CASE("a shrinking total ends the pass early and triggers a bounded re-walk") {
+    FakeList s;
+    s.ids = make_ids(300);
+    s.cap = 100;
+    int calls = 0;
+    s.before_request = [&](FakeList &l, int64_t) {
+        if (++calls == 2) l.ids.resize(150);  // half the collection disappears after page 1
+    };
+    auto r = walk(s, 100, 8, false);
+    CHECK_FALSE(r.stuck);
+    std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+    for (size_t i = 0; i < 150; ++i) CHECK(got.count(s.ids[i]) == 1);
+    CHECK(r.passes == 2);
+}
+
+TEST_CASE("a collection growing faster than it is read: the walk still ends, with every original resource") {
+    FakeList s;
+    s.ids = make_ids(40, "s");
+    const auto stable = s.ids;
+    s.cap = 1;
+    int serial = 0;
+    s.before_request = [&](FakeList &l, int64_t) {
+        l.ids.push_back("new" + std::to_string(++serial));
+        l.ids.push_back("new" + std::to_string(++serial));
+    };
+    auto r = walk(s, 1, 4, false);
+    CHECK_FALSE(r.stuck);
+    std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+    for (const auto &id : stable) CHECK(got.count(id) == 1);
+    CHECK(r.passes == 3);
+    CHECK(r.requests < 5000);  // bounded: each pass follows growth only so far
+}
