@@ -50,6 +50,8 @@ int main(int argc, char **argv) {
     app.add_option("--fail-rate", o.fail_rate, "fraction of requests answered 503")->check(CLI::Range(0.0, 1.0));
     app.add_option("--rate-limit", o.rate_limit, "requests per second (token bucket); excess gets 429")
         ->check(CLI::NonNegativeNumber);
+    app.add_flag("--retry-after-date", o.retry_after_http_date,
+                 "send Retry-After as an HTTP date (about 2 s ahead) instead of seconds");
     app.add_option("--max-concurrent", o.max_concurrent, "concurrent requests allowed; excess gets 503 + Retry-After");
     app.add_option("--drop-rate", o.drop_rate, "fraction of responses cut mid-body")->check(CLI::Range(0.0, 1.0));
     app.add_option("--garbage-rate", o.garbage_rate, "fraction of 200 responses with malformed JSON")

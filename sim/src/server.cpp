@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -43,6 +45,26 @@ bool ieq_prefix(const std::string &s, const std::string &prefix) {
         if (a != b) return false;
     }
     return true;
+}
+
+std::string percent_decode(std::string_view s) {
+    auto hexval = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
 }
 
 bool constant_time_equal(const std::string &a, const std::string &b) {
@@ -103,6 +125,21 @@ struct Server::Impl {
     void count_fault(const char *kind, uint64_t n = 1) {
         std::lock_guard lock(stats_mu);
         st.faults[kind] += n;
+    }
+
+    // "1" (seconds), or an IMF-fixdate about two seconds ahead (RFC 9110 allows both forms).
+    std::string retry_after() const {
+        if (!opt.retry_after_http_date) return "1";
+        std::time_t t = static_cast<std::time_t>(detail::now_seconds() + 2);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return buf;
     }
 
     bool take_token() {
@@ -177,17 +214,21 @@ struct Server::Impl {
         return {};
     }
 
-    // The SCIM surface proper (after faults and auth).
+    // The SCIM surface proper (after faults and auth). `rest` is the raw (still percent-encoded) path after the base
+    // path: "/Users", "/Users/<id>", ...; each segment is decoded on its own so that ids may contain '/', '?', '%'.
     detail::Reply route(const httplib::Request &req, const std::string &rest) {
-        // rest: "/Users", "/Users/<id>", ...
         std::string_view r(rest);
         while (r.size() > 1 && r.back() == '/') r.remove_suffix(1);
         std::string collection, id;
         {
             std::string_view t = r.substr(1);
             auto slash = t.find('/');
-            collection = to_lower(t.substr(0, slash));
-            if (slash != std::string_view::npos) id = std::string(t.substr(slash + 1));
+            collection = to_lower(percent_decode(t.substr(0, slash)));
+            if (slash != std::string_view::npos) {
+                std::string_view raw_id = t.substr(slash + 1);
+                if (raw_id.find('/') != std::string_view::npos) throw ScimError(404, "", "no such resource");
+                id = percent_decode(raw_id);
+            }
         }
         const std::string &m = req.method;
         auto bad_method = [&]() -> detail::Reply {
@@ -208,7 +249,6 @@ struct Server::Impl {
                 if (m == "POST") return users ? store.create_user(req.body) : store.create_group(req.body);
                 return bad_method();
             }
-            if (id.find('/') != std::string::npos) throw ScimError(404, "", "no such resource");
             if (m == "GET") {
                 auto sel = detail::AttrSel::parse(param_ci(req, "attributes"), param_ci(req, "excludedattributes"));
                 return users ? store.get_user(id, sel) : store.get_group(id, sel);
@@ -228,9 +268,10 @@ struct Server::Impl {
     void handle(const httplib::Request &req, httplib::Response &res) {
         if (req.path == "/_admin" || req.path.rfind("/_admin/", 0) == 0) return admin(req, res);
         const std::string &base = opt.base_path;
+        std::string raw = req.target.substr(0, req.target.find('?'));
         std::string rest;
-        if (req.path.size() > base.size() && req.path.compare(0, base.size(), base) == 0 && req.path[base.size()] == '/') {
-            rest = req.path.substr(base.size());
+        if (raw.size() > base.size() && raw.compare(0, base.size(), base) == 0 && raw[base.size()] == '/') {
+            rest = raw.substr(base.size());
         } else {
             return send_error(res, 404, "", "no such endpoint");
         }
@@ -248,12 +289,12 @@ struct Server::Impl {
 
         if (opt.max_concurrent && guard.now > static_cast<int64_t>(opt.max_concurrent)) {
             count_fault("max_concurrent");
-            res.set_header("Retry-After", "1");
+            res.set_header("Retry-After", retry_after());
             return send_error(res, 503, "", "too many concurrent requests");
         }
         if (opt.rate_limit > 0 && !take_token()) {
             count_fault("rate_limit");
-            res.set_header("Retry-After", "1");
+            res.set_header("Retry-After", retry_after());
             return send_error(res, 429, "", "rate limit exceeded");
         }
         if (opt.latency_ms) {

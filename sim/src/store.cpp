@@ -214,6 +214,29 @@ std::string format_uuid(uint64_t hi, uint64_t lo) {
     return buf;
 }
 
+// Ids are opaque: percent-encode everything but unreserved characters when an id goes into a URL (uuid-like ids,
+// the usual case, pass through unchanged).
+void append_path_segment(std::string &out, const std::string &id) {
+    static const char *hex = "0123456789ABCDEF";
+    for (unsigned char c : id) {
+        bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                          c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+std::string segment(const char *prefix, const std::string &id) {
+    std::string out(prefix);
+    append_path_segment(out, id);
+    return out;
+}
+
 struct Slice {
     size_t from = 0, n = 0;
     long long start = 1;
@@ -403,7 +426,7 @@ void Store::write_user(W &w, const User &u, const AttrSel &sel) const {
             }
             ref.assign(base_url_);
             ref += "/Groups/";
-            ref += gid;
+            append_path_segment(ref, gid);
             w.Key("$ref");
             wstr(w, ref);
             w.Key("type");
@@ -412,7 +435,7 @@ void Store::write_user(W &w, const User &u, const AttrSel &sel) const {
         }
         w.EndArray();
     }
-    if (sel.want("meta")) write_meta(w, "User", "/Users/" + u.id, u.created, u.modified);
+    if (sel.want("meta")) write_meta(w, "User", segment("/Users/", u.id), u.created, u.modified);
     w.EndObject();
 }
 
@@ -455,14 +478,14 @@ void Store::write_group(W &w, const Group &g, const AttrSel &sel) const {
             w.String(kind == MemberKind::User ? "User" : "Group");
             ref.assign(base_url_);
             ref += kind == MemberKind::User ? "/Users/" : "/Groups/";
-            ref += mid;
+            append_path_segment(ref, mid);
             w.Key("$ref");
             wstr(w, ref);
             w.EndObject();
         }
         w.EndArray();
     }
-    if (sel.want("meta")) write_meta(w, "Group", "/Groups/" + g.id, g.created, g.modified);
+    if (sel.want("meta")) write_meta(w, "Group", segment("/Groups/", g.id), g.created, g.modified);
     w.EndObject();
 }
 
@@ -619,7 +642,7 @@ Reply Store::create_user(const std::string &body) {
     u->id = new_id();
     u->created = u->modified = now_seconds();
     User &ref = insert_user(std::move(u));
-    return {201, user_json(ref, AttrSel{}), base_url_ + "/Users/" + ref.id};
+    return {201, user_json(ref, AttrSel{}), base_url_ + segment("/Users/", ref.id)};
 }
 
 Reply Store::replace_user(const std::string &id, const std::string &body) {
@@ -845,7 +868,7 @@ Reply Store::create_group(const std::string &body) {
         if (user_ptr(mid)) add_member(ref, mid, MemberKind::User);
         else if (mid != ref.id && group_ptr(mid)) add_member(ref, mid, MemberKind::Group);
     }
-    return {201, group_json(ref, AttrSel{}), base_url_ + "/Groups/" + ref.id};
+    return {201, group_json(ref, AttrSel{}), base_url_ + segment("/Groups/", ref.id)};
 }
 
 Reply Store::replace_group(const std::string &id, const std::string &body) {

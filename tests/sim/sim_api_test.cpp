@@ -650,3 +650,40 @@ TEST_CASE("cached user representations follow every change (user, membership, gr
     CHECK(list_user()["groups"].Size() == 0);
     CHECK(c.get("/Users/" + uid).json()["groups"].Size() == 0);
 }
+
+TEST_CASE("ids with '/', '?', '%', '..' and spaces: percent-encoded in URLs, routed by segment") {
+    auto dir = std::filesystem::temp_directory_path() / ("scim-sim-ids-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / "org.json";
+    std::ofstream(file) << R"({"users":[
+      {"id":"a/b","userName":"slash@example.com","displayName":"Slash"},
+      {"id":"q?x=1&y","userName":"query@example.com","displayName":"Query"},
+      {"id":"p%41","userName":"percent@example.com","displayName":"Percent"},
+      {"id":"..","userName":"dots@example.com","displayName":"Dots"},
+      {"id":"sp ace","userName":"space@example.com","displayName":"Space"}],
+      "groups":[{"id":"g/1","displayName":"G","members":["a/b","q?x=1&y","p%41","..","sp ace"]}]})";
+    auto o = options();
+    o.seed_file = file.string();
+    scim_sim::Server s(o);
+    s.start();
+    Client c(s);
+    for (auto [id, name] : std::vector<std::pair<std::string, std::string>>{
+             {"a/b", "slash@example.com"}, {"q?x=1&y", "query@example.com"}, {"p%41", "percent@example.com"},
+             {"..", "dots@example.com"}, {"sp ace", "space@example.com"}}) {
+        auto r = c.get("/Users/" + enc(id));
+        REQUIRE_MESSAGE(r.status == 200, id);
+        auto u = r.json();
+        CHECK(str(u, "userName") == name);
+        CHECK(str(u["meta"], "location") == s.base_url() + "/Users/" + enc(id));
+    }
+    CHECK(c.get("/Users/a/b").status == 404);  // an unencoded '/' is a path separator
+    auto g = c.get("/Groups/" + enc("g/1")).json();
+    REQUIRE(g["members"].Size() == 5);
+    for (auto &m : g["members"].GetArray()) CHECK(str(m, "$ref") == s.base_url() + "/Users/" + enc(str(m, "value")));
+    CHECK(c.patch("/Groups/" + enc("g/1"), patch_body(R"([{"op":"remove","path":"members[value eq \"q?x=1&y\"]"}])")).status == 204);
+    CHECK(s.group_members("g/1").size() == 4);
+    CHECK(c.del("/Users/" + enc("p%41")).status == 204);
+    CHECK(c.get("/Users/" + enc("p%41")).status == 404);
+    CHECK(s.group_members("g/1").size() == 3);
+    std::filesystem::remove_all(dir);
+}

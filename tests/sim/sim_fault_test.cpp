@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <barrier>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -372,4 +373,25 @@ TEST_CASE("admin endpoints refuse clients that are not on loopback") {
     auto scim = c.Get("/scim/v2/Users", httplib::Headers{{"Authorization", "Bearer " + kToken}});
     REQUIRE(scim);
     CHECK(scim->status == 200);
+}
+
+TEST_CASE("rate-limit with Retry-After as an HTTP date") {
+    auto o = seeded(3);
+    o.rate_limit = 1;
+    o.retry_after_http_date = true;
+    scim_sim::Server s(o);
+    s.start();
+    Client c(s);
+    std::string retry_after;
+    for (int i = 0; i < 20 && retry_after.empty(); ++i) {
+        auto r = c.get("/Users?count=1");
+        if (r.status == 429) retry_after = r.header("Retry-After");
+    }
+    REQUIRE(!retry_after.empty());
+    // e.g. "Sun, 06 Nov 1994 08:49:37 GMT"
+    CHECK(retry_after.size() == 29);
+    CHECK(retry_after.substr(retry_after.size() - 4) == " GMT");
+    CHECK(retry_after[3] == ',');
+    std::tm tm{};
+    CHECK(::strptime(retry_after.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr);
 }

@@ -34,6 +34,7 @@ struct Options {
     size_t max_body_bytes = 2000 * 1024;     // larger request bodies get 413
     size_t threads = 0;                      // worker threads; 0 = enough for 64+ concurrent connections
     int patch_response = 204;                // status of a successful PATCH: 204 (no body) or 200 (resource)
+    bool retry_after_http_date = false;      // Retry-After as an HTTP date (about 2 s ahead) instead of "1"
 };
 
 // Counters kept by the server (SCIM surface only; /_admin requests are counted apart).
