@@ -237,7 +237,7 @@ void Store::load_file(const std::string &path) {
     ss << in.rdbuf();
     std::string text = ss.str();
     rapidjson::Document d;
-    d.Parse(text.data(), text.size());
+    d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
     if (d.HasParseError() || !d.IsObject()) {
         throw std::runtime_error("seed file " + path + " is not a JSON object" +
                                  (d.HasParseError() ? std::string(": ") + rapidjson::GetParseError_En(d.GetParseError())

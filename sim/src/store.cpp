@@ -50,18 +50,22 @@ const rj::Value *ci_get(const rj::Value &obj, std::string_view key) {
     throw ScimError(400, type, detail);
 }
 
-void reject_nulls(const rj::Value &v, const std::string &where) {
+void reject_nulls(const rj::Value &v, const std::string &where, int depth = 0) {
+    if (depth > 32) invalid("request body is nested too deeply", "invalidSyntax");
     if (v.IsNull()) invalid("null is not accepted for '" + where + "': omit the attribute instead");
     if (v.IsObject()) {
-        for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) reject_nulls(it->value, it->name.GetString());
+        for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+            reject_nulls(it->value, it->name.GetString(), depth + 1);
+        }
     } else if (v.IsArray()) {
-        for (auto &e : v.GetArray()) reject_nulls(e, where);
+        for (auto &e : v.GetArray()) reject_nulls(e, where, depth + 1);
     }
 }
 
 rj::Document parse_body(const std::string &body) {
     rj::Document d;
-    d.Parse(body.data(), body.size());
+    // iterative: deep nesting cannot blow the stack; invalid UTF-8 is refused like a strict server would
+    d.Parse<rj::kParseIterativeFlag | rj::kParseValidateEncodingFlag>(body.data(), body.size());
     if (d.HasParseError()) {
         throw ScimError(400, "invalidSyntax",
                         std::string("request body is not valid JSON: ") + rj::GetParseError_En(d.GetParseError()) +

@@ -177,6 +177,14 @@ TEST_CASE("users: JSON type strictness, nulls, malformed bodies, case-insensitiv
     CHECK(syn.status == 400);
     CHECK(str(syn.json(), "scimType") == "invalidSyntax");
     CHECK(c.post("/Users", R"(["not an object"])").status == 400);
+    // hostile nesting: refused, the server survives
+    CHECK(c.post("/Users", std::string(500000, '[') + std::string(500000, ']')).status == 400);
+    std::string deep = R"({"userName":"deep@example.com","x":)";
+    for (int i = 0; i < 100; ++i) deep += R"({"a":)";
+    deep += "1" + std::string(100, '}') + "}";
+    CHECK(c.post("/Users", deep).status == 400);
+    CHECK(c.post("/Users", std::string("{\"userName\":\"\xff\xfe@example.com\"}")).status == 400);  // invalid UTF-8
+    CHECK(c.get("/Users").status == 200);
     CHECK(s.user_count() == 0);
     // attribute names are case-insensitive
     auto ok = c.post("/Users", R"({"USERNAME":"Mixed@Example.com","Name":{"GIVENNAME":"Mi","familyname":"Xed"},"ACTIVE":false})");
