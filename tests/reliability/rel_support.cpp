@@ -1,0 +1,575 @@
+#include "rel_support.hpp"
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace rel {
+
+size_t count_hits(const std::string &hay, const std::string &needle) {
+    if (needle.empty()) return 0;
+    size_t n = 0;
+    for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
+    return n;
+}
+
+const char *plugin_path() { return CLAUDE_PLUGIN_PATH; }
+
+const conn_connector_v1 &plugin() {
+    static std::unique_ptr<connector_host::LoadedPlugin> loaded = connector_host::LoadedPlugin::load(plugin_path());
+    return loaded->connector();
+}
+
+// ---- text capture ----------------------------------------------------------------------------------------------
+
+void TextLog::add(const std::string &s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ += s;
+    text_ += '\n';
+}
+
+std::string TextLog::all() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+}
+
+namespace {
+
+std::string str(conn_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
+conn_str cs(const std::string &s) { return conn_str{s.data(), s.size()}; }
+
+void add_err(TextLog &t, const conn_error &err) {
+    t.add(std::string(err.message, strnlen(err.message, sizeof err.message)));
+    t.add(std::string(err.field, strnlen(err.field, sizeof err.field)));
+}
+
+conn_error fresh_error() {
+    conn_error e{};
+    e.struct_size = sizeof(conn_error);
+    return e;
+}
+
+struct CallCtx {
+    std::atomic<bool> *cancel = nullptr;
+};
+int32_t is_cancelled(void *ctx) {
+    auto *c = static_cast<CallCtx *>(ctx);
+    return c->cancel != nullptr && c->cancel->load() ? 1 : 0;
+}
+conn_call make_call(CallCtx &ctx) {
+    conn_call call{};
+    call.struct_size = sizeof call;
+    call.ctx = &ctx;
+    call.is_cancelled = &is_cancelled;
+    return call;
+}
+
+Record to_record(const conn_resource *r) {
+    Record rec;
+    rec.type = str(r->type);
+    rec.id = str(r->id);
+    rec.display_name = str(r->display_name);
+    for (size_t i = 0; i < r->attr_count; ++i) {
+        const conn_attr &a = r->attrs[i];
+        if (a.kind == CONN_ATTR_STRING)
+            rec.attrs[str(a.key)] = str(a.str);
+        else if (a.kind == CONN_ATTR_BOOL)
+            rec.attrs[str(a.key)] = a.num != 0 ? "true" : "false";
+        else
+            rec.attrs[str(a.key)] = std::to_string(a.num);
+    }
+    return rec;
+}
+
+GrantRec to_grant(const conn_grant *g) {
+    return GrantRec{str(g->id), str(g->entitlement_id), str(g->principal_type), str(g->principal_id), g->flags};
+}
+
+void add_record_texts(TextLog &t, const Record &r) {
+    t.add(r.type + " " + r.id + " " + r.display_name);
+    for (const auto &[k, v] : r.attrs) t.add(k + "=" + v);
+}
+
+}  // namespace
+
+// ---- instances and operations -----------------------------------------------------------------------------------
+
+Instance::~Instance() {
+    if (inst_ != nullptr) plugin().instance_destroy(inst_);
+}
+
+void Instance::on_log(void *ctx, int32_t level, conn_str message) {
+    auto *self = static_cast<Instance *>(ctx);
+    std::string line = std::to_string(level) + " " + str(message);
+    self->texts_.add(line);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->log_.push_back(std::move(line));
+}
+
+conn_status Instance::create(const Entries &config, conn_error &err) {
+    std::vector<conn_kv> kvs;
+    for (const auto &[k, v] : config) kvs.push_back(conn_kv{cs(k), cs(v)});
+    conn_config cfg{};
+    cfg.struct_size = sizeof cfg;
+    cfg.entries = kvs.data();
+    cfg.entry_count = kvs.size();
+    host_.struct_size = sizeof host_;
+    host_.ctx = this;
+    host_.log = &Instance::on_log;
+    err = fresh_error();
+    conn_status st = plugin().instance_create(&cfg, &host_, &inst_, &err);
+    if (st != CONN_OK) add_err(texts_, err);
+    return st;
+}
+
+std::vector<std::string> Instance::log_lines() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+}
+
+namespace {
+struct SinkCtx {
+    SyncRun *run = nullptr;
+    Record *created = nullptr;
+    GrantRec *granted = nullptr;
+    TextLog *texts = nullptr;
+};
+int32_t on_resource(void *ctx, const conn_resource *r) {
+    auto *s = static_cast<SinkCtx *>(ctx);
+    Record rec = to_record(r);
+    add_record_texts(*s->texts, rec);
+    if (s->run != nullptr)
+        s->run->resources.push_back(std::move(rec));
+    else if (s->created != nullptr)
+        *s->created = std::move(rec);
+    return CONN_SINK_CONTINUE;
+}
+int32_t on_entitlement(void *ctx, const conn_entitlement *e) {
+    auto *s = static_cast<SinkCtx *>(ctx);
+    s->texts->add(str(e->id) + " " + str(e->display_name));
+    if (s->run != nullptr) s->run->entitlements.push_back(str(e->id));
+    return CONN_SINK_CONTINUE;
+}
+int32_t on_grant(void *ctx, const conn_grant *g) {
+    auto *s = static_cast<SinkCtx *>(ctx);
+    GrantRec rec = to_grant(g);
+    s->texts->add(rec.id);
+    if (s->run != nullptr) s->run->grants.push_back(rec);
+    if (s->granted != nullptr) *s->granted = rec;
+    return CONN_SINK_CONTINUE;
+}
+int32_t on_warning(void *ctx, conn_str code, conn_str message) {
+    auto *s = static_cast<SinkCtx *>(ctx);
+    s->texts->add(str(code) + " " + str(message));
+    if (s->run != nullptr) s->run->warnings.emplace_back(str(code), str(message));
+    return CONN_SINK_CONTINUE;
+}
+conn_sink make_sink(SinkCtx &ctx) {
+    conn_sink sink{};
+    sink.struct_size = sizeof sink;
+    sink.ctx = &ctx;
+    sink.on_resource = &on_resource;
+    sink.on_entitlement = &on_entitlement;
+    sink.on_grant = &on_grant;
+    sink.on_warning = &on_warning;
+    return sink;
+}
+}  // namespace
+
+SyncRun sync(Instance &in, Controls controls) {
+    SyncRun run;
+    SinkCtx sctx{&run, nullptr, nullptr, &in.texts()};
+    conn_sink sink = make_sink(sctx);
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    conn_sync_options opts{};
+    opts.struct_size = sizeof opts;
+    run.result.struct_size = sizeof run.result;
+    run.err = fresh_error();
+    run.status = plugin().sync(in.get(), &call, &opts, &sink, &run.result, &run.err);
+    if (run.status != CONN_OK) add_err(in.texts(), run.err);
+    return run;
+}
+
+OpResult create_account(Instance &in, const Entries &fields, Controls controls) {
+    OpResult r;
+    std::vector<conn_kv> kvs;
+    for (const auto &[k, v] : fields) kvs.push_back(conn_kv{cs(k), cs(v)});
+    conn_account_request req{};
+    req.struct_size = sizeof req;
+    req.fields = kvs.data();
+    req.field_count = kvs.size();
+    SinkCtx sctx{nullptr, &r.resource, nullptr, &in.texts()};
+    conn_sink sink = make_sink(sctx);
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    r.err = fresh_error();
+    r.status = plugin().create_account(in.get(), &call, &req, &sink, &r.outcome, &r.err);
+    if (r.status != CONN_OK) add_err(in.texts(), r.err);
+    return r;
+}
+
+OpResult delete_resource(Instance &in, const std::string &type, const std::string &id, Controls controls) {
+    OpResult r;
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    r.err = fresh_error();
+    r.status = plugin().delete_resource(in.get(), &call, cs(type), cs(id), &r.outcome, &r.err);
+    if (r.status != CONN_OK) add_err(in.texts(), r.err);
+    return r;
+}
+
+OpResult grant(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid,
+               Controls controls) {
+    OpResult r;
+    SinkCtx sctx{nullptr, nullptr, &r.grant, &in.texts()};
+    conn_sink sink = make_sink(sctx);
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    r.err = fresh_error();
+    r.status = plugin().grant(in.get(), &call, cs(entitlement), cs(ptype), cs(pid), &sink, &r.outcome, &r.err);
+    if (r.status != CONN_OK) add_err(in.texts(), r.err);
+    return r;
+}
+
+OpResult revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid,
+                Controls controls) {
+    OpResult r;
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    r.err = fresh_error();
+    r.status = plugin().revoke(in.get(), &call, cs(entitlement), cs(ptype), cs(pid), &r.outcome, &r.err);
+    if (r.status != CONN_OK) add_err(in.texts(), r.err);
+    return r;
+}
+
+conn_status check(Instance &in, conn_check_result &result, conn_error &err, Controls controls) {
+    CallCtx cctx{controls.cancel};
+    conn_call call = make_call(cctx);
+    result = conn_check_result{};
+    result.struct_size = sizeof result;
+    err = fresh_error();
+    conn_status st = plugin().check(in.get(), &call, &result, &err);
+    in.texts().add(std::string(result.message, strnlen(result.message, sizeof result.message)));
+    if (st != CONN_OK) add_err(in.texts(), err);
+    return st;
+}
+
+// ---- truth -----------------------------------------------------------------------------------------------------
+
+Truth parse_truth(const std::string &state_json) {
+    rapidjson::Document d;
+    d.Parse(state_json.c_str(), state_json.size());
+    if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("the simulator's state is not a JSON object");
+    Truth t;
+    for (const auto &u : d["users"].GetArray()) {
+        Truth::User user;
+        user.id = u["id"].GetString();
+        user.user_name = u["userName"].GetString();
+        if (u.HasMember("displayName") && u["displayName"].IsString()) user.display_name = u["displayName"].GetString();
+        user.active = !u.HasMember("active") || u["active"].GetBool();
+        t.users[user.id] = user;
+    }
+    for (const auto &g : d["groups"].GetArray()) {
+        Truth::Group group;
+        group.id = g["id"].GetString();
+        if (g.HasMember("displayName") && g["displayName"].IsString()) group.display_name = g["displayName"].GetString();
+        if (g.HasMember("members"))
+            for (const auto &m : g["members"].GetArray()) group.members.emplace_back(m.GetString());
+        t.groups[group.id] = group;
+    }
+    return t;
+}
+
+std::vector<std::string> diff_sync_truth(const SyncRun &run, const Truth &truth,
+                                         const std::function<bool(const std::string &)> &skip_user) {
+    std::vector<std::string> d;
+    auto skipped = [&](const std::string &user_name) { return skip_user && skip_user(user_name); };
+    std::set<std::string> skipped_ids;
+    for (const auto &[id, u] : truth.users)
+        if (skipped(u.user_name)) skipped_ids.insert(id);
+
+    std::map<std::string, const Record *> users, groups;
+    for (const auto &r : run.resources) {
+        auto &into = r.type == "user" ? users : groups;
+        if (r.type != "user" && r.type != "group") {
+            d.push_back("a resource of unknown type '" + r.type + "'");
+            continue;
+        }
+        if (!into.emplace(r.id, &r).second) d.push_back("duplicate " + r.type + " " + r.id);
+    }
+    for (const auto &[id, u] : truth.users) {
+        if (skipped_ids.count(id)) continue;
+        auto it = users.find(id);
+        if (it == users.end()) {
+            d.push_back("missing user " + id + " (" + u.user_name + ")");
+            continue;
+        }
+        const Record &r = *it->second;
+        auto attr = [&](const char *k) { auto a = r.attrs.find(k); return a == r.attrs.end() ? std::string("<none>") : a->second; };
+        if (attr("login") != u.user_name) d.push_back("user " + id + ": login '" + attr("login") + "' != '" + u.user_name + "'");
+        if (r.display_name != u.display_name)
+            d.push_back("user " + id + ": display name '" + r.display_name + "' != '" + u.display_name + "'");
+        const std::string want = u.active ? "active" : "disabled";
+        if (attr("status") != want) d.push_back("user " + id + ": status '" + attr("status") + "' != '" + want + "'");
+    }
+    for (const auto &[id, r] : users) {
+        if (truth.users.count(id)) continue;
+        auto a = r->attrs.find("login");
+        if (a != r->attrs.end() && skipped(a->second)) continue;
+        d.push_back("extra user " + id);
+    }
+    std::set<std::string> want_ents;
+    for (const auto &[id, g] : truth.groups) {
+        want_ents.insert("group:" + id + ":member");
+        auto it = groups.find(id);
+        if (it == groups.end()) {
+            d.push_back("missing group " + id);
+            continue;
+        }
+        if (it->second->display_name != g.display_name)
+            d.push_back("group " + id + ": display name '" + it->second->display_name + "' != '" + g.display_name + "'");
+        auto mc = it->second->attrs.find("member_count");
+        if (mc != it->second->attrs.end() && mc->second != std::to_string(g.members.size()))
+            d.push_back("group " + id + ": member_count " + mc->second + " != " + std::to_string(g.members.size()));
+    }
+    for (const auto &[id, r] : groups)
+        if (!truth.groups.count(id)) d.push_back("extra group " + id);
+    std::set<std::string> got_ents;
+    for (const auto &e : run.entitlements)
+        if (!got_ents.insert(e).second) d.push_back("duplicate entitlement " + e);
+    if (got_ents != want_ents)
+        d.push_back("entitlements differ: " + std::to_string(got_ents.size()) + " delivered, " +
+                    std::to_string(want_ents.size()) + " expected");
+
+    std::set<std::string> want_grants, got_grants;
+    for (const auto &[gid, g] : truth.groups)
+        for (const auto &m : g.members) {
+            if (skipped_ids.count(m)) continue;
+            const std::string ptype = truth.users.count(m) ? "user" : "group";
+            want_grants.insert("group:" + gid + ":member:" + ptype + ":" + m);
+        }
+    for (const auto &g : run.grants) {
+        if (g.id != g.entitlement_id + ":" + g.principal_type + ":" + g.principal_id)
+            d.push_back("grant id '" + g.id + "' does not follow its parts");
+        if (g.principal_type == "user" && !truth.users.count(g.principal_id)) {
+            // a drift user deleted during the sync is tolerated only when it is skipped
+            auto it = users.find(g.principal_id);
+            bool drift = it != users.end() && it->second->attrs.count("login") && skipped(it->second->attrs.at("login"));
+            if (drift) continue;
+        }
+        if (g.principal_type == "user" && skipped_ids.count(g.principal_id)) continue;
+        if (!got_grants.insert(g.id).second) d.push_back("duplicate grant " + g.id);
+    }
+    for (const auto &g : want_grants)
+        if (!got_grants.count(g)) d.push_back("missing grant " + g);
+    for (const auto &g : got_grants)
+        if (!want_grants.count(g)) d.push_back("extra grant " + g);
+
+    if (run.result.resources != run.resources.size() || run.result.entitlements != run.entitlements.size() ||
+        run.result.grants != run.grants.size())
+        d.push_back("conn_sync_result counts (" + std::to_string(run.result.resources) + "/" +
+                    std::to_string(run.result.entitlements) + "/" + std::to_string(run.result.grants) +
+                    ") differ from the records delivered (" + std::to_string(run.resources.size()) + "/" +
+                    std::to_string(run.entitlements.size()) + "/" + std::to_string(run.grants.size()) + ")");
+    return d;
+}
+
+// ---- scripted server -------------------------------------------------------------------------------------------
+
+struct ScriptServer::Impl {
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+    Handler handler;
+    std::atomic<bool> stopping{false};
+    mutable std::mutex mu;
+    std::vector<Req> requests;
+};
+
+ScriptServer::ScriptServer(Handler handler) : impl_(std::make_unique<Impl>()) {
+    impl_->handler = std::move(handler);
+    Impl *impl = impl_.get();
+    impl->server.set_payload_max_length(64u * 1024 * 1024);
+    impl->server.set_pre_routing_handler([impl](const httplib::Request &req, httplib::Response &res) {
+        Req r{req.method, req.target, req.get_header_value("Authorization"), req.body};
+        {
+            std::lock_guard<std::mutex> lock(impl->mu);
+            impl->requests.push_back(r);
+        }
+        Reply reply = impl->handler(r);
+        for (int waited = 0; waited < reply.delay_ms && !impl->stopping.load(); waited += 10)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        res.status = reply.status;
+        for (const auto &[k, v] : reply.headers) res.set_header(k, v);
+        if (!reply.body.empty() || !reply.content_type.empty()) res.set_content(reply.body, reply.content_type.c_str());
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    impl->port = impl->server.bind_to_any_port("127.0.0.1");
+    if (impl->port <= 0) throw std::runtime_error("the scripted server could not bind 127.0.0.1");
+    impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+    while (!impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+ScriptServer::~ScriptServer() { stop(); }
+
+void ScriptServer::stop() {
+    impl_->stopping = true;
+    impl_->server.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int ScriptServer::port() const { return impl_->port; }
+std::string ScriptServer::origin() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string ScriptServer::url() const { return origin() + "/scim/v2"; }
+std::vector<Req> ScriptServer::requests() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    return impl_->requests;
+}
+
+int closed_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("bind failed");
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// ---- files, CA, processes --------------------------------------------------------------------------------------
+
+TempDir::TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "connector-rel-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string slurp(const std::filesystem::path &p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void spit(const std::filesystem::path &p, const std::string &text) {
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+}
+
+namespace {
+void sh(const std::string &cmd) {
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+}
+}  // namespace
+
+TestCa make_test_ca(const std::filesystem::path &dir) {
+    const std::string d = dir.string();
+    const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    spit(dir / "server.ext",
+         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+         "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+    for (const char *name : {"ca", "other-ca"})
+        sh("openssl req -x509 " + ec + " -keyout '" + d + "/" + name + ".key' -out '" + d + "/" + name +
+           ".pem' -days 2 -subj '/CN=connector reliability test " + name +
+           "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null");
+    sh("openssl req " + ec + " -keyout '" + d + "/server.key' -out '" + d + "/server.csr' -subj '/CN=127.0.0.1' 2>/dev/null");
+    sh("openssl x509 -req -in '" + d + "/server.csr' -CA '" + d + "/ca.pem' -CAkey '" + d + "/ca.key' -CAcreateserial -out '" +
+       d + "/server.pem' -days 2 -extfile '" + d + "/server.ext' 2>/dev/null");
+    return TestCa{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "other-ca.pem"};
+}
+
+Child::Child(std::vector<std::string> argv, const std::filesystem::path &capture_dir, std::map<std::string, std::string> env) {
+    static std::atomic<int> counter{0};
+    const int n = ++counter;
+    out_ = capture_dir / ("stdout-" + std::to_string(n));
+    err_ = capture_dir / ("stderr-" + std::to_string(n));
+    std::vector<std::string> envs;
+    for (char **e = environ; *e != nullptr; ++e) {
+        std::string kv = *e;
+        if (env.count(kv.substr(0, kv.find('='))) == 0) envs.push_back(kv);
+    }
+    for (const auto &[k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<char *> cargv, cenv;
+    for (auto &a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    for (auto &e : envs) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+    const std::string out = out_.string(), err = err_.string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int i = ::open("/dev/null", O_RDONLY);
+        ::dup2(o, 1);
+        ::dup2(e, 2);
+        ::dup2(i, 0);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+}
+
+Child::~Child() {
+    if (pid_ > 0 && !reaped_) {
+        ::kill(pid_, SIGKILL);
+        int st = 0;
+        ::waitpid(pid_, &st, 0);
+    }
+}
+
+void Child::signal(int sig) { ::kill(pid_, sig); }
+
+ProcResult Child::wait(std::chrono::seconds bound) {
+    ProcResult r;
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (true) {
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    reaped_ = true;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out_);
+    r.err = slurp(err_);
+    return r;
+}
+
+ProcResult run(std::vector<std::string> argv, const std::filesystem::path &capture_dir,
+               std::map<std::string, std::string> env) {
+    Child c(std::move(argv), capture_dir, std::move(env));
+    return c.wait();
+}
+
+}  // namespace rel

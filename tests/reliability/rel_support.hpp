@@ -1,0 +1,211 @@
+// Support for the reliability and security tests (issue 8): the REAL claude-enterprise plugin loaded through
+// the host's loader (connector_host_loader), instances with captured log lines, operations that record
+// everything the plugin hands back, the simulator's truth, a scriptable HTTP server on 127.0.0.1, a throwaway
+// CA made with the `openssl` command, a child-process runner for connector-host, and a token scanner.
+#pragma once
+
+#include <connector/connector_abi.h>
+#include <connector_host/plugin_loader.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rel {
+
+// Distinctive token: it must never appear in anything written by the plugin or the host.
+inline const std::string kToken = "rel-TOKEN-9b41e7d2-c0ffee-NEVER-PRINT";
+
+// Number of (possibly overlapping) occurrences of needle in hay.
+size_t count_hits(const std::string &hay, const std::string &needle);
+
+// The plugin, loaded once per process through connector_host::LoadedPlugin (path from CLAUDE_PLUGIN_PATH).
+const conn_connector_v1 &plugin();
+const char *plugin_path();
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// Everything text-like the plugin produced through the ABI (error messages, fields, log lines, check
+// messages, warnings, record strings): scanned for the token by the tests.
+class TextLog {
+public:
+    void add(const std::string &s);
+    std::string all() const;
+
+private:
+    mutable std::mutex mu_;
+    std::string text_;
+};
+
+class Instance {
+public:
+    Instance() = default;
+    ~Instance();
+    Instance(const Instance &) = delete;
+    Instance &operator=(const Instance &) = delete;
+    conn_status create(const Entries &config, conn_error &err);  // err.message is also added to texts()
+    bool ok() const { return inst_ != nullptr; }
+    conn_instance *get() const { return inst_; }
+    std::vector<std::string> log_lines() const;
+    TextLog &texts() { return texts_; }
+
+private:
+    static void on_log(void *ctx, int32_t level, conn_str message);
+    conn_instance *inst_ = nullptr;
+    conn_host host_{};
+    mutable std::mutex mu_;
+    std::vector<std::string> log_;
+    TextLog texts_;
+};
+
+struct Record {
+    std::string type, id, display_name;
+    std::map<std::string, std::string> attrs;
+};
+struct GrantRec {
+    std::string id, entitlement_id, principal_type, principal_id;
+    uint32_t flags = 0;
+};
+
+struct SyncRun {
+    conn_status status = -1;
+    conn_error err{};
+    conn_sync_result result{};
+    std::vector<Record> resources;
+    std::vector<std::string> entitlements;  // ids
+    std::vector<GrantRec> grants;
+    std::vector<std::pair<std::string, std::string>> warnings;
+};
+
+// Cancellation: the operation's is_cancelled answers true once `cancel` is set.
+struct Controls {
+    std::atomic<bool> *cancel = nullptr;
+};
+
+SyncRun sync(Instance &in, Controls controls = {});
+
+struct OpResult {
+    conn_status status = -1;
+    conn_error err{};
+    conn_outcome outcome = CONN_OUTCOME_NONE;
+    Record resource;   // create_account
+    GrantRec grant;    // grant
+};
+OpResult create_account(Instance &in, const Entries &fields, Controls controls = {});
+OpResult delete_resource(Instance &in, const std::string &type, const std::string &id, Controls controls = {});
+OpResult grant(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid,
+               Controls controls = {});
+OpResult revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid,
+                Controls controls = {});
+conn_status check(Instance &in, conn_check_result &result, conn_error &err, Controls controls = {});
+
+// The simulator's truth (GET /_admin/state).
+struct Truth {
+    struct User {
+        std::string id, user_name, display_name;
+        bool active = true;
+    };
+    struct Group {
+        std::string id, display_name;
+        std::vector<std::string> members;
+    };
+    std::map<std::string, User> users;
+    std::map<std::string, Group> groups;
+};
+Truth parse_truth(const std::string &state_json);
+
+// Differences between a sync and the truth (empty when equal): every user (login, display name, status),
+// every group, one entitlement per group, every membership exactly once as a grant, nothing else, no
+// duplicate record. Users for which skip_user(userName) is true (drift-*) are left out of the comparison,
+// with grants naming them.
+std::vector<std::string> diff_sync_truth(const SyncRun &run, const Truth &truth,
+                                         const std::function<bool(const std::string &)> &skip_user = {});
+
+// A scriptable HTTP server on 127.0.0.1 (OS-chosen port). The handler sees every request (any method, any
+// path); what it returns is sent. Records the raw request targets and Authorization headers.
+struct Req {
+    std::string method, target, authorization, body;
+};
+struct Reply {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/scim+json";
+    std::vector<std::pair<std::string, std::string>> headers;
+    int delay_ms = 0;      // sleep before answering (cut short when the server stops)
+};
+class ScriptServer {
+public:
+    using Handler = std::function<Reply(const Req &req)>;
+    explicit ScriptServer(Handler handler);
+    ~ScriptServer();
+    ScriptServer(const ScriptServer &) = delete;
+    ScriptServer &operator=(const ScriptServer &) = delete;
+    int port() const;
+    std::string origin() const;     // http://127.0.0.1:PORT
+    std::string url() const;        // origin + /scim/v2
+    std::vector<Req> requests() const;
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// A port on 127.0.0.1 where nothing listens (bound, then closed).
+int closed_port();
+
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    const std::filesystem::path &path() const { return path_; }
+    std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+std::string slurp(const std::filesystem::path &p);
+void spit(const std::filesystem::path &p, const std::string &text);
+
+// A throwaway CA and a server certificate for 127.0.0.1 and localhost (subjectAltName), made with the
+// `openssl` command in dir. Throws std::runtime_error when openssl fails.
+struct TestCa {
+    std::filesystem::path ca_cert, server_cert, server_key, other_ca_cert;
+};
+TestCa make_test_ca(const std::filesystem::path &dir);
+
+// Runs a child process (stdout/stderr captured), killed after `bound` (a sanity bound, not an assertion).
+struct ProcResult {
+    int code = -1;  // exit code, or 128 + signal
+    std::string out, err;
+};
+class Child {
+public:
+    Child(std::vector<std::string> argv, const std::filesystem::path &capture_dir,
+          std::map<std::string, std::string> env = {});
+    ~Child();
+    Child(const Child &) = delete;
+    Child &operator=(const Child &) = delete;
+    void signal(int sig);
+    ProcResult wait(std::chrono::seconds bound = std::chrono::seconds(120));
+
+private:
+    int pid_ = -1;
+    bool reaped_ = false;
+    std::filesystem::path out_, err_;
+};
+ProcResult run(std::vector<std::string> argv, const std::filesystem::path &capture_dir,
+               std::map<std::string, std::string> env = {});
+
+}  // namespace rel
