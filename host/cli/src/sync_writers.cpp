@@ -43,19 +43,26 @@ namespace {
 
 using StringWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// A FILE* output stream for RapidJSON's Writer (RapidJSON's own FileWriteStream needs a buffer we own).
+// A FILE* output stream for RapidJSON's Writer. The Writer puts one character at a time; each goes into
+// our own buffer, handed to stdio in large blocks (a locked fputc per character cost a third of a
+// 100,000-user sync's CPU time).
 class FileStream {
 public:
     using Ch = char;
-    explicit FileStream(std::FILE *f) : f_(f) {}
+    explicit FileStream(std::FILE *f) : f_(f) { buf_.reserve(kBlock); }
+    FileStream(const FileStream &) = delete;
+    FileStream &operator=(const FileStream &) = delete;
     void Put(char c) {
-        if (std::fputc(c, f_) == EOF) failed_ = true;
+        buf_.push_back(c);
+        if (buf_.size() >= kBlock) drain();
     }
     void Flush() {
+        drain();
         if (std::fflush(f_) != 0) failed_ = true;
     }
     void write(const char *data, size_t n) {
-        if (n != 0 && std::fwrite(data, 1, n, f_) != n) failed_ = true;
+        buf_.append(data, n);
+        if (buf_.size() >= kBlock) drain();
     }
     bool failed() const { return failed_ || std::ferror(f_) != 0; }
     // Unused by Writer but required by the concept.
@@ -66,7 +73,13 @@ public:
     size_t PutEnd(char *) { return 0; }
 
 private:
+    static constexpr size_t kBlock = 64 * 1024;
+    void drain() {
+        if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) failed_ = true;
+        buf_.clear();
+    }
     std::FILE *f_;
+    std::string buf_;
     bool failed_ = false;
 };
 using FileWriter = rapidjson::Writer<FileStream>;
