@@ -223,9 +223,13 @@ void Engine::start(std::unique_ptr<Job> job) {
 }
 
 bool Engine::schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms) {
-    const auto now = Clock::now();
     const int64_t delay = backoff_delay_ms(options_.backoff, job->attempts - 1, retry_after_ms, rng_);
-    if (!retry_fits_budget(options_.backoff, ms_between(job->first_start, now), delay)) return false;
+    if (!retry_fits_budget(options_.backoff, ms_between(job->first_start, Clock::now()), delay)) return false;
+    enqueue_retry(job, delay);
+    return true;
+}
+
+void Engine::enqueue_retry(std::unique_ptr<Job> &job, int64_t delay) {
     ++stats_.retries;
     log(LogLevel::debug, std::string("retrying ") + method_name(job->request.method) + " after " +
                              (job->response.failure == Failure::none
@@ -233,8 +237,7 @@ bool Engine::schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> re
                                   : job->response.error) +
                              " (attempt " + std::to_string(job->attempts + 1) + ", waiting " + std::to_string(delay) +
                              " ms)");
-    delayed_.emplace(now + std::chrono::milliseconds(delay), std::move(job));
-    return true;
+    delayed_.emplace(Clock::now() + std::chrono::milliseconds(delay), std::move(job));
 }
 
 void Engine::finish(void *easy_ptr, int code_int) {
@@ -278,9 +281,12 @@ void Engine::finish(void *easy_ptr, int code_int) {
     if (transient && schedule_retry(job, r.retry_after_ms)) return;
     if (!transient) window_.on_success();
 
+    // A completion may ask to retry a GET whose body it could not parse: the delay is drawn now, so that
+    // can_retry is exact (a completion told it may retry is always retried).
+    const int64_t delay = backoff_delay_ms(options_.backoff, job->attempts - 1, std::nullopt, rng_);
     r.can_retry = job->request.method == Method::get &&
-                  retry_fits_budget(options_.backoff, ms_between(job->first_start, now), 0);
-    if (job->done(r) == Disposition::retry && r.can_retry && schedule_retry(job, std::nullopt)) return;
+                  retry_fits_budget(options_.backoff, ms_between(job->first_start, now), delay);
+    if (job->done(r) == Disposition::retry && r.can_retry) enqueue_retry(job, delay);
 }
 
 void Engine::run() {

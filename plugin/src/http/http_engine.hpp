@@ -128,6 +128,7 @@ private:
     void start(std::unique_ptr<Job> job);
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
+    void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
     void log(LogLevel level, const std::string &msg) const;
 
     EngineOptions options_;

@@ -1,0 +1,294 @@
+// Full syncs of the real plugin, loaded through the ABI, against the in-process simulator over loopback:
+// equal to the simulator's truth with tricky values, soft delete, page caps 1/2/100, drift, faults and a
+// 50,000-member group; plus progress, sink STOP, cancellation and unresolved members.
+#include <doctest/doctest.h>
+#include <scim_sim/server.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "plugin_harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+scim_sim::Options org(size_t users, size_t groups, size_t members, uint64_t seed = 7) {
+    scim_sim::Options o;
+    o.token = kToken;
+    o.seed_users = users;
+    o.seed_groups = groups;
+    o.seed_members = members;
+    o.seed = seed;
+    return o;
+}
+
+std::string temp_file(const std::string &name, const std::string &content) {
+    auto p = std::filesystem::temp_directory_path() / ("ce-plugin-test-" + std::to_string(::getpid()) + "-" + name);
+    std::ofstream(p) << content;
+    return p.string();
+}
+
+// Users and groups whose values are hard to get right: ids with '/', '?', '%', '..', '#', spaces and quotes;
+// names with quotes, backslashes, non-ASCII; an inactive user; a user with no display name; a nested group.
+const char *kTrickySeed = R"({
+ "users": [
+  {"id": "u/slash", "userName": "o'brien+test@example.com", "givenName": "Seán", "familyName": "O'Brien"},
+  {"id": "u?query", "userName": "quote\"d@example.com", "displayName": "Say \"Hi\" \\ Back"},
+  {"id": "u%percent", "userName": "zoe@example.com", "displayName": "Zoë Øster-Ñúñez 李", "active": false},
+  {"id": "..", "userName": "dots@example.com", "displayName": "Dot Dot"},
+  {"id": "u#hash", "userName": "plain-login", "externalId": "hr-1"},
+  {"id": "u space", "userName": "space@example.com", "displayName": "  Spaced  "}
+ ],
+ "groups": [
+  {"id": "g/1", "displayName": "Eng \"Core\"", "members": ["u/slash", "u?query", "..", "g?2"]},
+  {"id": "g?2", "displayName": "Ops & Co", "members": ["u%percent", "u#hash", "u space"]},
+  {"id": "g%3", "displayName": "Empty"}
+ ]})";
+
+}  // namespace
+
+TEST_CASE("sync of a seeded org equals the simulator's state") {
+    scim_sim::Server sim(org(400, 20, 1500));
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    auto run = sync(in);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    CHECK(run.result.requests >= 1);
+    CHECK(run.phases.count("users") == 1);
+    CHECK(run.phases.count("groups") == 1);
+    CHECK(run.phases.count("memberships") == 1);
+    CHECK(run.progress_calls >= run.result.pages);
+    MESSAGE("seeded org: ", run.resources.size(), " resources, ", run.grants.size(), " grants, ",
+            run.result.requests, " requests in ", run.seconds, " s");
+    // A trailing slash in scim-url makes no difference.
+    Instance slash;
+    slash.open(config_for(sim.base_url() + "/"));
+    expect_sync_equals_truth(sync(slash), parse_truth(sim.state_json()));
+}
+
+TEST_CASE("sync with tricky values (ids needing escapes, quotes, non-ASCII, nested group, inactive user)") {
+    const std::string seed = temp_file("tricky.json", kTrickySeed);
+    scim_sim::Options o;
+    o.token = kToken;
+    o.seed_file = seed;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, {{"page-size", "2"}}));
+    auto run = sync(in);
+    const Truth truth = parse_truth(sim.state_json());
+    expect_sync_equals_truth(run, truth);
+    bool nested = false;
+    for (const auto &g : run.grants)
+        if (g.principal_type == "group" && g.principal_id == "g?2" && g.entitlement_id == "group:g/1:member") nested = true;
+    CHECK(nested);
+    for (const auto &r : run.resources) {
+        if (r.id == "u/slash") {
+            CHECK(r.attrs.at("given_name") == "Seán");
+            CHECK(r.attrs.at("family_name") == "O'Brien");
+            CHECK(r.attrs.at("email") == "o'brien+test@example.com");
+        }
+        if (r.id == "u%percent") CHECK(r.attrs.at("status") == "disabled");
+        if (r.id == "u#hash") {
+            CHECK(r.attrs.at("external_id") == "hr-1");
+            CHECK(r.attrs.count("email") == 1);  // the simulator fills email from userName
+        }
+        if (r.id == "u/slash") CHECK(r.attrs.count("external_id") == 0);
+    }
+    std::filesystem::remove(seed);
+}
+
+TEST_CASE("sync with page caps 1, 2 and 100 and concurrency 1 and 8") {
+    for (size_t cap : {1u, 2u, 100u}) {
+        for (const char *conc : {"1", "8"}) {
+            CAPTURE(cap);
+            CAPTURE(conc);
+            auto o = org(cap == 1 ? 45 : 230, 7, 160, 11);
+            o.max_page_size = cap;
+            scim_sim::Server sim(o);
+            sim.start();
+            Instance in;
+            in.open(config_for(sim.base_url(), kToken, {{"concurrency", conc}}));
+            auto run = sync(in);
+            expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+        }
+    }
+}
+
+TEST_CASE("sync against a soft-deleting endpoint reports deleted users as disabled") {
+    auto o = org(120, 6, 300, 3);
+    o.soft_delete = true;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    auto ids = sim.user_ids();
+    REQUIRE(ids.size() > 10);
+    for (size_t i = 0; i < 5; ++i) {
+        auto d = delete_resource(in, "user", ids[i * 7]);
+        CHECK(d.status == CONN_OK);
+    }
+    auto run = sync(in);
+    const Truth truth = parse_truth(sim.state_json());
+    expect_sync_equals_truth(run, truth);
+    size_t disabled = 0;
+    for (const auto &r : run.resources)
+        if (r.type == "user" && r.attrs.at("status") == "disabled") ++disabled;
+    CHECK(disabled >= 5);
+}
+
+TEST_CASE("sync with drift: every seeded user, group and membership exactly") {
+    for (size_t cap : {2u, 100u}) {
+        CAPTURE(cap);
+        auto o = org(260, 8, 500, 5);
+        o.drift = true;
+        o.max_page_size = cap;
+        scim_sim::Server sim(o);
+        sim.start();
+        Instance in;
+        in.open(config_for(sim.base_url()));
+        auto run = sync(in);
+        const auto is_drift = [](const std::string &login) { return login.rfind("drift-", 0) == 0; };
+        expect_sync_equals_truth(run, parse_truth(sim.state_json()), is_drift);
+        MESSAGE("drift cap ", cap, ": ", run.result.requests, " requests, ", run.result.pages, " pages");
+    }
+}
+
+TEST_CASE("sync under injected faults (503s, dropped connections, garbage bodies) is still exact") {
+    auto o = org(300, 10, 700, 9);
+    o.fail_rate = 0.1;
+    o.drop_rate = 0.05;
+    o.garbage_rate = 0.05;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, {{"retry-budget-ms", "60000"}}));
+    auto run = sync(in);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    CHECK(run.result.retries > 0);
+    MESSAGE("faults: ", run.result.retries, " retries over ", run.result.requests, " requests");
+}
+
+TEST_CASE("sync under a rate limit (429 + Retry-After) is still exact") {
+    auto o = org(150, 5, 300, 13);
+    o.rate_limit = 20;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, {{"retry-budget-ms", "120000"}, {"page-size", "3"}}));
+    auto run = sync(in);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    const auto stats = sim.stats();
+    const uint64_t throttled = stats.faults.count("rate_limit") ? stats.faults.at("rate_limit") : 0;
+    CHECK(throttled > 0);
+    CHECK(run.result.retries >= throttled);
+    bool logged = false;
+    for (const auto &line : in.log_lines())
+        if (line.find("HTTP 429") != std::string::npos) logged = true;
+    CHECK(logged);
+    MESSAGE("rate limited: ", throttled, " 429s, ", run.result.retries, " retries, ", run.seconds, " s");
+}
+
+TEST_CASE("a group with 50,000 members") {
+    std::string seed = "{\"users\":[";
+    for (int i = 0; i < 50000; ++i) {
+        if (i) seed += ',';
+        seed += "{\"id\":\"u" + std::to_string(i) + "\",\"userName\":\"user" + std::to_string(i) + "@example.com\"}";
+    }
+    seed += "],\"groups\":[{\"id\":\"big\",\"displayName\":\"Everyone\",\"members\":[";
+    for (int i = 0; i < 50000; ++i) {
+        if (i) seed += ',';
+        seed += "\"u" + std::to_string(i) + "\"";
+    }
+    seed += "]},{\"id\":\"small\",\"displayName\":\"Few\",\"members\":[\"u1\",\"u2\"]}]}";
+    const std::string path = temp_file("big.json", seed);
+    scim_sim::Options o;
+    o.token = kToken;
+    o.seed_file = path;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    auto run = sync(in);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    CHECK(run.grants.size() == 50002);
+    MESSAGE("50,000-member group: ", run.result.requests, " requests in ", run.seconds, " s");
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("a sink answering STOP ends the sync with CONN_ERR_STOPPED at once") {
+    scim_sim::Server sim(org(200, 4, 100));
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    SyncControls c;
+    c.stop_after_resources = 3;
+    auto run = sync(in, c);
+    CHECK(run.status == CONN_ERR_STOPPED);
+    CHECK(run.err.status == CONN_ERR_STOPPED);
+    CHECK(run.resources.size() == 4);  // nothing after the STOP
+    CHECK_FALSE(run.callback_after_return);
+    // The instance is still usable afterwards.
+    expect_sync_equals_truth(sync(in), parse_truth(sim.state_json()));
+}
+
+TEST_CASE("cancellation during a slow response returns CONN_ERR_CANCELLED promptly") {
+    auto o = org(50, 2, 40);
+    o.latency_ms = 5000;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    const auto t0 = std::chrono::steady_clock::now();
+    SyncControls c;
+    c.cancel = [t0] { return std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(300); };
+    auto run = sync(in, c);
+    CHECK(run.status == CONN_ERR_CANCELLED);
+    CHECK(run.err.status == CONN_ERR_CANCELLED);
+    MESSAGE("cancelled after ", run.seconds, " s (asked at 0.3 s; the response would take 5 s)");
+}
+
+TEST_CASE("a member naming no known user becomes an unresolved grant, a warning and a log line") {
+    ScriptedServer srv([](const std::string &, const std::string &target, int) {
+        ScriptedServer::Reply r;
+        if (target.rfind("/scim/v2/Users", 0) == 0) {
+            r.body = target.find("startIndex=1") != std::string::npos || target.find("startIndex") == std::string::npos
+                         ? R"({"totalResults":1,"Resources":[{"id":"u1","userName":"a@example.com","active":true}]})"
+                         : R"({"totalResults":1,"Resources":[]})";
+        } else if (target.rfind("/scim/v2/Groups/g1", 0) == 0) {
+            r.body = R"({"id":"g1","members":[{"value":"u1"},{"value":"ghost"},{"value":"u1"},{"value":"gx","type":"Group"}]})";
+        } else if (target.rfind("/scim/v2/Groups", 0) == 0) {
+            r.body = target.find("startIndex=1") != std::string::npos
+                         ? R"({"totalResults":1,"Resources":[{"id":"g1","displayName":"G"}]})"
+                         : R"({"totalResults":1,"Resources":[]})";
+        } else {
+            r.status = 404;
+        }
+        return r;
+    });
+    Instance in;
+    in.open(config_for(srv.url()));
+    auto run = sync(in);
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    REQUIRE(run.grants.size() == 3);  // u1 once (deduplicated), ghost, gx
+    std::map<std::string, GrantRec> by_principal;
+    for (auto &g : run.grants) by_principal[g.principal_type + ":" + g.principal_id] = g;
+    CHECK(by_principal.at("user:u1").flags == 0u);
+    CHECK(by_principal.at("user:ghost").flags == CONN_GRANT_UNRESOLVED_PRINCIPAL);
+    CHECK(by_principal.at("group:gx").flags == CONN_GRANT_UNRESOLVED_PRINCIPAL);
+    CHECK(run.result.unresolved_principals == 2);
+    CHECK(run.result.warnings == 2);
+    REQUIRE(run.warnings.size() == 2);
+    CHECK(run.warnings[0].first == "unresolved_member");
+    bool logged = false;
+    for (const auto &line : in.log_lines())
+        if (line.find("ghost") != std::string::npos) logged = true;
+    CHECK(logged);
+    for (const auto &r : run.resources)
+        if (r.type == "group") CHECK(r.attrs.at("member_count") == "3");
+    for (const auto &auth : srv.authorization_headers()) CHECK(auth == "Bearer " + kToken);
+}

@@ -1,0 +1,154 @@
+// Test harness: loads the REAL claude-enterprise plugin (.so) with dlopen through connector_plugin_entry,
+// creates instances, runs operations and records everything the plugin hands back (records, warnings,
+// progress, log lines, errors). Every text the plugin produces is checked for the test tokens.
+#pragma once
+
+#include <connector/connector_abi.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace harness {
+
+// Distinctive tokens: neither may ever appear in anything the plugin writes.
+inline const std::string kToken = "tok-SECRET-7f3a9c2e-DO-NOT-LEAK";
+inline const std::string kWrongToken = "tok-WRONG-55d1e0-NEVER-ECHO";
+
+struct Plugin {
+    void *handle = nullptr;
+    const conn_plugin_entry *entry = nullptr;
+    const conn_connector_v1 *v = nullptr;
+    static Plugin &get();  // loaded and initialised once per process
+};
+
+// Fails the current test when `text` holds a test token.
+void expect_clean(const std::string &text, const char *what);
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+Entries config_for(const std::string &url, const std::string &token = kToken, Entries extra = {});
+
+struct Record {
+    std::string type, id, display_name;
+    std::map<std::string, std::string> attrs;  // INT as decimal text
+};
+struct GrantRec {
+    std::string id, entitlement_id, principal_type, principal_id;
+    uint32_t flags = 0;
+};
+struct EntRec {
+    std::string id, resource_type, resource_id, slug, display_name;
+    int32_t purpose = -1;
+};
+
+struct Instance {
+    conn_instance *inst = nullptr;
+    std::mutex log_mu;
+    std::vector<std::pair<int, std::string>> log;
+    conn_host host{};
+
+    Instance() = default;
+    ~Instance();
+    Instance(const Instance &) = delete;
+    Instance &operator=(const Instance &) = delete;
+    // Creates; returns the status (err filled).
+    conn_status create(const Entries &config, conn_error &err);
+    // Creates and REQUIREs success.
+    void open(const Entries &config);
+    std::vector<std::string> log_lines();
+};
+
+struct Outcome {
+    conn_status status = -1;
+    conn_error err{};
+    conn_outcome outcome = CONN_OUTCOME_NONE;
+    std::vector<Record> resources;
+    std::vector<GrantRec> grants;
+};
+
+struct SyncRun {
+    conn_status status = -1;
+    conn_error err{};
+    conn_sync_result result{};
+    std::vector<Record> resources;
+    std::vector<EntRec> entitlements;
+    std::vector<GrantRec> grants;
+    std::vector<std::pair<std::string, std::string>> warnings;
+    std::set<std::string> phases;
+    uint64_t progress_calls = 0;
+    bool callback_after_return = false;
+    double seconds = 0;
+};
+
+struct SyncControls {
+    std::function<bool()> cancel;        // polled through conn_call.is_cancelled
+    int stop_after_resources = -1;       // answer STOP on this resource (0-based), -1 never
+};
+
+SyncRun sync(Instance &in, const SyncControls &controls = {});
+conn_status check(Instance &in, conn_check_result &result, conn_error &err);
+Outcome create_account(Instance &in, const Entries &fields);
+Outcome delete_resource(Instance &in, const std::string &type, const std::string &id);
+Outcome grant(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid);
+Outcome revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid);
+
+// The simulator's truth (GET /_admin/state), parsed.
+struct Truth {
+    struct User {
+        std::string id, user_name, display_name;
+        bool active = true;
+    };
+    struct Group {
+        std::string id, display_name;
+        std::vector<std::string> members;
+    };
+    std::map<std::string, User> users;
+    std::map<std::string, Group> groups;
+};
+Truth parse_truth(const std::string &state_json);
+
+// Checks a sync against the truth: every user (login, display name, status), every group (display name,
+// member_count), one entitlement per group, every membership as exactly one grant, nothing else.
+// `skip_user` excludes users (e.g. drift-*) from the comparison of users and grants.
+void expect_sync_equals_truth(const SyncRun &run, const Truth &truth,
+                              const std::function<bool(const std::string &user_name)> &skip_user = {});
+
+// A tiny HTTP server on 127.0.0.1 (OS-chosen port) whose handler the test writes; stops on destruction.
+class ScriptedServer {
+public:
+    struct Reply {
+        int status = 200;
+        std::string body;
+        std::string content_type = "application/scim+json";
+        std::vector<std::pair<std::string, std::string>> headers;
+        int delay_ms = 0;
+    };
+    using Handler = std::function<Reply(const std::string &method, const std::string &path_and_query, int nth)>;
+    explicit ScriptedServer(Handler handler);
+    ~ScriptedServer();
+    ScriptedServer(const ScriptedServer &) = delete;
+    ScriptedServer &operator=(const ScriptedServer &) = delete;
+    std::string url() const;  // http://127.0.0.1:PORT/scim/v2
+    int port() const { return port_; }
+    int requests() const { return count_.load(); }
+    std::vector<std::chrono::steady_clock::time_point> request_times();
+    std::vector<std::string> authorization_headers();
+
+private:
+    struct Impl;
+    Impl *impl_;
+    int port_ = 0;
+    std::atomic<int> count_{0};
+};
+
+// A port on 127.0.0.1 that nothing listens on (bound, then closed).
+int closed_port();
+
+}  // namespace harness
