@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -406,7 +408,8 @@ ScriptServer::ScriptServer(Handler handler) : impl_(std::make_unique<Impl>()) {
     impl_->handler = std::move(handler);
     Impl *impl = impl_.get();
     impl->server.set_payload_max_length(64u * 1024 * 1024);
-    impl->server.set_pre_routing_handler([impl](const httplib::Request &req, httplib::Response &res) {
+    // Route handlers (not the pre-routing hook) so that request bodies have been read.
+    const auto handle = [impl](const httplib::Request &req, httplib::Response &res) {
         Req r{req.method, req.target, req.get_header_value("Authorization"), req.body};
         {
             std::lock_guard<std::mutex> lock(impl->mu);
@@ -417,9 +420,23 @@ ScriptServer::ScriptServer(Handler handler) : impl_(std::make_unique<Impl>()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         res.status = reply.status;
         for (const auto &[k, v] : reply.headers) res.set_header(k, v);
-        if (!reply.body.empty() || !reply.content_type.empty()) res.set_content(reply.body, reply.content_type.c_str());
-        return httplib::Server::HandlerResponse::Handled;
-    });
+        if (reply.stream_bytes > 0) {
+            auto left = std::make_shared<size_t>(reply.stream_bytes);
+            res.set_chunked_content_provider(reply.content_type, [impl, left](size_t, httplib::DataSink &sink) {
+                static const std::string chunk(64 * 1024, ' ');
+                if (impl->stopping.load() || *left == 0) {
+                    sink.done();
+                    return true;
+                }
+                const size_t n = std::min(*left, chunk.size());
+                *left -= n;
+                return sink.write(chunk.data(), n);
+            });
+        } else if (!reply.body.empty() || !reply.content_type.empty()) {
+            res.set_content(reply.body, reply.content_type.c_str());
+        }
+    };
+    impl->server.Get(".*", handle).Post(".*", handle).Put(".*", handle).Patch(".*", handle).Delete(".*", handle).Options(".*", handle);
     impl->port = impl->server.bind_to_any_port("127.0.0.1");
     if (impl->port <= 0) throw std::runtime_error("the scripted server could not bind 127.0.0.1");
     impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
@@ -456,6 +473,36 @@ int closed_port() {
     ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
     ::close(fd);
     return ntohs(a.sin_port);
+}
+
+std::string percent_decode(const std::string &s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+std::string query_param(const std::string &target, const std::string &name) {
+    const size_t q = target.find('?');
+    if (q == std::string::npos) return {};
+    std::string rest = target.substr(q + 1);
+    size_t pos = 0;
+    while (pos <= rest.size()) {
+        size_t amp = rest.find('&', pos);
+        if (amp == std::string::npos) amp = rest.size();
+        const std::string kv = rest.substr(pos, amp - pos);
+        const size_t eq = kv.find('=');
+        if (percent_decode(kv.substr(0, eq)) == name) return eq == std::string::npos ? "" : percent_decode(kv.substr(eq + 1));
+        pos = amp + 1;
+    }
+    return {};
 }
 
 // ---- files, CA, processes --------------------------------------------------------------------------------------

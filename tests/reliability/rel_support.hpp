@@ -140,6 +140,9 @@ struct Reply {
     std::string content_type = "application/scim+json";
     std::vector<std::pair<std::string, std::string>> headers;
     int delay_ms = 0;      // sleep before answering (cut short when the server stops)
+    // When > 0: `body` is ignored and this many bytes of filler are streamed with chunked encoding (no
+    // Content-Length), in 64 KiB chunks, until done, the client goes away or the server stops.
+    size_t stream_bytes = 0;
 };
 class ScriptServer {
 public:
@@ -161,6 +164,11 @@ private:
 
 // A port on 127.0.0.1 where nothing listens (bound, then closed).
 int closed_port();
+
+// Percent-decoding of one path segment or query value ('+' stays '+').
+std::string percent_decode(const std::string &s);
+// The value of query parameter `name` in a request target (decoded), or "" when absent.
+std::string query_param(const std::string &target, const std::string &name);
 
 class TempDir {
 public:
