@@ -1,0 +1,558 @@
+// connector-conformance: runs every rule of the connector ABI against a plugin file.
+//
+// Each test runs in a child process (this executable re-executed with a hidden flag, via posix_spawn),
+// with a timeout, its stdout and stderr captured (the plugin must write to neither) and its result sent
+// over a dedicated pipe (fd 4); the context, config secrets included, arrives on another pipe (fd 3),
+// never on a command line. A crash, an abort, an exit or a hang is that test's failure and the runner
+// goes on. --in-process runs everything in this process, for a debugger.
+#include "registry.hpp"
+#include "support.hpp"
+
+#include <CLI/CLI.hpp>
+#include <rapidjson/document.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <spawn.h>
+#include <sstream>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace conformance {
+namespace {
+
+constexpr int kContextFd = 3;
+constexpr int kResultFd = 4;
+constexpr const char *kChildFlag = "--conformance-child";
+constexpr const char *kDescribe = "@describe";
+
+struct Outcome {
+    Verdict verdict = Verdict::fail;
+    std::string message; // the reason (fail), why (skip) or a note (pass)
+    double ms = 0;
+};
+
+std::string verdict_word(Verdict v) { return v == Verdict::pass ? "pass" : v == Verdict::fail ? "fail" : "skip"; }
+
+std::string encode_result(Verdict v, const std::string &message) {
+    return "{\"verdict\":\"" + verdict_word(v) + "\",\"message\":\"" + json_escape(message) + "\"}";
+}
+
+// ---- Introspection (in a child, so that a crashing plugin cannot take the runner down) ----------------
+
+struct FieldInfo {
+    std::string name;
+    int32_t type = 0;
+    uint32_t flags = 0;
+};
+
+std::string describe_fields(const Context &ctx) {
+    auto plugin = load_plugin(ctx);
+    const conn_descriptor &d = plugin->descriptor();
+    std::string out = "[";
+    for (uint32_t i = 0; i < d.config_field_count && d.config_fields != nullptr; ++i) {
+        const conn_field *f = d.config_fields[i];
+        if (f == nullptr || f->name == nullptr) continue;
+        out += std::string(out.size() > 1 ? "," : "") + "{\"name\":\"" + json_escape(f->name) + "\",\"type\":" + std::to_string(f->type) +
+               ",\"flags\":" + std::to_string(f->flags) + "}";
+    }
+    return out + "]";
+}
+
+Outcome run_body(const std::string &name, const Context &ctx) {
+    Outcome o;
+    try {
+        if (name == kDescribe) {
+            o.message = describe_fields(ctx);
+        } else {
+            const TestCase *tc = nullptr;
+            for (const auto &t : all_tests())
+                if (t.name == name) tc = &t;
+            if (tc == nullptr) throw TestFailure("no such test: " + name);
+            o.message = tc->run(ctx);
+        }
+        o.verdict = Verdict::pass;
+    } catch (const TestFailure &e) {
+        o.verdict = Verdict::fail;
+        o.message = e.what();
+    } catch (const TestSkip &e) {
+        o.verdict = Verdict::skip;
+        o.message = e.what();
+    } catch (const std::exception &e) {
+        o.verdict = Verdict::fail;
+        o.message = std::string("a C++ exception crossed the ABI boundary: ") + e.what();
+    } catch (...) {
+        o.verdict = Verdict::fail;
+        o.message = "an unknown exception crossed the ABI boundary";
+    }
+    return o;
+}
+
+// The child: context from fd 3, one result to fd 4, then _exit (no atexit handlers, no leak report).
+[[noreturn]] void child_main(const std::string &name) {
+    std::string json;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(kContextFd, buf, sizeof buf)) > 0) json.append(buf, static_cast<size_t>(n));
+    ::close(kContextFd);
+    Outcome o;
+    try {
+        Context ctx = Context::from_json(json);
+        o = run_body(name, ctx);
+    } catch (const std::exception &e) {
+        o.verdict = Verdict::fail;
+        o.message = std::string("runner: ") + e.what();
+    }
+    std::string out = encode_result(o.verdict, o.message);
+    size_t off = 0;
+    while (off < out.size()) {
+        ssize_t w = ::write(kResultFd, out.data() + off, out.size() - off);
+        if (w <= 0) break;
+        off += static_cast<size_t>(w);
+    }
+    ::_exit(0);
+}
+
+// ---- Captured output -----------------------------------------------------------------------------------
+
+int make_capture(const char *name) {
+    int fd = ::memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) {
+        std::perror("memfd_create");
+        std::exit(2);
+    }
+    return fd;
+}
+
+std::string read_all(int fd) {
+    std::string out;
+    ::lseek(fd, 0, SEEK_SET);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+std::string signal_name(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    default: {
+        const char *s = ::sigabbrev_np(sig);
+        return s != nullptr ? std::string("SIG") + s : "signal " + std::to_string(sig);
+    }
+    }
+}
+
+std::string tail_line(const std::string &text) {
+    std::string t = text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    size_t nl = t.rfind('\n');
+    return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+// Applies the "never writes to stdout/stderr" rule to a finished test.
+void judge_output(Outcome &o, const std::string &out, const std::string &err) {
+    std::string note;
+    if (!out.empty()) note = "the plugin wrote " + std::to_string(out.size()) + " byte(s) to stdout: " + printable(out, 80);
+    if (!err.empty())
+        note += (note.empty() ? "" : "; ") + std::string("the plugin wrote ") + std::to_string(err.size()) + " byte(s) to stderr: " + printable(tail_line(err), 160);
+    if (note.empty()) return;
+    if (o.verdict == Verdict::fail) o.message += " [" + note + "]";
+    else {
+        o.verdict = Verdict::fail;
+        o.message = note;
+    }
+}
+
+std::string self_exe() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return {};
+    buf[n] = '\0';
+    return buf;
+}
+
+Outcome run_child(const std::string &name, const Context &ctx) {
+    auto start = std::chrono::steady_clock::now();
+    int ctx_pipe[2], res_pipe[2];
+    if (::pipe2(ctx_pipe, O_CLOEXEC) != 0 || ::pipe2(res_pipe, O_CLOEXEC) != 0) return {Verdict::fail, "runner: pipe failed", 0};
+    int out_fd = make_capture("conformance-stdout"), err_fd = make_capture("conformance-stderr");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    posix_spawn_file_actions_adddup2(&fa, ctx_pipe[0], kContextFd);
+    posix_spawn_file_actions_adddup2(&fa, res_pipe[1], kResultFd);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    std::string exe = self_exe(), flag = kChildFlag, test = name;
+    char *argv[] = {exe.data(), flag.data(), test.data(), nullptr};
+    pid_t pid = -1;
+    int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    ::close(ctx_pipe[0]);
+    ::close(res_pipe[1]);
+    if (rc != 0) {
+        ::close(ctx_pipe[1]);
+        ::close(res_pipe[0]);
+        ::close(out_fd);
+        ::close(err_fd);
+        return {Verdict::fail, std::string("runner: posix_spawn failed: ") + std::strerror(rc), 0};
+    }
+    std::string json = ctx.to_json();
+    {
+        struct sigaction ign{}, old{};
+        ign.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &ign, &old);
+        size_t off = 0;
+        while (off < json.size()) {
+            ssize_t w = ::write(ctx_pipe[1], json.data() + off, json.size() - off);
+            if (w <= 0) break;
+            off += static_cast<size_t>(w);
+        }
+        ::sigaction(SIGPIPE, &old, nullptr);
+    }
+    ::close(ctx_pipe[1]);
+    ::fcntl(res_pipe[0], F_SETFL, O_NONBLOCK);
+    std::string result;
+    int status = 0;
+    bool exited = false, timed_out = false;
+    while (!exited) {
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(res_pipe[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
+        pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            exited = true;
+            break;
+        }
+        if (ms_since(start) > ctx.timeout_s * 1000.0) {
+            ::kill(-pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            timed_out = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(-pid, SIGKILL); // anything the test left behind in its process group
+    {
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(res_pipe[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
+    }
+    ::close(res_pipe[0]);
+    std::string out = read_all(out_fd), err = read_all(err_fd);
+    ::close(out_fd);
+    ::close(err_fd);
+
+    Outcome o;
+    o.ms = ms_since(start);
+    rapidjson::Document d;
+    d.Parse(result.data(), result.size());
+    if (!result.empty() && !d.HasParseError() && d.IsObject() && d.HasMember("verdict") && d["verdict"].IsString() &&
+        d.HasMember("message") && d["message"].IsString()) {
+        std::string v = d["verdict"].GetString();
+        o.verdict = v == "pass" ? Verdict::pass : v == "skip" ? Verdict::skip : Verdict::fail;
+        o.message.assign(d["message"].GetString(), d["message"].GetStringLength());
+    } else if (timed_out) {
+        o.message = "hung: killed after the " + std::to_string(static_cast<int>(ctx.timeout_s)) + " s timeout";
+    } else if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        o.message = "crashed with " + signal_name(sig);
+        if (sig == SIGABRT) o.message = "aborted (SIGABRT): the plugin called abort, failed an assertion or let a C++ exception escape";
+    } else if (WIFEXITED(status)) {
+        o.message = "the test process exited with status " + std::to_string(WEXITSTATUS(status)) +
+                    " without a result (the plugin called exit, or a sanitizer stopped it)";
+    } else {
+        o.message = "the test process ended without a result";
+    }
+    if (name != kDescribe) judge_output(o, out, err);
+    else if (o.verdict == Verdict::fail && !err.empty()) o.message += " (" + printable(tail_line(err), 160) + ")";
+    return o;
+}
+
+Outcome run_in_process(const std::string &name, const Context &ctx) {
+    auto start = std::chrono::steady_clock::now();
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::cout.flush();
+    int out_fd = make_capture("conformance-stdout"), err_fd = make_capture("conformance-stderr");
+    int saved_out = ::dup(1), saved_err = ::dup(2);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    Outcome o = run_body(name, ctx);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::dup2(saved_out, 1);
+    ::dup2(saved_err, 2);
+    ::close(saved_out);
+    ::close(saved_err);
+    std::string out = read_all(out_fd), err = read_all(err_fd);
+    ::close(out_fd);
+    ::close(err_fd);
+    o.ms = ms_since(start);
+    if (name != kDescribe) judge_output(o, out, err);
+    return o;
+}
+
+// ---- Config -----------------------------------------------------------------------------------------------
+
+std::optional<std::string> read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// --config FILE (a JSON object of strings, integers and booleans), then --set name=value / name=@FILE.
+ConfigEntries assemble(const std::vector<std::string> &sets, const std::string &config_file) {
+    ConfigEntries out;
+    auto put = [&](const std::string &k, const std::string &v) { out = with_value(std::move(out), k, v); };
+    if (!config_file.empty()) {
+        auto text = read_file(config_file);
+        if (!text) throw std::runtime_error("cannot read --config file " + config_file);
+        rapidjson::Document d;
+        d.Parse(text->data(), text->size());
+        if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("--config " + config_file + " is not a JSON object");
+        for (const auto &m : d.GetObject()) {
+            std::string k(m.name.GetString(), m.name.GetStringLength());
+            if (m.value.IsString()) put(k, std::string(m.value.GetString(), m.value.GetStringLength()));
+            else if (m.value.IsBool()) put(k, m.value.GetBool() ? "true" : "false");
+            else if (m.value.IsInt64()) put(k, std::to_string(m.value.GetInt64()));
+            else if (m.value.IsUint64()) put(k, std::to_string(m.value.GetUint64()));
+            else throw std::runtime_error("--config: the value of '" + k + "' is not a string, integer or boolean");
+        }
+    }
+    for (const auto &s : sets) {
+        size_t eq = s.find('=');
+        if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set expects name=value, got '" + s.substr(0, s.find('=')) + "'");
+        std::string k = s.substr(0, eq), v = s.substr(eq + 1);
+        if (!v.empty() && v[0] == '@') {
+            auto text = read_file(v.substr(1));
+            if (!text) throw std::runtime_error("cannot read the file given for --set " + k);
+            v = *text;
+            if (!v.empty() && v.back() == '\n') v.pop_back();
+            if (!v.empty() && v.back() == '\r') v.pop_back();
+        }
+        put(k, v);
+    }
+    return out;
+}
+
+std::string needs_text(Needs n) {
+    switch (n) {
+    case Needs::nothing: return "plugin";
+    case Needs::service: return "service";
+    case Needs::sim: return "sim";
+    case Needs::sim_binary: return "scim-sim";
+    case Needs::writes: return "writes";
+    }
+    return "?";
+}
+
+std::string level_of(const std::string &name) { return name.substr(0, name.find('.')); }
+
+} // namespace
+
+int run(int argc, char **argv) {
+    if (argc >= 3 && std::string(argv[1]) == kChildFlag) child_main(argv[2]);
+
+    CLI::App app{"connector-conformance: checks a connector plugin against every rule of the connector ABI"};
+    std::string plugin_file, config_file, filter, sim_binary;
+    std::vector<std::string> sets;
+    bool use_sim = false, list = false, in_process = false, json = false, allow_writes = false;
+    uint64_t seed = 1;
+    double timeout = 60;
+    app.add_option("plugin-file", plugin_file, "The plugin shared library to check (required unless --list)");
+    app.add_option("--set", sets, "A config value name=value (or name=@FILE for a secret); repeatable");
+    app.add_option("--config", config_file, "A JSON object of config values")->check(CLI::ExistingFile);
+    app.add_flag("--sim", use_sim, "Start scim-sim and point the plugin's URL and secret fields at it");
+    app.add_option("--sim-binary", sim_binary, "The scim-sim executable (default: env SCIM_SIM, or beside this runner)");
+    app.add_option("--filter", filter, "Run only tests whose name matches this regular expression");
+    app.add_flag("--list", list, "List the tests and the rule each checks, then exit");
+    app.add_flag("--in-process", in_process, "Run every test in this process (for a debugger; a crash ends the run)");
+    app.add_option("--seed", seed, "Seed of the simulator and of every random input (default 1)");
+    app.add_option("--timeout", timeout, "Seconds a test may run before it is killed (default 60)")->check(CLI::PositiveNumber);
+    app.add_flag("--json", json, "Print one JSON document instead of lines");
+    app.add_flag("--allow-writes", allow_writes, "With a real config: also run the provisioning tests (they create and delete an account)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e);
+    }
+    if (plugin_file.empty() && !list) {
+        std::cerr << "connector-conformance: the plugin file is required (see --help)\n";
+        return 2;
+    }
+
+    std::regex re;
+    try {
+        re = std::regex(filter.empty() ? std::string(".*") : filter);
+    } catch (const std::regex_error &) {
+        std::cerr << "connector-conformance: --filter is not a valid regular expression\n";
+        return 2;
+    }
+    std::vector<const TestCase *> selected;
+    for (const auto &t : all_tests())
+        if (std::regex_search(t.name, re)) selected.push_back(&t);
+    if (list) {
+        for (const auto *t : selected) std::cout << t->name << "  [" << needs_text(t->needs) << "]  " << t->rule << "\n";
+        return 0;
+    }
+    if (selected.empty()) {
+        std::cerr << "connector-conformance: no test matches --filter\n";
+        return 2;
+    }
+
+    Context ctx;
+    {
+        std::error_code ec;
+        auto abs = std::filesystem::absolute(plugin_file, ec);
+        ctx.plugin_path = ec ? plugin_file : abs.string();
+    }
+    ctx.seed = seed;
+    ctx.timeout_s = timeout;
+    ctx.allow_writes = allow_writes;
+    ctx.sim_binary = find_sim_binary(sim_binary);
+    for (const char *salt : {"working", "leak-probe", "other-tenant", "slow-sim"}) ctx.secrets.push_back(distinctive_secret(ctx, salt));
+
+    ConfigEntries user_config;
+    try {
+        user_config = assemble(sets, config_file);
+    } catch (const std::exception &e) {
+        std::cerr << "connector-conformance: " << e.what() << "\n";
+        return 2;
+    }
+
+    // The plugin's config fields, learned in a child process.
+    std::vector<FieldInfo> fields;
+    {
+        Outcome o = in_process ? run_in_process(kDescribe, ctx) : run_child(kDescribe, ctx);
+        if (o.verdict == Verdict::pass) {
+            rapidjson::Document d;
+            d.Parse(o.message.data(), o.message.size());
+            if (!d.HasParseError() && d.IsArray())
+                for (const auto &f : d.GetArray())
+                    fields.push_back(FieldInfo{f["name"].GetString(), f["type"].GetInt(), f["flags"].GetUint()});
+        }
+    }
+    for (const auto &f : fields) {
+        if (ctx.url_field.empty() && f.type == CONN_FIELD_URL) ctx.url_field = f.name;
+        if (ctx.secret_field.empty() && (f.flags & CONN_FIELD_SECRET) != 0) ctx.secret_field = f.name;
+        if ((f.flags & CONN_FIELD_SECRET) != 0)
+            for (const auto &[k, v] : user_config)
+                if (k == f.name) ctx.secrets.push_back(v);
+    }
+    for (const auto &[k, v] : user_config) // a secret given before the plugin could be described is still scrubbed
+        if (fields.empty()) ctx.secrets.push_back(v);
+
+    std::unique_ptr<SimProcess> sim;
+    bool needs_service = false;
+    for (const auto *t : selected) needs_service |= t->needs == Needs::service || t->needs == Needs::sim || t->needs == Needs::writes;
+    if (use_sim && needs_service) {
+        if (ctx.url_field.empty() || ctx.secret_field.empty()) {
+            std::cerr << "connector-conformance: --sim needs a config field of type URL and a SECRET field; the plugin "
+                      << (fields.empty() ? "could not be described" : "declares " + std::string(ctx.url_field.empty() ? "no URL field" : "no secret field")) << "\n";
+            return 2;
+        }
+        SimOptions opts;
+        opts.binary = ctx.sim_binary;
+        opts.token = distinctive_secret(ctx, "sim-token");
+        opts.seed = seed;
+        try {
+            sim = std::make_unique<SimProcess>(opts);
+        } catch (const TestFailure &e) {
+            std::cerr << "connector-conformance: cannot start the simulator: " << e.what() << "\n";
+            return 2;
+        }
+        ctx.sim = true;
+        ctx.sim_url = sim->url();
+        ctx.sim_admin = sim->admin();
+        ctx.sim_token = opts.token;
+        ctx.secrets.push_back(opts.token);
+        ctx.config = with_value(with_value(user_config, ctx.url_field, ctx.sim_url), ctx.secret_field, opts.token);
+    } else if (!user_config.empty()) {
+        ctx.config = user_config;
+        ctx.config_from_user = true;
+    }
+
+    int passed = 0, failed = 0, skipped = 0;
+    std::string json_tests;
+    for (const auto *t : selected) {
+        Outcome o;
+        switch (t->needs) {
+        case Needs::nothing: break;
+        case Needs::service:
+            if (!ctx.has_service()) o = {Verdict::skip, "needs a service: --sim, or a config (--set/--config) for a real one", 0};
+            break;
+        case Needs::sim:
+            if (!ctx.sim) o = {Verdict::skip, "needs --sim (compares with the simulator's truth)", 0};
+            break;
+        case Needs::sim_binary:
+            if (ctx.sim_binary.empty()) o = {Verdict::skip, "needs scim-sim (beside the runner, --sim-binary or SCIM_SIM)", 0};
+            else if (ctx.url_field.empty() || ctx.secret_field.empty()) o = {Verdict::skip, "the plugin declares no URL or no secret config field", 0};
+            break;
+        case Needs::writes:
+            if (!ctx.sim && !(ctx.config_from_user && ctx.allow_writes))
+                o = {Verdict::skip, ctx.config_from_user ? "provisioning writes to the service: give --allow-writes" : "needs --sim, or a config with --allow-writes", 0};
+            break;
+        }
+        bool skipped_early = o.verdict == Verdict::skip;
+        if (!skipped_early) o = in_process ? run_in_process(t->name, ctx) : run_child(t->name, ctx);
+        o.message = scrub(o.message, ctx.secrets);
+        if (o.verdict == Verdict::pass) ++passed;
+        else if (o.verdict == Verdict::fail) ++failed;
+        else ++skipped;
+        if (json) {
+            char ms[32];
+            std::snprintf(ms, sizeof ms, "%.1f", o.ms);
+            json_tests += std::string(json_tests.empty() ? "" : ",\n") + "    {\"name\":\"" + json_escape(t->name) + "\",\"level\":\"" +
+                          level_of(t->name) + "\",\"verdict\":\"" + verdict_word(o.verdict) + "\",\"message\":\"" +
+                          json_escape(o.message) + "\",\"duration_ms\":" + ms + "}";
+        } else {
+            std::string line;
+            if (o.verdict == Verdict::pass) line = "PASS " + t->name + (t->report_note && !o.message.empty() ? " (" + o.message + ")" : "");
+            else if (o.verdict == Verdict::fail) line = "FAIL " + t->name + ": " + o.message;
+            else line = "SKIP " + t->name + ": " + o.message;
+            std::cout << line << std::endl;
+        }
+    }
+    sim.reset();
+    std::string summary = std::to_string(passed) + " passed, " + std::to_string(failed) + " failed";
+    if (skipped > 0) summary += ", " + std::to_string(skipped) + " skipped";
+    if (json) {
+        std::cout << "{\n  \"plugin\": \"" << json_escape(ctx.plugin_path) << "\",\n  \"sim\": " << (ctx.sim ? "true" : "false")
+                  << ",\n  \"seed\": " << seed << ",\n  \"tests\": [\n" << json_tests << "\n  ],\n  \"passed\": " << passed
+                  << ",\n  \"failed\": " << failed << ",\n  \"skipped\": " << skipped << ",\n  \"summary\": \"" << summary << "\"\n}\n";
+    } else {
+        std::cout << summary << std::endl;
+    }
+    return failed == 0 ? 0 : 1;
+}
+
+} // namespace conformance
+
+int main(int argc, char **argv) { return conformance::run(argc, argv); }

@@ -1,0 +1,72 @@
+// The conformance tests: each has a dotted name "<level>.<what>", the rule it checks (for --list and the
+// README), what it needs to run, and a function that throws TestFailure/TestSkip or returns a note.
+#pragma once
+
+#include "support.hpp"
+
+#include <connector_host/plugin_loader.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conformance {
+
+enum class Needs {
+    nothing,     // only the plugin file
+    service,     // a working service: --sim, or a real config (read-only use)
+    sim,         // the simulator started by --sim (its truth is compared)
+    sim_binary,  // a scim-sim executable the test starts itself, and the plugin's URL/secret fields
+    writes,      // provisioning: --sim, or a real config with --allow-writes
+};
+
+struct TestCase {
+    std::string name;
+    Needs needs;
+    std::string rule;
+    std::function<std::string(const Context &)> run;
+    bool report_note = false; // the PASS line shows the note (measurements)
+};
+
+const std::vector<TestCase> &all_tests();
+
+void register_library_tests(std::vector<TestCase> &out);
+void register_instance_tests(std::vector<TestCase> &out);
+void register_sync_tests(std::vector<TestCase> &out);
+void register_provisioning_tests(std::vector<TestCase> &out);
+
+// ---- Helpers shared by the test files ------------------------------------------------------------------
+
+// Loads through the host's loader; a refusal fails the test with the loader's words.
+std::unique_ptr<connector_host::LoadedPlugin> load_plugin(const Context &ctx);
+
+// A distinctive secret derived from the seed (never a real credential).
+std::string distinctive_secret(const Context &ctx, const char *salt);
+
+// The config for a working instance: the run's config, or one synthesised from the descriptor.
+ConfigEntries working_config(const Context &ctx, const conn_descriptor &d);
+
+// Creates an instance or fails the test with the plugin's error.
+class Instance {
+public:
+    Instance(const connector_host::LoadedPlugin &plugin, const ConfigEntries &config, const conn_host *host);
+    ~Instance();
+    Instance(const Instance &) = delete;
+    Instance &operator=(const Instance &) = delete;
+    conn_instance *get() const { return instance_; }
+
+private:
+    const conn_connector_v1 &v_;
+    conn_instance *instance_ = nullptr;
+};
+
+// "status (field 'x': message)" for failure reasons; scrubbed of the context's secrets by the runner.
+std::string describe_error(conn_status st, const conn_error &err);
+conn_error fresh_error();
+
+// Runs a full sync into rec (begin/end bracketed). Returns the status.
+conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,
+                     conn_error *err, const conn_call *call = nullptr, const conn_sink *sink = nullptr);
+
+} // namespace conformance
