@@ -70,6 +70,18 @@ TEST_CASE("tolerated variants: string booleans, string totals, a missing Resourc
     CHECK(parse_user_page(none).total_results == -1);
 }
 
+TEST_CASE("a document that is not a ListResponse is not an empty list") {
+    for (std::string body : {std::string("{}"), std::string(R"({"a":{"a":1}})"),
+                             std::string(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"]})"),
+                             std::string(R"({"Resources":null})"), std::string("[]"), std::string("null"),
+                             std::string("42"), std::string("\"text\"")}) {
+        CAPTURE(body);
+        std::string copy = body;
+        CHECK_THROWS_AS(parse_user_page(body), ParseError);
+        CHECK_THROWS_AS(parse_list_summary(copy), ParseError);
+    }
+}
+
 TEST_CASE("deeply nested input does not exhaust the stack") {
     std::string body = "{\"Resources\":[{\"id\":\"u1\",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}]}";
     auto page = parse_user_page(body);

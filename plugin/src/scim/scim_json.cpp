@@ -88,6 +88,13 @@ const Value *resources_of(const Value &doc) {
     return res;
 }
 
+// A list answer names at least totalResults or Resources: `{}` or an unrelated document is not "no resources"
+// (reading it as an empty organisation would report every account gone).
+void require_list(const Value &doc) {
+    if (!find(doc, "totalResults") && !find(doc, "Resources"))
+        throw ParseError("the list answer has neither totalResults nor Resources (not a SCIM ListResponse)");
+}
+
 User user_from(const Value &v, const std::string &where) {
     if (!v.IsObject()) throw ParseError("the field '" + where + "' is not an object");
     const std::string w = where.empty() ? std::string() : where + ".";
@@ -134,6 +141,7 @@ template <typename T, typename F>
 ListPage<T> parse_page(std::string &body, F &&convert) {
     rapidjson::Document doc;
     parse_in_place(doc, body);
+    require_list(doc);
     ListPage<T> page;
     page.total_results = get_count(doc, "totalResults");
     if (const Value *res = resources_of(doc)) {
@@ -172,6 +180,7 @@ ListPage<Group> parse_group_page(std::string &body) {
 ListSummary parse_list_summary(std::string &body) {
     rapidjson::Document doc;
     parse_in_place(doc, body);
+    require_list(doc);
     ListSummary s;
     s.total_results = get_count(doc, "totalResults");
     if (const Value *res = resources_of(doc)) s.returned = res->Size();
