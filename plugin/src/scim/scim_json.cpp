@@ -38,21 +38,43 @@ const Value *find(const Value &obj, const char *name) {
     return nullptr;
 }
 
+// Where a field sits in the document, e.g. Resources[3].emails[0]. Built as a chain on the stack and turned
+// into text only when an error names the field (no allocation per parsed field).
+struct Path {
+    const Path *parent = nullptr;
+    const char *name = nullptr;
+    size_t index = static_cast<size_t>(-1);
+    std::string str() const {
+        std::string out = parent ? parent->str() : std::string();
+        if (name) {
+            if (!out.empty()) out += '.';
+            out += name;
+        }
+        if (index != static_cast<size_t>(-1)) out += "[" + std::to_string(index) + "]";
+        return out;
+    }
+    std::string field(const char *f) const {
+        std::string out = str();
+        if (!out.empty()) out += '.';
+        return out + f;
+    }
+};
+
 [[noreturn]] void wrong_type(const std::string &field, const char *expected) {
     throw ParseError("the field '" + field + "' is not " + expected);
 }
 
-std::string get_string(const Value &obj, const char *name, const std::string &where, bool required) {
+std::string get_string(const Value &obj, const char *name, const Path &where, bool required) {
     const Value *v = find(obj, name);
     if (!v) {
-        if (required) throw ParseError("the field '" + where + name + "' is missing");
+        if (required) throw ParseError("the field '" + where.field(name) + "' is missing");
         return {};
     }
-    if (!v->IsString()) wrong_type(where + name, "a string");
+    if (!v->IsString()) wrong_type(where.field(name), "a string");
     return std::string(v->GetString(), v->GetStringLength());
 }
 
-bool get_bool(const Value &obj, const char *name, const std::string &where, bool fallback) {
+bool get_bool(const Value &obj, const char *name, const Path &where, bool fallback) {
     const Value *v = find(obj, name);
     if (!v) return fallback;
     if (v->IsBool()) return v->GetBool();
@@ -60,7 +82,7 @@ bool get_bool(const Value &obj, const char *name, const std::string &where, bool
         if (strcasecmp(v->GetString(), "true") == 0) return true;
         if (strcasecmp(v->GetString(), "false") == 0) return false;
     }
-    wrong_type(where + name, "a boolean");
+    wrong_type(where.field(name), "a boolean");
 }
 
 int64_t get_count(const Value &obj, const char *name) {
@@ -95,45 +117,44 @@ void require_list(const Value &doc) {
         throw ParseError("the list answer has neither totalResults nor Resources (not a SCIM ListResponse)");
 }
 
-User user_from(const Value &v, const std::string &where) {
-    if (!v.IsObject()) throw ParseError("the field '" + where + "' is not an object");
-    const std::string w = where.empty() ? std::string() : where + ".";
+User user_from(const Value &v, const Path &where) {
+    if (!v.IsObject()) throw ParseError("the field '" + where.str() + "' is not an object");
     User u;
-    u.id = get_string(v, "id", w, true);
-    if (u.id.empty()) throw ParseError("the field '" + w + "id' is empty");
-    u.user_name = get_string(v, "userName", w, false);
-    u.display_name = get_string(v, "displayName", w, false);
-    u.external_id = get_string(v, "externalId", w, false);
-    u.active = get_bool(v, "active", w, true);
+    u.id = get_string(v, "id", where, true);
+    if (u.id.empty()) throw ParseError("the field '" + where.field("id") + "' is empty");
+    u.user_name = get_string(v, "userName", where, false);
+    u.display_name = get_string(v, "displayName", where, false);
+    u.external_id = get_string(v, "externalId", where, false);
+    u.active = get_bool(v, "active", where, true);
     if (const Value *name = find(v, "name")) {
-        if (!name->IsObject()) wrong_type(w + "name", "an object");
-        u.given_name = get_string(*name, "givenName", w + "name.", false);
-        u.family_name = get_string(*name, "familyName", w + "name.", false);
+        const Path np{&where, "name"};
+        if (!name->IsObject()) wrong_type(np.str(), "an object");
+        u.given_name = get_string(*name, "givenName", np, false);
+        u.family_name = get_string(*name, "familyName", np, false);
     }
     if (const Value *emails = find(v, "emails")) {
-        if (!emails->IsArray()) wrong_type(w + "emails", "an array");
+        if (!emails->IsArray()) wrong_type(where.field("emails"), "an array");
         size_t i = 0;
         for (const auto &e : emails->GetArray()) {
-            const std::string ew = w + "emails[" + std::to_string(i++) + "].";
-            if (!e.IsObject()) wrong_type(ew.substr(0, ew.size() - 1), "an object");
+            const Path ep{&where, "emails", i++};
+            if (!e.IsObject()) wrong_type(ep.str(), "an object");
             Email em;
-            em.value = get_string(e, "value", ew, false);
-            em.type = get_string(e, "type", ew, false);
-            em.primary = get_bool(e, "primary", ew, false);
+            em.value = get_string(e, "value", ep, false);
+            em.type = get_string(e, "type", ep, false);
+            em.primary = get_bool(e, "primary", ep, false);
             if (!em.value.empty()) u.emails.push_back(std::move(em));
         }
     }
     return u;
 }
 
-Group group_from(const Value &v, const std::string &where) {
-    if (!v.IsObject()) throw ParseError("the field '" + where + "' is not an object");
-    const std::string w = where + ".";
+Group group_from(const Value &v, const Path &where) {
+    if (!v.IsObject()) throw ParseError("the field '" + where.str() + "' is not an object");
     Group g;
-    g.id = get_string(v, "id", w, true);
-    if (g.id.empty()) throw ParseError("the field '" + w + "id' is empty");
-    g.display_name = get_string(v, "displayName", w, false);
-    g.external_id = get_string(v, "externalId", w, false);
+    g.id = get_string(v, "id", where, true);
+    if (g.id.empty()) throw ParseError("the field '" + where.field("id") + "' is empty");
+    g.display_name = get_string(v, "displayName", where, false);
+    g.external_id = get_string(v, "externalId", where, false);
     return g;
 }
 
@@ -147,7 +168,7 @@ ListPage<T> parse_page(std::string &body, F &&convert) {
     if (const Value *res = resources_of(doc)) {
         page.resources.reserve(res->Size());
         size_t i = 0;
-        for (const auto &item : res->GetArray()) page.resources.push_back(convert(item, "Resources[" + std::to_string(i++) + "]"));
+        for (const auto &item : res->GetArray()) page.resources.push_back(convert(item, Path{nullptr, "Resources", i++}));
     }
     return page;
 }
@@ -170,11 +191,11 @@ void str(rapidjson::Writer<rapidjson::StringBuffer> &w, std::string_view s) {
 }  // namespace
 
 ListPage<User> parse_user_page(std::string &body) {
-    return parse_page<User>(body, [](const Value &v, const std::string &w) { return user_from(v, w); });
+    return parse_page<User>(body, [](const Value &v, const Path &w) { return user_from(v, w); });
 }
 
 ListPage<Group> parse_group_page(std::string &body) {
-    return parse_page<Group>(body, [](const Value &v, const std::string &w) { return group_from(v, w); });
+    return parse_page<Group>(body, [](const Value &v, const Path &w) { return group_from(v, w); });
 }
 
 ListSummary parse_list_summary(std::string &body) {
@@ -190,7 +211,7 @@ ListSummary parse_list_summary(std::string &body) {
 User parse_user(std::string &body) {
     rapidjson::Document doc;
     parse_in_place(doc, body);
-    return user_from(doc, "");
+    return user_from(doc, Path{});
 }
 
 std::vector<Member> parse_group_members(std::string &body) {
@@ -203,11 +224,11 @@ std::vector<Member> parse_group_members(std::string &body) {
     out.reserve(members->Size());
     size_t i = 0;
     for (const auto &m : members->GetArray()) {
-        const std::string w = "members[" + std::to_string(i++) + "].";
-        if (!m.IsObject()) wrong_type(w.substr(0, w.size() - 1), "an object");
+        const Path mp{nullptr, "members", i++};
+        if (!m.IsObject()) wrong_type(mp.str(), "an object");
         Member mem;
-        mem.value = get_string(m, "value", w, true);
-        mem.type = get_string(m, "type", w, false);
+        mem.value = get_string(m, "value", mp, true);
+        mem.type = get_string(m, "type", mp, false);
         out.push_back(std::move(mem));
     }
     return out;
