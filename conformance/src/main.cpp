@@ -401,7 +401,8 @@ int run(int argc, char **argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
-        return app.exit(e);
+        int code = app.exit(e); // prints help, version or the usage error
+        return code == 0 ? 0 : 2;
     }
     if (plugin_file.empty() && !list) {
         std::cerr << "connector-conformance: the plugin file is required (see --help)\n";

@@ -117,6 +117,7 @@ bool valid_utf8(std::string_view s) { return connector_host::is_valid_utf8(s); }
 std::string printable(std::string_view s, size_t max) {
     std::string out = "\"";
     size_t n = 0;
+    const bool utf8 = valid_utf8(s); // otherwise every byte >= 0x80 is escaped, so the output stays UTF-8
     for (unsigned char c : s) {
         if (n++ >= max) {
             out += "...";
@@ -125,7 +126,7 @@ std::string printable(std::string_view s, size_t max) {
         if (c == '"' || c == '\\') {
             out += '\\';
             out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
             char b[8];
             std::snprintf(b, sizeof b, "\\x%02x", c);
             out += b;

@@ -56,6 +56,8 @@ std::string test_exports(const Context &ctx) {
         if (n == CONN_ENTRY_SYMBOL) has_entry = true;
         else extra.push_back(n);
     }
+    // Plain C names first: they are the ones an author exported on purpose.
+    std::stable_partition(extra.begin(), extra.end(), [](const std::string &n) { return n.rfind("_Z", 0) != 0; });
     std::string list;
     for (size_t i = 0; i < extra.size() && i < 8; ++i) list += (i ? ", " : "") + extra[i];
     if (extra.size() > 8) list += ", ...";

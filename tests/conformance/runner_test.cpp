@@ -1,0 +1,218 @@
+// The runner against the fixture plugins: each broken fixture fails on the right test (parsed from --json)
+// and the runner exits non-zero; the control passes; the CLI contract (lines, summary, --list, --filter,
+// --in-process, timeouts) and the scrubbing of secrets hold.
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    std::string out;
+};
+
+std::string quote(const std::string &s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+Run run(const std::vector<std::string> &args) {
+    std::string cmd = quote(CONFORMANCE_RUNNER);
+    for (const auto &a : args) cmd += " " + quote(a);
+    cmd += " 2>/dev/null";
+    Run r;
+    FILE *p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int status = ::pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string fixture(const std::string &name) { return std::string(CONFORMANCE_FIXTURE_DIR) + "/conformance-fixture-" + name + ".so"; }
+
+// A fake service config: the fixture ignores a URL where nothing listens, so read-only service tests run.
+std::vector<std::string> service_args() {
+    return {"--set", "service-url=http://127.0.0.1:9/fixture", "--set", "api-token=fixture-token-ABCDEF123456"};
+}
+
+struct Verdicts {
+    std::map<std::string, std::pair<std::string, std::string>> tests; // name -> (verdict, message)
+    int passed = -1, failed = -1, skipped = -1;
+};
+
+Verdicts parse(const std::string &json) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    REQUIRE_MESSAGE(!d.HasParseError(), "the runner's --json output is not JSON: " << json.substr(0, 400));
+    REQUIRE(d.IsObject());
+    Verdicts v;
+    for (const auto &t : d["tests"].GetArray())
+        v.tests[t["name"].GetString()] = {t["verdict"].GetString(), t["message"].GetString()};
+    v.passed = d["passed"].GetInt();
+    v.failed = d["failed"].GetInt();
+    v.skipped = d["skipped"].GetInt();
+    return v;
+}
+
+// The fixture must make the runner exit 1 and fail `test`, with a reason containing `reason`.
+void expect_caught(const std::string &name, const std::string &test, const std::string &reason, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {fixture(name), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Run r = run(args);
+    CHECK_MESSAGE(r.code == 1, "the runner exited " << r.code << " for fixture " << name);
+    Verdicts v = parse(r.out);
+    REQUIRE_MESSAGE(v.tests.count(test) == 1, test << " did not run for " << name);
+    CHECK_MESSAGE(v.tests[test].first == "fail", name << ": " << test << " was " << v.tests[test].first << ": " << v.tests[test].second);
+    CHECK_MESSAGE(v.tests[test].second.find(reason) != std::string::npos,
+                  name << ": " << test << " failed for another reason: " << v.tests[test].second);
+    CHECK(v.failed >= 1);
+    CHECK(r.out.find("cfSecret") == std::string::npos); // the suite's own probe secrets are scrubbed
+}
+
+} // namespace
+
+TEST_SUITE("fixtures") {
+    TEST_CASE("good") {
+        std::vector<std::string> args = {fixture("good"), "--json", "--allow-writes"};
+        for (const auto &a : service_args()) args.push_back(a);
+#ifdef CONFORMANCE_SIM
+        args.push_back("--sim-binary");
+        args.push_back(CONFORMANCE_SIM);
+#endif
+        Run r = run(args);
+        Verdicts v = parse(r.out);
+        for (const auto &[name, verdict] : v.tests) {
+            INFO(name << ": " << verdict.second);
+            if (name == "sync.matches_truth" || name == "sync.repeatable") CHECK(verdict.first == "skip");
+#ifdef CONFORMANCE_SIM
+            else CHECK(verdict.first == "pass");
+#else
+            else if (name != "sync.cancel") CHECK(verdict.first == "pass");
+#endif
+        }
+        CHECK(v.failed == 0);
+        CHECK(v.passed >= 24);
+        CHECK(r.code == 0);
+    }
+    TEST_CASE("no-entry") { expect_caught("no-entry", "library.entry_symbol", "does not export connector_plugin_entry"); }
+    TEST_CASE("extra-exports") { expect_caught("extra-exports", "library.exports_only_entry", "fixture_debug_dump"); }
+    TEST_CASE("any-major") { expect_caught("any-major", "library.abi_negotiation", "must answer NULL"); }
+    TEST_CASE("wrong-major-field") { expect_caught("wrong-major-field", "library.abi_negotiation", "says abi_major 2"); }
+    TEST_CASE("future-major") { expect_caught("future-major", "library.abi_negotiation", "unsupported ABI major 2"); }
+    TEST_CASE("crash-on-null") { expect_caught("crash-on-null", "instance.null_arguments", "SEGV"); }
+    TEST_CASE("exception") { expect_caught("exception", "instance.bad_config", "exception"); }
+    TEST_CASE("late-sink") { expect_caught("late-sink", "sync.no_callback_after_return", "after sync returned", service_args()); }
+    TEST_CASE("ignore-cancel") {
+#ifdef CONFORMANCE_SIM
+        expect_caught("ignore-cancel", "sync.cancel", "cancel", {"--sim-binary", CONFORMANCE_SIM});
+#else
+        MESSAGE("scim-sim is not part of this build: the cancellation fixture cannot be exercised");
+#endif
+    }
+    TEST_CASE("leak-thread") { expect_caught("leak-thread", "library.load_unload_cycles", "left a thread behind"); }
+    TEST_CASE("secret-in-error") {
+        std::vector<std::string> args = service_args();
+        expect_caught("secret-in-error", "instance.secret_not_leaked", "contains the secret", args);
+        // The runner scrubs the leaked value from its own output, and a user-given secret too.
+        args.insert(args.begin(), {fixture("secret-in-error"), "--filter", "secret"});
+        Run r = run(args);
+        CHECK(r.out.find("[redacted]") != std::string::npos);
+        CHECK(r.out.find("cfSecret") == std::string::npos);
+        CHECK(r.out.find("fixture-token-ABCDEF123456") == std::string::npos);
+    }
+    TEST_CASE("stdout") { expect_caught("stdout", "instance.no_stdio_output", "to stdout"); }
+    TEST_CASE("init-twice") { expect_caught("init-twice", "library.init_twice", "expected invalid_state"); }
+    TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8"); }
+}
+
+TEST_SUITE("runner") {
+    TEST_CASE("--list names every test of every level and exits 0 without running any") {
+        Run r = run({"--list"});
+        CHECK(r.code == 0);
+        for (const char *name : {"library.exports_only_entry", "instance.null_arguments", "sync.matches_truth", "sync.cancel",
+                                 "provision.grant_revoke"})
+            CHECK_MESSAGE(r.out.find(name) != std::string::npos, name);
+        CHECK(r.out.find("PASS") == std::string::npos);
+    }
+
+    TEST_CASE("text output: one line per test and an exact summary as the last line") {
+        Run r = run({fixture("good"), "--filter", "^(library|sync)\\."});
+        CHECK(r.code == 0);
+        std::istringstream in(r.out);
+        std::string line, last;
+        int pass = 0, fail = 0, skip = 0;
+        while (std::getline(in, line)) {
+            if (line.rfind("PASS ", 0) == 0) ++pass;
+            else if (line.rfind("FAIL ", 0) == 0) ++fail;
+            else if (line.rfind("SKIP ", 0) == 0) ++skip;
+            last = line;
+        }
+        CHECK(pass >= 9);
+        CHECK(fail == 0);
+        CHECK(skip >= 1); // sync tests need a service
+        CHECK(last == std::to_string(pass) + " passed, " + std::to_string(fail) + " failed, " + std::to_string(skip) + " skipped");
+        CHECK(r.out.find("instance.") == std::string::npos); // --filter
+    }
+
+    TEST_CASE("a failing plugin makes the exit code 1 and the summary count it") {
+        Run r = run({fixture("init-twice"), "--filter", "init_twice"});
+        CHECK(r.code == 1);
+        CHECK(r.out.find("FAIL library.init_twice: ") != std::string::npos);
+        CHECK(r.out.find("0 passed, 1 failed") != std::string::npos);
+    }
+
+    TEST_CASE("without a simulator or config, provisioning is skipped; with a config, only with --allow-writes") {
+        Verdicts v = parse(run({fixture("good"), "--json", "--filter", "^provision"}).out);
+        for (const auto &[name, verdict] : v.tests) CHECK(verdict.first == "skip");
+        std::vector<std::string> args = {fixture("good"), "--json", "--filter", "^provision"};
+        for (const auto &a : service_args()) args.push_back(a);
+        v = parse(run(args).out);
+        for (const auto &[name, verdict] : v.tests) CHECK(verdict.second.find("--allow-writes") != std::string::npos);
+        args.push_back("--allow-writes");
+        v = parse(run(args).out);
+        for (const auto &[name, verdict] : v.tests) CHECK_MESSAGE(verdict.first == "pass", name << ": " << verdict.second);
+    }
+
+    TEST_CASE("--in-process runs the same tests in one process") {
+        Run r = run({fixture("good"), "--in-process", "--filter", "^(library\\.(descriptor|init_twice)|instance\\.bad_config)$"});
+        CHECK(r.code == 0);
+        CHECK(r.out.find("3 passed, 0 failed") != std::string::npos);
+        Run bad = run({fixture("stdout"), "--in-process", "--filter", "no_stdio_output"});
+        CHECK(bad.code == 1);
+        CHECK(bad.out.find("to stdout") != std::string::npos);
+    }
+
+    TEST_CASE("a crash is one failed test and the runner goes on") {
+        Run r = run({fixture("crash-on-null"), "--filter", "^instance\\.(null_arguments|create_destroy)$"});
+        CHECK(r.code == 1);
+        CHECK(r.out.find("FAIL instance.null_arguments: ") != std::string::npos);
+        CHECK(r.out.find("PASS instance.create_destroy") != std::string::npos);
+    }
+
+#ifdef CONFORMANCE_SIM
+    TEST_CASE("a hang is killed at --timeout and reported") {
+        Run r = run({fixture("ignore-cancel"), "--filter", "^sync\\.cancel$", "--timeout", "2", "--sim-binary", CONFORMANCE_SIM});
+        CHECK(r.code == 1);
+        CHECK(r.out.find("FAIL sync.cancel: hung: killed after the 2 s timeout") != std::string::npos);
+    }
+#endif
+
+    TEST_CASE("usage errors exit 2") {
+        CHECK(run({}).code == 2);
+        CHECK(run({fixture("good"), "--filter", "("}).code == 2);
+        CHECK(run({fixture("good"), "--filter", "no-such-test"}).code == 2);
+        CHECK(run({fixture("good"), "--set", "novalue"}).code == 2);
+    }
+}
