@@ -193,6 +193,21 @@ TEST_CASE("sync under a rate limit (429 + Retry-After) is still exact") {
     MESSAGE("rate limited: ", throttled, " 429s, ", run.result.retries, " retries, ", run.seconds, " s");
 }
 
+TEST_CASE("sync against a server that allows only 2 concurrent requests (503 + Retry-After past that) is exact") {
+    auto o = org(200, 6, 400, 17);
+    o.max_concurrent = 2;
+    o.latency_ms = 5;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, {{"retry-budget-ms", "120000"}, {"page-size", "20"}}));
+    auto run = sync(in);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    const auto stats = sim.stats();
+    CHECK(stats.max_concurrent_seen >= 2);
+    MESSAGE("max_concurrent 2: ", run.result.requests, " requests, ", run.result.retries, " retries");
+}
+
 TEST_CASE("a group with 50,000 members") {
     std::string seed = "{\"users\":[";
     for (int i = 0; i < 50000; ++i) {

@@ -268,12 +268,14 @@ void Engine::finish(void *easy_ptr, int code_int) {
     }
 
     const auto now = Clock::now();
-    if (r.failure == Failure::none && r.status == 429) {
+    // 429, or 503 with Retry-After (a server saying it is too busy): fewer requests in flight, and none
+    // started before Retry-After has passed.
+    if (r.failure == Failure::none && (r.status == 429 || (r.status == 503 && r.retry_after_ms))) {
         ++stats_.throttled;
         window_.on_throttled();
         const int64_t wait = r.retry_after_ms.value_or(1000);
         paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
-        log(LogLevel::info, "the service is throttling (HTTP 429); concurrency now " +
+        log(LogLevel::info, "the service is throttling (HTTP " + std::to_string(r.status) + "); concurrency now " +
                                 std::to_string(window_.window()) + ", waiting " + std::to_string(wait) + " ms");
     }
     const bool transient =
