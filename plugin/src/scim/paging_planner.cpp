@@ -4,6 +4,10 @@
 
 namespace ce::scim {
 
+namespace {
+constexpr int64_t kSerialRewalkPage = 16;  // re-walk pages this small one at a time
+}  // namespace
+
 PagePlanner::PagePlanner(int64_t page_size, unsigned max_passes)
     : page_size_(std::max<int64_t>(1, page_size)), max_passes_(std::max(1u, max_passes)) {}
 
@@ -15,6 +19,7 @@ void PagePlanner::start_pass() {
     total_ = -1;
     first_total_ = -1;
     server_page_ = 0;
+    step_ = 0;
     next_start_ = 1;
     end_ = INT64_MAX;
     first_id_.clear();
@@ -32,7 +37,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         ++requests_;
         ++pass_requests_;
         // Generous: every page twice plus every gap, plus slack. Past it the server is not making progress.
-        const int64_t pages = total_ > 0 ? total_ / std::max<int64_t>(1, server_page_) + 1 : 0;
+        const int64_t pages = total_ > 0 ? total_ / std::max<int64_t>(1, step_) + 1 : 0;
         const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * 3 + 16 +
                                (sequential_ ? 1'000'000 : 0);
         if (pass_requests_ > limit)
@@ -55,11 +60,19 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ < end_) emit({next_start_, page_size_, pass_});
         return out;
     }
+    if (pass_ > 0 && server_page_ <= kSerialRewalkPage) {
+        // A re-walk with tiny pages: one page at a time, which no insertion can make skip a resource.
+        if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ <= total_ && next_start_ < end_) {
+            emit({next_start_, server_page_, pass_});
+            next_start_ += server_page_;
+        }
+        return out;
+    }
     while (out.size() < slots && next_start_ <= total_ && next_start_ < end_) {
         // Always a full page, also for the last one: resources pushed past the expected end by insertions
         // during the walk are then still inside the request.
         emit({next_start_, server_page_, pass_});
-        next_start_ += server_page_;
+        next_start_ += step_;
     }
     return out;
 }
@@ -87,6 +100,12 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         } else {
             server_page_ = returned < req.count ? returned : req.count;
             if (returned > req.count) server_page_ = returned;
+            // The first pass reads pages edge to edge. A re-walk (the collection moved during the last pass)
+            // overlaps consecutive pages (a quarter page, at least 16 resources, at most half a page), so that
+            // resources shifted by insertions while pages are served out of order still fall inside a page;
+            // duplicates are removed by id. Small pages are re-walked one at a time instead.
+            const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, 16));
+            step_ = pass_ == 0 || server_page_ <= kSerialRewalkPage ? server_page_ : server_page_ - overlap;
             next_start_ = 1 + returned;
         }
         maybe_finish_pass();

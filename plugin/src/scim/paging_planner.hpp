@@ -13,7 +13,9 @@
 //    a walk that issues far more requests than the total can need throws PagingError (no endless loop).
 //  - Drift: when totalResults changes during a pass (or pages came back short or empty before the total), the
 //    collection moved under the walk: another pass is made (at most max_passes), so that every resource that
-//    existed throughout is seen. The caller de-duplicates by id across passes.
+//    existed throughout is seen. Re-walks overlap consecutive pages (a quarter page, at least 16, at most half;
+//    pages of 16 or fewer are re-walked one at a time), so that insertions while pages are served out of order cannot push a resource
+//    across a page edge unseen. The caller de-duplicates by id across passes.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +77,7 @@ private:
     int64_t total_ = -1;          // totalResults from page 1 (largest seen in the pass for scheduling)
     int64_t first_total_ = -1;
     int64_t server_page_ = 0;     // the server's real page size
+    int64_t step_ = 0;            // distance between planned page starts (server_page_, less on a re-walk)
     int64_t next_start_ = 1;
     int64_t end_ = INT64_MAX;     // first index known to hold nothing
     std::string first_id_;
