@@ -22,6 +22,8 @@
 //  - no PagingError, the walk is done, and every id that existed throughout the walk was delivered;
 //  - when stable: exactly one pass, no page ignored, and not many more requests than pages.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <exception>
 #include <set>
@@ -80,7 +82,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t mode_byte = in.next();
     const auto total_mode = static_cast<TotalMode>(mode_byte % 3);
     const auto drift = static_cast<Drift>((mode_byte >> 2) % 4);
-    const bool sticky = (mode_byte & 0x40) != 0;
+    // FUZZ_PLANNER_NO_STICKY=1 (exploring only): no sticky liars, to look past the known runaway walk
+    // (fuzz/regressions/paging_planner/runaway_huge_total_stale_pages).
+    static const bool no_sticky = std::getenv("FUZZ_PLANNER_NO_STICKY") != nullptr;
+    const bool sticky = (mode_byte & 0x40) != 0 && !no_sticky;
     const size_t n0 = in.next() | (static_cast<size_t>(in.next() % 8) << 8);  // up to 2047 users
 
     std::vector<std::string> coll;
@@ -94,6 +99,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool drifted = false;
     uint8_t last_lie = 0;
 
+    // FUZZ_TRACE=1: print the walk (to read a crash input).
+    static const bool trace = std::getenv("FUZZ_TRACE") != nullptr;
+    if (trace)
+        std::fprintf(stderr, "page_size %lld, max_passes %u, concurrency %zu, cap %lld%s, totals %d, drift %d%s, %zu users\n",
+                     static_cast<long long>(page_size), max_passes, concurrency, static_cast<long long>(cap),
+                     ignores_count ? " (ignores count)" : "", static_cast<int>(total_mode), static_cast<int>(drift),
+                     sticky ? ", sticky" : "", n0);
     PagePlanner planner(page_size, max_passes);
     std::vector<PageRequest> inflight;
     std::unordered_set<std::string> seen;
@@ -194,6 +206,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (const auto &id : a.ids)
                 if (!seen.count(id)) ++res.fresh;
             const bool deliver = planner.complete(req, res);
+            if (trace && requests < 200)
+                std::fprintf(stderr, "  #%llu pass %u start %lld count %lld -> %zu ids (%zu new, first %s), total %lld, op 0x%02x%s\n",
+                             static_cast<unsigned long long>(requests), req.pass, static_cast<long long>(req.start_index),
+                             static_cast<long long>(req.count), res.returned, res.fresh, res.first_id.c_str(),
+                             static_cast<long long>(res.total_results), op, deliver ? "" : " (ignored)");
             if (deliver) {
                 for (const auto &id : a.ids) seen.insert(id);
             } else {

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -100,6 +101,19 @@ void check_ids_against(const ListPage<T> &page, const Value &doc) {
     }
 }
 
+// FUZZ_SCIM_JSON_PAD=1 (exploring only): every copy handed to an in-situ parser gets 8 spare bytes of
+// capacity past its end, so that the known over-read of a UTF-8 sequence cut short by the end of the body
+// (fuzz/regressions/scim_json/asan_truncated_utf8_at_end_of_body) stays inside the allocation and
+// fuzzing can look past it. CI and the regression replay run without it.
+std::string in_situ_copy(const std::string &body) {
+    static const bool pad = std::getenv("FUZZ_SCIM_JSON_PAD") != nullptr;
+    if (!pad) return std::string(body);  // a copy the size of the body, as an HTTP body would be
+    std::string b;
+    b.reserve(body.size() + 8);
+    b = body;
+    return b;
+}
+
 template <typename F>
 bool rejects(F &&parse) {
     try {
@@ -127,17 +141,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ListPage<User> users;
     ListPage<Group> groups;
     {
-        std::string b = body;
+        std::string b = in_situ_copy(body);
         user_page_ok = !rejects([&] { users = parse_user_page(b); });
     }
     {
-        std::string b = body;
+        std::string b = in_situ_copy(body);
         group_page_ok = !rejects([&] { groups = parse_group_page(b); });
     }
     ListSummary summary;
     bool summary_ok = false;
     {
-        std::string b = body;
+        std::string b = in_situ_copy(body);
         summary_ok = !rejects([&] { summary = parse_list_summary(b); });
     }
     if (!ref_ok) {
@@ -165,7 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     // One user.
     {
-        std::string b = body;
+        std::string b = in_situ_copy(body);
         User u;
         if (!rejects([&] { u = parse_user(b); })) {
             FUZZ_CHECK(ref_ok, "parse_user accepted a body the strict reference rejects");
@@ -177,7 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     // A group's members.
     {
-        std::string b = body;
+        std::string b = in_situ_copy(body);
         std::vector<Member> members;
         if (!rejects([&] { members = parse_group_members(b); })) {
             FUZZ_CHECK(ref_ok, "parse_group_members accepted a body the strict reference rejects");
