@@ -14,8 +14,8 @@ namespace fuzz {
     std::abort();
 }
 
-// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-inline bool valid_utf8(std::string_view s) {
+// RFC 3629 UTF-8: no overlong forms, no surrogates (unless allowed), nothing above U+10FFFF.
+inline bool valid_utf8(std::string_view s, bool allow_surrogates = false) {
     size_t i = 0;
     const size_t n = s.size();
     while (i < n) {
@@ -45,7 +45,7 @@ inline bool valid_utf8(std::string_view s) {
             cp = (cp << 6) | (cc & 0x3Fu);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+            (!allow_surrogates && cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += len;
     }

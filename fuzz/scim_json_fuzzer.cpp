@@ -44,7 +44,23 @@ const Value *ref_find(const Value &obj, const char *name) {
 
 std::string_view sv(const Value &v) { return {v.GetString(), v.GetStringLength()}; }
 
-void check_text(std::string_view s, const char *what) { FUZZ_CHECK(fuzz::valid_utf8(s), what); }
+// FUZZ_SCIM_JSON_KNOWN=1 (exploring only) masks the two known bugs so that fuzzing can look past them:
+// every copy handed to an in-situ parser gets 8 spare bytes of capacity past its end (the over-read of a
+// UTF-8 sequence cut short by the end of the body stays inside the allocation:
+// regressions/scim_json/asan_truncated_utf8_at_end_of_body), and encoded surrogates (from a lone \uDC00..
+// \uDFFF escape: regressions/scim_json/lone_low_surrogate_escape_gives_invalid_utf8) pass the UTF-8
+// check. CI and the regression replay run without it.
+const bool kMaskKnown = std::getenv("FUZZ_SCIM_JSON_KNOWN") != nullptr;
+
+std::string in_situ_copy(const std::string &body) {
+    if (!kMaskKnown) return std::string(body);  // a copy the size of the body, as an HTTP body would be
+    std::string b;
+    b.reserve(body.size() + 8);
+    b = body;
+    return b;
+}
+
+void check_text(std::string_view s, const char *what) { FUZZ_CHECK(fuzz::valid_utf8(s, kMaskKnown), what); }
 
 void check_user(const User &u) {
     FUZZ_CHECK(!u.id.empty(), "a parsed user has an empty id");
@@ -99,19 +115,6 @@ void check_ids_against(const ListPage<T> &page, const Value &doc) {
         FUZZ_CHECK(id && id->IsString(), "a resource without a string id was accepted");
         FUZZ_CHECK(sv(*id) == page.resources[i].id, "a resource id differs from the document");
     }
-}
-
-// FUZZ_SCIM_JSON_PAD=1 (exploring only): every copy handed to an in-situ parser gets 8 spare bytes of
-// capacity past its end, so that the known over-read of a UTF-8 sequence cut short by the end of the body
-// (fuzz/regressions/scim_json/asan_truncated_utf8_at_end_of_body) stays inside the allocation and
-// fuzzing can look past it. CI and the regression replay run without it.
-std::string in_situ_copy(const std::string &body) {
-    static const bool pad = std::getenv("FUZZ_SCIM_JSON_PAD") != nullptr;
-    if (!pad) return std::string(body);  // a copy the size of the body, as an HTTP body would be
-    std::string b;
-    b.reserve(body.size() + 8);
-    b = body;
-    return b;
 }
 
 template <typename F>
