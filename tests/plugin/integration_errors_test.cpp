@@ -93,8 +93,11 @@ TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     conn_instance *out = nullptr;
     CHECK(p.v->instance_create(nullptr, nullptr, &out, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_config cfg{};
-    cfg.struct_size = 8;  // too small
+    cfg.struct_size = 0;  // not even its own size field
     CHECK(p.v->instance_create(&cfg, nullptr, &out, &err) == CONN_ERR_INVALID_ARGUMENT);
+    cfg.struct_size = 8;  // an (imaginary) older host without entries: the missing tail reads as zero
+    CHECK(p.v->instance_create(&cfg, nullptr, &out, &err) == CONN_ERR_INVALID_CONFIG);
+    CHECK(std::string(err.field) == "scim-url");
     cfg.struct_size = sizeof cfg;
     cfg.entry_count = 2;  // entries NULL
     CHECK(p.v->instance_create(&cfg, nullptr, &out, &err) == CONN_ERR_INVALID_ARGUMENT);
@@ -115,8 +118,11 @@ TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     CHECK(p.v->check(nullptr, nullptr, &res, &err) == CONN_ERR_INVALID_ARGUMENT);
     CHECK(p.v->check(in.inst, nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_call call{};
-    call.struct_size = 4;
+    call.struct_size = 0;
     CHECK(p.v->check(in.inst, &call, &res, &err) == CONN_ERR_INVALID_ARGUMENT);
+    call.struct_size = offsetof(conn_call, is_cancelled);  // an older host's call: no callbacks
+    call.is_cancelled = [](void *) -> int32_t { return 1; };  // beyond struct_size: must not be called
+    CHECK(p.v->check(in.inst, &call, &res, &err) == CONN_OK);
     CHECK(p.v->sync(in.inst, nullptr, nullptr, nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_outcome oc = CONN_OUTCOME_NONE;
     CHECK(p.v->delete_resource(in.inst, nullptr, conn_str{nullptr, 3}, conn_str{"x", 1}, &oc, &err) ==

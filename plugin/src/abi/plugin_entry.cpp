@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -116,13 +117,22 @@ void require_initialised() {
     if (!g_initialised.load()) throw GlueError{CONN_ERR_INVALID_STATE, "", "the plugin is not initialised (call init first)"};
 }
 
+// Reads a host struct the ABI way: min(struct_size, sizeof) bytes, a missing tail (an older host) as zero.
 template <typename T>
-void require_struct(const T *p, const char *field, bool optional) {
+std::optional<T> read_struct(const T *p, const char *field, bool optional) {
     if (!p) {
-        if (optional) return;
+        if (optional) return std::nullopt;
         throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "a required argument is NULL"};
     }
-    if (p->struct_size < sizeof(T)) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "struct_size is too small"};
+    if (p->struct_size < sizeof(uint32_t)) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "struct_size is too small"};
+    T out{};
+    std::memcpy(static_cast<void *>(&out), p, std::min<size_t>(p->struct_size, sizeof(T)));
+    return out;
+}
+
+template <typename T>
+const T *ptr(const std::optional<T> &o) {
+    return o ? &*o : nullptr;
 }
 
 void require_str(conn_str s, const char *field) {
@@ -278,7 +288,7 @@ conn_status CONN_CALL instance_create(const conn_config *config, const conn_host
     if (out) *out = nullptr;
     ce::Scrubber token_scrubber;
     // The token is looked up first, so that even a refusal of another field is scrubbed of it.
-    if (config && config->struct_size >= sizeof(conn_config) && config->entries) {
+    if (config && config->struct_size >= offsetof(conn_config, entry_count) + sizeof(size_t) && config->entries) {
         for (size_t i = 0; i < config->entry_count; ++i)
             if (valid_str(config->entries[i].key) && valid_str(config->entries[i].value) &&
                 view(config->entries[i].key) == "scim-token")
@@ -287,22 +297,22 @@ conn_status CONN_CALL instance_create(const conn_config *config, const conn_host
     return guarded(err, &token_scrubber, [&] {
         require_initialised();
         if (!out) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "out", "the output pointer is NULL"};
-        require_struct(config, "config", false);
-        require_struct(host, "host", true);
-        if (config->entry_count > 0 && !config->entries)
+        const conn_config cfg_in = *read_struct(config, "config", false);
+        const auto host_in = read_struct(host, "host", true);
+        if (cfg_in.entry_count > 0 && !cfg_in.entries)
             throw GlueError{CONN_ERR_INVALID_ARGUMENT, "config", "entries is NULL with a non-zero count"};
         std::vector<std::pair<std::string, std::string>> entries;
-        for (size_t i = 0; i < config->entry_count; ++i) {
-            require_str(config->entries[i].key, "config");
-            require_str(config->entries[i].value, "config");
-            entries.emplace_back(std::string(view(config->entries[i].key)), std::string(view(config->entries[i].value)));
+        for (size_t i = 0; i < cfg_in.entry_count; ++i) {
+            require_str(cfg_in.entries[i].key, "config");
+            require_str(cfg_in.entries[i].value, "config");
+            entries.emplace_back(std::string(view(cfg_in.entries[i].key)), std::string(view(cfg_in.entries[i].value)));
         }
         Config cfg = parse_config(entries);
         auto inst = std::make_unique<conn_instance>();
         inst->scrubber = ce::Scrubber(cfg.scim_token);
-        if (host) {
-            inst->host_ctx = host->ctx;
-            inst->host_log = host->log;
+        if (host_in) {
+            inst->host_ctx = host_in->ctx;
+            inst->host_log = host_in->log;  // NULL when the host's struct ends before it
         }
         conn_instance *raw = inst.get();
         ce::LogFn log = [raw](ce::LogLevel level, const std::string &message) {
@@ -328,10 +338,12 @@ conn_status CONN_CALL check(conn_instance *instance, const conn_call *call, conn
     const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
     return guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
+        const auto call_in = read_struct(call, "call", true);
         if (!result) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "the result pointer is NULL"};
+        if (result->struct_size < sizeof(uint32_t))
+            throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "struct_size is too small"};
         BusyGuard busy(instance);
-        CheckResult r = instance->connector->check(make_context(call));
+        CheckResult r = instance->connector->check(make_context(ptr(call_in)));
         conn_check_result full{};
         full.struct_size = result->struct_size;
         full.user_count = r.user_count;
@@ -348,16 +360,16 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
     SyncStats stats;
     conn_status st = guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
-        require_struct(options, "options", true);
-        require_struct(sink, "sink", false);
-        if (options) require_str(options->resume_from, "options");
-        if (options && options->resume_from.size > 0)
+        const auto call_in = read_struct(call, "call", true);
+        const auto options_in = read_struct(options, "options", true);
+        const auto sink_in = read_struct(sink, "sink", false);
+        if (options_in) require_str(options_in->resume_from, "options");
+        if (options_in && options_in->resume_from.size > 0)
             throw GlueError{CONN_ERR_UNSUPPORTED, "resume_from", "this plugin does not emit checkpoints; run a full sync"};
         BusyGuard busy(instance);
-        SinkAdapter adapter(sink);
+        SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
-        instance->connector->sync(make_context(call), adapter, stats);
+        instance->connector->sync(make_context(ptr(call_in)), adapter, stats);
     });
     if (result && result->struct_size > 0) {
         conn_sync_result full{};
@@ -383,22 +395,23 @@ conn_status CONN_CALL create_account(conn_instance *instance, const conn_call *c
     if (outcome) *outcome = CONN_OUTCOME_NONE;
     return guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
-        require_struct(request, "request", false);
-        require_struct(sink, "sink", true);
+        const auto call_in = read_struct(call, "call", true);
+        const conn_account_request req = *read_struct(request, "request", false);
+        const auto sink_in = read_struct(sink, "sink", true);
         if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
-        if (request->field_count > 0 && !request->fields)
+        if (req.field_count > 0 && !req.fields)
             throw GlueError{CONN_ERR_INVALID_ARGUMENT, "request", "fields is NULL with a non-zero count"};
         std::vector<std::pair<std::string, std::string>> fields;
-        for (size_t i = 0; i < request->field_count; ++i) {
-            require_str(request->fields[i].key, "request");
-            require_str(request->fields[i].value, "request");
-            fields.emplace_back(std::string(view(request->fields[i].key)), std::string(view(request->fields[i].value)));
+        for (size_t i = 0; i < req.field_count; ++i) {
+            require_str(req.fields[i].key, "request");
+            require_str(req.fields[i].value, "request");
+            fields.emplace_back(std::string(view(req.fields[i].key)), std::string(view(req.fields[i].value)));
         }
         BusyGuard busy(instance);
-        SinkAdapter adapter(sink);
+        SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
-        *outcome = to_outcome(instance->connector->create_account(make_context(call), fields, sink ? &adapter : nullptr));
+        *outcome = to_outcome(
+            instance->connector->create_account(make_context(ptr(call_in)), fields, sink_in ? &adapter : nullptr));
     });
 }
 
@@ -408,12 +421,12 @@ conn_status CONN_CALL delete_resource(conn_instance *instance, const conn_call *
     if (outcome) *outcome = CONN_OUTCOME_NONE;
     return guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
+        const auto call_in = read_struct(call, "call", true);
         require_str(type, "resource_type");
         require_str(id, "resource_id");
         if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
         BusyGuard busy(instance);
-        *outcome = to_outcome(instance->connector->delete_resource(make_context(call), view(type), view(id)));
+        *outcome = to_outcome(instance->connector->delete_resource(make_context(ptr(call_in)), view(type), view(id)));
     });
 }
 
@@ -424,17 +437,18 @@ conn_status CONN_CALL grant(conn_instance *instance, const conn_call *call, conn
     if (outcome) *outcome = CONN_OUTCOME_NONE;
     return guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
-        require_struct(sink, "sink", true);
+        const auto call_in = read_struct(call, "call", true);
+        const auto sink_in = read_struct(sink, "sink", true);
         require_str(entitlement_id, "entitlement_id");
         require_str(principal_type, "principal_type");
         require_str(principal_id, "principal_id");
         if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
         BusyGuard busy(instance);
-        SinkAdapter adapter(sink);
+        SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
-        *outcome = to_outcome(instance->connector->grant(make_context(call), view(entitlement_id), view(principal_type),
-                                                         view(principal_id), sink ? &adapter : nullptr));
+        *outcome = to_outcome(instance->connector->grant(make_context(ptr(call_in)), view(entitlement_id),
+                                                         view(principal_type), view(principal_id),
+                                                         sink_in ? &adapter : nullptr));
     });
 }
 
@@ -444,14 +458,14 @@ conn_status CONN_CALL revoke(conn_instance *instance, const conn_call *call, con
     if (outcome) *outcome = CONN_OUTCOME_NONE;
     return guarded(err, scrub, [&] {
         require_instance(instance);
-        require_struct(call, "call", true);
+        const auto call_in = read_struct(call, "call", true);
         require_str(entitlement_id, "entitlement_id");
         require_str(principal_type, "principal_type");
         require_str(principal_id, "principal_id");
         if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
         BusyGuard busy(instance);
-        *outcome = to_outcome(instance->connector->revoke(make_context(call), view(entitlement_id), view(principal_type),
-                                                          view(principal_id)));
+        *outcome = to_outcome(instance->connector->revoke(make_context(ptr(call_in)), view(entitlement_id),
+                                                          view(principal_type), view(principal_id)));
     });
 }
 
