@@ -161,7 +161,16 @@ std::string signal_name(int sig) {
     }
 }
 
+// The line of captured stderr that says most: a sanitizer's SUMMARY, ERROR or runtime error line, else the last line.
 std::string tail_line(const std::string &text) {
+    for (const char *marker : {"SUMMARY: ", "ERROR: ", "runtime error: "}) {
+        size_t at = text.find(marker);
+        if (at == std::string::npos) continue;
+        size_t start = text.rfind('\n', at);
+        start = start == std::string::npos ? 0 : start + 1;
+        size_t end = text.find('\n', at);
+        return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
     std::string t = text;
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
     size_t nl = t.rfind('\n');

@@ -67,6 +67,17 @@ Verdicts parse(const std::string &json) {
 }
 
 // The fixture must make the runner exit 1 and fail `test`, with a reason containing `reason`.
+// `reason` may list alternatives separated by '|' (a sanitizer build reports some crashes in its own words).
+bool mentions(const std::string &message, const std::string &reason) {
+    size_t start = 0;
+    while (true) {
+        size_t bar = reason.find('|', start);
+        if (message.find(reason.substr(start, bar == std::string::npos ? std::string::npos : bar - start)) != std::string::npos) return true;
+        if (bar == std::string::npos) return false;
+        start = bar + 1;
+    }
+}
+
 void expect_caught(const std::string &name, const std::string &test, const std::string &reason, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {fixture(name), "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -75,7 +86,7 @@ void expect_caught(const std::string &name, const std::string &test, const std::
     Verdicts v = parse(r.out);
     REQUIRE_MESSAGE(v.tests.count(test) == 1, test << " did not run for " << name);
     CHECK_MESSAGE(v.tests[test].first == "fail", name << ": " << test << " was " << v.tests[test].first << ": " << v.tests[test].second);
-    CHECK_MESSAGE(v.tests[test].second.find(reason) != std::string::npos,
+    CHECK_MESSAGE(mentions(v.tests[test].second, reason),
                   name << ": " << test << " failed for another reason: " << v.tests[test].second);
     CHECK(v.failed >= 1);
     CHECK(r.out.find("cfSecret") == std::string::npos); // the suite's own probe secrets are scrubbed
@@ -111,7 +122,7 @@ TEST_SUITE("fixtures") {
     TEST_CASE("any-major") { expect_caught("any-major", "library.abi_negotiation", "must answer NULL"); }
     TEST_CASE("wrong-major-field") { expect_caught("wrong-major-field", "library.abi_negotiation", "says abi_major 2"); }
     TEST_CASE("future-major") { expect_caught("future-major", "library.abi_negotiation", "unsupported ABI major 2"); }
-    TEST_CASE("crash-on-null") { expect_caught("crash-on-null", "instance.null_arguments", "SEGV"); }
+    TEST_CASE("crash-on-null") { expect_caught("crash-on-null", "instance.null_arguments", "SEGV|null pointer"); }
     TEST_CASE("exception") { expect_caught("exception", "instance.bad_config", "exception"); }
     TEST_CASE("late-sink") { expect_caught("late-sink", "sync.no_callback_after_return", "after sync returned", service_args()); }
     TEST_CASE("ignore-cancel") {
