@@ -323,15 +323,17 @@ void Engine::run() {
             for (auto &[easy, code] : completed) finish(easy, code);
             if (!completed.empty()) continue;
 
-            // Wait for activity, at most 100 ms (the cancel predicate is checked every turn).
+            // Wait for activity, at most 100 ms (the cancel predicate is checked every turn), and no longer
+            // than until the next delayed retry is due or the throttling pause ends.
             int64_t wait_ms = 100;
             now = Clock::now();
-            if (active_.empty() || active_.size() >= window_.window() || now < paused_until_) {
-                if (!delayed_.empty()) wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
-                if (!ready_.empty() && now < paused_until_)
+            if (!delayed_.empty())
+                wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
+            if (!ready_.empty()) {
+                if (now < paused_until_)
                     wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, paused_until_)));
-            } else if (!ready_.empty()) {
-                wait_ms = 0;
+                else if (active_.size() < window_.window())
+                    wait_ms = 0;
             }
             if (wait_ms > 0 || !active_.empty())
                 curl_multi_poll(as_multi(multi_), nullptr, 0, static_cast<int>(wait_ms), nullptr);
