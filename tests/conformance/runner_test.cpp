@@ -132,6 +132,7 @@ TEST_SUITE("fixtures") {
         MESSAGE("scim-sim is not part of this build: the cancellation fixture cannot be exercised");
 #endif
     }
+    TEST_CASE("leak-memory") { expect_caught("leak-memory", "library.load_unload_cycles", "memory grows"); }
     TEST_CASE("leak-thread") { expect_caught("leak-thread", "library.load_unload_cycles", "left a thread behind"); }
     TEST_CASE("secret-in-error") {
         std::vector<std::string> args = service_args();
