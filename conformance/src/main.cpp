@@ -437,6 +437,13 @@ int run(int argc, char **argv) {
         return 2;
     }
 
+    {
+        std::error_code ec;
+        if (!list && !std::filesystem::is_regular_file(plugin_file, ec)) {
+            std::cerr << "connector-conformance: no plugin file at " << plugin_file << "\n";
+            return 2;
+        }
+    }
     Context ctx;
     {
         std::error_code ec;

@@ -226,5 +226,7 @@ TEST_SUITE("runner") {
         CHECK(run({fixture("good"), "--filter", "("}).code == 2);
         CHECK(run({fixture("good"), "--filter", "no-such-test"}).code == 2);
         CHECK(run({fixture("good"), "--set", "novalue"}).code == 2);
+        CHECK(run({fixture("no-such-fixture")}).code == 2);
+        CHECK(run({fixture("good"), "--no-such-flag"}).code == 2);
     }
 }
