@@ -178,7 +178,7 @@ std::string json_escape(std::string_view s) {
 
 std::string scrub(std::string text, const std::vector<std::string> &secrets) {
     for (const auto &secret : secrets) {
-        if (secret.empty()) continue;
+        if (secret.size() < 4) continue; // shorter "secrets" would blank out ordinary words
         size_t pos = 0;
         while ((pos = text.find(secret, pos)) != std::string::npos) {
             text.replace(pos, secret.size(), "[redacted]");

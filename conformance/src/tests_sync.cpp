@@ -176,10 +176,12 @@ std::string test_repeatable(const Context &ctx) {
 
 std::string test_stop(const Context &ctx) {
     auto s = setup(ctx);
+    // Every recorder outlives the instance: a plugin that calls back late must not reach freed memory.
+    std::vector<std::unique_ptr<Recorder>> recorders;
     Instance in(*s.plugin, ctx.config, nullptr);
     std::string note;
     for (uint64_t stop_after : {1ull, 3ull, 25ull}) {
-        Recorder rec;
+        Recorder &rec = *recorders.emplace_back(std::make_unique<Recorder>());
         rec.stop_after = stop_after;
         conn_error err = fresh_error();
         conn_sync_result result = fresh_result();
@@ -200,7 +202,7 @@ std::string test_stop(const Context &ctx) {
         note += (note.empty() ? "" : "; ") + std::string("stop after ") + std::to_string(stop_after) + ": " +
                 std::to_string(rec.calls_after_stop) + " callback(s) after STOP";
     }
-    Recorder rec;
+    Recorder &rec = *recorders.emplace_back(std::make_unique<Recorder>());
     conn_error err = fresh_error();
     conn_status st = run_sync(*s.v, in.get(), rec, nullptr, &err);
     require(st == CONN_OK, "a full sync after stopped ones failed: " + describe_error(st, err));
@@ -209,7 +211,7 @@ std::string test_stop(const Context &ctx) {
 
 std::string test_no_late_callbacks(const Context &ctx) {
     auto s = setup(ctx);
-    Recorder rec;
+    Recorder rec, rec2; // both outlive the instance
     conn_host host = rec.host();
     Instance in(*s.plugin, ctx.config, &host);
     conn_error err = fresh_error();
@@ -223,7 +225,6 @@ std::string test_no_late_callbacks(const Context &ctx) {
         require(rec.sink_calls > 0, "the sync delivered nothing");
     }
     // The same after a stopped sync.
-    Recorder rec2;
     rec2.stop_after = 2;
     st = run_sync(*s.v, in.get(), rec2, nullptr, &err);
     std::this_thread::sleep_for(500ms);
