@@ -36,6 +36,7 @@ namespace {
 
 std::atomic<bool> g_initialised{false};
 std::atomic<int> g_instances{0};
+std::atomic<bool> g_curl_leaked{false};  // a deinit ran with live instances and kept libcurl initialised
 
 std::string_view view(conn_str s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
 conn_str cstr(const std::string &s) { return conn_str{s.data(), s.size()}; }
@@ -476,6 +477,7 @@ const conn_connector_v1 g_vtable{sizeof(conn_connector_v1), 0, &describe, &insta
 
 conn_status CONN_CALL plugin_init() {
     if (g_initialised.load()) return CONN_ERR_INVALID_STATE;
+    if (g_curl_leaked.exchange(false)) curl_global_cleanup();  // balance a deinit that had to skip it
     // Thread-safe since libcurl 7.84; reference counted, balanced by deinit.
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return CONN_ERR_INTERNAL;
     g_initialised.store(true);
@@ -484,7 +486,10 @@ conn_status CONN_CALL plugin_init() {
 
 void CONN_CALL plugin_deinit() {
     if (!g_initialised.exchange(false)) return;
-    curl_global_cleanup();
+    // The host must destroy every instance first; if it did not, libcurl stays initialised rather than being
+    // pulled from under live handles.
+    if (g_instances.load() == 0) curl_global_cleanup();
+    else g_curl_leaked.store(true);
 }
 
 const void *CONN_CALL get_interface(const char *id) {
