@@ -577,6 +577,40 @@ std::string test_secret(const Context &ctx) {
     return std::to_string(cases) + " errors: " + note;
 }
 
+std::string test_check(const Context &ctx) {
+    auto plugin = load_plugin(ctx);
+    const conn_connector_v1 &v = plugin->connector();
+    const conn_descriptor &d = plugin->descriptor();
+    if (!declares(d, CONN_CAP_CHECK)) skip("the plugin does not declare CONN_CAP_CHECK");
+    require(v.check != nullptr, "CONN_CAP_CHECK declared but check is NULL");
+    Recorder rec;
+    Instance in(*plugin, ctx.config, nullptr);
+    conn_check_result r{};
+    std::memset(&r, 0xFF, sizeof r);
+    r.struct_size = sizeof r;
+    conn_error err = fresh_error();
+    conn_call call = rec.call();
+    rec.begin();
+    conn_status st = v.check(in.get(), &call, &r, &err);
+    rec.end();
+    require(st == CONN_OK, "check with a working config failed: " + describe_error(st, err));
+    const char *end = static_cast<const char *>(std::memchr(r.message, 0, sizeof r.message));
+    require(end != nullptr, "check_result.message is not NUL-terminated within its capacity");
+    require(valid_utf8(std::string_view(r.message, static_cast<size_t>(end - r.message))), "check_result.message is not valid UTF-8");
+    require(r.user_count >= -1, "check_result.user_count is " + std::to_string(r.user_count) + " (-1 means unknown)");
+    if (ctx.sim && r.user_count >= 0) {
+        Truth t = fetch_truth(ctx.sim_admin);
+        size_t active = 0;
+        for (const auto &u : t.users) active += u.active ? 1 : 0;
+        require(static_cast<size_t>(r.user_count) == t.users.size() || static_cast<size_t>(r.user_count) == active,
+                "check reports " + std::to_string(r.user_count) + " users; the simulator holds " + std::to_string(t.users.size()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::lock_guard lock(rec.mu);
+    require(rec.late_calls == 0, "a " + rec.late_what + " callback arrived after check returned");
+    return "check OK, user_count " + std::to_string(r.user_count);
+}
+
 std::string test_quiet(const Context &ctx) {
     // A workout of every entry point; the runner fails the test if anything reached stdout or stderr.
     auto plugin = load_plugin(ctx);
@@ -615,6 +649,7 @@ void register_instance_tests(std::vector<TestCase> &out) {
     out.push_back({"instance.older_host_structs", Needs::nothing, "smaller structs from an older host are honoured (nothing written past conn_error/conn_check_result.struct_size, conn_host.log not called when absent) and a newer host's larger conn_config is accepted", test_older_host});
     out.push_back({"instance.error_text", Needs::nothing, "err.message and err.field are NUL-terminated within capacity, valid UTF-8, one line, and err.status equals the returned status", test_error_text});
     out.push_back({"instance.secret_not_leaked", Needs::nothing, "a distinctive secret never appears in err.message, err.field, check messages or log lines (with --sim also for a refused token)", test_secret});
+    out.push_back({"instance.check", Needs::service, "check with a working config answers OK, a NUL-terminated UTF-8 message and user_count -1 or (with --sim) the simulator's user count; no callback after return", test_check});
     out.push_back({"instance.no_stdio_output", Needs::nothing, "the plugin never writes to stdout or stderr (every test's output is captured; this one exercises every entry point)", test_quiet});
 }
 

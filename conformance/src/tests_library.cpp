@@ -12,6 +12,8 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <atomic>
 
 namespace conformance {
 namespace {
@@ -285,6 +287,16 @@ std::string test_descriptor(const Context &ctx) {
         const conn_descriptor *d = v->describe();
         problems = descriptor_problems(d, *v);
         if (d != nullptr && v->describe() != d) problems.push_back("describe() answered another pointer the second time");
+        // describe and get_interface may be called from any thread.
+        std::atomic<int> different{0};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 4; ++i)
+            threads.emplace_back([&] {
+                for (int k = 0; k < 50; ++k)
+                    if (v->describe() != d || e->get_interface(CONN_IFACE_CONNECTOR_V1) != v) ++different;
+            });
+        for (auto &th : threads) th.join();
+        if (different != 0) problems.push_back("describe() or get_interface answered differently on other threads");
         if (d != nullptr && d->id != nullptr && d->version != nullptr && valid_utf8(d->id) && valid_utf8(d->version))
             note = std::string(d->id) + " " + d->version;
     }

@@ -299,6 +299,24 @@ std::string test_progress(const Context &ctx) {
            std::to_string(last.resources) + " resources";
 }
 
+std::string test_concurrent_instances(const Context &ctx) {
+    auto s = setup(ctx);
+    Truth t = fetch_truth(ctx.sim_admin);
+    Recorder ra, rb;
+    Instance a(*s.plugin, ctx.config, nullptr), b(*s.plugin, ctx.config, nullptr);
+    conn_status sa = CONN_ERR_INTERNAL, sb = CONN_ERR_INTERNAL;
+    conn_error ea = fresh_error(), eb = fresh_error();
+    std::thread ta([&] { sa = run_sync(*s.v, a.get(), ra, nullptr, &ea); });
+    std::thread tb([&] { sb = run_sync(*s.v, b.get(), rb, nullptr, &eb); });
+    ta.join();
+    tb.join();
+    require(sa == CONN_OK, "sync on instance A (concurrent with B) failed: " + describe_error(sa, ea));
+    require(sb == CONN_OK, "sync on instance B (concurrent with A) failed: " + describe_error(sb, eb));
+    require_none(truth_problems(*s.d, t, ra), "instance A: ");
+    require_none(truth_problems(*s.d, t, rb), "instance B: ");
+    return "two instances synced at once on two threads, both equal the truth";
+}
+
 std::atomic<int> g_poison_warning{0}, g_poison_progress{0};
 int32_t poison_warning(void *, conn_str, conn_str) {
     ++g_poison_warning;
@@ -347,6 +365,7 @@ std::string test_older_host_sync(const Context &ctx) {
 void register_sync_tests(std::vector<TestCase> &out) {
     out.push_back({"sync.matches_truth", Needs::sim, "a full sync equals the simulator's truth: every user (TRAIT_USER type) and group (TRAIT_GROUP type), entitlement <group type>:<gid>:<slug>, and grant <entitlement>:<user type>:<uid> exactly once, well-formed, counts in sync_result", test_truth});
     out.push_back({"sync.repeatable", Needs::sim, "a second sync on the same instance and one on a new instance give the same result", test_repeatable});
+    out.push_back({"sync.concurrent_instances", Needs::sim, "operations on different instances run concurrently on different threads: two instances syncing at once both equal the truth", test_concurrent_instances});
     out.push_back({"sync.stop", Needs::service, "a sink answering STOP ends the sync with CONN_ERR_STOPPED promptly (at most 5 further callbacks), nothing after return, and the instance stays usable", test_stop});
     out.push_back({"sync.no_callback_after_return", Needs::service, "no sink, progress or is_cancelled callback arrives after sync returns (also after STOP); sink callbacks come on the calling thread", test_no_late_callbacks});
     out.push_back({"sync.cancel", Needs::sim_binary, "with every request hanging 5 s (scim-sim --latency-ms 5000), is_cancelled answering 1 makes sync return CONN_ERR_CANCELLED within one second (+0.5 s slack)", test_cancel});
