@@ -13,7 +13,7 @@
 //  - every request has startIndex >= 1, count >= 1 and a pass below max_passes; passes never go back;
 //  - outstanding() equals the requests really in flight;
 //  - the planner never stalls (not done, nothing outstanding, and nothing to ask);
-//  - it terminates: at most kRequestCap requests for a collection of a few thousand ids (the harness
+//  - it terminates: at most kRequestCap requests for a collection of a few hundred ids (the harness
 //    stops there and reports a runaway walk); only PagingError may escape;
 //  - a page it tells the caller to ignore never holds an id not seen before (no data dropped).
 // And when the server is honest and stable (every total is the truth, or absent, or the page size while
