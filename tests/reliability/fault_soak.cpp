@@ -283,6 +283,7 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     for (const auto &p : problems) std::cout << "  - " << p << "\n";
     if (s.verbose)
         for (const auto &l : in.log_lines()) std::cout << "    log: " << l << "\n";
+    std::cout.flush();  // one line per seed, visible as it happens (long runs)
     return problems.empty();
 }
 
