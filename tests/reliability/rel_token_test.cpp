@@ -126,6 +126,18 @@ std::string scim_error(int status, const std::string &detail) {
 
 TEST_SUITE("token") {
 
+TEST_CASE("the plugin declares scim-token secret, so hosts know to scrub it") {
+    const conn_descriptor *d = rel::plugin().describe();
+    bool found = false;
+    for (uint32_t i = 0; i < d->config_field_count; ++i)
+        if (std::string(d->config_fields[i]->name) == "scim-token") {
+            found = true;
+            CHECK((d->config_fields[i]->flags & CONN_FIELD_SECRET) != 0);
+            CHECK(d->config_fields[i]->default_value == nullptr);
+        }
+    CHECK(found);
+}
+
 TEST_CASE("every connector-host command, with the token from each source, against the simulator") {
     rel::TempDir dir;
     scim_sim::Server sim(sim_options());
