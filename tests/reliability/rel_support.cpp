@@ -549,7 +549,13 @@ TestCa make_test_ca(const std::filesystem::path &dir) {
     sh("openssl req " + ec + " -keyout '" + d + "/server.key' -out '" + d + "/server.csr' -subj '/CN=127.0.0.1' 2>/dev/null");
     sh("openssl x509 -req -in '" + d + "/server.csr' -CA '" + d + "/ca.pem' -CAkey '" + d + "/ca.key' -CAcreateserial -out '" +
        d + "/server.pem' -days 2 -extfile '" + d + "/server.ext' 2>/dev/null");
-    return TestCa{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "other-ca.pem"};
+    spit(dir / "wrong.ext",
+         "subjectAltName=DNS:wrong.example.com\nbasicConstraints=CA:FALSE\n"
+         "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
+    sh("openssl req " + ec + " -keyout '" + d + "/wrong.key' -out '" + d + "/wrong.csr' -subj '/CN=wrong.example.com' 2>/dev/null");
+    sh("openssl x509 -req -in '" + d + "/wrong.csr' -CA '" + d + "/ca.pem' -CAkey '" + d + "/ca.key' -CAcreateserial -out '" +
+       d + "/wrong.pem' -days 2 -extfile '" + d + "/wrong.ext' 2>/dev/null");
+    return TestCa{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "other-ca.pem", dir / "wrong.pem", dir / "wrong.key"};
 }
 
 Child::Child(std::vector<std::string> argv, const std::filesystem::path &capture_dir, std::map<std::string, std::string> env) {

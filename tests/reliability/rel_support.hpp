@@ -190,6 +190,8 @@ void spit(const std::filesystem::path &p, const std::string &text);
 // `openssl` command in dir. Throws std::runtime_error when openssl fails.
 struct TestCa {
     std::filesystem::path ca_cert, server_cert, server_key, other_ca_cert;
+    // Signed by the same CA, but for the name wrong.example.com only (hostname verification must refuse it).
+    std::filesystem::path wrong_name_cert, wrong_name_key;
 };
 TestCa make_test_ca(const std::filesystem::path &dir);
 

@@ -106,6 +106,28 @@ TEST_CASE("HTTPS with a throwaway CA: refused without it, exact with ca-file, re
     }
 }
 
+TEST_CASE("hostname verification: a certificate from the right CA for another name is refused") {
+    rel::TempDir dir;
+    const rel::TestCa ca = rel::make_test_ca(dir.path());
+    scim_sim::Options o = https_options(ca);
+    o.tls_cert = ca.wrong_name_cert.string();
+    o.tls_key = ca.wrong_name_key.string();
+    scim_sim::Server sim(o);
+    sim.start();
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create({{"scim-url", sim.base_url()}, {"scim-token", rel::kToken}, {"ca-file", ca.ca_cert.string()},
+                       {"retry-budget-ms", "500"}}, err) == CONN_OK);
+    conn_check_result res{};
+    const conn_status st = rel::check(in, res, err);
+    MESSAGE("wrong name: status " << st << ": " << err.message);
+    CHECK(st != CONN_OK);
+    const std::string msg = lower(err.message);
+    CHECK((msg.find("tls") != std::string::npos || msg.find("ssl") != std::string::npos));
+    CHECK(rel::sync(in).status != CONN_OK);
+    CHECK(sim.stats().total_requests == 0);
+}
+
 TEST_CASE("no config key turns verification off, and plain http is refused outside loopback") {
     const char *keys[] = {"insecure", "verify-tls", "tls-verify", "verify-ssl", "ssl-verify", "skip-tls-verify",
                           "insecure-skip-verify", "tls-insecure", "no-verify", "verify", "ssl-verify-peer",
