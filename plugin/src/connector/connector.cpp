@@ -1,6 +1,7 @@
 #include "connector/connector.hpp"
 
-#include <unordered_set>
+#include "common/id_set.hpp"
+
 
 #include "connector/account_fields.hpp"
 #include "scim/list_walker.hpp"
@@ -99,7 +100,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             report("users", static_cast<uint64_t>(planner.total_hint()));
         });
     users.run();
-    const std::unordered_set<std::string> user_ids = std::move(users.seen());
+    const IdSet user_ids = std::move(users.seen());
     log(LogLevel::info, "sync: " + std::to_string(user_ids.size()) + " users in " +
                             std::to_string(users.planner().passes()) + " pass(es)");
 
@@ -118,7 +119,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             report("groups", static_cast<uint64_t>(planner.total_hint()));
         });
     group_walk.run();
-    const std::unordered_set<std::string> group_ids = std::move(group_walk.seen());
+    const IdSet group_ids = std::move(group_walk.seen());
 
     // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight.
     size_t next = 0;
@@ -143,33 +144,29 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 throw client_->malformed("reading the members of a group", e.what(), r.status);
             }
         }
-        std::unordered_set<std::string> distinct;
-        std::vector<Grant> grants;
-        grants.reserve(members.size());
-        for (auto &m : members) {
-            if (!distinct.insert(m.value).second) continue;
-            std::string type;
+        // The group's member count first (the group resource carries it), then one grant per distinct
+        // member, built as it is delivered: a 100,000-member group never becomes a vector of grants.
+        IdSet distinct;
+        for (const auto &m : members) distinct.insert(m.value);
+        if (!sink.resource(group_resource(g, static_cast<int64_t>(distinct.size())))) stopped();
+        ++stats.resources;
+        IdSet delivered;
+        for (const auto &m : members) {
+            if (!delivered.insert(m.value)) continue;
+            const char *type = "user";
             bool resolved = false;
             if (iequals(m.type, "Group")) {
                 type = "group";
-                resolved = group_ids.count(m.value) > 0;
+                resolved = group_ids.contains(m.value);
             } else if (iequals(m.type, "User")) {
-                type = "user";
-                resolved = user_ids.count(m.value) > 0;
-            } else if (user_ids.count(m.value)) {
-                type = "user";
+                resolved = user_ids.contains(m.value);
+            } else if (user_ids.contains(m.value)) {
                 resolved = true;
-            } else if (group_ids.count(m.value)) {
+            } else if (group_ids.contains(m.value)) {
                 type = "group";
                 resolved = true;
-            } else {
-                type = "user";
             }
-            grants.push_back(member_grant(g.id, type, m.value, !resolved));
-        }
-        if (!sink.resource(group_resource(g, static_cast<int64_t>(distinct.size())))) stopped();
-        ++stats.resources;
-        for (const auto &gr : grants) {
+            const Grant gr = member_grant(g.id, type, m.value, !resolved);
             if (gr.unresolved) {
                 ++stats.unresolved;
                 warn("unresolved_member", "group " + g.id + " has a member " + gr.principal_type + " " +

@@ -6,10 +6,10 @@
 
 #include <functional>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "common/id_set.hpp"
 #include "scim/paging_planner.hpp"
 #include "scim/scim_client.hpp"
 #include "scim/scim_url.hpp"
@@ -41,7 +41,7 @@ public:
         if (!planner_.done()) throw Error(ErrorKind::internal, "the walk while " + what_ + " ended early");
     }
 
-    std::unordered_set<std::string> &seen() { return seen_; }
+    IdSet &seen() { return seen_; }
     uint64_t pages() const { return pages_; }
     const PagePlanner &planner() const { return planner_; }
 
@@ -71,13 +71,13 @@ private:
         result.returned = page.resources.size();
         if (!page.resources.empty()) result.first_id = page.resources.front().id;
         for (const auto &res : page.resources)
-            if (!seen_.count(res.id)) ++result.fresh;
+            if (!seen_.contains(res.id)) ++result.fresh;
         ++pages_;
         if (planner_.complete(req, result)) {
             std::vector<T> fresh;
             fresh.reserve(result.fresh);
             for (auto &res : page.resources)
-                if (seen_.insert(res.id).second) fresh.push_back(std::move(res));
+                if (seen_.insert(res.id)) fresh.push_back(std::move(res));
             deliver_(fresh, planner_);
         }
         pump();
@@ -92,7 +92,7 @@ private:
     Parser parse_;
     std::string what_;
     Deliver deliver_;
-    std::unordered_set<std::string> seen_;
+    IdSet seen_;
     uint64_t pages_ = 0;
 };
 
