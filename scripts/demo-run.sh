@@ -14,7 +14,10 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-host() { "$bin/connector-host" --plugins-dir "$build/plugins" "$@"; }
+# The plugin warns once per command that plain http to a loopback address is for tests only; the demo
+# shows that warning on the first check and keeps the other steps quiet.
+host() { "$bin/connector-host" --plugins-dir "$build/plugins" --log-level error "$@"; }
+host_warn() { "$bin/connector-host" --plugins-dir "$build/plugins" "$@"; }
 
 # A token made for this run only; it reaches the host through the environment, never the command line.
 token="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
@@ -32,7 +35,7 @@ host plugins
 step "connector-host describe claude-enterprise"
 host describe claude-enterprise
 step "connector-host check claude-enterprise            # SCIM_URL and SCIM_TOKEN come from the environment"
-host check claude-enterprise
+host_warn check claude-enterprise
 step "connector-host sync claude-enterprise --out org.json"
 host sync claude-enterprise --out "$work/org.json"
 echo "wrote org.json: $(wc -c <"$work/org.json") bytes"
