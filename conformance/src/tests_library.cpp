@@ -384,7 +384,7 @@ std::string test_scan_time(const Context &ctx) {
 } // namespace
 
 void register_library_tests(std::vector<TestCase> &out) {
-    out.push_back({"library.load", Needs::nothing, "the file loads with dlopen(RTLD_NOW | RTLD_LOCAL): no unresolved symbol, no global namespace needed", test_load});
+    out.push_back({"library.load", Needs::nothing, "the file loads with dlopen(RTLD_NOW | RTLD_LOCAL), the host's flags: every undefined symbol resolves at load time", test_load});
     out.push_back({"library.entry_symbol", Needs::nothing, "the library exports connector_plugin_entry", test_entry_symbol});
     out.push_back({"library.exports_only_entry", Needs::nothing, "the dynamic symbol table defines exactly one exported symbol, connector_plugin_entry (hidden visibility + version script)", test_exports});
     out.push_back({"library.abi_negotiation", Needs::nothing, "the entry serves major 1 with abi_major 1 and the lower minor; it answers NULL (no crash) for majors 0, 2, 7, 0xFFFFFFFF; it is pure", test_negotiation});

@@ -13,7 +13,11 @@ struct Prov {
     std::unique_ptr<connector_host::LoadedPlugin> plugin;
     const conn_connector_v1 *v = nullptr;
     const conn_descriptor *d = nullptr;
+    // Recorders handed to the plugin outlive the instance (declared first, destroyed after it), so a
+    // plugin that calls back late cannot reach freed memory.
+    std::vector<std::unique_ptr<Recorder>> recorders;
     std::unique_ptr<Instance> in;
+    Recorder &recorder() { return *recorders.emplace_back(std::make_unique<Recorder>()); }
     std::string create_type; // the type create_account creates
 };
 
@@ -59,12 +63,12 @@ struct Created {
     std::string type, id;
 };
 
-Created create(const Prov &p, const std::vector<std::pair<std::string, std::string>> &values, conn_outcome want, const std::string &what,
+Created create(Prov &p, const std::vector<std::pair<std::string, std::string>> &values, conn_outcome want, const std::string &what,
                bool with_sink = true) {
     std::vector<conn_kv> kvs;
     for (const auto &[k, v] : values) kvs.push_back(conn_kv{cs(k), cs(v)});
     conn_account_request req{sizeof(conn_account_request), 0, kvs.data(), kvs.size()};
-    Recorder rec;
+    Recorder &rec = p.recorder();
     conn_sink sink = rec.sink();
     conn_outcome outcome = CONN_OUTCOME_NONE;
     conn_error err = fresh_error();
@@ -140,8 +144,8 @@ std::string test_delete(const Context &ctx) {
 }
 
 // A grantable entitlement from a sync: (entitlement id, principal type).
-std::pair<std::string, std::string> pick_entitlement(const Context &ctx, const Prov &p) {
-    Recorder rec;
+std::pair<std::string, std::string> pick_entitlement(const Context &ctx, Prov &p) {
+    Recorder &rec = p.recorder();
     conn_error err = fresh_error();
     conn_status st = run_sync(*p.v, p.in->get(), rec, nullptr, &err);
     require(st == CONN_OK, "the sync that looks for an entitlement failed: " + describe_error(st, err));
@@ -166,8 +170,8 @@ std::pair<std::string, std::string> pick_entitlement(const Context &ctx, const P
     skip("the sync delivered no entitlement grantable to the type create_account creates");
 }
 
-conn_outcome grant(const Prov &p, const std::string &ent, const std::string &ptype, const std::string &pid, const std::string &what) {
-    Recorder rec;
+conn_outcome grant(Prov &p, const std::string &ent, const std::string &ptype, const std::string &pid, const std::string &what) {
+    Recorder &rec = p.recorder();
     conn_sink sink = rec.sink();
     conn_outcome outcome = CONN_OUTCOME_NONE;
     conn_error err = fresh_error();

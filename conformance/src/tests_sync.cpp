@@ -157,9 +157,10 @@ std::string test_truth(const Context &ctx) {
 std::string test_repeatable(const Context &ctx) {
     auto s = setup(ctx);
     Truth t = fetch_truth(ctx.sim_admin);
+    Recorder recs[3]; // outlive the instances
     Instance first(*s.plugin, ctx.config, nullptr);
     for (int run = 1; run <= 3; ++run) {
-        Recorder rec;
+        Recorder &rec = recs[run - 1];
         conn_error err = fresh_error();
         conn_status st;
         if (run < 3) {
@@ -326,7 +327,7 @@ void poison_progress(void *, const conn_progress *) { ++g_poison_progress; }
 
 std::string test_older_host_sync(const Context &ctx) {
     auto s = setup(ctx);
-    Recorder rec;
+    Recorder rec, only; // outlive the instance
     Instance in(*s.plugin, ctx.config, nullptr);
     conn_sink sink = rec.sink(offsetof(conn_sink, on_warning));
     sink.on_warning = &poison_warning;
@@ -347,7 +348,6 @@ std::string test_older_host_sync(const Context &ctx) {
     require(g_poison_progress == 0, "progress was called although conn_call.struct_size says the host does not have it");
     for (size_t i = size; i < sizeof buf; ++i) require(buf[i] == 0xA5, "sync wrote past conn_sync_result.struct_size");
     // A sink with only on_resource: other records are dropped, no crash.
-    Recorder only;
     conn_sink partial{};
     partial.struct_size = sizeof partial;
     partial.ctx = &only;
