@@ -174,3 +174,35 @@ TEST_CASE("request bodies: writer-built, no nulls, one-word names omit familyNam
     CHECK(d["Operations"][0]["value"].IsBool());
     CHECK(std::string(d["schemas"][0].GetString()) == "urn:ietf:params:scim:api:messages:2.0:PatchOp");
 }
+
+// Regressions from the scim_json fuzzer (fuzz/regressions/scim_json/).
+TEST_CASE("fuzz regression asan_truncated_utf8_at_end_of_body: a UTF-8 sequence cut by the end of the body") {
+    // The body ends inside a multi-byte sequence, in an allocation exactly the body's size: refused, and (under
+    // ASan) nothing read past the buffer.
+    for (const char *lead : {"\xC3", "\xE2\x82", "\xF0\x9F\x98"}) {
+        std::string body = std::string(R"({"totalResults":1,"Resources":[{"id":"u1","displayName":")") + lead;
+        body.shrink_to_fit();
+        CHECK_THROWS_AS(parse_user_page(body), ParseError);
+        std::string b2 = std::string(R"({"id":")") + lead;
+        b2.shrink_to_fit();
+        CHECK_THROWS_AS(parse_user(b2), ParseError);
+    }
+}
+
+TEST_CASE("fuzz regression lone_low_surrogate_escape_gives_invalid_utf8: refused, naming the field") {
+    std::string body = R"({"totalResults":1,"Resources":[{"id":"u1","displayName":"lone low surrogate \ude00"}]})";
+    try {
+        (void)parse_user_page(body);
+        FAIL("a lone low surrogate was accepted");
+    } catch (const ParseError &e) {
+        CHECK(std::string(e.what()).find("Resources[0].displayName") != std::string::npos);
+    }
+    std::string members = R"({"members":[{"value":"\uDFFF"}]})";
+    CHECK_THROWS_AS(parse_group_members(members), ParseError);
+    // A proper pair, and code points just beside the surrogate range (U+D7FF, U+E000), are kept intact.
+    std::string ok = R"({"totalResults":1,"Resources":[{"id":"u\ud83d\ude00","displayName":"\ud7ff\ue000"}]})";
+    const auto page = parse_user_page(ok);
+    REQUIRE(page.resources.size() == 1);
+    CHECK(page.resources[0].id == "u\xF0\x9F\x98\x80");
+    CHECK(page.resources[0].display_name == "\xED\x9F\xBF\xEE\x80\x80");
+}

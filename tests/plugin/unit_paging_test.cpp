@@ -328,3 +328,71 @@ TEST_CASE("drift with requests served in random order: re-walks still see every 
     }
     CHECK(multi_pass > 0);  // the drift did make re-walks happen
 }
+
+// Regressions from the paging_planner fuzzer (fuzz/regressions/paging_planner/).
+namespace {
+PageResult page_of(int64_t total, size_t returned, size_t fresh, std::string first) {
+    PageResult r;
+    r.total_results = total;
+    r.returned = returned;
+    r.fresh = fresh;
+    r.first_id = std::move(first);
+    return r;
+}
+}  // namespace
+
+TEST_CASE("fuzz regression ub_ceiling_overflow_huge_first_total: a totalResults of 2^62 is malformed, no overflow") {
+    PagePlanner p(10);
+    auto first = p.take(4);
+    REQUIRE(first.size() == 1);
+    CHECK_THROWS_AS(p.complete(first[0], page_of(int64_t{1} << 62, 10, 10, "a")), PagingError);
+    // Just above the bound is refused too, just at it is accepted.
+    PagePlanner q(10);
+    auto f2 = q.take(1);
+    CHECK_THROWS_AS(q.complete(f2[0], page_of((int64_t{1} << 40) + 1, 10, 10, "a")), PagingError);
+    PagePlanner r(10);
+    auto f3 = r.take(1);
+    CHECK_NOTHROW(r.complete(f3[0], page_of(int64_t{1} << 40, 10, 10, "a")));
+}
+
+TEST_CASE("fuzz regression ub_pages_overflow_huge_total_page_size_1: totalResults INT64_MAX with page size 1") {
+    PagePlanner p(1);
+    auto first = p.take(4);
+    REQUIRE(first.size() == 1);
+    std::string message;
+    try {
+        p.complete(first[0], page_of(INT64_MAX, 1, 1, "a"));
+        (void)p.take(4);
+    } catch (const PagingError &e) {
+        message = e.what();
+    }
+    CHECK(message.find("totalResults") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression runaway_huge_total_stale_pages: stale pages under a huge total end with an error") {
+    // 511 users, a total of 10^9, and every page past the first answering ids already seen: the request bound
+    // from the total would allow billions of requests; the stale-page bound ends the walk quickly.
+    for (size_t slots : {size_t{1}, size_t{4}}) {
+        CAPTURE(slots);
+        PagePlanner p(100);
+        std::deque<PageRequest> queue;
+        uint64_t answered = 0;
+        std::string error;
+        try {
+            for (auto &r : p.take(slots)) queue.push_back(r);
+            while (!p.done() && !queue.empty() && answered < 10'000) {
+                PageRequest r = queue.front();
+                queue.pop_front();
+                ++answered;
+                const bool first = r.start_index == 1 && r.pass == 0 && answered == 1;
+                p.complete(r, page_of(1'000'000'000, 100, first ? 100 : 0, first ? "u1" : "u7"));
+                for (auto &n : p.take(slots > p.outstanding() ? slots - p.outstanding() : 0)) queue.push_back(n);
+            }
+        } catch (const PagingError &e) {
+            error = e.what();
+        }
+        CHECK(answered < 100);
+        CHECK(error.find("malformed") != std::string::npos);
+        CHECK_FALSE(p.done());
+    }
+}

@@ -6,6 +6,13 @@ namespace ce::scim {
 
 namespace {
 constexpr int64_t kSerialRewalkPage = 16;  // re-walk pages this small one at a time
+// No directory holds 2^40 resources: a larger totalResults is a malformed answer (and planning with it would
+// overflow the arithmetic below).
+constexpr int64_t kMaxTotal = int64_t{1} << 40;
+// Pages of the first pass (planned edge to edge) that hold only resources already seen, in a row: past this the
+// server is answering with old pages instead of advancing (an insertion during the walk makes a page repeat at
+// most the few resources it pushed across the edge, not whole pages again and again).
+constexpr unsigned kMaxStalePages = 32;
 }  // namespace
 
 PagePlanner::PagePlanner(int64_t page_size, unsigned max_passes)
@@ -37,7 +44,11 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         ++requests_;
         ++pass_requests_;
         // Generous: every page twice plus every gap, plus slack. Past it the server is not making progress.
-        const int64_t pages = total_ > 0 ? total_ / std::max<int64_t>(1, step_) + 1 : 0;
+        // A re-walk reads resources already seen, so "nothing new" proves nothing there: its bound follows the
+        // resources really delivered (an honest total is about that many, at most twice that with growth).
+        int64_t plan_total = total_;
+        if (pass_ > 0) plan_total = std::min(plan_total, 2 * (distinct_ + server_page_) + 16);
+        const int64_t pages = plan_total > 0 ? plan_total / std::max<int64_t>(1, step_) + 1 : 0;
         const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * 3 + 16 +
                                (sequential_ ? 1'000'000 : 0);
         if (pass_requests_ > limit)
@@ -85,6 +96,10 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     }
     const auto returned = static_cast<int64_t>(res.returned);
     bool deliver = true;
+    if (res.total_results > kMaxTotal)
+        throw PagingError("the service sent a malformed response: totalResults " + std::to_string(res.total_results) +
+                          " is beyond any directory (more than 2^40)");
+    distinct_ = std::min<int64_t>(kMaxTotal, distinct_ + static_cast<int64_t>(std::min<size_t>(res.fresh, kMaxTotal)));
 
     if (req.start_index == 1 && !first_done_) {
         first_done_ = true;
@@ -133,9 +148,18 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         // Pages that bring nothing new, again and again: the server is not advancing.
         stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
         if (stale_pages_ >= 3) end_ = std::min(end_, next_start_);
-    } else if (returned < req.count && req.start_index + returned <= total_) {
-        // A short page before the end: ask for the rest of its range again.
-        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+    } else {
+        if (pass_ == 0) {
+            stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
+            if (stale_pages_ >= kMaxStalePages)
+                throw PagingError("the service sent a malformed response: " + std::to_string(stale_pages_) +
+                                  " pages in a row held only resources already seen (totalResults " +
+                                  std::to_string(total_) + "); the listing does not advance");
+        }
+        if (returned < req.count && req.start_index + returned <= total_) {
+            // A short page before the end: ask for the rest of its range again.
+            gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+        }
     }
     maybe_finish_pass();
     return deliver;

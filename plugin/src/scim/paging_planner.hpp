@@ -10,7 +10,9 @@
 //  - A total that is missing, or no larger than the first page (some servers put the page size there), means
 //    an unknown total: pages are then walked one after another until an empty page.
 //  - Guards: a page past the first that repeats the first page (same first id, nothing new) counts as the end;
-//    a walk that issues far more requests than the total can need throws PagingError (no endless loop).
+//    a walk that issues far more requests than the total can need throws PagingError (no endless loop);
+//    so do a totalResults above 2^40, 32 pages in a row of the first pass holding only resources already
+//    seen, and a re-walk issuing far more requests than the resources delivered can need.
 //  - Drift: when totalResults changes during a pass (or pages came back short or empty before the total), the
 //    collection moved under the walk: another pass is made (at most max_passes), so that every resource that
 //    existed throughout is seen. Re-walks overlap consecutive pages (a quarter page, at least 16, at most half;
@@ -86,6 +88,7 @@ private:
     uint64_t requests_ = 0;
     uint64_t pass_requests_ = 0;
     unsigned stale_pages_ = 0;
+    int64_t distinct_ = 0;        // resources never seen before, summed over every page of the walk
 };
 
 }  // namespace ce::scim

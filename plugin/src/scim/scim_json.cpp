@@ -23,6 +23,10 @@ std::string parse_failure(const rapidjson::Document &doc) {
 }
 
 void parse_in_place(rapidjson::Document &doc, std::string &body) {
+    // The in-situ parse reads up to the first NUL. With UTF-8 validation, a multi-byte sequence cut short by the
+    // end of the body makes the decoder take up to 3 more bytes past that NUL: spare NULs keep those reads inside
+    // the buffer (and fail the sequence, since NUL is no continuation byte).
+    body.append(4, '\0');
     doc.ParseInsitu<kParseFlags>(body.data());
     if (doc.HasParseError()) throw ParseError(parse_failure(doc));
     if (!doc.IsObject()) throw ParseError("the response is not a JSON object");
@@ -64,6 +68,23 @@ struct Path {
     throw ParseError("the field '" + field + "' is not " + expected);
 }
 
+// The parse validates every raw byte as UTF-8, so the only invalid text a string can hold comes from \u escapes:
+// RapidJSON 1.1.0 refuses a high surrogate not followed by a low one, but encodes a lone low surrogate
+// (\uDC00..\uDFFF) as the three bytes ED B0..BF xx. Any surrogate in that encoding is ED followed by A0..BF
+// (a valid code point starting with ED has 80..9F next), so looking for that pair is the whole check: one
+// memchr per string, which finds nothing in ordinary text.
+bool holds_encoded_surrogate(const char *s, size_t n) {
+    const char *end = s + n;
+    while (s < end) {
+        const void *hit = std::memchr(s, 0xED, static_cast<size_t>(end - s));
+        if (!hit) return false;
+        const char *p = static_cast<const char *>(hit);
+        if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) return true;
+        s = p + 1;
+    }
+    return false;
+}
+
 std::string get_string(const Value &obj, const char *name, const Path &where, bool required) {
     const Value *v = find(obj, name);
     if (!v) {
@@ -71,6 +92,8 @@ std::string get_string(const Value &obj, const char *name, const Path &where, bo
         return {};
     }
     if (!v->IsString()) wrong_type(where.field(name), "a string");
+    if (holds_encoded_surrogate(v->GetString(), v->GetStringLength()))
+        throw ParseError("the field '" + where.field(name) + "' is not valid UTF-8 (an escaped lone surrogate)");
     return std::string(v->GetString(), v->GetStringLength());
 }
 
