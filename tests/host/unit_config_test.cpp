@@ -158,9 +158,13 @@ TEST_CASE("unknown and malformed names are refused, naming them") {
     CHECK(e.find("unknown config field") != std::string::npos);
     CHECK(e.find("bogus, other") != std::string::npos);
     CHECK(e.find("scim-url, scim-token, page-size, ca-file") != std::string::npos);
+    // An argument without '=' may be a value alone: it is never echoed; a declared name before it is named.
     e = error_of(fields(), w.inputs({"novalue"}));
     CHECK(e.find("name=value") != std::string::npos);
-    CHECK(e.find("novalue") != std::string::npos);
+    CHECK(e.find("without '='") != std::string::npos);
+    CHECK(e.find("novalue") == std::string::npos);
+    e = error_of(fields(), w.inputs({"scim-url"}));
+    CHECK(e.find("'scim-url' without '='") != std::string::npos);
     e = error_of(fields(), w.inputs({"=x"}));
     CHECK(e.find("empty name") != std::string::npos);
 
@@ -215,4 +219,36 @@ TEST_CASE("exit codes: statuses map to distinct documented codes") {
                           CONN_ERR_TRANSIENT, CONN_ERR_INTERNAL, CONN_ERR_CANCELLED})
         distinct.insert(to_int(exit_code_for_status(s)));
     CHECK(distinct.size() == 7);
+}
+
+TEST_CASE("a --set typo never echoes the value: --set scim-token:SECRET, --set 'scim-token SECRET', --set SECRET") {
+    World w;
+    for (const std::string arg : {"scim-token:Sup3rS3cretT0ken", "scim-token Sup3rS3cretT0ken",
+                                  "scim-token\tSup3rS3cretT0ken", "Sup3rS3cretT0ken", "unknown:Sup3rS3cretT0ken",
+                                  ":Sup3rS3cretT0ken", "Sup3rS3cretT0ken:scim-token"}) {
+        CAPTURE(arg);
+        const std::string e = error_of(fields(), w.inputs({"scim-url=https://x", arg}));
+        CHECK(e.find("name=value") != std::string::npos);
+        CHECK(e.find("Sup3r") == std::string::npos);
+        CHECK(e.find("S3cret") == std::string::npos);
+        CHECK(e.find('\n') == std::string::npos);
+    }
+    CHECK(error_of(fields(), w.inputs({"scim-token:Sup3rS3cretT0ken"})).find("'scim-token' followed by ':'") !=
+          std::string::npos);
+    CHECK(error_of(fields(), w.inputs({"unknown:Sup3rS3cretT0ken"})).find("a --set argument without '='") !=
+          std::string::npos);
+}
+
+TEST_CASE("config errors are one line: a key or path with a newline, a NUL or an escape") {
+    World w;
+    w.files["keys.json"] = std::string("{\"scim-url\":\"https://x\",\"bad\\nkey\\u0000x\\u001b[31m\":1}");
+    std::string e = error_of(fields(), w.inputs({"scim-token=t-123"}, "keys.json"));
+    CHECK(e.find("unknown config field(s)") != std::string::npos);
+    CHECK(e.find("bad\\nkey\\x00x\\x1b[31m") != std::string::npos);
+    for (char c : e) CHECK(static_cast<unsigned char>(c) >= 0x20);
+    const std::string path = std::string("dir\nwith\0nul.json", 17);
+    e = error_of(fields(), w.inputs({"scim-token=t-123"}, path));
+    CHECK(e.find("cannot read config file dir\\nwith\\x00nul.json") != std::string::npos);
+    for (char c : e) CHECK(static_cast<unsigned char>(c) >= 0x20);
+    CHECK(std::string(ConfigError("a\r\tb\x7f").what()) == "a\\r\\tb\\x7f");
 }

@@ -8,6 +8,35 @@
 
 namespace connector_host::cli {
 
+namespace {
+
+std::string one_line(std::string_view s) {
+    static const char *const hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size());
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7f) {
+            out.push_back(ch);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else {
+            out += "\\x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+ConfigError::ConfigError(const std::string &message) : std::runtime_error(one_line(message)) {}
+
 std::string_view to_string(ConfigSource source) noexcept {
     switch (source) {
     case ConfigSource::set_flag: return "--set";
@@ -108,9 +137,21 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
     std::vector<std::string> literal_secrets;
     for (const auto &arg : in.set_args) {
         auto eq = arg.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            // Only the name part can be shown: the text after '=' could be a secret.
-            malformed.push_back(eq == 0 ? "(empty name)" : arg.substr(0, std::min<size_t>(arg.size(), 64)));
+        if (eq == 0) {
+            malformed.push_back("(empty name)");
+            continue;
+        }
+        if (eq == std::string::npos) {
+            // No '=': the argument may be a value alone or "name:value" / "name value" typed by mistake (e.g.
+            // `--set scim-token:SECRET`). Nothing of the value is shown: only a declared field name standing
+            // before the first ':' or blank (or as the whole argument) is named.
+            const size_t cut = arg.find_first_of(": \t");
+            const std::string head = arg.substr(0, cut);
+            if (find_field(fields, head) != nullptr)
+                malformed.push_back("'" + head + "'" + (cut == std::string::npos ? " without '='" : " followed by '" +
+                                    std::string(1, arg[cut] == '\t' ? ' ' : arg[cut]) + "' instead of '='"));
+            else
+                malformed.push_back("a --set argument without '=' (not shown: it may hold a secret)");
             continue;
         }
         std::string name = arg.substr(0, eq), value = arg.substr(eq + 1);

@@ -50,10 +50,12 @@ struct AssembledConfig {
     std::vector<std::string> secret_values;      // values of secret fields, for the scrubber
 };
 
-// Thrown for any config problem; the message is one line and never holds a secret value.
+// Thrown for any config problem; the message is one line and never holds a secret value. The constructor keeps
+// it one line: control bytes (a newline or NUL in a config-file key or path, ...) are written as \n, \r, \t or
+// \xHH.
 class ConfigError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string &message);
 };
 
 // "scim-url" -> "SCIM_URL": letters upper-cased, every other non-alphanumeric byte becomes '_'.
