@@ -328,13 +328,7 @@ Outcome run_in_process(const std::string &name, const Context &ctx) {
 
 // ---- Config -----------------------------------------------------------------------------------------------
 
-std::optional<std::string> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::optional<std::string> read_file(const std::string &path) { return read_whole_file(path); }
 
 // --config FILE (a JSON object of strings, integers and booleans), then --set name=value / name=@FILE.
 ConfigEntries assemble(const std::vector<std::string> &sets, const std::string &config_file) {

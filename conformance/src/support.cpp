@@ -261,10 +261,22 @@ std::vector<std::string> elf_exports(const std::string &bytes) {
 
 } // namespace
 
+std::optional<std::string> read_whole_file(const std::string &path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    if (n < 0) return std::nullopt;
+    return out;
+}
+
 std::vector<std::string> exported_symbols(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot read " + path);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto file = read_whole_file(path);
+    if (!file) fail("cannot read " + path);
+    const std::string &bytes = *file;
     if (bytes.size() < EI_NIDENT || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0) fail("not an ELF file");
     if (bytes[EI_DATA] != ELFDATA2LSB) fail("big-endian ELF files are not supported by this check");
     if (bytes[EI_CLASS] == ELFCLASS64) return elf_exports<Elf64_Ehdr, Elf64_Shdr, Elf64_Sym>(bytes);

@@ -78,6 +78,8 @@ std::string status_text(conn_status st);
 std::string outcome_text(conn_outcome o);
 std::string json_escape(std::string_view s);
 std::string scrub(std::string text, const std::vector<std::string> &secrets);
+// The whole file, or nullopt when it cannot be read.
+std::optional<std::string> read_whole_file(const std::string &path);
 
 // ---- Raw library access (for the checks the host loader cannot do) ---------------------------------------
 
