@@ -396,3 +396,30 @@ TEST_CASE("fuzz regression runaway_huge_total_stale_pages: stale pages under a h
         CHECK_FALSE(p.done());
     }
 }
+
+TEST_CASE("churn behind the cursor in every pass: every resource that existed throughout is delivered") {
+    // tests/reliability "churn behind the cursor in every pass": one resource created when page 1 is asked and
+    // one deleted before startIndex 11 is served, in every pass; with pages of 5 the deletion shifts u10 into
+    // the page already read. The walk used to end after max_passes with u10 never delivered.
+    for (size_t slots : {size_t{1}, size_t{4}}) {
+        for (bool lifo : {false, true}) {
+            CAPTURE(slots);
+            CAPTURE(lifo);
+            FakeList s;
+            s.cap = 5;
+            s.ids.push_back("t0");
+            std::vector<std::string> stable;
+            for (int i = 1; i <= 30; ++i) stable.push_back((i < 10 ? "u0" : "u") + std::to_string(i));
+            s.ids.insert(s.ids.end(), stable.begin(), stable.end());
+            int temp = 0;
+            s.before_request = [&](FakeList &l, int64_t start) {
+                if (start == 1 && l.ids.front()[0] != 't') l.ids.insert(l.ids.begin(), "t" + std::to_string(++temp));
+                if (start == 11 && l.ids.front()[0] == 't') l.ids.erase(l.ids.begin());
+            };
+            const auto r = walk(s, 5, slots, lifo);
+            CHECK_FALSE(r.stuck);
+            std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+            for (const auto &id : stable) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
+        }
+    }
+}

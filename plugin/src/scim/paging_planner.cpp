@@ -33,6 +33,7 @@ void PagePlanner::start_pass() {
     gaps_.clear();
     pass_requests_ = 0;
     stale_pages_ = 0;
+    last_total_ = -1;
 }
 
 std::vector<PageRequest> PagePlanner::take(size_t slots) {
@@ -106,6 +107,7 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         first_id_ = res.first_id;
         first_total_ = res.total_results;
         total_ = res.total_results;
+        last_total_ = res.total_results;
         if (returned == 0) {
             end_ = 1;
         } else if (total_ < 0 || (total_ <= returned && returned >= req.count)) {
@@ -133,6 +135,19 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         // is read must not be chased forever): the bounded re-walk covers the rest.
         const int64_t ceiling = first_total_ + std::max(first_total_, server_page_);
         if (res.total_results > total_) total_ = std::min(res.total_results, ceiling);
+    }
+
+    if (!sequential_ && res.total_results >= 0) {
+        // Fewer resources than the answer before this one reported: resources were deleted between the two. Those
+        // behind this page shifted its first resources down across its start edge, possibly into a page read
+        // before the deletion: ask again for the range just before this page (as many as were deleted), so that
+        // no resource that existed throughout falls between the pages. (Insertions only push resources into the
+        // next page, which reads them again; duplicates are removed by id.)
+        if (last_total_ >= 0 && res.total_results < last_total_ && req.start_index > 1) {
+            const int64_t from = std::max<int64_t>(1, req.start_index - (last_total_ - res.total_results));
+            gaps_.push_back({from, req.start_index - from, pass_});
+        }
+        last_total_ = res.total_results;
     }
 
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&

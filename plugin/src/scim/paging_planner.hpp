@@ -15,7 +15,9 @@
 //    seen, and a re-walk issuing far more requests than the resources delivered can need.
 //  - Drift: when totalResults changes during a pass (or pages came back short or empty before the total), the
 //    collection moved under the walk: another pass is made (at most max_passes), so that every resource that
-//    existed throughout is seen. Re-walks overlap consecutive pages (a quarter page, at least 16, at most half;
+//    existed throughout is seen. An answer reporting fewer resources
+//    than the one before it (deletions between the two) has the range just before its page asked for again,
+//    since the deletions may have shifted resources across that page's start edge into a page already read. Re-walks overlap consecutive pages (a quarter page, at least 16, at most half;
 //    pages of 16 or fewer are re-walked one at a time), so that insertions while pages are served out of order cannot push a resource
 //    across a page edge unseen. The caller de-duplicates by id across passes.
 #pragma once
@@ -88,6 +90,7 @@ private:
     uint64_t requests_ = 0;
     uint64_t pass_requests_ = 0;
     unsigned stale_pages_ = 0;
+    int64_t last_total_ = -1;     // totalResults of the last answer of this pass (completion order)
     int64_t distinct_ = 0;        // resources never seen before, summed over every page of the walk
 };
 
