@@ -148,6 +148,11 @@ std::string test_truth(const Context &ctx) {
     Truth t = fetch_truth(ctx.sim_admin);
     auto p = truth_problems(*s.d, t, rec);
     check_counts(p, result, rec);
+    {
+        std::lock_guard lock(rec.mu);
+        if ((s.d->capabilities & CONN_CAP_CHECKPOINT) == 0 && rec.checkpoint_calls > 0)
+            p.push_back("on_checkpoint was called although the plugin does not declare CONN_CAP_CHECKPOINT");
+    }
     require_none(p, "");
     std::lock_guard lock(rec.mu);
     return std::to_string(t.users.size()) + " users, " + std::to_string(t.groups.size()) + " groups, " +

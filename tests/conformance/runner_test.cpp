@@ -151,6 +151,9 @@ TEST_SUITE("fixtures") {
     }
     TEST_CASE("stdout") { expect_caught("stdout", "instance.no_stdio_output", "to stdout"); }
     TEST_CASE("init-twice") { expect_caught("init-twice", "library.init_twice", "expected invalid_state", {}, true); }
+    TEST_CASE("ignores-struct-size") {
+        expect_caught("ignores-struct-size", "instance.older_host_structs", "wrote past conn_error.struct_size", {}, true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
