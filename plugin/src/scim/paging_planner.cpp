@@ -143,9 +143,11 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         // before the deletion: ask again for the range just before this page (as many as were deleted), so that
         // no resource that existed throughout falls between the pages. (Insertions only push resources into the
         // next page, which reads them again; duplicates are removed by id.)
-        if (last_total_ >= 0 && res.total_results < last_total_ && req.start_index > 1) {
+        // One re-check per page at most: the answer to a re-check does not ask again (under steady deletions
+        // that would chase the shrinking collection page after page); the next pass covers what moved then.
+        if (!req.recheck && last_total_ >= 0 && res.total_results < last_total_ && req.start_index > 1) {
             const int64_t from = std::max<int64_t>(1, req.start_index - (last_total_ - res.total_results));
-            gaps_.push_back({from, req.start_index - from, pass_});
+            gaps_.push_back({from, req.start_index - from, pass_, true});
         }
         last_total_ = res.total_results;
     }

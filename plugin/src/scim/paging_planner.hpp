@@ -39,6 +39,7 @@ struct PageRequest {
     int64_t start_index = 1;
     int64_t count = 0;
     unsigned pass = 0;
+    bool recheck = false;  // asks again for a range that deletions may have shifted (never itself re-checked)
 };
 
 struct PageResult {
