@@ -467,7 +467,7 @@ TEST_SUITE("hostile") {
 // A list answer that is not a SCIM ListResponse (no totalResults, no Resources: a proxy's `{}`, an unrelated
 // JSON document) must not read as "the organisation has no users": that would be an empty result reported as
 // success, and a host would then consider every account gone.
-TEST_CASE("a list answer that is not a ListResponse is not an empty organisation" * doctest::may_fail()) {
+TEST_CASE("a list answer that is not a ListResponse is not an empty organisation") {
     for (const std::string body : {"{}", R"({"a":{"a":1}})", R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"]})",
                                    "[]", "null", "\"text\"", "42", R"({"Resources":null})"}) {
         CAPTURE(body);
@@ -495,7 +495,7 @@ TEST_SUITE("hostile") {
 // few passes; here the server churns in EVERY pass (one user created when page 1 is asked, one deleted just
 // before page 11 is served), so the same users fall between pages each time. Every user that existed throughout
 // must be delivered, or the sync must fail: success with users missing is a wrong result.
-TEST_CASE("churn behind the cursor in every pass: exact, or not a success" * doctest::may_fail()) {
+TEST_CASE("churn behind the cursor in every pass: exact, or not a success") {
     for (const std::string concurrency : {"1", "4"}) {
         CAPTURE(concurrency);
         std::mutex mu;
