@@ -270,6 +270,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         public_items.push_back(p.substr(0, p.find('\0')));
         public_items.push_back(cut.substr(0, cut.find('\0')));
     }
+    // ConfigError writes control bytes as \n, \t, \xHH (messages stay one line): quote items that way too.
+    for (size_t i = 0, n = public_items.size(); i < n; ++i) public_items.push_back(ConfigError(public_items[i]).what());
     std::sort(public_items.begin(), public_items.end(), [](const auto &a, const auto &b) { return a.size() > b.size(); });
     auto check_no_secret = [&](const std::string &msg) {
         std::string rest = msg;
