@@ -32,6 +32,8 @@ mkdir -p "$work"
 cp -R "$seeds"/. "$work"/
 artifacts=$(dirname "$(dirname "$work")")/artifacts/$name
 mkdir -p "$artifacts"
-echo "== fuzzing $(basename "$fuzzer") for ${seconds}s on $work (crashes go to $artifacts/)"
-exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+# A fixed seed (FUZZ_SEED, default 1) keeps the short CI run repeatable; fuzz/run.sh explores with random seeds.
+seed=${FUZZ_SEED:-1}
+echo "== fuzzing $(basename "$fuzzer") for ${seconds}s on $work, seed $seed (crashes go to $artifacts/)"
+exec "$fuzzer" -seed="$seed" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "$work"
