@@ -313,7 +313,9 @@ std::string build_create_user(const NewUser &user) {
     return finish(buf);
 }
 
-std::string build_patch_active(bool active) {
+// A PatchOp request with one operation; write_value adds the operation's "value" member, or nothing.
+template <typename WriteValue>
+std::string build_single_patch(std::string_view op, std::string_view path, WriteValue &&write_value) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     w.StartObject();
@@ -322,59 +324,37 @@ std::string build_patch_active(bool active) {
     w.StartArray();
     w.StartObject();
     w.Key("op");
-    w.String("replace");
+    str(w, op);
     w.Key("path");
-    w.String("active");
-    w.Key("value");
-    w.Bool(active);
+    str(w, path);
+    write_value(w);
     w.EndObject();
     w.EndArray();
     w.EndObject();
     return finish(buf);
+}
+
+std::string build_patch_active(bool active) {
+    return build_single_patch("replace", "active", [&](auto &w) {
+        w.Key("value");
+        w.Bool(active);
+    });
 }
 
 std::string build_patch_add_member(std::string_view user_id) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    write_schema(w, kPatchOp);
-    w.Key("Operations");
-    w.StartArray();
-    w.StartObject();
-    w.Key("op");
-    w.String("add");
-    w.Key("path");
-    w.String("members");
-    w.Key("value");
-    w.StartArray();
-    w.StartObject();
-    w.Key("value");
-    str(w, user_id);
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
-    return finish(buf);
+    return build_single_patch("add", "members", [&](auto &w) {
+        w.Key("value");
+        w.StartArray();
+        w.StartObject();
+        w.Key("value");
+        str(w, user_id);
+        w.EndObject();
+        w.EndArray();
+    });
 }
 
 std::string build_patch_remove_member(std::string_view user_id) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    write_schema(w, kPatchOp);
-    w.Key("Operations");
-    w.StartArray();
-    w.StartObject();
-    w.Key("op");
-    w.String("remove");
-    w.Key("path");
-    const std::string path = "members[value eq " + filter_string_literal(user_id) + "]";
-    str(w, path);
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
-    return finish(buf);
+    return build_single_patch("remove", "members[value eq " + filter_string_literal(user_id) + "]", [](auto &) {});
 }
 
 }  // namespace ce::scim
