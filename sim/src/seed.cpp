@@ -87,11 +87,7 @@ std::vector<size_t> group_sizes(size_t n_users, size_t n_groups, size_t links) {
     }
     if (first_small < last_small && left > 0) {
         std::vector<double> w;
-        double total = 0;
-        for (size_t r = 0; r < last_small - first_small; ++r) {
-            w.push_back(1.0 / std::sqrt(static_cast<double>(r + 1)));
-            total += w.back();
-        }
+        for (size_t r = 0; r < last_small - first_small; ++r) w.push_back(1.0 / std::sqrt(static_cast<double>(r + 1)));
         // Water-filling: power-law shares, but no small group above the large ones (nor the 10% group); what a
         // capped group cannot take goes to the others.
         size_t small_cap = std::min(n_users, std::max<size_t>(per_large, 1));

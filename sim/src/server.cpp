@@ -184,7 +184,11 @@ struct Server::Impl {
 
     detail::ListQuery list_query(const httplib::Request &req) {
         detail::ListQuery q;
-        for (auto &[k, v] : req.params) {
+        for (const auto &param : req.params) {
+            // Plain references, not a structured binding: the lambda below captures them (C++20 P1091, which
+            // clang 14 lacks).
+            const std::string &k = param.first;
+            const std::string &v = param.second;
             std::string key = to_lower(k);
             auto number = [&](long long &out) {
                 try {
