@@ -246,7 +246,8 @@ std::string test_invalid_requests(const Context &ctx) {
     auto unknown = values;
     unknown.emplace_back("cf-unknown-field", "x");
     attempt(unknown, "create_account with an unknown field", "cf-unknown-field");
-    for (const auto &[k, v] : values) {
+    for (const auto &field : values) {
+        const std::string &k = field.first;  // a plain reference: the lambda captures it (clang 14 lacks P1091)
         auto missing = values;
         missing.erase(std::remove_if(missing.begin(), missing.end(), [&](const auto &kv) { return kv.first == k; }), missing.end());
         attempt(missing, "create_account without required field '" + k + "'", k);
