@@ -92,8 +92,12 @@ void expect_caught(const std::string &name, const std::string &test, const std::
                   name << ": " << test << " failed for another reason: " << v.tests[test].second);
     CHECK(v.failed >= 1);
     if (only)
-        for (const auto &[other, verdict] : v.tests)
+        for (const auto &entry : v.tests) {
+            // plain references: doctest's *_MESSAGE captures them in a lambda (clang 14 lacks P1091)
+            const std::string &other = entry.first;
+            const auto &verdict = entry.second;
             CHECK_MESSAGE((other == test || verdict.first != "fail"), name << " also failed " << other << ": " << verdict.second);
+        }
     CHECK(r.out.find("cfSecret") == std::string::npos); // the suite's own probe secrets are scrubbed
 }
 
@@ -109,7 +113,10 @@ TEST_SUITE("fixtures") {
 #endif
         Run r = run(args);
         Verdicts v = parse(r.out);
-        for (const auto &[name, verdict] : v.tests) {
+        for (const auto &entry : v.tests) {
+            // plain references: doctest's INFO captures them in a lambda (clang 14 lacks P1091)
+            const std::string &name = entry.first;
+            const auto &verdict = entry.second;
             INFO(name << ": " << verdict.second);
             if (name == "sync.matches_truth" || name == "sync.repeatable" || name == "sync.concurrent_instances") CHECK(verdict.first == "skip");
 #ifdef CONFORMANCE_SIM
@@ -202,7 +209,7 @@ TEST_SUITE("runner") {
         for (const auto &[name, verdict] : v.tests) CHECK(verdict.second.find("--allow-writes") != std::string::npos);
         args.push_back("--allow-writes");
         v = parse(run(args).out);
-        for (const auto &[name, verdict] : v.tests) CHECK_MESSAGE(verdict.first == "pass", name << ": " << verdict.second);
+        for (const auto &entry : v.tests) CHECK_MESSAGE(entry.second.first == "pass", entry.first << ": " << entry.second.second);
     }
 
     TEST_CASE("--in-process runs the same tests in one process") {

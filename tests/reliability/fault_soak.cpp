@@ -186,7 +186,8 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
         created[email] = r.resource.id;
     }
     size_t n = 0;
-    for (const auto &[email, uid] : created) {
+    for (const auto &account : created) {
+        const std::string &uid = account.second;  // a plain reference: lambdas below capture it (clang 14 lacks P1091)
         for (size_t k = 0; k < 2 && !group_ids.empty(); ++k) {
             const std::string gid = group_ids[(n * 3 + k * 5) % group_ids.size()];
             const std::string ent = "group:" + gid + ":member";
@@ -203,7 +204,8 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     // Revoke every other granted pair, and revoke one more time (must be already_revoked or revoked).
     std::vector<std::pair<std::string, std::string>> granted(want.begin(), want.end());
     for (size_t i = 0; i < granted.size(); i += 2) {
-        const auto [gid, uid] = granted[i];
+        const std::string gid = granted[i].first;
+        const std::string uid = granted[i].second;
         const std::string ent = "group:" + gid + ":member";
         auto r = with_retries("revoke", [&] { return rel::revoke(in, ent, "user", uid); }, s, t, problems);
         if (r.status == CONN_OK)

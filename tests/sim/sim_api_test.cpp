@@ -675,9 +675,12 @@ TEST_CASE("ids with '/', '?', '%', '..' and spaces: percent-encoded in URLs, rou
     scim_sim::Server s(o);
     s.start();
     Client c(s);
-    for (auto [id, name] : std::vector<std::pair<std::string, std::string>>{
+    for (const auto &user : std::vector<std::pair<std::string, std::string>>{
              {"a/b", "slash@example.com"}, {"q?x=1&y", "query@example.com"}, {"p%41", "percent@example.com"},
              {"..", "dots@example.com"}, {"sp ace", "space@example.com"}}) {
+        // plain references: doctest's REQUIRE_MESSAGE captures `id` in a lambda (clang 14 lacks P1091)
+        const std::string &id = user.first;
+        const std::string &name = user.second;
         auto r = c.get("/Users/" + enc(id));
         REQUIRE_MESSAGE(r.status == 200, id);
         auto u = r.json();
