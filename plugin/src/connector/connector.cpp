@@ -2,6 +2,7 @@
 
 #include "common/id_set.hpp"
 
+#include <memory>
 
 #include "connector/account_fields.hpp"
 #include "scim/list_walker.hpp"
@@ -121,61 +122,62 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     group_walk.run();
     const IdSet group_ids = std::move(group_walk.seen());
 
-    // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight.
+    // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight. Each
+    // member list is read as it arrives and every distinct member becomes a grant at once: a 100,000-member group
+    // is never held whole (not its body, not its members). The group resource, which carries the member count,
+    // follows its grants. A retried request delivers the same members again: `delivered` keeps them distinct.
+    struct GroupFetch {
+        size_t index = 0;
+        IdSet delivered;
+        std::shared_ptr<scim::MembersStream> stream;
+    };
+    const auto deliver_member = [&](const scim::Group &g, IdSet &delivered, std::string_view value,
+                                    std::string_view member_type) {
+        if (!delivered.insert(value)) return;
+        const char *type = "user";
+        bool resolved = false;
+        if (iequals(member_type, "Group")) {
+            type = "group";
+            resolved = group_ids.contains(value);
+        } else if (iequals(member_type, "User")) {
+            resolved = user_ids.contains(value);
+        } else if (user_ids.contains(value)) {
+            resolved = true;
+        } else if (group_ids.contains(value)) {
+            type = "group";
+            resolved = true;
+        }
+        const Grant gr = member_grant(g.id, type, std::string(value), !resolved);
+        if (gr.unresolved) {
+            ++stats.unresolved;
+            warn("unresolved_member", "group " + g.id + " has a member " + gr.principal_type + " " + gr.principal_id +
+                                          " that names no " + gr.principal_type +
+                                          " of this sync; the grant is flagged unresolved");
+        }
+        if (!sink.grant(gr)) stopped();
+        ++stats.grants;
+    };
     size_t next = 0;
     size_t in_flight = 0;
     std::function<void()> pump;
-    auto on_members = [&](size_t index, http::Response &r) -> http::Disposition {
-        --in_flight;
-        const scim::Group &g = groups[index];
-        std::vector<scim::Member> members;
+    auto on_members = [&](GroupFetch &f, http::Response &r) -> http::Disposition {
+        const scim::Group &g = groups[f.index];
         if (r.failure == http::Failure::none && r.status == 404) {
             warn("group_vanished", "group " + g.id + " was deleted during the sync; it is reported without members");
         } else if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
             throw client_->error_for(r, "reading the members of a group");
         } else {
             try {
-                members = scim::parse_group_members(r.body);
+                if (r.stream_error) std::rethrow_exception(r.stream_error);  // the sink's own errors go on up
+                f.stream->reader().finish();
             } catch (const scim::ParseError &e) {
-                if (r.can_retry) {
-                    ++in_flight;
-                    return http::Disposition::retry;
-                }
+                if (r.can_retry) return http::Disposition::retry;
                 throw client_->malformed("reading the members of a group", e.what(), r.status);
             }
         }
-        // The group's member count first (the group resource carries it), then one grant per distinct
-        // member, built as it is delivered: a 100,000-member group never becomes a vector of grants.
-        IdSet distinct;
-        for (const auto &m : members) distinct.insert(m.value);
-        if (!sink.resource(group_resource(g, static_cast<int64_t>(distinct.size())))) stopped();
+        --in_flight;
+        if (!sink.resource(group_resource(g, static_cast<int64_t>(f.delivered.size())))) stopped();
         ++stats.resources;
-        IdSet delivered;
-        for (const auto &m : members) {
-            if (!delivered.insert(m.value)) continue;
-            const char *type = "user";
-            bool resolved = false;
-            if (iequals(m.type, "Group")) {
-                type = "group";
-                resolved = group_ids.contains(m.value);
-            } else if (iequals(m.type, "User")) {
-                resolved = user_ids.contains(m.value);
-            } else if (user_ids.contains(m.value)) {
-                resolved = true;
-            } else if (group_ids.contains(m.value)) {
-                type = "group";
-                resolved = true;
-            }
-            const Grant gr = member_grant(g.id, type, m.value, !resolved);
-            if (gr.unresolved) {
-                ++stats.unresolved;
-                warn("unresolved_member", "group " + g.id + " has a member " + gr.principal_type + " " +
-                                              gr.principal_id + " that names no " + gr.principal_type +
-                                              " of this sync; the grant is flagged unresolved");
-            }
-            if (!sink.grant(gr)) stopped();
-            ++stats.grants;
-        }
         ++stats.pages;
         report("memberships", groups.size());
         pump();
@@ -183,11 +185,18 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     };
     pump = [&]() {
         while (next < groups.size() && in_flight < config_.concurrency) {
-            const size_t index = next++;
+            auto f = std::make_shared<GroupFetch>();
+            f->index = next++;
+            GroupFetch *raw = f.get();
+            f->stream = std::make_shared<scim::MembersStream>([&deliver_member, &groups, raw](std::string_view value,
+                                                                                             std::string_view type) {
+                deliver_member(groups[raw->index], raw->delivered, value, type);
+            });
             ++in_flight;
-            engine_->submit(client_->make(http::Method::get, scim::with_query(client_->group_url(groups[index].id),
-                                                                               {{"attributes", "members"}})),
-                            [&on_members, index](http::Response &r) { return on_members(index, r); });
+            http::Request req = client_->make(
+                http::Method::get, scim::with_query(client_->group_url(groups[f->index].id), {{"attributes", "members"}}));
+            req.stream = f->stream;
+            engine_->submit(std::move(req), [&on_members, f](http::Response &r) { return on_members(*f, r); });
         }
     };
     pump();

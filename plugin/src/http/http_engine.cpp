@@ -27,8 +27,11 @@ struct Engine::Job {
     unsigned attempts = 0;
     Clock::time_point first_start{};
     curl_slist *headers = nullptr;
+    void *easy = nullptr;
     size_t max_bytes = 0;
+    size_t received = 0;
     bool too_large = false;
+    int streaming = -1;  // -1: not decided yet for this attempt; 1: the body goes to request.stream; 0: buffered
     ~Job() { curl_slist_free_all(headers); }
 };
 
@@ -40,12 +43,26 @@ CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
 size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
     auto *job = static_cast<Engine::Job *>(userp);
     const size_t n = size * nmemb;
-    auto &body = job->response.body;
-    if (body.size() + n > job->max_bytes) {
+    if (job->received + n > job->max_bytes) {
         job->too_large = true;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
-    body.append(data, n);
+    job->received += n;
+    if (job->streaming < 0) {
+        long status = 0;
+        curl_easy_getinfo(as_easy(job->easy), CURLINFO_RESPONSE_CODE, &status);
+        job->streaming = job->request.stream && status >= 200 && status <= 299 ? 1 : 0;
+    }
+    if (job->streaming == 1) {
+        try {
+            job->request.stream->write(std::string_view(data, n));
+        } catch (...) {  // never through libcurl's C frames
+            job->response.stream_error = std::current_exception();
+            return 0;
+        }
+        return n;
+    }
+    job->response.body.append(data, n);
     return n;
 }
 
@@ -174,6 +191,10 @@ void Engine::start(std::unique_ptr<Job> job) {
     ++stats_.requests;
     job->response = Response{};
     job->too_large = false;
+    job->received = 0;
+    job->streaming = -1;
+    job->easy = easy;
+    if (job->request.stream) job->request.stream->reset();
     job->max_bytes = options_.max_response_bytes;
     curl_slist_free_all(job->headers);
     job->headers = nullptr;
@@ -254,7 +275,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
     curl_multi_remove_handle(as_multi(multi_), easy);
     free_easy_.push_back(easy_ptr);
 
-    if (code == CURLE_OK) {
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && r.stream_error)) {
         r.status = status;
     } else if (job->too_large) {
         r.failure = Failure::too_large;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,11 +49,24 @@ enum class Failure {
     other,      // anything else libcurl reported (not retried)
 };
 
+// Takes the body of a 2xx answer piece by piece as it arrives, instead of Response::body (the body of any other
+// status is still buffered, for the error message). reset() is called before every attempt, so a retried
+// request starts from the beginning. An exception thrown by write() ends the transfer at once; the completion
+// finds it in Response::stream_error (the status is the answer's, failure is none). write() runs inside
+// libcurl's callbacks, on the thread that called Engine::run().
+class BodyStream {
+public:
+    virtual ~BodyStream() = default;
+    virtual void reset() = 0;
+    virtual void write(std::string_view bytes) = 0;
+};
+
 struct Request {
     Method method = Method::get;
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
     std::string body;                  // sent when not empty (or always for POST/PUT/PATCH)
+    std::shared_ptr<BodyStream> stream;  // optional: a 2xx body goes here, not into Response::body
 };
 
 struct Response {
@@ -63,6 +78,7 @@ struct Response {
     std::string error;                      // libcurl's description when failure != none
     unsigned attempts = 0;                  // attempts made for this request (1 = no retry)
     bool can_retry = false;                 // a completion may still ask for a retry (GET within budget)
+    std::exception_ptr stream_error;        // what Request::stream's write() threw, if it did
 };
 
 enum class Disposition { done, retry };

@@ -10,9 +10,22 @@
 
 #include "common/errors.hpp"
 #include "http/http_engine.hpp"
+#include "scim/members_reader.hpp"
 #include "scim/scim_json.hpp"
 
 namespace ce::scim {
+
+// A group's member list read as it arrives (see members_reader.hpp): set it as Request::stream.
+class MembersStream : public http::BodyStream {
+public:
+    explicit MembersStream(GroupMembersReader::OnMember on_member) : reader_(std::move(on_member)) {}
+    void reset() override { reader_.reset(); }
+    void write(std::string_view bytes) override { reader_.feed(bytes); }
+    GroupMembersReader &reader() { return reader_; }
+
+private:
+    GroupMembersReader reader_;
+};
 
 class Client {
 public:

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "scim/json_text.hpp"
 #include "scim/scim_url.hpp"
 
 namespace ce::scim {
@@ -66,23 +67,6 @@ struct Path {
 
 [[noreturn]] void wrong_type(const std::string &field, const char *expected) {
     throw ParseError("the field '" + field + "' is not " + expected);
-}
-
-// The parse validates every raw byte as UTF-8, so the only invalid text a string can hold comes from \u escapes:
-// RapidJSON 1.1.0 refuses a high surrogate not followed by a low one, but encodes a lone low surrogate
-// (\uDC00..\uDFFF) as the three bytes ED B0..BF xx. Any surrogate in that encoding is ED followed by A0..BF
-// (a valid code point starting with ED has 80..9F next), so looking for that pair is the whole check: one
-// memchr per string, which finds nothing in ordinary text.
-bool holds_encoded_surrogate(const char *s, size_t n) {
-    const char *end = s + n;
-    while (s < end) {
-        const void *hit = std::memchr(s, 0xED, static_cast<size_t>(end - s));
-        if (!hit) return false;
-        const char *p = static_cast<const char *>(hit);
-        if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) return true;
-        s = p + 1;
-    }
-    return false;
 }
 
 std::string get_string(const Value &obj, const char *name, const Path &where, bool required) {

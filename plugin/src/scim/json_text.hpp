@@ -1,0 +1,38 @@
+// Small text checks shared by the SCIM JSON readers (scim_json.cpp, members_reader.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+
+namespace ce::scim {
+
+// The parse validates every raw byte as UTF-8, so the only invalid text a string can hold comes from \u escapes:
+// RapidJSON 1.1.0 refuses a high surrogate not followed by a low one, but encodes a lone low surrogate
+// (\uDC00..\uDFFF) as the three bytes ED B0..BF xx. Any surrogate in that encoding is ED followed by A0..BF
+// (a valid code point starting with ED has 80..9F next), so looking for that pair is the whole check: one
+// memchr per string, which finds nothing in ordinary text.
+inline bool holds_encoded_surrogate(const char *s, size_t n) {
+    const char *end = s + n;
+    while (s < end) {
+        const void *hit = std::memchr(s, 0xED, static_cast<size_t>(end - s));
+        if (!hit) return false;
+        const char *p = static_cast<const char *>(hit);
+        if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) return true;
+        s = p + 1;
+    }
+    return false;
+}
+
+// ASCII case-insensitive equality of a (length-counted) name with a lower-case literal.
+inline bool name_is(const char *s, size_t n, const char *lower) {
+    const size_t m = std::strlen(lower);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; ++i) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
+
+}  // namespace ce::scim

@@ -1,0 +1,336 @@
+#include "scim/members_reader.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "scim/json_text.hpp"
+#include "scim/scim_json.hpp"
+
+namespace ce::scim {
+namespace {
+
+constexpr unsigned kParseFlags =
+    rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// "members" with every letter written as \uXXXX is 42 bytes: a longer key cannot be it.
+constexpr size_t kMaxKey = 64;
+
+[[noreturn]] void fail(const std::string &why) { throw ParseError(why); }
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Whether the raw bytes of a JSON string (between its quotes) decode to "members", ignoring ASCII case.
+// Only ASCII can match, so an escape that decodes to anything else (or is malformed) is a mismatch.
+bool key_is_members(const std::string &raw) {
+    std::string decoded;
+    for (size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '\\') {
+            if (i + 1 >= raw.size()) return false;
+            if (raw[++i] != 'u') return false;  // \" \\ \/ \b \f \n \r \t: not a letter
+            if (i + 4 >= raw.size()) return false;
+            int cp = 0;
+            for (size_t k = 1; k <= 4; ++k) {
+                const int h = hex_value(raw[i + k]);
+                if (h < 0) return false;
+                cp = cp * 16 + h;
+            }
+            i += 4;
+            if (cp >= 0x80) return false;
+            c = static_cast<char>(cp);
+        }
+        decoded += c;
+    }
+    return name_is(decoded.data(), decoded.size(), "members");
+}
+
+// SAX handler for one member object: the first "value" and the first "type" at its top level (a null one
+// counts as absent, like the DOM parser's lookup), everything else skipped.
+struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHandler> {
+    enum class Field { other, value, type };
+
+    size_t index = 0;
+    int depth = 0;
+    Field key = Field::other;
+    bool value_seen = false, type_seen = false;
+    std::string_view value, type;
+    bool has_value = false;
+    std::string error;
+
+    std::string where(const char *f) const { return "members[" + std::to_string(index) + "]" + (f ? std::string(".") + f : ""); }
+    bool wrong(const char *f, const char *expected) {
+        error = "the field '" + where(f) + "' is not " + expected;
+        return false;
+    }
+    // A value starts at the member's top level: record it if its key is one we want.
+    bool field_value(bool is_string, bool is_null, const char *str, rapidjson::SizeType len) {
+        const Field k = key;
+        key = Field::other;
+        if (k == Field::value) {
+            if (is_null) return true;
+            if (!is_string) return wrong("value", "a string");
+            if (holds_encoded_surrogate(str, len)) {
+                error = "the field '" + where("value") + "' is not valid UTF-8 (an escaped lone surrogate)";
+                return false;
+            }
+            value = {str, len};
+            has_value = true;
+        } else if (k == Field::type) {
+            if (is_null) return true;
+            if (!is_string) return wrong("type", "a string");
+            if (holds_encoded_surrogate(str, len)) {
+                error = "the field '" + where("type") + "' is not valid UTF-8 (an escaped lone surrogate)";
+                return false;
+            }
+            type = {str, len};
+        }
+        return true;
+    }
+    bool scalar(bool is_string, bool is_null, const char *str = nullptr, rapidjson::SizeType len = 0) {
+        if (depth == 0) return wrong(nullptr, "an object");
+        if (depth == 1) return field_value(is_string, is_null, str, len);
+        return true;
+    }
+
+    bool Default() { return scalar(false, false); }
+    bool Null() { return scalar(false, true); }
+    bool String(const char *s, rapidjson::SizeType len, bool) { return scalar(true, false, s, len); }
+    bool Key(const char *s, rapidjson::SizeType len, bool) {
+        key = Field::other;
+        if (depth != 1) return true;
+        if (!value_seen && name_is(s, len, "value")) {
+            value_seen = true;
+            key = Field::value;
+        } else if (!type_seen && name_is(s, len, "type")) {
+            type_seen = true;
+            key = Field::type;
+        }
+        return true;
+    }
+    bool StartObject() {
+        if (depth == 1 && !field_value(false, false, nullptr, 0)) return false;
+        ++depth;
+        return true;
+    }
+    bool StartArray() {
+        if (depth == 0) return wrong(nullptr, "an object");
+        if (depth == 1 && !field_value(false, false, nullptr, 0)) return false;
+        ++depth;
+        return true;
+    }
+    bool EndObject(rapidjson::SizeType) {
+        --depth;
+        return true;
+    }
+    bool EndArray(rapidjson::SizeType) {
+        --depth;
+        return true;
+    }
+};
+
+}  // namespace
+
+GroupMembersReader::GroupMembersReader(OnMember on_member) : on_member_(std::move(on_member)) {}
+
+void GroupMembersReader::reset() {
+    depth_ = 0;
+    in_string_ = escape_ = false;
+    top_started_ = top_closed_ = top_is_object_ = false;
+    expect_key_ = capturing_key_ = key_too_long_ = false;
+    key_.clear();
+    members_state_ = Members::not_seen;
+    expect_element_ = after_comma_ = in_element_ = false;
+    element_.clear();
+    envelope_.clear();
+    members_ = 0;
+    bytes_ = 0;
+}
+
+void GroupMembersReader::feed(std::string_view bytes) {
+    for (char c : bytes) step(c);
+    bytes_ += bytes.size();
+}
+
+void GroupMembersReader::step(char c) {
+    if (c == '\0') fail("the response is not valid JSON (it holds a NUL byte at byte " + std::to_string(bytes_) + ")");
+    if (members_state_ == Members::in_array) step_array(c);
+    else step_envelope(c);
+}
+
+void GroupMembersReader::key_done() {
+    if (depth_ == 1 && top_is_object_ && !top_closed_ && members_state_ == Members::not_seen && !key_too_long_ && key_is_members(key_))
+        members_state_ = Members::await_colon;
+}
+
+void GroupMembersReader::step_envelope(char c) {
+    envelope_ += c;
+    if (in_string_) {
+        if (!escape_ && c == '"') {
+            in_string_ = false;
+            if (capturing_key_) {
+                capturing_key_ = false;
+                key_done();
+            }
+            return;
+        }
+        escape_ = !escape_ && c == '\\';
+        if (capturing_key_) {
+            if (key_.size() < kMaxKey) key_ += c;
+            else key_too_long_ = true;
+        }
+        return;
+    }
+    if (is_space(c)) return;
+
+    // The first character of the top-level value, and of the value of the first "members" key.
+    if (depth_ == 0 && !top_started_) {
+        top_started_ = true;
+        top_is_object_ = c == '{';
+    }
+    if (members_state_ == Members::await_colon) {
+        // Anything but the colon: not a valid document; the envelope's parse will say so.
+        members_state_ = c == ':' ? Members::await_value : Members::seen;
+        if (c == ':') {
+            expect_key_ = false;
+            return;
+        }
+    } else if (members_state_ == Members::await_value && depth_ == 1) {
+        if (c == '[') {
+            ++depth_;
+            members_state_ = Members::in_array;
+            expect_element_ = true;
+            after_comma_ = false;
+            return;
+        }
+        if (c != 'n') fail("the field 'members' is not an array");
+        members_state_ = Members::seen;  // null: no members (the envelope's parse checks the literal)
+    }
+
+    switch (c) {
+    case '"':
+        in_string_ = true;
+        escape_ = false;
+        if (depth_ == 1 && top_is_object_ && expect_key_) {
+            capturing_key_ = true;
+            expect_key_ = false;
+            key_.clear();
+            key_too_long_ = false;
+        }
+        break;
+    case '{':
+    case '[':
+        ++depth_;
+        if (depth_ == 1) expect_key_ = c == '{';
+        break;
+    case '}':
+    case ']':
+        if (--depth_ < 0) fail("the response is not valid JSON (a bracket closes nothing at byte " + std::to_string(bytes_) + ")");
+        if (depth_ == 0) top_closed_ = true;
+        break;
+    case ',':
+        if (depth_ == 1 && top_is_object_) expect_key_ = true;
+        break;
+    case ':':
+        if (depth_ == 1) expect_key_ = false;
+        break;
+    default: break;
+    }
+}
+
+void GroupMembersReader::step_array(char c) {
+    if (in_element_) {
+        if (in_string_) {
+            element_ += c;
+            if (!escape_ && c == '"') in_string_ = false;
+            else escape_ = !escape_ && c == '\\';
+            return;
+        }
+        switch (c) {
+        case '"':
+            in_string_ = true;
+            escape_ = false;
+            element_ += c;
+            return;
+        case '{':
+        case '[':
+            ++depth_;
+            element_ += c;
+            return;
+        case '}':
+        case ']':
+        case ',':
+            if (depth_ > 2) {
+                if (c != ',') --depth_;
+                element_ += c;
+                return;
+            }
+            end_element();  // and the delimiter is read at the array's level below
+            break;
+        default: element_ += c; return;
+        }
+    }
+    switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r': return;
+    case ',':
+        if (expect_element_) fail("the field 'members' is not valid JSON (an empty element)");
+        expect_element_ = after_comma_ = true;
+        return;
+    case ']':
+        if (after_comma_) fail("the field 'members' is not valid JSON (a comma before ']')");
+        --depth_;
+        members_state_ = Members::seen;
+        envelope_ += ']';
+        return;
+    case '}': fail("the field 'members' is not valid JSON ('}' closes the array)");
+    default:
+        if (!expect_element_) fail("the field 'members' is not valid JSON (a missing comma)");
+        in_element_ = true;
+        expect_element_ = after_comma_ = false;
+        element_.clear();
+        step_array(c);
+    }
+}
+
+void GroupMembersReader::end_element() {
+    in_element_ = false;
+    // In place: the parsed strings stay in element_. Spare NULs keep the UTF-8 decoder of a sequence cut short
+    // at the end inside the buffer (and fail it: NUL is no continuation byte).
+    const size_t length = element_.size();
+    element_.append(4, '\0');
+    MemberHandler h;
+    h.index = members_;
+    rapidjson::InsituStringStream in(element_.data());
+    const rapidjson::ParseResult ok = element_reader_.Parse<kParseFlags>(in, h);
+    if (!ok) {
+        if (!h.error.empty()) fail(h.error);
+        fail("the field '" + h.where(nullptr) + "' is not valid JSON (" + rapidjson::GetParseError_En(ok.Code()) +
+             " at byte " + std::to_string(ok.Offset()) + " of " + std::to_string(length) + ")");
+    }
+    if (!h.has_value) fail("the field '" + h.where("value") + "' is missing");
+    ++members_;
+    on_member_(h.value, h.type);
+}
+
+void GroupMembersReader::finish() {
+    if (in_string_ || in_element_ || depth_ != 0 || members_state_ == Members::in_array || !top_started_)
+        fail("the response is not valid JSON (it ends inside the document after " + std::to_string(bytes_) + " bytes)");
+    const size_t length = envelope_.size();
+    envelope_.append(4, '\0');
+    rapidjson::Document doc;
+    doc.ParseInsitu<kParseFlags>(envelope_.data());
+    if (doc.HasParseError())
+        fail(std::string("the response is not valid JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) +
+             " in the " + std::to_string(length) + " bytes around the member list)");
+    if (!doc.IsObject()) fail("the response is not a JSON object");
+}
+
+}  // namespace ce::scim

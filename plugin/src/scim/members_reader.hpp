@@ -1,0 +1,81 @@
+// Reads the members of one group resource (GET /Groups/{id}?attributes=members) from a body that arrives in
+// pieces, and hands over each member as soon as its JSON object is complete. Memory stays at one member (plus
+// the few bytes of the document around the member list) however large the group: a 100,000-member group is
+// never a 13 MB buffer, a DOM, nor a vector.
+//
+// It accepts exactly the documents parse_group_members accepts (a JSON object; the first top-level key equal to
+// "members" ignoring case decides: absent or null means no members, an array of objects gives them, anything
+// else is an error; in each member the first "value" is a required string and the first "type" an optional
+// one), except that a raw NUL byte anywhere is refused (it is never valid JSON; the in-place parser would have
+// stopped reading there). The fuzzer scim_json_fuzzer checks the two against each other, cut at random points.
+//
+// How: a byte-level scanner follows strings and nesting, recognises the top-level "members" key (escapes
+// decoded) and cuts the member array into elements; each element is parsed on its own by RapidJSON's SAX reader
+// (in place, UTF-8 validated, iterative) and the rest of the document, with the array's content left out, is
+// kept and parsed when the body ends. A document is valid exactly when that rest and every element are.
+//
+// Members are delivered before the end of the body is known to be well formed: a caller that retries after a
+// ParseError (or a broken transfer) must expect the first members again (the connector de-duplicates by value).
+#pragma once
+
+#include <rapidjson/reader.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace ce::scim {
+
+class GroupMembersReader {
+public:
+    // value: the member's id (may be empty); type: "User", "Group", any other text, or "" when absent. Both
+    // point into the reader's buffer and are valid during the call only. May throw (the exception propagates
+    // out of feed()).
+    using OnMember = std::function<void(std::string_view value, std::string_view type)>;
+
+    explicit GroupMembersReader(OnMember on_member);
+
+    // Forgets everything read so far (a new attempt of the same request).
+    void reset();
+    // Reads the next piece of the body. Throws ParseError as soon as the body cannot be a valid answer.
+    void feed(std::string_view bytes);
+    // The body has ended: throws ParseError unless it was one complete, valid answer.
+    void finish();
+
+    uint64_t members() const { return members_; }
+
+private:
+    enum class Members { not_seen, await_colon, await_value, in_array, seen };
+
+    void step(char c);
+    void step_envelope(char c);
+    void step_array(char c);
+    void end_element();
+    void key_done();
+
+    OnMember on_member_;
+    rapidjson::Reader element_reader_;
+
+    // Scanner state.
+    int64_t depth_ = 0;           // containers open
+    bool in_string_ = false;
+    bool escape_ = false;
+    bool top_started_ = false;    // the top-level value has begun
+    bool top_closed_ = false;     // ... and ended
+    bool top_is_object_ = false;
+    bool expect_key_ = false;     // at depth 1 of the top object, the next string is a key
+    bool capturing_key_ = false;
+    std::string key_;             // raw bytes of the current depth-1 key (at most kMaxKey)
+    bool key_too_long_ = false;
+    Members members_state_ = Members::not_seen;
+    bool expect_element_ = false; // inside the array: after '[' or ','
+    bool after_comma_ = false;
+    bool in_element_ = false;
+    std::string element_;         // the current member's bytes
+    std::string envelope_;        // the document without the member array's content
+    uint64_t members_ = 0;
+    uint64_t bytes_ = 0;
+};
+
+}  // namespace ce::scim
