@@ -249,13 +249,13 @@ for n in "${names[@]}"; do
   rm -rf "$work/$k-time"
 done
 
-printf '\n%-6s %9s %14s %9s %12s %9s %9s %10s %11s  %s\n' strategy requests "bytes" "MB" "largest (B)" "wall (s)" \
+printf '\n%-8s %8s %14s %9s %12s %9s %9s %10s %11s  %s\n' strategy requests "bytes" "MB" "largest (B)" "wall (s)" \
   "floor (s)" wall/floor "6000/min(s)" "set vs A"
 for n in "${names[@]}"; do
   floor=$(echo "${REQ[$n]} * $latency / 1000 / $parallel" | bc -l)
   ratio="-"
   [ "$latency" -gt 0 ] && ratio=$(printf %.2f "$(echo "${WALL[$n]} / $floor" | bc -l)")
-  printf '%-8s %7d %14d %9.1f %12d %9.2f %9.2f %10s %11.1f  %s\n' "$n" "${REQ[$n]}" "${BYTES[$n]}" \
+  printf '%-8s %8d %14d %9.1f %12d %9.2f %9.2f %10s %11.1f  %s\n' "$n" "${REQ[$n]}" "${BYTES[$n]}" \
     "$(echo "${BYTES[$n]} / 1000000" | bc -l)" "${MAXB[$n]}" "${WALL[$n]}" "$floor" "$ratio" \
     "$(echo "${REQ[$n]} / 100" | bc -l)" "${V[$n]}"
 done
