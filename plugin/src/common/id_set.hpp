@@ -1,37 +1,63 @@
-// A compact set of resource ids for a whole sync: 64-bit fingerprints in an open-addressing table,
-// 8 to 16 bytes per id instead of the ~120 of an unordered_set<std::string> (node, bucket, string).
-// A sync keeps one entry per user and per group (exactly-once delivery across pages and passes, and
-// telling resolved from unresolved members), so this is most of what grows with the organisation.
+// A compact set of resource ids for a whole sync: 64-bit fingerprints in an open-addressing table (linear
+// probing, at most 3/4 full), 8 to 16 bytes per id instead of the ~120 of an unordered_set<std::string> (node,
+// bucket, string). A sync keeps one entry per user and per group (exactly-once delivery across pages and passes,
+// and telling resolved from unresolved members), so this is most of what grows with the organisation.
+//
+// The table may have any size (a fingerprint picks its home slot by multiply-shift, not by a power-of-two mask),
+// so reserve(n) makes it just big enough for n ids; its memory comes from calloc, so the pages of a large table
+// reserved on a server's word (totalResults) cost nothing until ids actually land in them.
+//
 // Two different ids collide only if their 64-bit fingerprints are equal: with n ids the chance is about
 // n^2 / 2^65 (3e-8 for a million users); a collision would make the second id look already seen.
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <string_view>
-#include <vector>
 
 namespace ce {
 
 class IdSet {
 public:
+    IdSet() = default;
+    IdSet(IdSet &&other) noexcept
+        : slots_(std::move(other.slots_)), capacity_(other.capacity_), size_(other.size_) {
+        other.capacity_ = other.size_ = 0;
+    }
+    IdSet &operator=(IdSet &&other) noexcept {
+        slots_ = std::move(other.slots_);
+        capacity_ = other.capacity_;
+        size_ = other.size_;
+        other.capacity_ = other.size_ = 0;
+        return *this;
+    }
+
     // Inserts id; true when it was not there before.
     bool insert(std::string_view id) {
-        if ((size_ + 1) * 2 > slots_.size()) grow();
-        if (!place(slots_, fingerprint(id))) return false;
+        if ((size_ + 1) * 4 > capacity_ * 3) rehash(capacity_ < 48 ? 64 : capacity_ * 2);
+        if (!place(slots_.get(), capacity_, fingerprint(id))) return false;
         ++size_;
         return true;
     }
     bool contains(std::string_view id) const {
-        if (slots_.empty()) return false;
+        if (capacity_ == 0) return false;
         const uint64_t fp = fingerprint(id);
-        const size_t mask = slots_.size() - 1;
-        for (size_t i = fp & mask;; i = (i + 1) & mask) {
+        for (size_t i = home(fp, capacity_);; i = i + 1 == capacity_ ? 0 : i + 1) {
             if (slots_[i] == fp) return true;
             if (slots_[i] == 0) return false;
         }
     }
+    // Room for n ids in all without growing again.
+    void reserve(size_t n) {
+        const size_t wanted = n + n / 3 + 1;
+        if (wanted > capacity_) rehash(wanted);
+    }
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
+    size_t capacity() const { return capacity_; }
+    size_t bytes() const { return capacity_ * sizeof(uint64_t); }
 
     // FNV-1a over the bytes, then a 64-bit finaliser (splitmix64) to spread it; 0 marks an empty slot.
     static uint64_t fingerprint(std::string_view id) {
@@ -49,10 +75,18 @@ public:
     }
 
 private:
-    // Places fp; false if it was already present. The table is never full (load <= 1/2).
-    static bool place(std::vector<uint64_t> &slots, uint64_t fp) {
-        const size_t mask = slots.size() - 1;
-        for (size_t i = fp & mask;; i = (i + 1) & mask) {
+    struct Free {
+        void operator()(uint64_t *p) const { std::free(p); }
+    };
+
+    // The slot a fingerprint starts from: its high 32 bits scaled to the table (uniform for any capacity up to
+    // 2^32 slots, which rehash() enforces).
+    static size_t home(uint64_t fp, size_t capacity) {
+        return static_cast<size_t>(((fp >> 32) * static_cast<uint64_t>(capacity)) >> 32);
+    }
+    // Places fp; false if it was already present. The table is never full (load <= 3/4).
+    static bool place(uint64_t *slots, size_t capacity, uint64_t fp) {
+        for (size_t i = home(fp, capacity);; i = i + 1 == capacity ? 0 : i + 1) {
             if (slots[i] == fp) return false;
             if (slots[i] == 0) {
                 slots[i] = fp;
@@ -60,14 +94,18 @@ private:
             }
         }
     }
-    void grow() {
-        std::vector<uint64_t> bigger(slots_.empty() ? 64 : slots_.size() * 2, 0);
-        for (uint64_t fp : slots_)
-            if (fp != 0) place(bigger, fp);
-        slots_.swap(bigger);
+    void rehash(size_t capacity) {
+        if (capacity > (uint64_t{1} << 32)) throw std::bad_alloc();
+        std::unique_ptr<uint64_t[], Free> bigger(static_cast<uint64_t *>(std::calloc(capacity, sizeof(uint64_t))));
+        if (!bigger) throw std::bad_alloc();
+        for (size_t i = 0; i < capacity_; ++i)
+            if (slots_[i] != 0) place(bigger.get(), capacity, slots_[i]);
+        slots_ = std::move(bigger);
+        capacity_ = capacity;
     }
 
-    std::vector<uint64_t> slots_;
+    std::unique_ptr<uint64_t[], Free> slots_;
+    size_t capacity_ = 0;
     size_t size_ = 0;
 };
 

@@ -4,6 +4,7 @@
 // nothing but the set of seen ids is held for the whole walk.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
@@ -73,6 +74,13 @@ private:
         for (const auto &res : page.resources)
             if (!seen_.contains(res.id)) ++result.fresh;
         ++pages_;
+        // Size the id set once from the server's count: no growth (and no old and new table side by side) on
+        // the way. An overstated count costs address space only (the table's pages are touched as ids land),
+        // and at most kMaxReserve ids' worth.
+        if (!reserved_ && result.total_results > 0) {
+            reserved_ = true;
+            seen_.reserve(static_cast<size_t>(std::min<int64_t>(result.total_results, kMaxReserve)));
+        }
         if (planner_.complete(req, result)) {
             std::vector<T> fresh;
             fresh.reserve(result.fresh);
@@ -92,7 +100,10 @@ private:
     Parser parse_;
     std::string what_;
     Deliver deliver_;
+    static constexpr int64_t kMaxReserve = 4'000'000;
+
     IdSet seen_;
+    bool reserved_ = false;
     uint64_t pages_ = 0;
 };
 
