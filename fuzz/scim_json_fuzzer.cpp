@@ -16,6 +16,7 @@
 #include <rapidjson/document.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "scim/members_reader.hpp"
 #include "scim/scim_json.hpp"
 
 namespace {
@@ -117,6 +119,47 @@ void check_ids_against(const ListPage<T> &page, const Value &doc) {
     }
 }
 
+// The streaming reader (members_reader.cpp) against parse_group_members on the same body, fed in pieces whose
+// sizes come from the body's own bytes: it must accept exactly the same bodies (except that it refuses every NUL,
+// where the in-place parser stops reading) and deliver the same members, in order, with the same types.
+void check_streamed_members(const std::string &body, bool dom_ok, const std::vector<Member> &dom_members) {
+    std::vector<Member> got;
+    GroupMembersReader reader([&](std::string_view value, std::string_view type) {
+        got.push_back(Member{std::string(value), std::string(type)});
+    });
+    bool ok = true;
+    for (int attempt = 0; attempt < 2; ++attempt) {  // the second time after reset(): the same answer
+        got.clear();
+        reader.reset();
+        ok = true;
+        try {
+            size_t pos = 0, k = 0;
+            while (pos < body.size()) {
+                const size_t step = 1 + static_cast<unsigned char>(body[k++ % body.size()]) % 17;
+                const size_t n = std::min(step, body.size() - pos);
+                reader.feed(std::string_view(body).substr(pos, n));
+                pos += n;
+            }
+            reader.finish();
+        } catch (const ParseError &) {
+            ok = false;
+        }
+    }
+    if (body.find('\0') != std::string::npos) {
+        FUZZ_CHECK(!ok, "the streaming member reader accepted a body holding a NUL byte");
+        return;
+    }
+    FUZZ_CHECK(ok == dom_ok, ok ? "the streaming member reader accepted a body parse_group_members rejects"
+                                : "the streaming member reader rejected a body parse_group_members accepts");
+    if (!ok) return;
+    FUZZ_CHECK(got.size() == dom_members.size() && reader.members() == got.size(),
+               "the streaming member reader found a different number of members");
+    for (size_t i = 0; i < got.size(); ++i) {
+        FUZZ_CHECK(got[i].value == dom_members[i].value, "a streamed member value differs");
+        FUZZ_CHECK(got[i].type == dom_members[i].type, "a streamed member type differs");
+    }
+}
+
 template <typename F>
 bool rejects(F &&parse) {
     try {
@@ -196,7 +239,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     {
         std::string b = in_situ_copy(body);
         std::vector<Member> members;
-        if (!rejects([&] { members = parse_group_members(b); })) {
+        const bool members_ok = !rejects([&] { members = parse_group_members(b); });
+        if (members_ok) {
             FUZZ_CHECK(ref_ok, "parse_group_members accepted a body the strict reference rejects");
             const Value *m = ref_find(ref, "members");
             const size_t want = m && m->IsArray() ? m->Size() : 0;
@@ -208,6 +252,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(v && v->IsString() && sv(*v) == members[i].value, "a member value differs from the document");
             }
         }
+        check_streamed_members(body, members_ok, members);
     }
 
     // Error bodies (any status): never throws.
