@@ -328,7 +328,7 @@ void expect_sync_equals_truth(const SyncRun &run, const Truth &truth,
             CHECK(r.attrs.at("member_count") == std::to_string(it->second.members.size()));
         }
     }
-    for (const auto &[key, n] : seen) CHECK_MESSAGE(n == 1, "delivered more than once: ", key);
+    for (const auto &entry : seen) CHECK_MESSAGE(entry.second == 1, "delivered more than once: ", entry.first);
     std::set<std::string> truth_users;
     for (const auto &[id, u] : truth.users)
         if (!skipped(id)) truth_users.insert(id);

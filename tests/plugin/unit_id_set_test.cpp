@@ -1,10 +1,14 @@
-// The compact id set behind exactly-once delivery and unresolved-member detection.
+// The compact structures a sync keeps for its whole length: the id sets behind exactly-once delivery and
+// unresolved-member detection, the per-group member set, the packed group list.
 #include <doctest/doctest.h>
 
 #include "common/id_set.hpp"
+#include "common/member_set.hpp"
+#include "connector/group_list.hpp"
 
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 TEST_CASE("IdSet inserts once, answers membership, and survives growth") {
     ce::IdSet set;
@@ -66,4 +70,67 @@ TEST_CASE("IdSet moves leave the source empty and usable") {
     c = std::move(b);
     CHECK(c.size() == 100);
     CHECK(b.empty());
+}
+
+TEST_CASE("MemberSet counts each member once, small or large, users or not") {
+    ce::IdSet users;
+    const int kUsers = 50000;
+    users.reserve(kUsers);
+    for (int i = 0; i < kUsers; ++i) users.insert("user-" + std::to_string(i));
+
+    for (int members : {0, 1, 10, 1000, 20000, 50000}) {
+        ce::MemberSet set(users);
+        std::unordered_set<std::string> reference;
+        for (int i = 0; i < members; ++i) {
+            // Users (some listed twice), plus ids that are no user (groups, unresolved), also repeated.
+            const std::string u = "user-" + std::to_string((i * 7919) % kUsers);
+            REQUIRE(set.insert(u) == reference.insert(u).second);
+            if (i % 5 == 0) REQUIRE_FALSE(set.insert(u));
+            if (i % 9 == 0) {
+                const std::string other = "group-or-ghost-" + std::to_string(i / 9);
+                REQUIRE(set.insert(other) == reference.insert(other).second);
+                REQUIRE_FALSE(set.insert(other));
+            }
+        }
+        CHECK(set.size() == reference.size());
+        for (const auto &id : reference) REQUIRE_FALSE(set.insert(id));
+        CHECK(set.size() == reference.size());
+        // Large groups switch to one bit per user slot, and cost less than a fingerprint set of their members.
+        if (members >= 20000) {
+            CHECK(set.uses_bitmap());
+            CHECK(set.bytes() < reference.size() * 8);
+        }
+        if (members <= 10) CHECK_FALSE(set.uses_bitmap());
+    }
+}
+
+TEST_CASE("MemberSet without any user keeps everything in its id set") {
+    ce::IdSet none;
+    ce::MemberSet set(none);
+    for (int i = 0; i < 5000; ++i) REQUIRE(set.insert("ghost-" + std::to_string(i)));
+    for (int i = 0; i < 5000; ++i) REQUIRE_FALSE(set.insert("ghost-" + std::to_string(i)));
+    CHECK(set.size() == 5000);
+    CHECK_FALSE(set.uses_bitmap());
+}
+
+TEST_CASE("GroupList gives back every group as it was pushed") {
+    ce::connector::GroupList list;
+    std::vector<ce::scim::Group> pushed;
+    for (int i = 0; i < 3000; ++i) {
+        ce::scim::Group g;
+        g.id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
+        g.display_name = i % 7 == 0 ? std::string() : "Team \xc3\xa9 " + std::to_string(i);  // some without a name
+        g.external_id = i % 3 == 0 ? "ext-" + std::to_string(i) : std::string();
+        list.push(g);
+        pushed.push_back(g);
+    }
+    REQUIRE(list.size() == pushed.size());
+    for (size_t i = 0; i < pushed.size(); ++i) {
+        const ce::scim::Group g = list.at(i);
+        REQUIRE(list.id(i) == pushed[i].id);
+        REQUIRE(g.id == pushed[i].id);
+        REQUIRE(g.display_name == pushed[i].display_name);
+        REQUIRE(g.external_id == pushed[i].external_id);
+    }
+    CHECK(ce::connector::GroupList().size() == 0);
 }

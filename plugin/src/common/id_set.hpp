@@ -34,20 +34,30 @@ public:
         return *this;
     }
 
+    static constexpr size_t npos = static_cast<size_t>(-1);
+
     // Inserts id; true when it was not there before.
-    bool insert(std::string_view id) {
+    bool insert(std::string_view id) { return insert_fingerprint(fingerprint(id)); }
+    bool contains(std::string_view id) const { return slot_of(fingerprint(id)) != npos; }
+
+    bool insert_fingerprint(uint64_t fp) {
         if ((size_ + 1) * 4 > capacity_ * 3) rehash(capacity_ < 48 ? 64 : capacity_ * 2);
-        if (!place(slots_.get(), capacity_, fingerprint(id))) return false;
+        if (!place(slots_.get(), capacity_, fp)) return false;
         ++size_;
         return true;
     }
-    bool contains(std::string_view id) const {
-        if (capacity_ == 0) return false;
-        const uint64_t fp = fingerprint(id);
+    // The slot that holds fp (0 <= slot < capacity(), stable until the set grows), or npos.
+    size_t slot_of(uint64_t fp) const {
+        if (capacity_ == 0) return npos;
         for (size_t i = home(fp, capacity_);; i = i + 1 == capacity_ ? 0 : i + 1) {
-            if (slots_[i] == fp) return true;
-            if (slots_[i] == 0) return false;
+            if (slots_[i] == fp) return i;
+            if (slots_[i] == 0) return npos;
         }
+    }
+    template <typename F>
+    void for_each_fingerprint(F &&f) const {
+        for (size_t i = 0; i < capacity_; ++i)
+            if (slots_[i] != 0) f(slots_[i]);
     }
     // Room for n ids in all without growing again.
     void reserve(size_t n) {

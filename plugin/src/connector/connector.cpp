@@ -1,10 +1,12 @@
 #include "connector/connector.hpp"
 
 #include "common/id_set.hpp"
+#include "common/member_set.hpp"
 
 #include <memory>
 
 #include "connector/account_fields.hpp"
+#include "connector/group_list.hpp"
 #include "scim/list_walker.hpp"
 
 namespace ce::connector {
@@ -107,7 +109,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                             std::to_string(users.planner().passes()) + " pass(es)");
 
     // 2. Groups without their members; an entitlement per group now, the group itself once its members are known.
-    std::vector<scim::Group> groups;
+    GroupList groups;
     scim::ListWalker<scim::Group> group_walk(
         *client_, client_->groups_url(), {{"excludedAttributes", "members"}}, config_.page_size, config_.concurrency,
         kMaxPasses, &scim::parse_group_page, "listing groups",
@@ -116,7 +118,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             for (auto &g : fresh) {
                 if (!sink.entitlement(member_entitlement(g.id, g.display_name))) stopped();
                 ++stats.entitlements;
-                groups.push_back(std::move(g));
+                groups.push(g);
             }
             report("groups", static_cast<uint64_t>(planner.total_hint()));
         });
@@ -126,13 +128,17 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight. Each
     // member list is read as it arrives and every distinct member becomes a grant at once: a 100,000-member group
     // is never held whole (not its body, not its members). The group resource, which carries the member count,
-    // follows its grants. A retried request delivers the same members again: `delivered` keeps them distinct.
+    // follows its grants. A retried request delivers the same members again: `delivered` keeps them distinct
+    // (a bitmap over the user table once the group is large: common/member_set.hpp).
     struct GroupFetch {
-        size_t index = 0;
-        IdSet delivered;
+        GroupFetch(size_t i, std::string_view group_id, const IdSet &users)
+            : index(i), id(group_id), delivered(users) {}
+        size_t index;
+        std::string id;
+        MemberSet delivered;
         std::shared_ptr<scim::MembersStream> stream;
     };
-    const auto deliver_member = [&](const scim::Group &g, IdSet &delivered, std::string_view value,
+    const auto deliver_member = [&](const std::string &group_id, MemberSet &delivered, std::string_view value,
                                     std::string_view member_type) {
         if (!delivered.insert(value)) return;
         const char *type = "user";
@@ -148,10 +154,10 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             type = "group";
             resolved = true;
         }
-        const Grant gr = member_grant(g.id, type, std::string(value), !resolved);
+        const Grant gr = member_grant(group_id, type, std::string(value), !resolved);
         if (gr.unresolved) {
             ++stats.unresolved;
-            warn("unresolved_member", "group " + g.id + " has a member " + gr.principal_type + " " + gr.principal_id +
+            warn("unresolved_member", "group " + group_id + " has a member " + gr.principal_type + " " + gr.principal_id +
                                           " that names no " + gr.principal_type +
                                           " of this sync; the grant is flagged unresolved");
         }
@@ -162,7 +168,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     size_t in_flight = 0;
     std::function<void()> pump;
     auto on_members = [&](GroupFetch &f, http::Response &r) -> http::Disposition {
-        const scim::Group &g = groups[f.index];
+        const scim::Group g = groups.at(f.index);
         if (r.failure == http::Failure::none && r.status == 404) {
             warn("group_vanished", "group " + g.id + " was deleted during the sync; it is reported without members");
         } else if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
@@ -186,16 +192,16 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     };
     pump = [&]() {
         while (next < groups.size() && in_flight < config_.concurrency) {
-            auto f = std::make_shared<GroupFetch>();
-            f->index = next++;
+            auto f = std::make_shared<GroupFetch>(next, groups.id(next), user_ids);
+            ++next;
             GroupFetch *raw = f.get();
             f->stream = std::make_shared<scim::MembersStream>([&deliver_member, &groups, raw](std::string_view value,
                                                                                              std::string_view type) {
-                deliver_member(groups[raw->index], raw->delivered, value, type);
+                deliver_member(raw->id, raw->delivered, value, type);
             });
             ++in_flight;
             http::Request req = client_->make(
-                http::Method::get, scim::with_query(client_->group_url(groups[f->index].id), {{"attributes", "members"}}));
+                http::Method::get, scim::with_query(client_->group_url(f->id), {{"attributes", "members"}}));
             req.stream = f->stream;
             engine_->submit(std::move(req), [&on_members, f](http::Response &r) { return on_members(*f, r); });
         }
