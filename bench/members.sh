@@ -9,7 +9,7 @@
 #   A    users ?excludedAttributes=groups (100/page), groups ?excludedAttributes=members (100/page),
 #        then GET /Groups/{id}?attributes=members for every group;
 #   A0   as A, but users listed without excludedAttributes (each user carries its `groups` array);
-#        this is what the connector does today (plugin/src/connector/connector.cpp);
+#        what the connector did before commit 1db2cd8 (it now does A);
 #   B    users listed with their `groups` attribute (memberships from the users' side), groups listed with
 #        ?excludedAttributes=members, no per-group request;
 #   C/n  users ?excludedAttributes=groups, groups listed WITH members at page size n (100, 20, 5).
@@ -27,45 +27,24 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 users=100000 groups=2000 members=300000 latency=20 parallel=8 build="$root/build/bench-members" use_jq=1
+. "$root/bench/lib.sh"
 while [ $# -gt 0 ]; do
+  if bench_org_option "$1" "${2:-}"; then shift 2; continue; fi
   case "$1" in
-    --users) users=$2; shift 2 ;;
-    --groups) groups=$2; shift 2 ;;
-    --members) members=$2; shift 2 ;;
-    --latency-ms) latency=$2; shift 2 ;;
     --parallel) parallel=$2; shift 2 ;;
-    --build) build=$2; shift 2 ;;
     --no-jq) use_jq=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ "$parallel" -ge 1 ] 2>/dev/null || { echo "--parallel must be a positive integer" >&2; exit 2; }
 
-"$root/scripts/install-deps.sh"
 if [ "$use_jq" = 1 ] && ! command -v jq >/dev/null; then
   echo "note: jq not found (Debian package 'jq'); extracting memberships with python3" >&2
   use_jq=0
 fi
 [ "$use_jq" = 1 ] || command -v python3 >/dev/null || { echo "need jq or python3 to check the sets" >&2; exit 1; }
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target scim-sim >/dev/null
-
-work=$(mktemp -d)
-sim_pid=""
-stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
-trap 'stop_sim; rm -rf "$work"' EXIT
-token="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s' "$token" >"$work/token"
-
-mkfifo "$work/sim.out"
-"$build/bin/scim-sim" --port 0 --token-file "$work/token" --seed-users "$users" --seed-groups "$groups" \
-  --seed-members "$members" --seed 42 --latency-ms "$latency" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-read -r word url <"$work/sim.out" || true
-[ "${word:-}" = "LISTENING" ] || { cat "$work/sim.err" >&2; exit 1; }
-admin="${url%%/scim*}/_admin"
-stat_requests() { curl -s "$admin/stats" | sed -n 's/.*"total_requests":\([0-9]*\).*/\1/p'; }
-reset_stats() { curl -s --fail -d "" "$admin/reset-stats" >/dev/null; }
+bench_prepare scim-sim
+start_sim "$users" "$groups" "$members" "$latency"
 
 # ---- extraction of ids and pairs from bodies (jq, or python3 when jq is missing) ---------------------------------
 # extract <mode> <files...>; modes: ids (Resources[].id), user-list (group<TAB>user<TAB>type from users' groups),
@@ -266,7 +245,7 @@ wall: sum of the curl phases of the timing pass (totals page, [group pages,] the
   phases not counted; keep-alive, curl --parallel --parallel-max $parallel.
 floor: requests x ${latency} ms / $parallel. 6000/min: requests / 100 per second, the lower bound on wall time under
   WorkOS's general API rate limit of 6,000 requests a minute (the SCIM endpoint's own limit is unpublished).
-A0 is what the connector does today (users listed without excludedAttributes, then one GET per group).
+A0: users listed without excludedAttributes, then one GET per group (the connector before 1db2cd8; it now does A).
 B: RFC 7643 makes User.groups read-only and optional; it includes indirect memberships from nested groups, and it
   cannot show group-in-group members. Whether WorkOS returns User.groups is not verified.
 C: whether WorkOS caps or truncates members in group lists is not verified; the largest response is the cost of

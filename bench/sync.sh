@@ -9,51 +9,24 @@
 #   2. the same pages walked one after another by curl with keep-alive (what a simple client does);
 #   3. the floor: requests x latency / concurrency;
 #   4. CPU time with zero injected latency (output to a file);
-#   5. with --scale-check, peak RSS for an org 10x larger (zero latency).
+#   5. with --scale-check, peak RSS for an org 10x larger (zero latency), and how much of it the process costs
+#      before any sync.
 # Prints every figure with its target and the ratio. Timings are medians of --runs runs (default 1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1
+. "$root/bench/lib.sh"
 while [ $# -gt 0 ]; do
+  if bench_org_option "$1" "${2:-}"; then shift 2; continue; fi
   case "$1" in
-    --users) users=$2; shift 2 ;;
-    --groups) groups=$2; shift 2 ;;
-    --members) members=$2; shift 2 ;;
-    --latency-ms) latency=$2; shift 2 ;;
-    --build) build=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --scale-check) scale=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-"$root/scripts/install-deps.sh"
 command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (apt-get install time)" >&2; exit 1; }
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target connector-host claude-enterprise scim-sim >/dev/null
-
-work=$(mktemp -d)
-sim_pid=""
-stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
-trap 'stop_sim; rm -rf "$work"' EXIT
-token="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '%s' "$token" >"$work/token"
-
-start_sim() { # $1 users $2 groups $3 members $4 latency
-  stop_sim
-  rm -f "$work/sim.out"; mkfifo "$work/sim.out"
-  local t0=$(date +%s.%N)
-  "$build/bin/scim-sim" --port 0 --token-file "$work/token" --seed-users "$1" --seed-groups "$2" \
-    --seed-members "$3" --seed 42 --latency-ms "$4" >"$work/sim.out" 2>"$work/sim.err" &
-  sim_pid=$!
-  local word
-  read -r word url <"$work/sim.out"
-  [ "$word" = "LISTENING" ] || { cat "$work/sim.err" >&2; exit 1; }
-  seed_s=$(echo "$(date +%s.%N) - $t0" | bc -l)
-  admin="${url%%/scim*}/_admin"
-}
-stat_requests() { curl -s "$admin/stats" | sed -n 's/.*"total_requests":\([0-9]*\).*/\1/p'; }
-reset_stats() { curl -s --fail -d "" "$admin/reset-stats" >/dev/null; }
+bench_prepare connector-host claude-enterprise scim-sim
 
 # run_sync <label> <concurrency> <out-file>: sets wall cpu rss reqs
 run_sync() {
@@ -121,7 +94,7 @@ row "floor: requests x latency / 8 (s)" "$(printf %.2f "$floor8")" "" ""
 row "wall / floor at concurrency 8 (x)" "$(printf %.2f "$(echo "${W[8]} / $floor8" | bc -l)")" "<= 1.3" \
     "$(printf %.2f "$(echo "${W[8]} / $floor8 / 1.3" | bc -l)")"
 row "wall / floor at concurrency 1 (x)" "$(printf %.2f "$(echo "${W[1]} / $floor1" | bc -l)")" "" ""
-row "CPU host+plugin, concurrency 8, 20 ms (s)" "$(printf %.2f "${C[8]}")" "" ""
+row "CPU host+plugin, concurrency 8, ${latency} ms (s)" "$(printf %.2f "${C[8]}")" "" ""
 row "CPU host+plugin, zero latency (s)" "$(printf %.2f "$zero_cpu")" "< 2" "$(printf %.2f "$(echo "$zero_cpu / 2" | bc -l)")"
 row "wall, zero latency (s)" "$(printf %.2f "$zero_wall")" "" ""
 row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[8]}")" "< 64" "$(printf %.2f "$(echo "${R[8]} / 64" | bc -l)")"
@@ -132,5 +105,15 @@ if [ "$scale" = 1 ]; then
   growth=$(echo "($rss_mb / $zero_rss - 1) * 100" | bc -l)
   row "peak RSS, org x10, zero latency (MB)" "$(printf %.1f "$rss_mb")" "" ""
   row "RSS growth for org x10 (%)" "$(printf %.1f "$growth")" "< 20" "$(printf %.2f "$(echo "$growth / 20" | bc -l)")"
+  # Where the growth is: what the process costs before any sync (host + plugin loaded, libcurl and TLS set up),
+  # and what a sync adds on top of that at each size.
+  /usr/bin/time -f '%M' -o "$work/time" "$build/bin/connector-host" --plugins-dir "$build/plugins" \
+    describe claude-enterprise >/dev/null
+  base_mb=$(echo "$(cat "$work/time") / 1024" | bc -l)
+  row "RSS of the host with the plugin loaded, no sync (MB)" "$(printf %.1f "$base_mb")" "" ""
+  row "added by the sync, org x1 / x10 (MB)" \
+    "$(printf '%.1f / %.1f' "$(echo "$zero_rss - $base_mb" | bc -l)" "$(echo "$rss_mb - $base_mb" | bc -l)")" "" ""
+  row "of which the x10 user id table (MB; 8 B x 4/3 a user)" \
+    "$(printf %.1f "$(echo "$users * 10 * 8 * 4 / 3 / 1048576" | bc -l)")" "" ""
 fi
 stop_sim
