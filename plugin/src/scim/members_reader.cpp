@@ -68,28 +68,19 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
         error = "the field '" + where(f) + "' is not " + expected;
         return false;
     }
-    // A value starts at the member's top level: record it if its key is one we want.
+    // A value starts at the member's top level: record it if its key is one we want (null: absent).
     bool field_value(bool is_string, bool is_null, const char *str, rapidjson::SizeType len) {
         const Field k = key;
         key = Field::other;
-        if (k == Field::value) {
-            if (is_null) return true;
-            if (!is_string) return wrong("value", "a string");
-            if (holds_encoded_surrogate(str, len)) {
-                error = "the field '" + where("value") + "' is not valid UTF-8 (an escaped lone surrogate)";
-                return false;
-            }
-            value = {str, len};
-            has_value = true;
-        } else if (k == Field::type) {
-            if (is_null) return true;
-            if (!is_string) return wrong("type", "a string");
-            if (holds_encoded_surrogate(str, len)) {
-                error = "the field '" + where("type") + "' is not valid UTF-8 (an escaped lone surrogate)";
-                return false;
-            }
-            type = {str, len};
+        if (k == Field::other || is_null) return true;
+        const char *name = k == Field::value ? "value" : "type";
+        if (!is_string) return wrong(name, "a string");
+        if (holds_encoded_surrogate(str, len)) {
+            error = "the field '" + where(name) + "' is not valid UTF-8 (an escaped lone surrogate)";
+            return false;
         }
+        (k == Field::value ? value : type) = std::string_view(str, len);
+        if (k == Field::value) has_value = true;
         return true;
     }
     bool scalar(bool is_string, bool is_null, const char *str = nullptr, rapidjson::SizeType len = 0) {
