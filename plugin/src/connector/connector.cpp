@@ -195,7 +195,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             auto f = std::make_shared<GroupFetch>(next, groups.id(next), user_ids);
             ++next;
             GroupFetch *raw = f.get();
-            f->stream = std::make_shared<scim::MembersStream>([&deliver_member, &groups, raw](std::string_view value,
+            f->stream = std::make_shared<scim::MembersStream>([&deliver_member, raw](std::string_view value,
                                                                                              std::string_view type) {
                 deliver_member(raw->id, raw->delivered, value, type);
             });
