@@ -169,17 +169,23 @@ TEST_CASE("provisioning refusals name the argument") {
     CHECK(r.status == CONN_ERR_INVALID_ARGUMENT);
 }
 
-TEST_CASE("grant falls back to the PATCH alone when the server refuses the membership filter") {
-    int patches = 0;
-    ScriptedServer srv([&patches](const std::string &method, const std::string &target, int) {
+TEST_CASE("when the server refuses the membership filter, grant and revoke read the member list to tell \"already\"") {
+    int patches = 0, member_reads = 0;
+    bool is_member = false;  // the server's state for u1 in g1
+    ScriptedServer srv([&](const std::string &method, const std::string &target, int) {
         ScriptedServer::Reply r;
         if (method == "GET" && target.rfind("/scim/v2/Groups?", 0) == 0) {
             r.status = 400;
             r.body = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter"})";
+        } else if (method == "GET" && target.rfind("/scim/v2/Groups/g1?", 0) == 0) {
+            ++member_reads;
+            r.body = std::string(R"({"id":"g1","displayName":"G","members":[{"value":"u0"},)") +
+                     (is_member ? R"({"value":"u1","type":"User"},)" : "") + R"({"value":"u2"}]})";
         } else if (method == "GET" && target.rfind("/scim/v2/Users/u1", 0) == 0) {
             r.body = R"({"id":"u1","userName":"a@example.com"})";
         } else if (method == "PATCH" && target == "/scim/v2/Groups/g1") {
             ++patches;
+            is_member = !is_member;
             r.status = 200;
             r.body = R"({"id":"g1","displayName":"G","members":[{"value":"u1"}]})";
         } else {
@@ -192,8 +198,21 @@ TEST_CASE("grant falls back to the PATCH alone when the server refuses the membe
     auto g = grant(in, "group:g1:member", "user", "u1");
     REQUIRE_MESSAGE(g.status == CONN_OK, g.err.message);
     CHECK(g.outcome == CONN_OUTCOME_GRANTED);
+    g = grant(in, "group:g1:member", "user", "u1");
+    REQUIRE_MESSAGE(g.status == CONN_OK, g.err.message);
+    CHECK(g.outcome == CONN_OUTCOME_ALREADY_GRANTED);
     auto r = revoke(in, "group:g1:member", "user", "u1");
     REQUIRE_MESSAGE(r.status == CONN_OK, r.err.message);
     CHECK(r.outcome == CONN_OUTCOME_REVOKED);
+    r = revoke(in, "group:g1:member", "user", "u1");
+    REQUIRE_MESSAGE(r.status == CONN_OK, r.err.message);
+    CHECK(r.outcome == CONN_OUTCOME_ALREADY_REVOKED);
+    CHECK(patches == 2);  // the "already" answers sent no PATCH
+    CHECK(member_reads == 4);
+    // A group that does not exist is NOT_FOUND, named as the entitlement.
+    g = grant(in, "group:g9:member", "user", "u1");
+    CHECK(g.status == CONN_ERR_NOT_FOUND);
+    r = revoke(in, "group:g9:member", "user", "u1");
+    CHECK(r.status == CONN_ERR_NOT_FOUND);
     CHECK(patches == 2);
 }

@@ -310,14 +310,23 @@ std::string Connector::validate_membership_args(std::string_view entitlement_id,
     return gid;
 }
 
+bool Connector::listed_membership(const std::string &gid, const std::string &uid) {
+    log(LogLevel::info, "the service refused the membership filter; reading the member list of group " + gid +
+                            " instead");
+    const auto listed = client_->group_lists_member(gid, uid);
+    if (!listed) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
+    return *listed;
+}
+
 Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                          std::string_view principal_id, RecordSink *sink) {
     const std::string gid = validate_membership_args(entitlement_id, principal_type, principal_id);
     const std::string uid(principal_id);
     begin(ctx);
     Outcome outcome = Outcome::granted;
-    const auto member = client_->group_has_member(gid, uid);
-    if (member && *member) {
+    auto member = client_->group_has_member(gid, uid);
+    if (!member) member = listed_membership(gid, uid);
+    if (*member) {
         outcome = Outcome::already_granted;
     } else {
         // The service drops member values that name no live user silently: make sure the user exists first.
@@ -343,6 +352,7 @@ Outcome Connector::revoke(const CallContext &ctx, std::string_view entitlement_i
         if (!client_->group_exists(gid)) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
         return Outcome::already_revoked;
     }
+    if (!member && !listed_membership(gid, uid)) return Outcome::already_revoked;
     try {
         client_->patch_group(gid, scim::build_patch_remove_member(uid), "removing a group member");
     } catch (const Error &e) {

@@ -65,6 +65,9 @@ private:
     void log(LogLevel level, const std::string &msg) const;
     std::string validate_membership_args(std::string_view entitlement_id, std::string_view principal_type,
                                          std::string_view principal_id) const;
+    // For a server that refuses the membership filter: whether uid is in the group's member list (read as it
+    // arrives); throws not_found when the group does not exist.
+    bool listed_membership(const std::string &gid, const std::string &uid);
 
     Config config_;
     LogFn log_;

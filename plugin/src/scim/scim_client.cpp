@@ -227,6 +227,39 @@ std::optional<bool> Client::group_has_member(std::string_view group_id, std::str
     return out->returned > 0;
 }
 
+std::optional<bool> Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {
+    bool found = false;
+    auto stream = std::make_shared<MembersStream>([&found, user_id](std::string_view value, std::string_view) {
+        if (value == user_id) found = true;
+    });
+    http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
+    req.stream = stream;
+    std::optional<Error> err;
+    bool missing = false;
+    engine_.submit(std::move(req), [&](http::Response &r) {
+        if (r.failure == http::Failure::none && r.status == 404) {
+            missing = true;
+            return http::Disposition::done;
+        }
+        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+            err = error_for(r, "reading the members of a group");
+            return http::Disposition::done;
+        }
+        try {
+            if (r.stream_error) std::rethrow_exception(r.stream_error);
+            stream->reader().finish();
+        } catch (const ParseError &e) {
+            if (r.can_retry) return http::Disposition::retry;
+            err = malformed("reading the members of a group", e.what(), r.status);
+        }
+        return http::Disposition::done;
+    });
+    engine_.run();
+    if (err) throw *err;
+    if (missing) return std::nullopt;
+    return found;
+}
+
 void Client::patch_group(std::string_view group_id, const std::string &body, std::string_view what) const {
     auto r = engine_.perform(make(http::Method::patch, group_url(group_id), body));
     if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, what);

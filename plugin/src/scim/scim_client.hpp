@@ -69,6 +69,9 @@ public:
     // GET /Groups?filter=id eq "<gid>" and members.value eq "<uid>"&excludedAttributes=members.
     // nullopt when the server refuses the filter (400/501).
     std::optional<bool> group_has_member(std::string_view group_id, std::string_view user_id) const;
+    // GET /Groups/{id}?attributes=members, read as it arrives: whether user_id is among the members; nullopt when
+    // the group does not exist (404). For servers that refuse the membership filter.
+    std::optional<bool> group_lists_member(std::string_view group_id, std::string_view user_id) const;
     // PATCH /Groups/{id} with a PatchOp body; 200 (body not parsed) or 204 are success.
     void patch_group(std::string_view group_id, const std::string &body, std::string_view what) const;
 
