@@ -1,13 +1,7 @@
 #include "plugin_harness.hpp"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <doctest/doctest.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <rapidjson/document.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -44,108 +38,63 @@ Entries config_for(const std::string &url, const std::string &token, Entries ext
 
 namespace {
 
-conn_str cs(const std::string &s) { return conn_str{s.data(), s.size()}; }
-std::string ss(conn_str s) { return s.size ? std::string(s.data, s.size) : std::string(); }
+using plugin_test::str;
 
 void CONN_CALL on_log(void *ctx, int32_t level, conn_str message) {
     auto *in = static_cast<Instance *>(ctx);
     std::lock_guard lk(in->log_mu);
-    in->log.emplace_back(level, ss(message));
+    in->log.emplace_back(level, str(message));
 }
 
-conn_error fresh_error() {
-    conn_error e{};
-    e.struct_size = sizeof e;
-    return e;
-}
-
-conn_call no_call() {
-    conn_call c{};
-    c.struct_size = sizeof c;
-    return c;
-}
-
-Record to_record(const conn_resource *r) {
-    Record rec;
-    rec.type = ss(r->type);
-    rec.id = ss(r->id);
-    rec.display_name = ss(r->display_name);
-    for (size_t i = 0; i < r->attr_count; ++i) {
-        const conn_attr &a = r->attrs[i];
-        rec.attrs[ss(a.key)] = a.kind == CONN_ATTR_STRING ? ss(a.str) : std::to_string(a.num);
-    }
-    return rec;
-}
-
-GrantRec to_grant(const conn_grant *g) {
-    return GrantRec{ss(g->id), ss(g->entitlement_id), ss(g->principal_type), ss(g->principal_id), g->flags};
-}
-
+// What a sink records, for a sync (run) or a single operation (out); every text is checked for the tokens.
 struct SinkState {
     SyncRun *run = nullptr;
     Outcome *out = nullptr;
     const SyncControls *controls = nullptr;
     bool returned = false;
     int resources = 0;
+    plugin_test::SinkHandlers handlers;
+
+    SinkState(SyncRun *r, Outcome *o, const SyncControls *c) : run(r), out(o), controls(c) {
+        handlers.resource = [this](Record &&rec) {
+            note_callback();
+            for (auto &[k, v] : rec.attrs) expect_clean(v, "a resource attribute");
+            if (run) run->resources.push_back(rec);
+            if (out) out->resources.push_back(rec);
+            if (controls && controls->stop_after_resources >= 0 && resources++ == controls->stop_after_resources)
+                return CONN_SINK_STOP;
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.entitlement = [this](EntRec &&e) {
+            note_callback();
+            if (run) run->entitlements.push_back(std::move(e));
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.grant = [this](GrantRec &&g) {
+            note_callback();
+            if (run) run->grants.push_back(g);
+            if (out) out->grants.push_back(g);
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.warning = [this](const std::string &code, const std::string &message) {
+            expect_clean(message, "a sink warning");
+            if (run) run->warnings.emplace_back(code, message);
+            return CONN_SINK_CONTINUE;
+        };
+    }
+    SinkState(const SinkState &) = delete;
+    SinkState &operator=(const SinkState &) = delete;
+    void note_callback() {
+        if (returned && run) run->callback_after_return = true;
+    }
+    conn_sink sink() { return plugin_test::make_sink(handlers); }
 };
 
-int32_t CONN_CALL sink_resource(void *ctx, const conn_resource *r) {
-    auto *s = static_cast<SinkState *>(ctx);
-    if (s->returned && s->run) s->run->callback_after_return = true;
-    Record rec = to_record(r);
-    for (auto &[k, v] : rec.attrs) expect_clean(v, "a resource attribute");
-    if (s->run) s->run->resources.push_back(rec);
-    if (s->out) s->out->resources.push_back(rec);
-    if (s->controls && s->controls->stop_after_resources >= 0 && s->resources++ == s->controls->stop_after_resources)
-        return CONN_SINK_STOP;
-    return CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_entitlement(void *ctx, const conn_entitlement *e) {
-    auto *s = static_cast<SinkState *>(ctx);
-    if (s->returned && s->run) s->run->callback_after_return = true;
-    if (s->run)
-        s->run->entitlements.push_back(
-            EntRec{ss(e->id), ss(e->resource_type), ss(e->resource_id), ss(e->slug), ss(e->display_name), e->purpose});
-    return CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_grant(void *ctx, const conn_grant *g) {
-    auto *s = static_cast<SinkState *>(ctx);
-    if (s->returned && s->run) s->run->callback_after_return = true;
-    if (s->run) s->run->grants.push_back(to_grant(g));
-    if (s->out) s->out->grants.push_back(to_grant(g));
-    return CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_warning(void *ctx, conn_str code, conn_str message) {
-    auto *s = static_cast<SinkState *>(ctx);
-    expect_clean(ss(message), "a sink warning");
-    if (s->run) s->run->warnings.emplace_back(ss(code), ss(message));
-    return CONN_SINK_CONTINUE;
-}
-
-conn_sink make_sink(SinkState &state) {
-    conn_sink sink{};
-    sink.struct_size = sizeof sink;
-    sink.ctx = &state;
-    sink.on_resource = &sink_resource;
-    sink.on_entitlement = &sink_entitlement;
-    sink.on_grant = &sink_grant;
-    sink.on_warning = &sink_warning;
-    return sink;
-}
-
-struct CallState {
-    const SyncControls *controls = nullptr;
-    SyncRun *run = nullptr;
-};
-int32_t CONN_CALL call_cancelled(void *ctx) {
-    auto *c = static_cast<CallState *>(ctx);
-    return c->controls && c->controls->cancel && c->controls->cancel() ? 1 : 0;
-}
-void CONN_CALL call_progress(void *ctx, const conn_progress *p) {
-    auto *c = static_cast<CallState *>(ctx);
-    if (!c->run) return;
-    c->run->phases.insert(ss(p->phase));
-    ++c->run->progress_calls;
+// A conn_call without callbacks (the plugin must do without them).
+conn_call no_call() {
+    conn_call c{};
+    c.struct_size = sizeof c;
+    return c;
 }
 
 void check_error_clean(const conn_error &err) {
@@ -162,18 +111,7 @@ Instance::~Instance() {
 }
 
 conn_status Instance::create(const Entries &config, conn_error &err) {
-    std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : config) kvs.push_back(conn_kv{cs(k), cs(v)});
-    conn_config cfg{};
-    cfg.struct_size = sizeof cfg;
-    cfg.entries = kvs.data();
-    cfg.entry_count = kvs.size();
-    host = conn_host{};
-    host.struct_size = sizeof host;
-    host.ctx = this;
-    host.log = &on_log;
-    err = fresh_error();
-    conn_status st = Plugin::get().v->instance_create(&cfg, &host, &inst, &err);
+    conn_status st = plugin_test::create_instance(*Plugin::get().v, config, host, this, &on_log, &inst, err);
     check_error_clean(err);
     return st;
 }
@@ -194,21 +132,17 @@ std::vector<std::string> Instance::log_lines() {
 
 SyncRun sync(Instance &in, const SyncControls &controls) {
     SyncRun run;
-    SinkState state;
-    state.run = &run;
-    state.controls = &controls;
-    conn_sink sink = make_sink(state);
-    CallState cstate{&controls, &run};
-    conn_call call = no_call();
-    call.ctx = &cstate;
-    call.is_cancelled = &call_cancelled;
-    call.progress = &call_progress;
-    conn_sync_options opts{};
-    opts.struct_size = sizeof opts;
-    run.result.struct_size = sizeof run.result;
-    run.err = fresh_error();
+    SinkState state(&run, nullptr, &controls);
+    conn_sink sink = state.sink();
+    plugin_test::CallHandlers calls;
+    calls.cancelled = [&controls] { return controls.cancel && controls.cancel(); };
+    calls.progress = [&run](const conn_progress &p) {
+        run.phases.insert(str(p.phase));
+        ++run.progress_calls;
+    };
+    conn_call call = plugin_test::make_call(calls);
     const auto t0 = std::chrono::steady_clock::now();
-    run.status = Plugin::get().v->sync(in.inst, &call, &opts, &sink, &run.result, &run.err);
+    run.status = plugin_test::run_sync(*Plugin::get().v, in.inst, call, sink, run.result, run.err);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     state.returned = true;
     check_error_clean(run.err);
@@ -216,11 +150,7 @@ SyncRun sync(Instance &in, const SyncControls &controls) {
 }
 
 conn_status check(Instance &in, conn_check_result &result, conn_error &err) {
-    conn_call call = no_call();
-    result = conn_check_result{};
-    result.struct_size = sizeof result;
-    err = fresh_error();
-    conn_status st = Plugin::get().v->check(in.inst, &call, &result, &err);
+    conn_status st = plugin_test::run_check(*Plugin::get().v, in.inst, no_call(), result, err);
     check_error_clean(err);
     expect_clean(std::string(result.message), "conn_check_result.message");
     return st;
@@ -228,73 +158,33 @@ conn_status check(Instance &in, conn_check_result &result, conn_error &err) {
 
 Outcome create_account(Instance &in, const Entries &fields) {
     Outcome o;
-    SinkState state;
-    state.out = &o;
-    conn_sink sink = make_sink(state);
-    std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : fields) kvs.push_back(conn_kv{cs(k), cs(v)});
-    conn_account_request req{};
-    req.struct_size = sizeof req;
-    req.fields = kvs.data();
-    req.field_count = kvs.size();
-    conn_call call = no_call();
-    o.err = fresh_error();
-    o.status = Plugin::get().v->create_account(in.inst, &call, &req, &sink, &o.outcome, &o.err);
+    SinkState state(nullptr, &o, nullptr);
+    o.status = plugin_test::run_create_account(*Plugin::get().v, in.inst, no_call(), fields, state.sink(), o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }
 
 Outcome delete_resource(Instance &in, const std::string &type, const std::string &id) {
     Outcome o;
-    conn_call call = no_call();
-    o.err = fresh_error();
-    o.status = Plugin::get().v->delete_resource(in.inst, &call, cs(type), cs(id), &o.outcome, &o.err);
+    o.status = plugin_test::run_delete_resource(*Plugin::get().v, in.inst, no_call(), type, id, o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }
 
 Outcome grant(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid) {
     Outcome o;
-    SinkState state;
-    state.out = &o;
-    conn_sink sink = make_sink(state);
-    conn_call call = no_call();
-    o.err = fresh_error();
-    o.status = Plugin::get().v->grant(in.inst, &call, cs(entitlement), cs(ptype), cs(pid), &sink, &o.outcome, &o.err);
+    SinkState state(nullptr, &o, nullptr);
+    o.status = plugin_test::run_grant(*Plugin::get().v, in.inst, no_call(), entitlement, ptype, pid, state.sink(),
+                                      o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }
 
 Outcome revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid) {
     Outcome o;
-    conn_call call = no_call();
-    o.err = fresh_error();
-    o.status = Plugin::get().v->revoke(in.inst, &call, cs(entitlement), cs(ptype), cs(pid), &o.outcome, &o.err);
+    o.status = plugin_test::run_revoke(*Plugin::get().v, in.inst, no_call(), entitlement, ptype, pid, o.outcome, o.err);
     check_error_clean(o.err);
     return o;
-}
-
-Truth parse_truth(const std::string &state_json) {
-    Truth t;
-    rapidjson::Document d;
-    d.Parse(state_json.c_str());
-    REQUIRE_FALSE(d.HasParseError());
-    for (const auto &u : d["users"].GetArray()) {
-        Truth::User user;
-        user.id = u["id"].GetString();
-        user.user_name = u["userName"].GetString();
-        user.display_name = u.HasMember("displayName") ? u["displayName"].GetString() : "";
-        user.active = u["active"].GetBool();
-        t.users[user.id] = user;
-    }
-    for (const auto &g : d["groups"].GetArray()) {
-        Truth::Group group;
-        group.id = g["id"].GetString();
-        group.display_name = g["displayName"].GetString();
-        for (const auto &m : g["members"].GetArray()) group.members.emplace_back(m.GetString());
-        t.groups[group.id] = group;
-    }
-    return t;
 }
 
 void expect_sync_equals_truth(const SyncRun &run, const Truth &truth,
@@ -373,82 +263,21 @@ void expect_sync_equals_truth(const SyncRun &run, const Truth &truth,
 
 // ---- scripted server ----------------------------------------------------------------------------------------
 
-struct ScriptedServer::Impl {
-    httplib::Server server;
-    std::thread thread;
-    std::mutex mu;
+ScriptedServer::ScriptedServer(Handler handler)
+    : server_([handler = std::move(handler)](const plugin_test::Req &req) {
+          return handler(req.method, req.path_and_query, req.nth);
+      }) {}
+
+std::vector<std::chrono::steady_clock::time_point> ScriptedServer::request_times() const {
     std::vector<std::chrono::steady_clock::time_point> times;
+    for (const auto &req : server_.requests()) times.push_back(req.received);
+    return times;
+}
+
+std::vector<std::string> ScriptedServer::authorization_headers() const {
     std::vector<std::string> auths;
-};
-
-ScriptedServer::ScriptedServer(Handler handler) : impl_(new Impl) {
-    auto serve = [this, handler](const httplib::Request &req, httplib::Response &res) {
-        int nth = 0;
-        {
-            std::lock_guard lk(impl_->mu);
-            impl_->times.push_back(std::chrono::steady_clock::now());
-            impl_->auths.push_back(req.get_header_value("Authorization"));
-            nth = count_++;
-        }
-        std::string target = req.path;
-        if (!req.params.empty()) {
-            target += '?';
-            bool first = true;
-            for (const auto &[k, v] : req.params) {
-                if (!first) target += '&';
-                first = false;
-                target += k + "=" + v;
-            }
-        }
-        Reply r = handler(req.method, target, nth);
-        if (r.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(r.delay_ms));
-        res.status = r.status;
-        for (const auto &[k, v] : r.headers) res.set_header(k, v);
-        res.set_content(r.body, r.content_type);
-    };
-    impl_->server.Get(".*", serve);
-    impl_->server.Post(".*", serve);
-    impl_->server.Patch(".*", serve);
-    impl_->server.Delete(".*", serve);
-    port_ = impl_->server.bind_to_any_port("127.0.0.1");
-    REQUIRE(port_ > 0);
-    impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-    // stop() only stops a server that is running: wait until the accept loop has started (bounded).
-    for (int i = 0; i < 500 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(impl_->server.is_running());
-}
-
-ScriptedServer::~ScriptedServer() {
-    impl_->server.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
-    delete impl_;
-}
-
-std::string ScriptedServer::url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/scim/v2"; }
-
-std::vector<std::chrono::steady_clock::time_point> ScriptedServer::request_times() {
-    std::lock_guard lk(impl_->mu);
-    return impl_->times;
-}
-
-std::vector<std::string> ScriptedServer::authorization_headers() {
-    std::lock_guard lk(impl_->mu);
-    return impl_->auths;
-}
-
-int closed_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0);
-    const int port = ntohs(addr.sin_port);
-    ::close(fd);  // never listened: connections to it are refused
-    return port;
+    for (const auto &req : server_.requests()) auths.push_back(req.authorization);
+    return auths;
 }
 
 }  // namespace harness

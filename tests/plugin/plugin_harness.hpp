@@ -5,15 +5,13 @@
 
 #include <connector/connector_abi.h>
 
-#include <atomic>
+#include "plugin_harness_core.hpp"
+
 #include <chrono>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
 namespace harness {
@@ -32,21 +30,12 @@ struct Plugin {
 // Fails the current test when `text` holds a test token.
 void expect_clean(const std::string &text, const char *what);
 
-using Entries = std::vector<std::pair<std::string, std::string>>;
+using Entries = plugin_test::Entries;
 Entries config_for(const std::string &url, const std::string &token = kToken, Entries extra = {});
 
-struct Record {
-    std::string type, id, display_name;
-    std::map<std::string, std::string> attrs;  // INT as decimal text
-};
-struct GrantRec {
-    std::string id, entitlement_id, principal_type, principal_id;
-    uint32_t flags = 0;
-};
-struct EntRec {
-    std::string id, resource_type, resource_id, slug, display_name;
-    int32_t purpose = -1;
-};
+using plugin_test::EntRec;
+using plugin_test::GrantRec;
+using plugin_test::Record;  // INT attributes as decimal text
 
 struct Instance {
     conn_instance *inst = nullptr;
@@ -100,19 +89,8 @@ Outcome grant(Instance &in, const std::string &entitlement, const std::string &p
 Outcome revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid);
 
 // The simulator's truth (GET /_admin/state), parsed.
-struct Truth {
-    struct User {
-        std::string id, user_name, display_name;
-        bool active = true;
-    };
-    struct Group {
-        std::string id, display_name;
-        std::vector<std::string> members;
-    };
-    std::map<std::string, User> users;
-    std::map<std::string, Group> groups;
-};
-Truth parse_truth(const std::string &state_json);
+using plugin_test::parse_truth;
+using plugin_test::Truth;
 
 // Checks a sync against the truth: every user (login, display name, status), every group (display name,
 // member_count), one entitlement per group, every membership as exactly one grant, nothing else.
@@ -121,34 +99,23 @@ void expect_sync_equals_truth(const SyncRun &run, const Truth &truth,
                               const std::function<bool(const std::string &user_name)> &skip_user = {});
 
 // A tiny HTTP server on 127.0.0.1 (OS-chosen port) whose handler the test writes; stops on destruction.
+// The handler sees the path with the decoded query parameters (plugin_test::Req::path_and_query).
 class ScriptedServer {
 public:
-    struct Reply {
-        int status = 200;
-        std::string body;
-        std::string content_type = "application/scim+json";
-        std::vector<std::pair<std::string, std::string>> headers;
-        int delay_ms = 0;
-    };
+    using Reply = plugin_test::Reply;
     using Handler = std::function<Reply(const std::string &method, const std::string &path_and_query, int nth)>;
     explicit ScriptedServer(Handler handler);
-    ~ScriptedServer();
-    ScriptedServer(const ScriptedServer &) = delete;
-    ScriptedServer &operator=(const ScriptedServer &) = delete;
-    std::string url() const;  // http://127.0.0.1:PORT/scim/v2
-    int port() const { return port_; }
-    int requests() const { return count_.load(); }
-    std::vector<std::chrono::steady_clock::time_point> request_times();
-    std::vector<std::string> authorization_headers();
+    std::string url() const { return server_.url(); }  // http://127.0.0.1:PORT/scim/v2
+    int port() const { return server_.port(); }
+    int requests() const { return static_cast<int>(server_.requests().size()); }
+    std::vector<std::chrono::steady_clock::time_point> request_times() const;
+    std::vector<std::string> authorization_headers() const;
 
 private:
-    struct Impl;
-    Impl *impl_;
-    int port_ = 0;
-    std::atomic<int> count_{0};
+    plugin_test::ScriptServer server_;
 };
 
 // A port on 127.0.0.1 that nothing listens on (bound, then closed).
-int closed_port();
+using plugin_test::closed_port;
 
 }  // namespace harness

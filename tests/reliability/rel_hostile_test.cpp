@@ -4,13 +4,13 @@
 // correctly (every request target the server receives is checked), never crash, never loop, never follow a URL
 // the server hands it, and never pass invalid UTF-8 through the ABI.
 #include "rel_support.hpp"
+#include "support.hpp"  // conformance/src: json_escape
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <set>
@@ -19,29 +19,9 @@
 
 namespace {
 
-// A JSON string literal: quotes, backslashes and C0 controls escaped; every other byte passed through as is
-// (so a test can put invalid UTF-8 on the wire on purpose).
-std::string jstr(const std::string &s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
+// A JSON string literal (the conformance runner's escaper): quotes, backslashes and C0 controls escaped; every
+// other byte passed through as is (so a test can put invalid UTF-8 on the wire on purpose).
+std::string jstr(const std::string &s) { return "\"" + conformance::json_escape(s) + "\""; }
 
 std::string list_page(const std::vector<std::string> &objects, const std::string &target) {
     const std::string si = rel::query_param(target, "startIndex");

@@ -1,20 +1,13 @@
 #include "rel_support.hpp"
 
-#include <httplib.h>
-#include <rapidjson/document.h>
-
-#include <algorithm>
-#include <arpa/inet.h>
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -52,55 +45,21 @@ std::string TextLog::all() const {
 
 namespace {
 
-std::string str(conn_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
-conn_str cs(const std::string &s) { return conn_str{s.data(), s.size()}; }
+using plugin_test::str;
 
 void add_err(TextLog &t, const conn_error &err) {
-    t.add(std::string(err.message, strnlen(err.message, sizeof err.message)));
-    t.add(std::string(err.field, strnlen(err.field, sizeof err.field)));
+    t.add(plugin_test::text(err.message));
+    t.add(plugin_test::text(err.field));
 }
 
-conn_error fresh_error() {
-    conn_error e{};
-    e.struct_size = sizeof(conn_error);
-    return e;
-}
-
+// The operation's is_cancelled answers true once controls.cancel is set (always present, as a host would).
 struct CallCtx {
-    std::atomic<bool> *cancel = nullptr;
-};
-int32_t is_cancelled(void *ctx) {
-    auto *c = static_cast<CallCtx *>(ctx);
-    return c->cancel != nullptr && c->cancel->load() ? 1 : 0;
-}
-conn_call make_call(CallCtx &ctx) {
-    conn_call call{};
-    call.struct_size = sizeof call;
-    call.ctx = &ctx;
-    call.is_cancelled = &is_cancelled;
-    return call;
-}
-
-Record to_record(const conn_resource *r) {
-    Record rec;
-    rec.type = str(r->type);
-    rec.id = str(r->id);
-    rec.display_name = str(r->display_name);
-    for (size_t i = 0; i < r->attr_count; ++i) {
-        const conn_attr &a = r->attrs[i];
-        if (a.kind == CONN_ATTR_STRING)
-            rec.attrs[str(a.key)] = str(a.str);
-        else if (a.kind == CONN_ATTR_BOOL)
-            rec.attrs[str(a.key)] = a.num != 0 ? "true" : "false";
-        else
-            rec.attrs[str(a.key)] = std::to_string(a.num);
+    plugin_test::CallHandlers handlers;
+    explicit CallCtx(Controls controls) {
+        handlers.cancelled = [cancel = controls.cancel] { return cancel != nullptr && cancel->load(); };
     }
-    return rec;
-}
-
-GrantRec to_grant(const conn_grant *g) {
-    return GrantRec{str(g->id), str(g->entitlement_id), str(g->principal_type), str(g->principal_id), g->flags};
-}
+    conn_call call() { return plugin_test::make_call(handlers); }
+};
 
 void add_record_texts(TextLog &t, const Record &r) {
     t.add(r.type + " " + r.id + " " + r.display_name);
@@ -124,17 +83,7 @@ void Instance::on_log(void *ctx, int32_t level, conn_str message) {
 }
 
 conn_status Instance::create(const Entries &config, conn_error &err) {
-    std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : config) kvs.push_back(conn_kv{cs(k), cs(v)});
-    conn_config cfg{};
-    cfg.struct_size = sizeof cfg;
-    cfg.entries = kvs.data();
-    cfg.entry_count = kvs.size();
-    host_.struct_size = sizeof host_;
-    host_.ctx = this;
-    host_.log = &Instance::on_log;
-    err = fresh_error();
-    conn_status st = plugin().instance_create(&cfg, &host_, &inst_, &err);
+    conn_status st = plugin_test::create_instance(plugin(), config, host_, this, &Instance::on_log, &inst_, err);
     if (st != CONN_OK) add_err(texts_, err);
     return st;
 }
@@ -145,93 +94,63 @@ std::vector<std::string> Instance::log_lines() const {
 }
 
 namespace {
+// What a sink records, for a sync (run), a created account (created) or a grant (granted); every text goes to texts.
 struct SinkCtx {
-    SyncRun *run = nullptr;
-    Record *created = nullptr;
-    GrantRec *granted = nullptr;
-    TextLog *texts = nullptr;
+    plugin_test::SinkHandlers handlers;
+    SinkCtx(SyncRun *run, Record *created, GrantRec *granted, TextLog *texts) {
+        handlers.resource = [=](Record &&rec) {
+            add_record_texts(*texts, rec);
+            if (run != nullptr)
+                run->resources.push_back(std::move(rec));
+            else if (created != nullptr)
+                *created = std::move(rec);
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.entitlement = [=](plugin_test::EntRec &&e) {
+            texts->add(e.id + " " + e.display_name);
+            if (run != nullptr) run->entitlements.push_back(e.id);
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.grant = [=](GrantRec &&rec) {
+            texts->add(rec.id);
+            if (run != nullptr) run->grants.push_back(rec);
+            if (granted != nullptr) *granted = rec;
+            return CONN_SINK_CONTINUE;
+        };
+        handlers.warning = [=](const std::string &code, const std::string &message) {
+            texts->add(code + " " + message);
+            if (run != nullptr) run->warnings.emplace_back(code, message);
+            return CONN_SINK_CONTINUE;
+        };
+    }
+    SinkCtx(const SinkCtx &) = delete;
+    SinkCtx &operator=(const SinkCtx &) = delete;
+    conn_sink sink() { return plugin_test::make_sink(handlers); }
 };
-int32_t on_resource(void *ctx, const conn_resource *r) {
-    auto *s = static_cast<SinkCtx *>(ctx);
-    Record rec = to_record(r);
-    add_record_texts(*s->texts, rec);
-    if (s->run != nullptr)
-        s->run->resources.push_back(std::move(rec));
-    else if (s->created != nullptr)
-        *s->created = std::move(rec);
-    return CONN_SINK_CONTINUE;
-}
-int32_t on_entitlement(void *ctx, const conn_entitlement *e) {
-    auto *s = static_cast<SinkCtx *>(ctx);
-    s->texts->add(str(e->id) + " " + str(e->display_name));
-    if (s->run != nullptr) s->run->entitlements.push_back(str(e->id));
-    return CONN_SINK_CONTINUE;
-}
-int32_t on_grant(void *ctx, const conn_grant *g) {
-    auto *s = static_cast<SinkCtx *>(ctx);
-    GrantRec rec = to_grant(g);
-    s->texts->add(rec.id);
-    if (s->run != nullptr) s->run->grants.push_back(rec);
-    if (s->granted != nullptr) *s->granted = rec;
-    return CONN_SINK_CONTINUE;
-}
-int32_t on_warning(void *ctx, conn_str code, conn_str message) {
-    auto *s = static_cast<SinkCtx *>(ctx);
-    s->texts->add(str(code) + " " + str(message));
-    if (s->run != nullptr) s->run->warnings.emplace_back(str(code), str(message));
-    return CONN_SINK_CONTINUE;
-}
-conn_sink make_sink(SinkCtx &ctx) {
-    conn_sink sink{};
-    sink.struct_size = sizeof sink;
-    sink.ctx = &ctx;
-    sink.on_resource = &on_resource;
-    sink.on_entitlement = &on_entitlement;
-    sink.on_grant = &on_grant;
-    sink.on_warning = &on_warning;
-    return sink;
-}
 }  // namespace
 
 SyncRun sync(Instance &in, Controls controls) {
     SyncRun run;
     SinkCtx sctx{&run, nullptr, nullptr, &in.texts()};
-    conn_sink sink = make_sink(sctx);
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    conn_sync_options opts{};
-    opts.struct_size = sizeof opts;
-    run.result.struct_size = sizeof run.result;
-    run.err = fresh_error();
-    run.status = plugin().sync(in.get(), &call, &opts, &sink, &run.result, &run.err);
+    CallCtx cctx{controls};
+    run.status = plugin_test::run_sync(plugin(), in.get(), cctx.call(), sctx.sink(), run.result, run.err);
     if (run.status != CONN_OK) add_err(in.texts(), run.err);
     return run;
 }
 
 OpResult create_account(Instance &in, const Entries &fields, Controls controls) {
     OpResult r;
-    std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : fields) kvs.push_back(conn_kv{cs(k), cs(v)});
-    conn_account_request req{};
-    req.struct_size = sizeof req;
-    req.fields = kvs.data();
-    req.field_count = kvs.size();
     SinkCtx sctx{nullptr, &r.resource, nullptr, &in.texts()};
-    conn_sink sink = make_sink(sctx);
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    r.err = fresh_error();
-    r.status = plugin().create_account(in.get(), &call, &req, &sink, &r.outcome, &r.err);
+    CallCtx cctx{controls};
+    r.status = plugin_test::run_create_account(plugin(), in.get(), cctx.call(), fields, sctx.sink(), r.outcome, r.err);
     if (r.status != CONN_OK) add_err(in.texts(), r.err);
     return r;
 }
 
 OpResult delete_resource(Instance &in, const std::string &type, const std::string &id, Controls controls) {
     OpResult r;
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    r.err = fresh_error();
-    r.status = plugin().delete_resource(in.get(), &call, cs(type), cs(id), &r.outcome, &r.err);
+    CallCtx cctx{controls};
+    r.status = plugin_test::run_delete_resource(plugin(), in.get(), cctx.call(), type, id, r.outcome, r.err);
     if (r.status != CONN_OK) add_err(in.texts(), r.err);
     return r;
 }
@@ -240,11 +159,9 @@ OpResult grant(Instance &in, const std::string &entitlement, const std::string &
                Controls controls) {
     OpResult r;
     SinkCtx sctx{nullptr, nullptr, &r.grant, &in.texts()};
-    conn_sink sink = make_sink(sctx);
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    r.err = fresh_error();
-    r.status = plugin().grant(in.get(), &call, cs(entitlement), cs(ptype), cs(pid), &sink, &r.outcome, &r.err);
+    CallCtx cctx{controls};
+    r.status = plugin_test::run_grant(plugin(), in.get(), cctx.call(), entitlement, ptype, pid, sctx.sink(), r.outcome,
+                                      r.err);
     if (r.status != CONN_OK) add_err(in.texts(), r.err);
     return r;
 }
@@ -252,51 +169,21 @@ OpResult grant(Instance &in, const std::string &entitlement, const std::string &
 OpResult revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid,
                 Controls controls) {
     OpResult r;
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    r.err = fresh_error();
-    r.status = plugin().revoke(in.get(), &call, cs(entitlement), cs(ptype), cs(pid), &r.outcome, &r.err);
+    CallCtx cctx{controls};
+    r.status = plugin_test::run_revoke(plugin(), in.get(), cctx.call(), entitlement, ptype, pid, r.outcome, r.err);
     if (r.status != CONN_OK) add_err(in.texts(), r.err);
     return r;
 }
 
 conn_status check(Instance &in, conn_check_result &result, conn_error &err, Controls controls) {
-    CallCtx cctx{controls.cancel};
-    conn_call call = make_call(cctx);
-    result = conn_check_result{};
-    result.struct_size = sizeof result;
-    err = fresh_error();
-    conn_status st = plugin().check(in.get(), &call, &result, &err);
-    in.texts().add(std::string(result.message, strnlen(result.message, sizeof result.message)));
+    CallCtx cctx{controls};
+    conn_status st = plugin_test::run_check(plugin(), in.get(), cctx.call(), result, err);
+    in.texts().add(plugin_test::text(result.message));
     if (st != CONN_OK) add_err(in.texts(), err);
     return st;
 }
 
 // ---- truth -----------------------------------------------------------------------------------------------------
-
-Truth parse_truth(const std::string &state_json) {
-    rapidjson::Document d;
-    d.Parse(state_json.c_str(), state_json.size());
-    if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("the simulator's state is not a JSON object");
-    Truth t;
-    for (const auto &u : d["users"].GetArray()) {
-        Truth::User user;
-        user.id = u["id"].GetString();
-        user.user_name = u["userName"].GetString();
-        if (u.HasMember("displayName") && u["displayName"].IsString()) user.display_name = u["displayName"].GetString();
-        user.active = !u.HasMember("active") || u["active"].GetBool();
-        t.users[user.id] = user;
-    }
-    for (const auto &g : d["groups"].GetArray()) {
-        Truth::Group group;
-        group.id = g["id"].GetString();
-        if (g.HasMember("displayName") && g["displayName"].IsString()) group.display_name = g["displayName"].GetString();
-        if (g.HasMember("members"))
-            for (const auto &m : g["members"].GetArray()) group.members.emplace_back(m.GetString());
-        t.groups[group.id] = group;
-    }
-    return t;
-}
 
 std::vector<std::string> diff_sync_truth(const SyncRun &run, const Truth &truth,
                                          const std::function<bool(const std::string &)> &skip_user) {
@@ -390,89 +277,6 @@ std::vector<std::string> diff_sync_truth(const SyncRun &run, const Truth &truth,
                     ") differ from the records delivered (" + std::to_string(run.resources.size()) + "/" +
                     std::to_string(run.entitlements.size()) + "/" + std::to_string(run.grants.size()) + ")");
     return d;
-}
-
-// ---- scripted server -------------------------------------------------------------------------------------------
-
-struct ScriptServer::Impl {
-    httplib::Server server;
-    std::thread thread;
-    int port = 0;
-    Handler handler;
-    std::atomic<bool> stopping{false};
-    mutable std::mutex mu;
-    std::vector<Req> requests;
-};
-
-ScriptServer::ScriptServer(Handler handler) : impl_(std::make_unique<Impl>()) {
-    impl_->handler = std::move(handler);
-    Impl *impl = impl_.get();
-    impl->server.set_payload_max_length(64u * 1024 * 1024);
-    // Route handlers (not the pre-routing hook) so that request bodies have been read.
-    const auto handle = [impl](const httplib::Request &req, httplib::Response &res) {
-        Req r{req.method, req.target, req.get_header_value("Authorization"), req.body};
-        {
-            std::lock_guard<std::mutex> lock(impl->mu);
-            impl->requests.push_back(r);
-        }
-        Reply reply = impl->handler(r);
-        for (int waited = 0; waited < reply.delay_ms && !impl->stopping.load(); waited += 10)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        res.status = reply.status;
-        for (const auto &[k, v] : reply.headers) res.set_header(k, v);
-        if (reply.stream_bytes > 0) {
-            auto left = std::make_shared<size_t>(reply.stream_bytes);
-            res.set_chunked_content_provider(reply.content_type, [impl, left](size_t, httplib::DataSink &sink) {
-                static const std::string chunk(64 * 1024, ' ');
-                if (impl->stopping.load() || *left == 0) {
-                    sink.done();
-                    return true;
-                }
-                const size_t n = std::min(*left, chunk.size());
-                *left -= n;
-                return sink.write(chunk.data(), n);
-            });
-        } else if (!reply.body.empty() || !reply.content_type.empty()) {
-            res.set_content(reply.body, reply.content_type.c_str());
-        }
-    };
-    impl->server.Get(".*", handle).Post(".*", handle).Put(".*", handle).Patch(".*", handle).Delete(".*", handle).Options(".*", handle);
-    impl->port = impl->server.bind_to_any_port("127.0.0.1");
-    if (impl->port <= 0) throw std::runtime_error("the scripted server could not bind 127.0.0.1");
-    impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
-    while (!impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-}
-
-ScriptServer::~ScriptServer() { stop(); }
-
-void ScriptServer::stop() {
-    impl_->stopping = true;
-    impl_->server.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
-}
-
-int ScriptServer::port() const { return impl_->port; }
-std::string ScriptServer::origin() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
-std::string ScriptServer::url() const { return origin() + "/scim/v2"; }
-std::vector<Req> ScriptServer::requests() const {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    return impl_->requests;
-}
-
-int closed_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
-        ::close(fd);
-        throw std::runtime_error("bind failed");
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
 }
 
 std::string percent_decode(const std::string &s) {

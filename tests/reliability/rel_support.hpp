@@ -7,6 +7,8 @@
 #include <connector/connector_abi.h>
 #include <connector_host/plugin_loader.hpp>
 
+#include "plugin_harness_core.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -31,7 +33,7 @@ size_t count_hits(const std::string &hay, const std::string &needle);
 const conn_connector_v1 &plugin();
 const char *plugin_path();
 
-using Entries = std::vector<std::pair<std::string, std::string>>;
+using Entries = plugin_test::Entries;
 
 // Everything text-like the plugin produced through the ABI (error messages, fields, log lines, check
 // messages, warnings, record strings): scanned for the token by the tests.
@@ -66,14 +68,8 @@ private:
     TextLog texts_;
 };
 
-struct Record {
-    std::string type, id, display_name;
-    std::map<std::string, std::string> attrs;
-};
-struct GrantRec {
-    std::string id, entitlement_id, principal_type, principal_id;
-    uint32_t flags = 0;
-};
+using plugin_test::GrantRec;
+using plugin_test::Record;  // INT attributes as decimal text, BOOL as "true"/"false"
 
 struct SyncRun {
     conn_status status = -1;
@@ -108,19 +104,8 @@ OpResult revoke(Instance &in, const std::string &entitlement, const std::string 
 conn_status check(Instance &in, conn_check_result &result, conn_error &err, Controls controls = {});
 
 // The simulator's truth (GET /_admin/state).
-struct Truth {
-    struct User {
-        std::string id, user_name, display_name;
-        bool active = true;
-    };
-    struct Group {
-        std::string id, display_name;
-        std::vector<std::string> members;
-    };
-    std::map<std::string, User> users;
-    std::map<std::string, Group> groups;
-};
-Truth parse_truth(const std::string &state_json);
+using plugin_test::parse_truth;
+using plugin_test::Truth;
 
 // Differences between a sync and the truth (empty when equal): every user (login, display name, status),
 // every group, one entitlement per group, every membership exactly once as a grant, nothing else, no
@@ -130,40 +115,13 @@ std::vector<std::string> diff_sync_truth(const SyncRun &run, const Truth &truth,
                                          const std::function<bool(const std::string &)> &skip_user = {});
 
 // A scriptable HTTP server on 127.0.0.1 (OS-chosen port). The handler sees every request (any method, any
-// path); what it returns is sent. Records the raw request targets and Authorization headers.
-struct Req {
-    std::string method, target, authorization, body;
-};
-struct Reply {
-    int status = 200;
-    std::string body;
-    std::string content_type = "application/scim+json";
-    std::vector<std::pair<std::string, std::string>> headers;
-    int delay_ms = 0;      // sleep before answering (cut short when the server stops)
-    // When > 0: `body` is ignored and this many bytes of filler are streamed with chunked encoding (no
-    // Content-Length), in 64 KiB chunks, until done, the client goes away or the server stops.
-    size_t stream_bytes = 0;
-};
-class ScriptServer {
-public:
-    using Handler = std::function<Reply(const Req &req)>;
-    explicit ScriptServer(Handler handler);
-    ~ScriptServer();
-    ScriptServer(const ScriptServer &) = delete;
-    ScriptServer &operator=(const ScriptServer &) = delete;
-    int port() const;
-    std::string origin() const;     // http://127.0.0.1:PORT
-    std::string url() const;        // origin + /scim/v2
-    std::vector<Req> requests() const;
-    void stop();
-
-private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
-};
+// path); what it returns is sent. Records the requests (raw targets, Authorization headers, bodies).
+using plugin_test::Reply;
+using plugin_test::Req;
+using plugin_test::ScriptServer;
 
 // A port on 127.0.0.1 where nothing listens (bound, then closed).
-int closed_port();
+using plugin_test::closed_port;
 
 // Percent-decoding of one path segment or query value ('+' stays '+').
 std::string percent_decode(const std::string &s);
