@@ -114,6 +114,19 @@ conn_status guarded(conn_error *err, const ce::Scrubber *scrubber, F &&body) noe
     return status;
 }
 
+// An operation on `instance` behind the wall: errors are scrubbed of the instance's token (when there is one).
+template <typename F>
+conn_status guarded_op(conn_instance *instance, conn_error *err, F &&body) noexcept {
+    return guarded(err, instance ? &instance->scrubber : nullptr, std::forward<F>(body));
+}
+
+// The same for an operation with an outcome: *outcome (when given) is CONN_OUTCOME_NONE unless it succeeds.
+template <typename F>
+conn_status guarded_outcome(conn_instance *instance, conn_outcome *outcome, conn_error *err, F &&body) noexcept {
+    if (outcome) *outcome = CONN_OUTCOME_NONE;
+    return guarded_op(instance, err, std::forward<F>(body));
+}
+
 void require_initialised() {
     if (!g_initialised.load()) throw GlueError{CONN_ERR_INVALID_STATE, "", "the plugin is not initialised (call init first)"};
 }
@@ -160,6 +173,45 @@ conn_instance *require_instance(conn_instance *inst) {
     require_initialised();
     if (!inst) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "instance", "the instance is NULL"};
     return inst;
+}
+
+// The checks every operation on an instance starts with (the library, the instance), then its optional call.
+std::optional<conn_call> open_operation(conn_instance *inst, const conn_call *call) {
+    require_instance(inst);
+    return read_struct(call, "call", true);
+}
+
+void require_outcome(const conn_outcome *outcome) {
+    if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
+}
+
+// grant / revoke: the entitlement and the principal.
+void require_grant_args(conn_str entitlement_id, conn_str principal_type, conn_str principal_id) {
+    require_str(entitlement_id, "entitlement_id");
+    require_str(principal_type, "principal_type");
+    require_str(principal_id, "principal_id");
+}
+
+// Key/value pairs from the host (config entries, account fields), every string checked; `field` names the
+// argument in errors, `null_entries` is the message when the array is NULL with a non-zero count.
+std::vector<std::pair<std::string, std::string>> read_kvs(const conn_kv *kvs, size_t count, const char *field,
+                                                          const char *null_entries) {
+    if (count > 0 && !kvs) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, null_entries};
+    std::vector<std::pair<std::string, std::string>> out;
+    for (size_t i = 0; i < count; ++i) {
+        require_str(kvs[i].key, field);
+        require_str(kvs[i].value, field);
+        out.emplace_back(std::string(view(kvs[i].key)), std::string(view(kvs[i].value)));
+    }
+    return out;
+}
+
+// Writes a result struct the ABI way: `full` (whose struct_size is the host's) truncated to what the host's
+// struct holds; struct_size is left as the host set it.
+template <typename T>
+void write_result(T *result, const T &full) {
+    std::memcpy(static_cast<void *>(result), &full, std::min<size_t>(result->struct_size, sizeof full));
+    result->struct_size = full.struct_size;
 }
 
 CallContext make_context(const conn_call *call) {
@@ -300,15 +352,8 @@ conn_status CONN_CALL instance_create(const conn_config *config, const conn_host
         if (!out) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "out", "the output pointer is NULL"};
         const conn_config cfg_in = *read_struct(config, "config", false);
         const auto host_in = read_struct(host, "host", true);
-        if (cfg_in.entry_count > 0 && !cfg_in.entries)
-            throw GlueError{CONN_ERR_INVALID_ARGUMENT, "config", "entries is NULL with a non-zero count"};
-        std::vector<std::pair<std::string, std::string>> entries;
-        for (size_t i = 0; i < cfg_in.entry_count; ++i) {
-            require_str(cfg_in.entries[i].key, "config");
-            require_str(cfg_in.entries[i].value, "config");
-            entries.emplace_back(std::string(view(cfg_in.entries[i].key)), std::string(view(cfg_in.entries[i].value)));
-        }
-        Config cfg = parse_config(entries);
+        Config cfg = parse_config(
+            read_kvs(cfg_in.entries, cfg_in.entry_count, "config", "entries is NULL with a non-zero count"));
         auto inst = std::make_unique<conn_instance>();
         inst->scrubber = ce::Scrubber(cfg.scim_token);
         if (host_in) {
@@ -336,10 +381,8 @@ void CONN_CALL instance_destroy(conn_instance *instance) {
 
 conn_status CONN_CALL check(conn_instance *instance, const conn_call *call, conn_check_result *result,
                             conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
-    return guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
+    return guarded_op(instance, err, [&] {
+        const auto call_in = open_operation(instance, call);
         if (!result) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "the result pointer is NULL"};
         if (result->struct_size < sizeof(uint32_t))
             throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "struct_size is too small"};
@@ -350,18 +393,15 @@ conn_status CONN_CALL check(conn_instance *instance, const conn_call *call, conn
         full.user_count = r.user_count;
         ce::abi::copy_text(full.message, sizeof full.message,
                            ce::abi::sanitize_utf8(instance->scrubber.scrub(r.message)));
-        std::memcpy(result, &full, std::min<size_t>(result->struct_size, sizeof full));
-        result->struct_size = full.struct_size;
+        write_result(result, full);
     });
 }
 
 conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const conn_sync_options *options,
                            const conn_sink *sink, conn_sync_result *result, conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
     SyncStats stats;
-    conn_status st = guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
+    conn_status st = guarded_op(instance, err, [&] {
+        const auto call_in = open_operation(instance, call);
         const auto options_in = read_struct(options, "options", true);
         const auto sink_in = read_struct(sink, "sink", false);
         if (options_in) require_str(options_in->resume_from, "options");
@@ -383,8 +423,7 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
         full.pages = stats.pages;
         full.warnings = stats.warnings;
         full.unresolved_principals = stats.unresolved;
-        std::memcpy(result, &full, std::min<size_t>(result->struct_size, sizeof full));
-        result->struct_size = full.struct_size;
+        write_result(result, full);
     }
     return st;
 }
@@ -392,22 +431,12 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
 conn_status CONN_CALL create_account(conn_instance *instance, const conn_call *call,
                                      const conn_account_request *request, const conn_sink *sink,
                                      conn_outcome *outcome, conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
-    if (outcome) *outcome = CONN_OUTCOME_NONE;
-    return guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
+    return guarded_outcome(instance, outcome, err, [&] {
+        const auto call_in = open_operation(instance, call);
         const conn_account_request req = *read_struct(request, "request", false);
         const auto sink_in = read_struct(sink, "sink", true);
-        if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
-        if (req.field_count > 0 && !req.fields)
-            throw GlueError{CONN_ERR_INVALID_ARGUMENT, "request", "fields is NULL with a non-zero count"};
-        std::vector<std::pair<std::string, std::string>> fields;
-        for (size_t i = 0; i < req.field_count; ++i) {
-            require_str(req.fields[i].key, "request");
-            require_str(req.fields[i].value, "request");
-            fields.emplace_back(std::string(view(req.fields[i].key)), std::string(view(req.fields[i].value)));
-        }
+        require_outcome(outcome);
+        const auto fields = read_kvs(req.fields, req.field_count, "request", "fields is NULL with a non-zero count");
         BusyGuard busy(instance);
         SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
@@ -418,14 +447,11 @@ conn_status CONN_CALL create_account(conn_instance *instance, const conn_call *c
 
 conn_status CONN_CALL delete_resource(conn_instance *instance, const conn_call *call, conn_str type, conn_str id,
                                       conn_outcome *outcome, conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
-    if (outcome) *outcome = CONN_OUTCOME_NONE;
-    return guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
+    return guarded_outcome(instance, outcome, err, [&] {
+        const auto call_in = open_operation(instance, call);
         require_str(type, "resource_type");
         require_str(id, "resource_id");
-        if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
+        require_outcome(outcome);
         BusyGuard busy(instance);
         *outcome = to_outcome(instance->connector->delete_resource(make_context(ptr(call_in)), view(type), view(id)));
     });
@@ -434,16 +460,11 @@ conn_status CONN_CALL delete_resource(conn_instance *instance, const conn_call *
 conn_status CONN_CALL grant(conn_instance *instance, const conn_call *call, conn_str entitlement_id,
                             conn_str principal_type, conn_str principal_id, const conn_sink *sink,
                             conn_outcome *outcome, conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
-    if (outcome) *outcome = CONN_OUTCOME_NONE;
-    return guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
+    return guarded_outcome(instance, outcome, err, [&] {
+        const auto call_in = open_operation(instance, call);
         const auto sink_in = read_struct(sink, "sink", true);
-        require_str(entitlement_id, "entitlement_id");
-        require_str(principal_type, "principal_type");
-        require_str(principal_id, "principal_id");
-        if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
+        require_grant_args(entitlement_id, principal_type, principal_id);
+        require_outcome(outcome);
         BusyGuard busy(instance);
         SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
@@ -455,15 +476,10 @@ conn_status CONN_CALL grant(conn_instance *instance, const conn_call *call, conn
 
 conn_status CONN_CALL revoke(conn_instance *instance, const conn_call *call, conn_str entitlement_id,
                              conn_str principal_type, conn_str principal_id, conn_outcome *outcome, conn_error *err) {
-    const ce::Scrubber *scrub = instance ? &instance->scrubber : nullptr;
-    if (outcome) *outcome = CONN_OUTCOME_NONE;
-    return guarded(err, scrub, [&] {
-        require_instance(instance);
-        const auto call_in = read_struct(call, "call", true);
-        require_str(entitlement_id, "entitlement_id");
-        require_str(principal_type, "principal_type");
-        require_str(principal_id, "principal_id");
-        if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
+    return guarded_outcome(instance, outcome, err, [&] {
+        const auto call_in = open_operation(instance, call);
+        require_grant_args(entitlement_id, principal_type, principal_id);
+        require_outcome(outcome);
         BusyGuard busy(instance);
         *outcome = to_outcome(instance->connector->revoke(make_context(ptr(call_in)), view(entitlement_id),
                                                           view(principal_type), view(principal_id)));
