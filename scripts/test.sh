@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the default and the ASan+UBSan
-# configurations and the libFuzzer targets (clang), and runs the whole test suite: unit, integration,
+# configurations and the clang tree (the libFuzzer targets, and the product built with clang as a compile check),
+# and runs the whole test suite: unit, integration,
 # end-to-end, conformance, reliability (default and ASan+UBSan builds) and a short run of every fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
