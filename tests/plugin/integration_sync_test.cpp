@@ -235,6 +235,26 @@ TEST_CASE("a group with 50,000 members") {
     std::filesystem::remove(path);
 }
 
+TEST_CASE("a sink answering STOP in the middle of a streamed member list ends the sync at once") {
+    // One group of several hundred members (the seeding gives the largest group ~10% of the users): its member
+    // list arrives in many pieces and its grants are delivered from inside the transfer. STOP on the 300th grant
+    // must end the transfer and the sync, with nothing delivered after.
+    scim_sim::Server sim(org(6000, 1, 5000));
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url()));
+    SyncControls c;
+    c.stop_after_grants = 299;
+    REQUIRE(parse_truth(sim.state_json()).groups.begin()->second.members.size() > 400);
+    auto run = sync(in, c);
+    CHECK(run.status == CONN_ERR_STOPPED);
+    CHECK(run.err.status == CONN_ERR_STOPPED);
+    CHECK(run.grants.size() == 300);
+    CHECK(run.resources.size() == 6000);  // the users; the group itself would follow its grants
+    CHECK_FALSE(run.callback_after_return);
+    expect_sync_equals_truth(sync(in), parse_truth(sim.state_json()));
+}
+
 TEST_CASE("a sink answering STOP ends the sync with CONN_ERR_STOPPED at once") {
     scim_sim::Server sim(org(200, 4, 100));
     sim.start();

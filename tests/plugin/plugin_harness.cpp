@@ -53,6 +53,7 @@ struct SinkState {
     const SyncControls *controls = nullptr;
     bool returned = false;
     int resources = 0;
+    int grants = 0;
     plugin_test::SinkHandlers handlers;
 
     SinkState(SyncRun *r, Outcome *o, const SyncControls *c) : run(r), out(o), controls(c) {
@@ -74,6 +75,8 @@ struct SinkState {
             note_callback();
             if (run) run->grants.push_back(g);
             if (out) out->grants.push_back(g);
+            if (controls && controls->stop_after_grants >= 0 && grants++ == controls->stop_after_grants)
+                return CONN_SINK_STOP;
             return CONN_SINK_CONTINUE;
         };
         handlers.warning = [this](const std::string &code, const std::string &message) {

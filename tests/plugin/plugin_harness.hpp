@@ -79,6 +79,7 @@ struct SyncRun {
 struct SyncControls {
     std::function<bool()> cancel;        // polled through conn_call.is_cancelled
     int stop_after_resources = -1;       // answer STOP on this resource (0-based), -1 never
+    int stop_after_grants = -1;          // answer STOP on this grant (0-based), -1 never
 };
 
 SyncRun sync(Instance &in, const SyncControls &controls = {});
