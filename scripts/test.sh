@@ -16,5 +16,10 @@ echo "== tests: default build"
 ctest --preset default
 echo "== fuzzers: short runs under ASan+UBSan (regression inputs first)"
 ctest --preset fuzz
+# The asan test preset runs with ASAN_OPTIONS=...:intercept_tls_get_addr=0. With it on (GCC 12's libasan on
+# Debian 12's glibc 2.36), ASan sometimes records a garbage dynamic-TLS range for a library the plugin pulls in
+# with dlopen (libgnutls, libcom_err and libp11-kit have TLS), and LeakSanitizer's scan at exit then crashes
+# ("Tracer caught signal 11", exit 1) after a sync that succeeded: seen in reliability.token under load, about
+# 1 run in 20 of `connector-host sync --config`, 0 in 80 with the flag. Leak checking itself stays on.
 echo "== tests: ASan+UBSan build (LeakSanitizer on)"
 ctest --preset asan
