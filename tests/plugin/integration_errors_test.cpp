@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <set>
 
 #include "plugin_harness.hpp"
 
@@ -362,4 +363,42 @@ TEST_CASE("a 5xx that recovers within the budget succeeds; the User-Agent and me
     conn_error err{};
     CHECK(check(in, res, err) == CONN_OK);
     CHECK(srv.requests() == 3);
+}
+
+TEST_CASE("a member list corrupted in the middle gives no grant: it is read again and only real members count") {
+    // The first answer for g1's members has a stray `"}]{,,` inside the second member's id: read as it arrives,
+    // it yields a member "u2-cut" before the document breaks. None of it may become a grant; the retry's
+    // answer is the truth.
+    int member_reads = 0;
+    ScriptedServer srv([&member_reads](const std::string &method, const std::string &target, int) {
+        if (method != "GET") return status_reply(405);
+        if (target.rfind("/scim/v2/Users?", 0) == 0)
+            return status_reply(200, R"({"totalResults":3,"Resources":[{"id":"u1","userName":"a@example.com"},)"
+                                     R"({"id":"u2-cut-here","userName":"b@example.com"},{"id":"u3","userName":"c@example.com"}]})");
+        if (target.rfind("/scim/v2/Groups?", 0) == 0)
+            return status_reply(200, R"({"totalResults":1,"Resources":[{"id":"g1","displayName":"G"}]})");
+        if (target.rfind("/scim/v2/Groups/g1?", 0) == 0) {
+            ++member_reads;
+            if (member_reads == 1)
+                return status_reply(200, R"({"id":"g1","members":[{"value":"u1","type":"User"},{"value":"u2-cut"}]{,,-here","type":"User"}]})");
+            return status_reply(200, R"({"id":"g1","members":[{"value":"u1","type":"User"},{"value":"u2-cut-here","type":"User"}]})");
+        }
+        return status_reply(404);
+    });
+    Instance in;
+    in.open(config_for(srv.url()));
+    auto run = sync(in);
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    CHECK(member_reads == 2);
+    std::set<std::string> principals;
+    for (const auto &g : run.grants) principals.insert(g.principal_id);
+    CHECK(principals == std::set<std::string>{"u1", "u2-cut-here"});
+    CHECK(run.grants.size() == 2);
+    bool group_seen = false;
+    for (const auto &r : run.resources)
+        if (r.type == "group") {
+            group_seen = true;
+            CHECK(r.attrs.at("member_count") == "2");
+        }
+    CHECK(group_seen);
 }

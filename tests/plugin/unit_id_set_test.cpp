@@ -5,6 +5,7 @@
 #include "common/id_set.hpp"
 #include "common/member_set.hpp"
 #include "connector/group_list.hpp"
+#include "connector/member_buffer.hpp"
 
 #include <string>
 #include <unordered_set>
@@ -133,4 +134,24 @@ TEST_CASE("GroupList gives back every group as it was pushed") {
         REQUIRE(g.external_id == pushed[i].external_id);
     }
     CHECK(ce::connector::GroupList().size() == 0);
+}
+
+TEST_CASE("MemberBuffer keeps members in order until cleared") {
+    using Kind = ce::connector::MemberBuffer::Kind;
+    ce::connector::MemberBuffer buf;
+    CHECK(buf.size() == 0);
+    buf.add("u1", Kind::user);
+    buf.add("", Kind::unknown);  // an empty id is kept as given (the connector decides what it means)
+    buf.add("g\xc3\xa9", Kind::group);
+    REQUIRE(buf.size() == 3);
+    CHECK(buf.value(0) == "u1");
+    CHECK(buf.kind(0) == Kind::user);
+    CHECK(buf.value(1).empty());
+    CHECK(buf.kind(1) == Kind::unknown);
+    CHECK(buf.value(2) == "g\xc3\xa9");
+    CHECK(buf.kind(2) == Kind::group);
+    buf.clear();
+    CHECK(buf.size() == 0);
+    for (int i = 0; i < 10000; ++i) buf.add("id-" + std::to_string(i), Kind::user);
+    for (int i = 0; i < 10000; ++i) REQUIRE(buf.value(static_cast<size_t>(i)) == "id-" + std::to_string(i));
 }

@@ -7,6 +7,7 @@
 
 #include "connector/account_fields.hpp"
 #include "connector/group_list.hpp"
+#include "connector/member_buffer.hpp"
 #include "scim/list_walker.hpp"
 
 namespace ce::connector {
@@ -126,27 +127,31 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     const IdSet group_ids = std::move(group_walk.seen());
 
     // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight. Each
-    // member list is read as it arrives and every distinct member becomes a grant at once: a 100,000-member group
-    // is never held whole (not its body, not its members). The group resource, which carries the member count,
-    // follows its grants. A retried request delivers the same members again: `delivered` keeps them distinct
-    // (a bitmap over the user table once the group is large: common/member_set.hpp).
+    // member list is read as it arrives (never a whole body nor a DOM); its members are held compactly in
+    // `pending` until the whole answer is known valid, then each distinct one becomes a grant: a body corrupted
+    // in the middle can parse as members that do not exist before its error shows (connector/member_buffer.hpp).
+    // The group resource, which carries the member count, follows its grants. A retried request starts `pending`
+    // afresh; `delivered` keeps the grants distinct (a bitmap over the user table once the group is large:
+    // common/member_set.hpp).
+    using Kind = MemberBuffer::Kind;
     struct GroupFetch {
         GroupFetch(size_t i, std::string_view group_id, const IdSet &users)
             : index(i), id(group_id), delivered(users) {}
         size_t index;
         std::string id;
         MemberSet delivered;
+        MemberBuffer pending;
         std::shared_ptr<scim::MembersStream> stream;
     };
     const auto deliver_member = [&](const std::string &group_id, MemberSet &delivered, std::string_view value,
-                                    std::string_view member_type) {
+                                    Kind kind) {
         if (!delivered.insert(value)) return;
         const char *type = "user";
         bool resolved = false;
-        if (iequals(member_type, "Group")) {
+        if (kind == Kind::group) {
             type = "group";
             resolved = group_ids.contains(value);
-        } else if (iequals(member_type, "User")) {
+        } else if (kind == Kind::user) {
             resolved = user_ids.contains(value);
         } else if (user_ids.contains(value)) {
             resolved = true;
@@ -175,13 +180,16 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             throw client_->error_for(r, "reading the members of a group");
         } else {
             try {
-                if (r.stream_error) std::rethrow_exception(r.stream_error);  // the sink's own errors go on up
+                if (r.stream_error) std::rethrow_exception(r.stream_error);
                 f.stream->reader().finish();
             } catch (const scim::ParseError &e) {
                 if (r.can_retry) return http::Disposition::retry;
                 throw client_->malformed("reading the members of a group", e.what(), r.status);
             }
+            // The whole answer is valid: its members become grants now.
+            for (size_t i = 0; i < f.pending.size(); ++i) deliver_member(f.id, f.delivered, f.pending.value(i), f.pending.kind(i));
         }
+        f.pending.clear();
         --in_flight;
         if (!sink.resource(group_resource(g, static_cast<int64_t>(f.delivered.size())))) stopped();
         ++stats.resources;
@@ -195,10 +203,13 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             auto f = std::make_shared<GroupFetch>(next, groups.id(next), user_ids);
             ++next;
             GroupFetch *raw = f.get();
-            f->stream = std::make_shared<scim::MembersStream>([&deliver_member, raw](std::string_view value,
-                                                                                             std::string_view type) {
-                deliver_member(raw->id, raw->delivered, value, type);
-            });
+            f->stream = std::make_shared<scim::MembersStream>(
+                [raw](std::string_view value, std::string_view type) {
+                    raw->pending.add(value, iequals(type, "Group") ? Kind::group
+                                            : iequals(type, "User") ? Kind::user
+                                                                    : Kind::unknown);
+                },
+                [raw] { raw->pending.clear(); });
             ++in_flight;
             http::Request req = client_->make(
                 http::Method::get, scim::with_query(client_->group_url(f->id), {{"attributes", "members"}}));

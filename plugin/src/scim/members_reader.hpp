@@ -14,8 +14,10 @@
 // (in place, UTF-8 validated, iterative) and the rest of the document, with the array's content left out, is
 // kept and parsed when the body ends. A document is valid exactly when that rest and every element are.
 //
-// Members are delivered before the end of the body is known to be well formed: a caller that retries after a
-// ParseError (or a broken transfer) must expect the first members again (the connector de-duplicates by value).
+// Members are handed over before the end of the body is known to be well formed, and a body corrupted in the
+// middle can yield a member that is not one (an id cut short by a stray quote) before the error shows: a caller
+// must not act on a member until finish() has returned (the connector holds them in a compact buffer until then),
+// and must forget them when the request is retried.
 #pragma once
 
 #include <rapidjson/reader.h>

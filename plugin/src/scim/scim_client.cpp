@@ -228,10 +228,12 @@ std::optional<bool> Client::group_has_member(std::string_view group_id, std::str
 }
 
 std::optional<bool> Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {
-    bool found = false;
-    auto stream = std::make_shared<MembersStream>([&found, user_id](std::string_view value, std::string_view) {
-        if (value == user_id) found = true;
-    });
+    bool found = false;  // in this attempt; trusted only once the whole answer has been read and is valid
+    auto stream = std::make_shared<MembersStream>(
+        [&found, user_id](std::string_view value, std::string_view) {
+            if (value == user_id) found = true;
+        },
+        [&found] { found = false; });
     http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
     req.stream = stream;
     std::optional<Error> err;

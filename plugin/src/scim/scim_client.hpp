@@ -15,16 +15,23 @@
 
 namespace ce::scim {
 
-// A group's member list read as it arrives (see members_reader.hpp): set it as Request::stream.
+// A group's member list read as it arrives (see members_reader.hpp): set it as Request::stream. on_reset (optional)
+// runs when an attempt starts over: whatever the members seen so far fed must be forgotten. Members are not known
+// good until reader().finish() has returned: keep them until then.
 class MembersStream : public http::BodyStream {
 public:
-    explicit MembersStream(GroupMembersReader::OnMember on_member) : reader_(std::move(on_member)) {}
-    void reset() override { reader_.reset(); }
+    explicit MembersStream(GroupMembersReader::OnMember on_member, std::function<void()> on_reset = {})
+        : reader_(std::move(on_member)), on_reset_(std::move(on_reset)) {}
+    void reset() override {
+        reader_.reset();
+        if (on_reset_) on_reset_();
+    }
     void write(std::string_view bytes) override { reader_.feed(bytes); }
     GroupMembersReader &reader() { return reader_; }
 
 private:
     GroupMembersReader reader_;
+    std::function<void()> on_reset_;
 };
 
 class Client {
