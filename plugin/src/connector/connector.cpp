@@ -127,12 +127,13 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     const IdSet group_ids = std::move(group_walk.seen());
 
     // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight. Each
-    // member list is read as it arrives (never a whole body nor a DOM); its members are held compactly in
-    // `pending` until the whole answer is known valid, then each distinct one becomes a grant: a body corrupted
-    // in the middle can parse as members that do not exist before its error shows (connector/member_buffer.hpp).
-    // The group resource, which carries the member count, follows its grants. A retried request starts `pending`
-    // afresh; `delivered` keeps the grants distinct (a bitmap over the user table once the group is large:
-    // common/member_set.hpp).
+    // member list is read as it arrives (never a whole body nor a DOM). A member that names a user or group of
+    // this sync becomes a grant at once; one that names nothing known waits in `pending` until the whole answer
+    // is known valid: a body corrupted in the middle can parse as a member that does not exist (an id cut short by
+    // a stray quote) before its error shows, and such an id names nothing (forging a real one would take a server
+    // that lies outright). The group resource, which carries the member count, follows its grants. A retried
+    // request starts `pending` afresh; `delivered` keeps the grants distinct (a bitmap over the user table once the
+    // group is large: common/member_set.hpp).
     using Kind = MemberBuffer::Kind;
     struct GroupFetch {
         GroupFetch(size_t i, std::string_view group_id, const IdSet &users)
@@ -142,6 +143,11 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
         MemberSet delivered;
         MemberBuffer pending;
         std::shared_ptr<scim::MembersStream> stream;
+    };
+    const auto names_known = [&](std::string_view value, Kind kind) {
+        if (kind == Kind::group) return group_ids.contains(value);
+        if (kind == Kind::user) return user_ids.contains(value);
+        return user_ids.contains(value) || group_ids.contains(value);
     };
     const auto deliver_member = [&](const std::string &group_id, MemberSet &delivered, std::string_view value,
                                     Kind kind) {
@@ -186,7 +192,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 if (r.can_retry) return http::Disposition::retry;
                 throw client_->malformed("reading the members of a group", e.what(), r.status);
             }
-            // The whole answer is valid: its members become grants now.
+            // The whole answer is valid: the members that name nothing known become (unresolved) grants now.
             for (size_t i = 0; i < f.pending.size(); ++i) deliver_member(f.id, f.delivered, f.pending.value(i), f.pending.kind(i));
         }
         f.pending.clear();
@@ -204,10 +210,12 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             ++next;
             GroupFetch *raw = f.get();
             f->stream = std::make_shared<scim::MembersStream>(
-                [raw](std::string_view value, std::string_view type) {
-                    raw->pending.add(value, iequals(type, "Group") ? Kind::group
-                                            : iequals(type, "User") ? Kind::user
-                                                                    : Kind::unknown);
+                [&deliver_member, &names_known, raw](std::string_view value, std::string_view type) {
+                    const Kind kind = iequals(type, "Group") ? Kind::group
+                                      : iequals(type, "User") ? Kind::user
+                                                              : Kind::unknown;
+                    if (names_known(value, kind)) deliver_member(raw->id, raw->delivered, value, kind);
+                    else raw->pending.add(value, kind);
                 },
                 [raw] { raw->pending.clear(); });
             ++in_flight;

@@ -1,8 +1,9 @@
-// The members of one group's answer, held until the whole answer has been read and found valid, then delivered.
-// Reading a member list as it arrives keeps the body and its DOM out of memory, but a member must not become a
-// grant before its answer is known good: a body corrupted in the middle (a server or proxy fault) can parse as
-// a member that does not exist, e.g. an id cut short by an injected quote, before the error further on shows.
-// The ids are kept in one arena: about 41 bytes a member with UUID ids (the id, its end offset and a kind byte).
+// Members of one group's answer that name no user or group of the sync, held until the whole answer has been read
+// and found valid, then delivered (as unresolved grants). Reading a member list as it arrives keeps the body and
+// its DOM out of memory, but such a member must not become a grant before its answer is known good: a body
+// corrupted in the middle (a server or proxy fault) can parse as a member that does not exist, e.g. an id cut
+// short by an injected quote, before the error further on shows. The ids are kept in one arena: about 41 bytes a
+// member with UUID ids (the id, its end offset and a kind byte); normally there are none.
 #pragma once
 
 #include <cstdint>
