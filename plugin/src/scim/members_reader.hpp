@@ -16,8 +16,9 @@
 //
 // Members are handed over before the end of the body is known to be well formed, and a body corrupted in the
 // middle can yield a member that is not one (an id cut short by a stray quote) before the error shows: a caller
-// must not act on a member until finish() has returned (the connector holds them in a compact buffer until then),
-// and must forget them when the request is retried.
+// must not act on a member it cannot vouch for until finish() has returned (the connector delivers at once only
+// members that name a user or group of the sync, and holds the others until then), and must forget what it held
+// when the request is retried.
 #pragma once
 
 #include <rapidjson/reader.h>
