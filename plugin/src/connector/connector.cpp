@@ -186,8 +186,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             throw client_->error_for(r, "reading the members of a group");
         } else {
             try {
-                if (r.stream_error) std::rethrow_exception(r.stream_error);
-                f.stream->reader().finish();
+                f.stream->finish(r);
             } catch (const scim::ParseError &e) {
                 if (r.can_retry) return http::Disposition::retry;
                 throw client_->malformed("reading the members of a group", e.what(), r.status);

@@ -134,25 +134,8 @@ ListSummary Client::count_users() const {
 }
 
 std::optional<User> Client::get_user(std::string_view id) const {
-    std::optional<User> out;
-    std::optional<Error> err;
-    engine_.submit(make(http::Method::get, user_url(id)), [&](http::Response &r) {
-        if (r.failure == http::Failure::none && r.status == 404) return http::Disposition::done;
-        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
-            err = error_for(r, "reading a user");
-            return http::Disposition::done;
-        }
-        try {
-            out = parse_user(r.body);
-        } catch (const ParseError &e) {
-            if (r.can_retry) return http::Disposition::retry;
-            err = malformed("reading a user", e.what(), r.status);
-        }
-        return http::Disposition::done;
-    });
-    engine_.run();
-    if (err) throw *err;
-    return out;
+    return get<User>(make(http::Method::get, user_url(id)), "reading a user",
+                     [](http::Response &r) { return parse_user(r.body); }, {404});
 }
 
 std::optional<User> Client::find_user_by_user_name(std::string_view user_name) const {
@@ -200,31 +183,11 @@ bool Client::group_exists(std::string_view id) const {
 std::optional<bool> Client::group_has_member(std::string_view group_id, std::string_view user_id) const {
     const std::string filter = filter_eq("id", group_id) + " and " + filter_eq("members.value", user_id);
     const std::string url = with_query(groups_url(), {{"filter", filter}, {"excludedAttributes", "members"}});
-    std::optional<ListSummary> out;
-    std::optional<Error> err;
-    bool refused = false;
-    engine_.submit(make(http::Method::get, url), [&](http::Response &r) {
-        if (r.failure == http::Failure::none && (r.status == 400 || r.status == 501)) {
-            refused = true;
-            return http::Disposition::done;
-        }
-        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
-            err = error_for(r, "checking a group membership");
-            return http::Disposition::done;
-        }
-        try {
-            out = parse_list_summary(r.body);
-        } catch (const ParseError &e) {
-            if (r.can_retry) return http::Disposition::retry;
-            err = malformed("checking a group membership", e.what(), r.status);
-        }
-        return http::Disposition::done;
-    });
-    engine_.run();
-    if (err) throw *err;
-    if (refused || !out) return std::nullopt;
-    if (out->total_results >= 0) return out->total_results > 0;
-    return out->returned > 0;
+    // 400/501: the server refuses the filter (nullopt).
+    return get<bool>(make(http::Method::get, url), "checking a group membership", [](http::Response &r) {
+        const ListSummary s = parse_list_summary(r.body);
+        return s.total_results >= 0 ? s.total_results > 0 : s.returned > 0;
+    }, {400, 501});
 }
 
 std::optional<bool> Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {
@@ -236,30 +199,10 @@ std::optional<bool> Client::group_lists_member(std::string_view group_id, std::s
         [&found] { found = false; });
     http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
     req.stream = stream;
-    std::optional<Error> err;
-    bool missing = false;
-    engine_.submit(std::move(req), [&](http::Response &r) {
-        if (r.failure == http::Failure::none && r.status == 404) {
-            missing = true;
-            return http::Disposition::done;
-        }
-        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
-            err = error_for(r, "reading the members of a group");
-            return http::Disposition::done;
-        }
-        try {
-            if (r.stream_error) std::rethrow_exception(r.stream_error);
-            stream->reader().finish();
-        } catch (const ParseError &e) {
-            if (r.can_retry) return http::Disposition::retry;
-            err = malformed("reading the members of a group", e.what(), r.status);
-        }
-        return http::Disposition::done;
-    });
-    engine_.run();
-    if (err) throw *err;
-    if (missing) return std::nullopt;
-    return found;
+    return get<bool>(std::move(req), "reading the members of a group", [&](http::Response &r) {
+        stream->finish(r);
+        return found;
+    }, {404});
 }
 
 void Client::patch_group(std::string_view group_id, const std::string &body, std::string_view what) const {

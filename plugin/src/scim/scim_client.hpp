@@ -3,7 +3,10 @@
 // needs. It knows SCIM and nothing of the connector ABI. List walking lives in list_walker.hpp.
 #pragma once
 
+#include <algorithm>
+#include <exception>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +31,12 @@ public:
     }
     void write(std::string_view bytes) override { reader_.feed(bytes); }
     GroupMembersReader &reader() { return reader_; }
+    // The transfer has ended with a 2xx status: throws what write() threw, or ParseError unless the whole answer
+    // was valid. Only then may the members it handed over be trusted.
+    void finish(const http::Response &response) {
+        if (response.stream_error) std::rethrow_exception(response.stream_error);
+        reader_.finish();
+    }
 
 private:
     GroupMembersReader reader_;
@@ -53,11 +62,17 @@ public:
     // The error for a 2xx body that could not be understood.
     Error malformed(std::string_view what, const std::string &why, long status) const;
 
-    // Runs one GET to its end and parses the body with `parse` (a malformed body is retried within the retry
-    // budget, then reported as transient). A non-2xx answer throws error_for(...), except statuses listed in
-    // `tolerated`, for which `on_status` is called instead and its result returned.
+    // Runs one GET to its end and reads the answer with `read` (a ParseError from it is retried within the retry
+    // budget, then reported as transient). A status listed in `absent` gives nullopt; any other non-2xx answer
+    // throws error_for(...).
     template <typename T>
-    T get_parsed(const std::string &url, std::string_view what, const std::function<T(std::string &)> &parse) const;
+    std::optional<T> get(http::Request request, std::string_view what,
+                         const std::function<T(http::Response &)> &read, std::initializer_list<long> absent = {}) const;
+    // get() of a URL whose body is parsed with `parse`, with no status taken as absent.
+    template <typename T>
+    T get_parsed(const std::string &url, std::string_view what, const std::function<T(std::string &)> &parse) const {
+        return *get<T>(make(http::Method::get, url), what, [&parse](http::Response &r) { return parse(r.body); });
+    }
 
     // GET /Users?startIndex=1&count=1: totalResults and the page length.
     ListSummary count_users() const;
@@ -90,17 +105,22 @@ private:
 };
 
 template <typename T>
-T Client::get_parsed(const std::string &url, std::string_view what,
-                     const std::function<T(std::string &)> &parse) const {
+std::optional<T> Client::get(http::Request request, std::string_view what,
+                             const std::function<T(http::Response &)> &read, std::initializer_list<long> absent) const {
     std::optional<T> out;
     std::optional<Error> err;
-    engine_.submit(make(http::Method::get, url), [&](http::Response &r) {
+    bool is_absent = false;
+    engine_.submit(std::move(request), [&](http::Response &r) {
+        if (r.failure == http::Failure::none && std::find(absent.begin(), absent.end(), r.status) != absent.end()) {
+            is_absent = true;
+            return http::Disposition::done;
+        }
         if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
             err = error_for(r, what);
             return http::Disposition::done;
         }
         try {
-            out = parse(r.body);
+            out = read(r);
         } catch (const ParseError &e) {
             if (r.can_retry) return http::Disposition::retry;
             err = malformed(what, e.what(), r.status);
@@ -109,8 +129,9 @@ T Client::get_parsed(const std::string &url, std::string_view what,
     });
     engine_.run();
     if (err) throw *err;
+    if (is_absent) return std::nullopt;
     if (!out) throw Error(ErrorKind::internal, std::string(what) + ": no response");
-    return std::move(*out);
+    return out;
 }
 
 }  // namespace ce::scim
