@@ -37,17 +37,22 @@ TEST_CASE("a minimal config gets the documented defaults") {
     CHECK(c.retry_budget_ms == 30000);
     CHECK(c.max_response_mb == 64);
     CHECK(c.ca_file.empty());
+    CHECK(c.index_memory_kb == 2048);
+    CHECK(c.spill_dir.empty());
     CHECK_FALSE(c.plain_http);
 }
 
 TEST_CASE("optional fields are parsed and range-checked") {
     auto c = parse_config({{"scim-url", "https://x.example/scim/"}, {"scim-token", kToken}, {"page-size", "2"},
                            {"concurrency", "1"}, {"connect-timeout-ms", "500"}, {"request-timeout-ms", "2000"},
-                           {"retry-budget-ms", "0"}, {"max-response-mb", "1"}});
+                           {"retry-budget-ms", "0"}, {"max-response-mb", "1"}, {"index-memory-kb", "16"},
+                           {"spill-dir", "/tmp"}});
     CHECK(c.page_size == 2);
     CHECK(c.concurrency == 1);
     CHECK(c.retry_budget_ms == 0);
     CHECK(c.max_response_mb == 1);
+    CHECK(c.index_memory_kb == 16);
+    CHECK(c.spill_dir == "/tmp");
     const Entries base{{"scim-url", "https://x.example"}, {"scim-token", kToken}};
     auto with = [&](const char *k, const char *v) {
         Entries e = base;
@@ -63,6 +68,11 @@ TEST_CASE("optional fields are parsed and range-checked") {
     CHECK(with("max-response-mb", "0") == "max-response-mb");
     CHECK(with("ca-file", "/nonexistent/ca.pem") == "ca-file");
     CHECK(with("ca-file", "") == "ca-file");
+    CHECK(with("index-memory-kb", "0") == "index-memory-kb");
+    CHECK(with("index-memory-kb", "4194305") == "index-memory-kb");
+    CHECK(with("spill-dir", "") == "spill-dir");
+    CHECK(with("spill-dir", "/nonexistent/spill") == "spill-dir");
+    CHECK(with("spill-dir", "/etc/hostname") == "spill-dir");  // a file, not a directory
     CHECK(with("colour", "blue") == "colour");  // unknown keys are refused
     CHECK(with("scim-token", "again") == "scim-token");  // repeated
 }

@@ -1,12 +1,17 @@
 // The compact structures a sync keeps for its whole length: the id sets behind exactly-once delivery and
-// unresolved-member detection, the per-group member set, the packed group list.
+// unresolved-member detection (in memory, and spilled to disk past their budget), the per-group member set, the
+// group list.
 #include <doctest/doctest.h>
 
+#include "common/errors.hpp"
+#include "common/id_index.hpp"
 #include "common/id_set.hpp"
 #include "common/member_set.hpp"
 #include "connector/group_list.hpp"
 #include "connector/member_buffer.hpp"
 
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -73,40 +78,123 @@ TEST_CASE("IdSet moves leave the source empty and usable") {
     CHECK(b.empty());
 }
 
-TEST_CASE("MemberSet counts each member once, small or large, users or not") {
-    ce::IdSet users;
-    const int kUsers = 50000;
-    users.reserve(kUsers);
-    for (int i = 0; i < kUsers; ++i) users.insert("user-" + std::to_string(i));
+namespace {
+// A budget that makes an index of n ids spill several times (the table holds 3/4 of 4096 slots).
+constexpr size_t kTinyBudget = 4096 * sizeof(uint64_t);
 
-    for (int members : {0, 1, 10, 1000, 20000, 50000}) {
-        ce::MemberSet set(users);
+std::string temp_dir() { return ce::SpillFile::default_dir(); }
+}  // namespace
+
+TEST_CASE("IdIndex equals a set of strings, in memory or spilled to disk") {
+    for (size_t budget : {size_t{512}, kTinyBudget, ce::IdIndex::kDefaultMemoryBytes}) {
+        CAPTURE(budget);
+        ce::IdIndex index(budget, temp_dir());
         std::unordered_set<std::string> reference;
-        for (int i = 0; i < members; ++i) {
-            // Users (some listed twice), plus ids that are no user (groups, unresolved), also repeated.
-            const std::string u = "user-" + std::to_string((i * 7919) % kUsers);
-            REQUIRE(set.insert(u) == reference.insert(u).second);
-            if (i % 5 == 0) REQUIRE_FALSE(set.insert(u));
-            if (i % 9 == 0) {
-                const std::string other = "group-or-ghost-" + std::to_string(i / 9);
-                REQUIRE(set.insert(other) == reference.insert(other).second);
-                REQUIRE_FALSE(set.insert(other));
+        std::mt19937_64 rng(budget);
+        for (int i = 0; i < 40000; ++i) {
+            // Fresh ids, and ids seen before (recent and old), as a re-walked listing sends them.
+            std::string id;
+            const auto pick = rng() % 10;
+            if (pick < 7 || reference.empty()) id = "u-" + std::to_string(rng() % 1000000);
+            else id = "u-" + std::to_string((rng() % 1000000) / 2 * 2);
+            const bool had = reference.count(id) > 0;
+            REQUIRE(index.contains(id) == had);
+            REQUIRE(index.insert(id) == !had);
+            reference.insert(id);
+            REQUIRE_FALSE(index.insert(id));
+        }
+        CHECK(index.size() == reference.size());
+        for (const auto &id : reference) REQUIRE(index.contains(id));
+        for (int i = 0; i < 20000; ++i) {
+            const std::string absent = "absent-" + std::to_string(i);
+            REQUIRE_FALSE(index.contains(absent));
+        }
+        CHECK(index.spilled() == (budget < ce::IdIndex::kDefaultMemoryBytes));
+        if (index.spilled()) {
+            CHECK(index.disk_bytes() > 0);
+            CHECK(index.memory_bytes() <= budget + 8192);
+        }
+
+        // Frozen: the same answers, and each id has its own slot below slot_count().
+        index.freeze();
+        CHECK(index.size() == reference.size());
+        std::vector<bool> used(index.slot_count(), false);
+        for (const auto &id : reference) {
+            const size_t slot = index.slot_of(ce::IdSet::fingerprint(id));
+            REQUIRE(slot < index.slot_count());
+            REQUIRE_FALSE(used[slot]);
+            used[slot] = true;
+        }
+        for (int i = 0; i < 2000; ++i) REQUIRE(index.slot_of(ce::IdSet::fingerprint("absent-" + std::to_string(i))) == ce::IdIndex::npos);
+        if (index.spilled()) CHECK(index.memory_bytes() < 64 * 1024);  // the table is given back
+    }
+}
+
+TEST_CASE("IdIndex reserve never passes the memory budget, and moves keep the spilled run") {
+    ce::IdIndex index(kTinyBudget, temp_dir());
+    index.reserve(1000000);
+    CHECK(index.memory_bytes() <= kTinyBudget + 8192);
+    for (int i = 0; i < 10000; ++i) REQUIRE(index.insert("id-" + std::to_string(i)));
+    CHECK(index.spilled());
+    ce::IdIndex moved = std::move(index);
+    CHECK(moved.size() == 10000);
+    for (int i = 0; i < 10000; ++i) REQUIRE(moved.contains("id-" + std::to_string(i)));
+    CHECK_FALSE(moved.contains("id-10000"));
+}
+
+TEST_CASE("IdIndex in a directory it cannot write fails with an error naming spill-dir") {
+    ce::IdIndex index(512, "/nonexistent-spill-dir");
+    bool thrown = false;
+    try {
+        for (int i = 0; i < 1000; ++i) index.insert("id-" + std::to_string(i));
+    } catch (const ce::Error &e) {
+        thrown = true;
+        CHECK(e.kind() == ce::ErrorKind::internal);
+        CHECK(std::string(e.what()).find("spill-dir") != std::string::npos);
+        CHECK(std::string(e.what()).find("/nonexistent-spill-dir") != std::string::npos);
+    }
+    CHECK(thrown);
+}
+
+TEST_CASE("MemberSet counts each member once, small or large, users or not, over a table or a spilled index") {
+    for (size_t budget : {ce::IdIndex::kDefaultMemoryBytes, kTinyBudget}) {
+        CAPTURE(budget);
+        ce::IdIndex users(budget, temp_dir());
+        const int kUsers = 50000;
+        users.reserve(kUsers);
+        for (int i = 0; i < kUsers; ++i) users.insert("user-" + std::to_string(i));
+        users.freeze();
+        CHECK(users.spilled() == (budget == kTinyBudget));
+
+        for (int members : {0, 1, 10, 1000, 20000, 50000}) {
+            ce::MemberSet set(users);
+            std::unordered_set<std::string> reference;
+            for (int i = 0; i < members; ++i) {
+                // Users (some listed twice), plus ids that are no user (groups, unresolved), also repeated.
+                const std::string u = "user-" + std::to_string((i * 7919) % kUsers);
+                REQUIRE(set.insert(u) == reference.insert(u).second);
+                if (i % 5 == 0) REQUIRE_FALSE(set.insert(u));
+                if (i % 9 == 0) {
+                    const std::string other = "group-or-ghost-" + std::to_string(i / 9);
+                    REQUIRE(set.insert(other) == reference.insert(other).second);
+                    REQUIRE_FALSE(set.insert(other));
+                }
             }
+            CHECK(set.size() == reference.size());
+            for (const auto &id : reference) REQUIRE_FALSE(set.insert(id));
+            CHECK(set.size() == reference.size());
+            // Large groups switch to one bit per user slot, and cost less than a fingerprint set of their members.
+            if (members >= 20000) {
+                CHECK(set.uses_bitmap());
+                CHECK(set.bytes() < reference.size() * 8);
+            }
+            if (members <= 10) CHECK_FALSE(set.uses_bitmap());
         }
-        CHECK(set.size() == reference.size());
-        for (const auto &id : reference) REQUIRE_FALSE(set.insert(id));
-        CHECK(set.size() == reference.size());
-        // Large groups switch to one bit per user slot, and cost less than a fingerprint set of their members.
-        if (members >= 20000) {
-            CHECK(set.uses_bitmap());
-            CHECK(set.bytes() < reference.size() * 8);
-        }
-        if (members <= 10) CHECK_FALSE(set.uses_bitmap());
     }
 }
 
 TEST_CASE("MemberSet without any user keeps everything in its id set") {
-    ce::IdSet none;
+    ce::IdIndex none;
     ce::MemberSet set(none);
     for (int i = 0; i < 5000; ++i) REQUIRE(set.insert("ghost-" + std::to_string(i)));
     for (int i = 0; i < 5000; ++i) REQUIRE_FALSE(set.insert("ghost-" + std::to_string(i)));
@@ -114,24 +202,30 @@ TEST_CASE("MemberSet without any user keeps everything in its id set") {
     CHECK_FALSE(set.uses_bitmap());
 }
 
-TEST_CASE("GroupList gives back every group as it was pushed") {
-    ce::connector::GroupList list;
-    std::vector<ce::scim::Group> pushed;
-    for (int i = 0; i < 3000; ++i) {
-        ce::scim::Group g;
-        g.id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
-        g.display_name = i % 7 == 0 ? std::string() : "Team \xc3\xa9 " + std::to_string(i);  // some without a name
-        g.external_id = i % 3 == 0 ? "ext-" + std::to_string(i) : std::string();
-        list.push(g);
-        pushed.push_back(g);
-    }
-    REQUIRE(list.size() == pushed.size());
-    for (size_t i = 0; i < pushed.size(); ++i) {
-        const ce::scim::Group g = list.at(i);
-        REQUIRE(list.id(i) == pushed[i].id);
-        REQUIRE(g.id == pushed[i].id);
-        REQUIRE(g.display_name == pushed[i].display_name);
-        REQUIRE(g.external_id == pushed[i].external_id);
+TEST_CASE("GroupList gives back every group in the order pushed, from memory or from its spill file") {
+    for (size_t budget : {ce::connector::GroupList::kDefaultMemoryBytes, size_t{512}, size_t{4096}}) {
+        CAPTURE(budget);
+        ce::connector::GroupList list(budget, temp_dir());
+        std::vector<ce::scim::Group> pushed;
+        for (int i = 0; i < 3000; ++i) {
+            ce::scim::Group g;
+            g.id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
+            g.display_name = i % 7 == 0 ? std::string() : "Team \xc3\xa9 " + std::to_string(i);  // some without a name
+            if (i == 1234) g.display_name = std::string(70000, 'x');  // larger than a read buffer and the budget
+            g.external_id = i % 3 == 0 ? "ext-" + std::to_string(i) : std::string();
+            list.push(g);
+            pushed.push_back(g);
+        }
+        REQUIRE(list.size() == pushed.size());
+        CHECK(list.spilled() == (budget < ce::connector::GroupList::kDefaultMemoryBytes));
+        for (size_t i = 0; i < pushed.size(); ++i) {
+            const ce::scim::Group g = list.next();
+            REQUIRE(g.id == pushed[i].id);
+            REQUIRE(g.display_name == pushed[i].display_name);
+            REQUIRE(g.external_id == pushed[i].external_id);
+        }
+        CHECK_THROWS_AS(list.next(), std::out_of_range);
+        CHECK_THROWS_AS(list.push(pushed[0]), std::logic_error);
     }
     CHECK(ce::connector::GroupList().size() == 0);
 }

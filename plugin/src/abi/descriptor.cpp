@@ -33,7 +33,16 @@ const conn_field f_ca{kField, 0, CONN_FIELD_PATH, 0, "ca-file", "CA file",
 const conn_field f_max{kField, 0, CONN_FIELD_INT, 0, "max-response-mb", "Maximum response size",
                        "Largest response body accepted, in MiB (1-4096); larger answers fail with a clear error.",
                        "64", nullptr};
-const conn_field *const config_fields[] = {&f_url, &f_token, &f_page, &f_conc, &f_ct, &f_rt, &f_rb, &f_ca, &f_max};
+const conn_field f_mem{kField, 0, CONN_FIELD_INT, 0, "index-memory-kb", "Index memory",
+                       "KiB each of the sync's id indexes and its group list may keep in memory (1-4194304); larger "
+                       "organisations spill the rest to a temporary file in spill-dir (8 bytes a user).",
+                       "2048", nullptr};
+const conn_field f_spill{kField, 0, CONN_FIELD_PATH, 0, "spill-dir", "Spill directory",
+                         "Directory for the sync's temporary index files (anonymous, removed when the sync ends). "
+                         "Default: $TMPDIR, else /tmp.",
+                         nullptr, "/var/tmp"};
+const conn_field *const config_fields[] = {&f_url, &f_token, &f_page, &f_conc, &f_ct,    &f_rt,
+                                           &f_rb,  &f_ca,    &f_max,  &f_mem,  &f_spill};
 
 const conn_field a_email{kField, CONN_FIELD_REQUIRED, CONN_FIELD_EMAIL, 0, "email", "E-mail",
                          "The user's e-mail: it becomes the SCIM userName and the primary work e-mail.", nullptr,

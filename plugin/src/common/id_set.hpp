@@ -11,8 +11,10 @@
 // n^2 / 2^65 (3e-8 for a million users); a collision would make the second id look already seen.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string_view>
@@ -63,6 +65,22 @@ public:
     void reserve(size_t n) {
         const size_t wanted = n + n / 3 + 1;
         if (wanted > capacity_) rehash(wanted);
+    }
+    // Exactly `capacity` slots from now on (must hold every id with room to spare: capacity > size * 4/3).
+    void resize(size_t capacity) { rehash(capacity); }
+    // Moves the fingerprints to the front of the table in ascending order and returns them; the set is then
+    // unusable until clear().
+    const uint64_t *drain_sorted() {
+        size_t n = 0;
+        for (size_t i = 0; i < capacity_; ++i)
+            if (slots_[i] != 0) slots_[n++] = slots_[i];
+        std::sort(slots_.get(), slots_.get() + n);
+        return slots_.get();
+    }
+    // Empties the set, keeping its table.
+    void clear() {
+        if (capacity_) std::memset(slots_.get(), 0, capacity_ * sizeof(uint64_t));
+        size_ = 0;
     }
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }

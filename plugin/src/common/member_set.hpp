@@ -2,8 +2,8 @@
 // and a retried member list delivers its first members again).
 //
 // A small group keeps fingerprints in an IdSet (8 to 16 bytes a member). Once that would cost more than one bit
-// per slot of the organisation's user table, the members that are users become bits in a bitmap over that table
-// (the user table is complete and frozen by then: users are listed before groups), and only members that are no
+// per slot of the organisation's user index, the members that are users become bits in a bitmap over its slots
+// (the user index is complete and frozen by then: users are listed before groups), and only members that are no
 // user (groups, unresolved ids) stay in the IdSet. So an "everyone" group of a million users costs about 170 KB,
 // not 16 MB.
 #pragma once
@@ -14,13 +14,14 @@
 #include <new>
 #include <string_view>
 
+#include "common/id_index.hpp"
 #include "common/id_set.hpp"
 
 namespace ce {
 
 class MemberSet {
 public:
-    explicit MemberSet(const IdSet &users) : users_(&users) {}
+    explicit MemberSet(const IdIndex &users) : users_(&users) {}
 
     // True when id was not delivered before in this group.
     bool insert(std::string_view id) {
@@ -28,7 +29,7 @@ public:
         bool fresh = false;
         if (bits_) {
             const size_t slot = users_->slot_of(fp);
-            if (slot != IdSet::npos) {
+            if (slot != IdIndex::npos) {
                 uint64_t &word = bits_[slot / 64];
                 const uint64_t bit = uint64_t{1} << (slot % 64);
                 fresh = (word & bit) == 0;
@@ -51,23 +52,23 @@ private:
     struct Free {
         void operator()(uint64_t *p) const { std::free(p); }
     };
-    size_t bitmap_bytes() const { return (users_->capacity() + 63) / 64 * sizeof(uint64_t); }
+    size_t bitmap_bytes() const { return (users_->slot_count() + 63) / 64 * sizeof(uint64_t); }
 
     void to_bitmap() {
-        const size_t words = (users_->capacity() + 63) / 64;
+        const size_t words = (users_->slot_count() + 63) / 64;
         if (words == 0) return;  // no users at all: everything stays in the IdSet
         bits_.reset(static_cast<uint64_t *>(std::calloc(words, sizeof(uint64_t))));
         if (!bits_) throw std::bad_alloc();
         IdSet rest;
         others_.for_each_fingerprint([&](uint64_t fp) {
             const size_t slot = users_->slot_of(fp);
-            if (slot != IdSet::npos) bits_[slot / 64] |= uint64_t{1} << (slot % 64);
+            if (slot != IdIndex::npos) bits_[slot / 64] |= uint64_t{1} << (slot % 64);
             else rest.insert_fingerprint(fp);
         });
         others_ = std::move(rest);
     }
 
-    const IdSet *users_;
+    const IdIndex *users_;
     IdSet others_;
     std::unique_ptr<uint64_t[], Free> bits_;
     size_t size_ = 0;

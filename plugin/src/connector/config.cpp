@@ -6,6 +6,9 @@
 #include <map>
 #include <set>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/errors.hpp"
 
 namespace ce::connector {
@@ -91,7 +94,8 @@ bool is_loopback_host(std::string_view host) {
 Config parse_config(const std::vector<std::pair<std::string, std::string>> &entries) {
     static const std::set<std::string> known{"scim-url",           "scim-token",      "page-size", "concurrency",
                                              "connect-timeout-ms", "request-timeout-ms", "retry-budget-ms",
-                                             "ca-file",            "max-response-mb"};
+                                             "ca-file",            "max-response-mb", "index-memory-kb",
+                                             "spill-dir"};
     std::map<std::string, std::string> values;
     for (const auto &[k, v] : entries) {
         if (!known.count(k)) {
@@ -120,6 +124,15 @@ Config parse_config(const std::vector<std::pair<std::string, std::string>> &entr
     if (has("retry-budget-ms")) c.retry_budget_ms = parse_int("retry-budget-ms", values["retry-budget-ms"], 0, 3'600'000);
     if (has("max-response-mb"))
         c.max_response_mb = static_cast<size_t>(parse_int("max-response-mb", values["max-response-mb"], 1, 4096));
+    if (has("index-memory-kb"))
+        c.index_memory_kb = static_cast<size_t>(parse_int("index-memory-kb", values["index-memory-kb"], 1, 4 * 1024 * 1024));
+    if (has("spill-dir")) {
+        c.spill_dir = values["spill-dir"];
+        if (c.spill_dir.empty()) bad("spill-dir", "is empty");
+        struct stat st {};
+        if (::stat(c.spill_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) bad("spill-dir", "is not a directory");
+        if (::access(c.spill_dir.c_str(), W_OK | X_OK) != 0) bad("spill-dir", "is not writable");
+    }
     if (has("ca-file")) {
         c.ca_file = values["ca-file"];
         if (c.ca_file.empty()) bad("ca-file", "is empty");

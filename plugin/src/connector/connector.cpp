@@ -1,8 +1,9 @@
 #include "connector/connector.hpp"
 
-#include "common/id_set.hpp"
+#include "common/id_index.hpp"
 #include "common/member_set.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "connector/account_fields.hpp"
@@ -92,6 +93,11 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
         if (!sink.warning(code, message)) stopped();
     };
 
+    // The sets of ids keep at most index-memory-kb each in memory and the group list at most 256 KiB, the rest
+    // in a temporary file (common/id_index.hpp, connector/group_list.hpp): a sync's memory does not grow with
+    // the organisation.
+    const size_t index_memory = config_.index_memory_kb * 1024;
+
     // 1. Users, streamed page by page, without the groups each user is in (the member lists say that, and the
     // users' side would make the pages half as large again: bench/MEMBERS.md).
     scim::ListWalker<scim::User> users(
@@ -103,14 +109,22 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 ++stats.resources;
             }
             report("users", static_cast<uint64_t>(planner.total_hint()));
-        });
+        },
+        IdIndex(index_memory, config_.spill_dir));
     users.run();
-    const IdSet user_ids = std::move(users.seen());
+    IdIndex user_ids = std::move(users.seen());
+    user_ids.freeze();
     log(LogLevel::info, "sync: " + std::to_string(user_ids.size()) + " users in " +
-                            std::to_string(users.planner().passes()) + " pass(es)");
+                            std::to_string(users.planner().passes()) + " pass(es)" +
+                            (user_ids.spilled() ? "; their ids spilled to a temporary file (" +
+                                                      std::to_string(user_ids.disk_bytes() / 1024) + " KiB in " +
+                                                      std::to_string(user_ids.spills()) + " spills)"
+                                                : std::string()));
 
     // 2. Groups without their members; an entitlement per group now, the group itself once its members are known.
-    GroupList groups;
+    // The group list is written once and read once, in order: spilling it costs one sequential write and read,
+    // so it keeps less in memory than the id indexes, which are searched.
+    GroupList groups(std::min<size_t>(index_memory, GroupList::kDefaultMemoryBytes), config_.spill_dir);
     scim::ListWalker<scim::Group> group_walk(
         *client_, client_->groups_url(), {{"excludedAttributes", "members"}}, config_.page_size, config_.concurrency,
         kMaxPasses, &scim::parse_group_page, "listing groups",
@@ -122,9 +136,11 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 groups.push(g);
             }
             report("groups", static_cast<uint64_t>(planner.total_hint()));
-        });
+        },
+        IdIndex(index_memory, config_.spill_dir));
     group_walk.run();
-    const IdSet group_ids = std::move(group_walk.seen());
+    IdIndex group_ids = std::move(group_walk.seen());
+    group_ids.freeze();
 
     // 3. Members of each group (GET /Groups/{id}?attributes=members), up to `concurrency` groups in flight. Each
     // member list is read as it arrives (never a whole body nor a DOM). A member that names a user or group of
@@ -136,9 +152,8 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     // group is large: common/member_set.hpp).
     using Kind = MemberBuffer::Kind;
     struct GroupFetch {
-        GroupFetch(size_t i, std::string_view group_id, const IdSet &users)
-            : index(i), id(group_id), delivered(users) {}
-        size_t index;
+        GroupFetch(scim::Group g, const IdIndex &users) : group(std::move(g)), id(group.id), delivered(users) {}
+        scim::Group group;
         std::string id;
         MemberSet delivered;
         MemberBuffer pending;
@@ -179,7 +194,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     size_t in_flight = 0;
     std::function<void()> pump;
     auto on_members = [&](GroupFetch &f, http::Response &r) -> http::Disposition {
-        const scim::Group g = groups.at(f.index);
+        const scim::Group &g = f.group;
         if (r.failure == http::Failure::none && r.status == 404) {
             warn("group_vanished", "group " + g.id + " was deleted during the sync; it is reported without members");
         } else if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
@@ -205,7 +220,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     };
     pump = [&]() {
         while (next < groups.size() && in_flight < config_.concurrency) {
-            auto f = std::make_shared<GroupFetch>(next, groups.id(next), user_ids);
+            auto f = std::make_shared<GroupFetch>(groups.next(), user_ids);
             ++next;
             GroupFetch *raw = f.get();
             f->stream = std::make_shared<scim::MembersStream>(

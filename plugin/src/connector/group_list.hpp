@@ -1,49 +1,51 @@
-// The groups of a sync, kept from the moment they are listed until their members have been read: one byte
-// arena for all their texts and three end offsets a group. About 65 bytes for a group with a UUID id and a short
-// name, against about 140 as a vector of scim::Group (three std::string and the id's own heap block), and no
-// vector of objects to reallocate as the list grows.
+// The groups of a sync, kept from the moment they are listed until their members are read, in flat memory: a
+// queue of records (three 32-bit lengths, then the id, the display name and the external id), about 70 bytes a
+// group with a UUID id and a short name. Records collect in memory up to `memory_bytes`; past that they are
+// appended to a SpillFile (common/spill_file.hpp) and read back in order, through a 64 KiB buffer, when the
+// members are read. Groups are pushed while listing, then taken in the same order with next(); no push after
+// the first next().
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include "common/spill_file.hpp"
 #include "scim/scim_json.hpp"
 
 namespace ce::connector {
 
 class GroupList {
 public:
-    void push(const scim::Group &g) {
-        if (arena_.size() + g.id.size() + g.display_name.size() + g.external_id.size() > UINT32_MAX)
-            throw std::length_error("the group list passed 4 GiB of text");
-        for (const std::string *s : {&g.id, &g.display_name, &g.external_id}) {
-            arena_ += *s;
-            ends_.push_back(static_cast<uint32_t>(arena_.size()));
-        }
-    }
-    size_t size() const { return ends_.size() / 3; }
-    std::string_view id(size_t i) const { return field(i, 0); }
-    scim::Group at(size_t i) const {
-        scim::Group g;
-        g.id = field(i, 0);
-        g.display_name = field(i, 1);
-        g.external_id = field(i, 2);
-        return g;
-    }
-    size_t bytes() const { return arena_.capacity() + ends_.capacity() * sizeof(uint32_t); }
+    static constexpr size_t kDefaultMemoryBytes = size_t{256} << 10;
+
+    explicit GroupList(size_t memory_bytes = kDefaultMemoryBytes, std::string spill_dir = {});
+
+    void push(const scim::Group &g);
+    size_t size() const { return count_; }
+    // The next group in the order pushed (throws std::out_of_range past the last).
+    scim::Group next();
+
+    bool spilled() const { return file_ != nullptr; }
+    size_t memory_bytes() const { return memory_.capacity() + read_buffer_.capacity(); }
 
 private:
-    std::string_view field(size_t i, size_t k) const {
-        const size_t n = 3 * i + k;
-        const uint32_t begin = n == 0 ? 0 : ends_[n - 1];
-        return std::string_view(arena_).substr(begin, ends_[n] - begin);
-    }
+    static constexpr size_t kHeader = 3 * sizeof(uint32_t);
+    static scim::Group decode(std::string_view record_bytes);
+    static size_t record_size(const char *header);
 
-    std::string arena_;
-    std::vector<uint32_t> ends_;
+    size_t memory_limit_;
+    std::string spill_dir_;
+    std::string memory_;  // records not written to the file
+    std::unique_ptr<SpillFile> file_;
+    size_t count_ = 0;
+    size_t taken_ = 0;
+    bool reading_ = false;
+    uint64_t file_offset_ = 0;  // next byte of the file to read into read_buffer_
+    std::string read_buffer_;
+    size_t read_pos_ = 0;
+    size_t memory_pos_ = 0;
 };
 
 }  // namespace ce::connector

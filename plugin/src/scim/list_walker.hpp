@@ -1,7 +1,7 @@
 // Walks a SCIM list endpoint (/Users, /Groups) with the paging planner: the first page, then the remaining
 // pages with up to `concurrency` requests in flight on the engine, de-duplicated by id across pages and
 // passes. Each page's new resources are delivered (on the calling thread) as soon as the page arrives, so
-// nothing but the set of seen ids is held for the whole walk.
+// nothing but the set of seen ids (an IdIndex: bounded memory, the rest on disk) is held for the whole walk.
 #pragma once
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/id_set.hpp"
+#include "common/id_index.hpp"
 #include "scim/paging_planner.hpp"
 #include "scim/scim_client.hpp"
 #include "scim/scim_url.hpp"
@@ -26,7 +26,7 @@ public:
 
     ListWalker(const Client &client, std::string collection_url, std::vector<std::pair<std::string, std::string>> query,
                int64_t page_size, unsigned concurrency, unsigned max_passes, Parser parse, std::string what,
-               Deliver deliver)
+               Deliver deliver, IdIndex seen = IdIndex())
         : client_(client),
           url_(std::move(collection_url)),
           query_(std::move(query)),
@@ -34,7 +34,8 @@ public:
           planner_(page_size, max_passes),
           parse_(parse),
           what_(std::move(what)),
-          deliver_(std::move(deliver)) {}
+          deliver_(std::move(deliver)),
+          seen_(std::move(seen)) {}
 
     void run() {
         pump();
@@ -42,7 +43,7 @@ public:
         if (!planner_.done()) throw Error(ErrorKind::internal, "the walk while " + what_ + " ended early");
     }
 
-    IdSet &seen() { return seen_; }
+    IdIndex &seen() { return seen_; }
     uint64_t pages() const { return pages_; }
     const PagePlanner &planner() const { return planner_; }
 
@@ -74,9 +75,9 @@ private:
         for (const auto &res : page.resources)
             if (!seen_.contains(res.id)) ++result.fresh;
         ++pages_;
-        // Size the id set once from the server's count: no growth (and no old and new table side by side) on
-        // the way. An overstated count costs address space only (the table's pages are touched as ids land),
-        // and at most kMaxReserve ids' worth.
+        // Size the id table once from the server's count (within its memory budget): no growth (and no old and
+        // new table side by side) on the way. An overstated count costs address space only (the table's pages
+        // are touched as ids land).
         if (!reserved_ && result.total_results > 0) {
             reserved_ = true;
             seen_.reserve(static_cast<size_t>(std::min<int64_t>(result.total_results, kMaxReserve)));
@@ -102,7 +103,7 @@ private:
     Deliver deliver_;
     static constexpr int64_t kMaxReserve = 4'000'000;
 
-    IdSet seen_;
+    IdIndex seen_;
     bool reserved_ = false;
     uint64_t pages_ = 0;
 };
