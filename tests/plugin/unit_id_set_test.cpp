@@ -140,6 +140,17 @@ TEST_CASE("IdIndex reserve never passes the memory budget, and moves keep the sp
     CHECK(moved.size() == 10000);
     for (int i = 0; i < 10000; ++i) REQUIRE(moved.contains("id-" + std::to_string(i)));
     CHECK_FALSE(moved.contains("id-10000"));
+    // The source is left empty and usable.
+    CHECK(index.empty());
+    CHECK_FALSE(index.spilled());
+    CHECK_FALSE(index.contains("id-1"));
+    CHECK(index.insert("id-1"));
+    ce::IdIndex assigned;
+    assigned = std::move(moved);
+    CHECK(assigned.size() == 10000);
+    CHECK(assigned.contains("id-9999"));
+    CHECK(moved.empty());
+    CHECK_FALSE(moved.contains("id-9999"));
 }
 
 TEST_CASE("IdIndex in a directory it cannot write fails with an error naming spill-dir") {

@@ -1,13 +1,43 @@
 #include "common/id_index.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace ce {
 
 IdIndex::IdIndex(size_t memory_bytes, std::string spill_dir)
     : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
-IdIndex::IdIndex(IdIndex &&) noexcept = default;
-IdIndex &IdIndex::operator=(IdIndex &&) noexcept = default;
+// A moved-from index is empty and usable (no run, no table).
+IdIndex::IdIndex(IdIndex &&other) noexcept
+    : memory_limit_(other.memory_limit_),
+      spill_dir_(std::move(other.spill_dir_)),
+      table_(std::move(other.table_)),
+      run_(std::move(other.run_)),
+      spare_(std::move(other.spare_)),
+      run_size_(std::exchange(other.run_size_, 0)),
+      sparse_(std::move(other.sparse_)),
+      cache_(other.cache_),
+      disk_reads_(std::exchange(other.disk_reads_, 0)),
+      spills_(std::exchange(other.spills_, 0)) {
+    other.sparse_.clear();
+    other.cache_.fill(CacheEntry{});
+}
+IdIndex &IdIndex::operator=(IdIndex &&other) noexcept {
+    if (this == &other) return *this;
+    memory_limit_ = other.memory_limit_;
+    spill_dir_ = std::move(other.spill_dir_);
+    table_ = std::move(other.table_);
+    run_ = std::move(other.run_);
+    spare_ = std::move(other.spare_);
+    run_size_ = std::exchange(other.run_size_, 0);
+    sparse_ = std::move(other.sparse_);
+    other.sparse_.clear();
+    cache_ = other.cache_;
+    other.cache_.fill(CacheEntry{});
+    disk_reads_ = std::exchange(other.disk_reads_, 0);
+    spills_ = std::exchange(other.spills_, 0);
+    return *this;
+}
 IdIndex::~IdIndex() = default;
 
 size_t IdIndex::max_slots() const { return memory_limit_ / sizeof(uint64_t); }

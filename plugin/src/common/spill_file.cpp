@@ -1,7 +1,6 @@
 #include "common/spill_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,8 +28,7 @@ SpillFile::SpillFile(const std::string &dir) : dir_(dir.empty() ? default_dir() 
         name.push_back('\0');
         fd_ = ::mkostemp(name.data(), O_CLOEXEC);
         if (fd_ < 0) fail("create", errno);
-        ::unlink(name.data());
-        ::fchmod(fd_, 0600);
+        ::unlink(name.data());  // mkostemp made it 0600
     }
 }
 
