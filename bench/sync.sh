@@ -64,8 +64,9 @@ ids=$(grep -o '"type":"group","id":"[^"]*"' "$work/org-c8.json" | sed 's/.*"id":
 {
   echo "header = \"Authorization: Bearer $token\""
   echo "header = \"Accept: application/scim+json\""
-  for ((s = 1; s <= users; s += 100)); do echo "url = \"$url/Users?startIndex=$s&count=100&excludedAttributes=groups\""; echo "output = /dev/null"; done
-  for ((s = 1; s <= groups; s += 100)); do echo "url = \"$url/Groups?startIndex=$s&count=100&excludedAttributes=members\""; echo "output = /dev/null"; done
+  # Pages of 100 that overlap by one resource, as the connector's first pass asks for them (the edge check).
+  for ((s = 1; s == 1 || s + 1 <= users; s += 99)); do echo "url = \"$url/Users?startIndex=$s&count=100&excludedAttributes=groups\""; echo "output = /dev/null"; done
+  for ((s = 1; s == 1 || s + 1 <= groups; s += 99)); do echo "url = \"$url/Groups?startIndex=$s&count=100&excludedAttributes=members\""; echo "output = /dev/null"; done
   for g in $ids; do echo "url = \"$url/Groups/$g?attributes=members\""; echo "output = /dev/null"; done
 } >"$work/curl.cfg"
 curl_reqs=$(grep -c '^url' "$work/curl.cfg")

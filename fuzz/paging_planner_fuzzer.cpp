@@ -17,8 +17,8 @@
 //    stops there and reports a runaway walk); only PagingError may escape;
 //  - a page it tells the caller to ignore never holds an id not seen before (no data dropped).
 // And when the server is honest and stable (every total is the truth, or absent, or the page size while
-// `count` is honoured), or honest with only inserts or only deletes during the first pass, a second pass
-// allowed and true totals:
+// `count` is honoured), or honest with only inserts or only deletes during the first pass (or both, when its
+// pages are larger than 16 and overlap for the edge check), a second pass allowed and true totals:
 //  - no PagingError, the walk is done, and every id that existed throughout the walk was delivered;
 //  - when stable: exactly one pass, no page ignored, and not many more requests than pages.
 #include <algorithm>
@@ -203,7 +203,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             PageResult res;
             res.total_results = a.total;
             res.returned = a.ids.size();
-            if (!a.ids.empty()) res.first_id = a.ids.front();
+            if (!a.ids.empty()) {
+                res.first_id = a.ids.front();
+                res.last_id = a.ids.back();
+            }
             for (const auto &id : a.ids)
                 if (!seen.count(id)) ++res.fresh;
             const bool deliver = planner.complete(req, res);
@@ -227,7 +230,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // Guarantees for honest servers.
     const bool counted_total_ok = total_mode != TotalMode::page_size || (cap == 0 && !ignores_count);
     const bool stable = !lied && !drifted && counted_total_ok;
-    const bool first_pass_drift = !lied && drifted && !drifted_late && drift != Drift::both &&
+    // Inserts and deletes together can leave every total unchanged; the first pass's edge checks catch the
+    // shift when its pages overlap (a server page of more than 16, and more than a page of users).
+    const int64_t server_page = cap > 0 ? (ignores_count ? cap : std::min<int64_t>(cap, page_size)) : page_size;
+    const bool edges_checked = server_page > 16 && static_cast<int64_t>(n0) > server_page + 1;
+    const bool first_pass_drift = !lied && drifted && !drifted_late && (drift != Drift::both || edges_checked) &&
                                   total_mode == TotalMode::honest && max_passes >= 2;
     if (stable || first_pass_drift) {
         FUZZ_CHECK(!paging_error, "PagingError from an honest server");

@@ -88,7 +88,10 @@ WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, un
         PageResult res;
         res.total_results = answer.total;
         res.returned = answer.ids.size();
-        if (!answer.ids.empty()) res.first_id = answer.ids.front();
+        if (!answer.ids.empty()) {
+            res.first_id = answer.ids.front();
+            res.last_id = answer.ids.back();
+        }
         for (auto &id : answer.ids)
             if (!seen.count(id)) ++res.fresh;
         if (planner.complete(req, res))
@@ -157,11 +160,12 @@ TEST_CASE("a capped server: the first page tells the real page size and the rest
     CHECK(first[0].count == 500);
     CHECK(p.take(8).empty());  // nothing more until the first page answers
     auto a = s.serve(1, 500);
-    CHECK(p.complete(first[0], {a.total, a.ids.size(), a.ids.size(), a.ids.front()}));
+    CHECK(p.complete(first[0], {a.total, a.ids.size(), a.ids.size(), a.ids.front(), a.ids.back()}));
     auto next = p.take(8);
     REQUIRE(next.size() == 8);
     for (size_t i = 0; i < next.size(); ++i) {
-        CHECK(next[i].start_index == 101 + static_cast<int64_t>(i) * 100);
+        // Pages of the server's real size, each starting on the previous one's last resource (the edge check).
+        CHECK(next[i].start_index == 100 + static_cast<int64_t>(i) * 99);
         CHECK(next[i].count == 100);
     }
     CHECK(p.total_hint() == 1000);
@@ -448,4 +452,66 @@ TEST_CASE("steady deletions: the re-check of a shifted range is not itself re-ch
         for (const auto &id : make_ids(24))
             if (!deleted.count(id)) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
     }
+}
+
+TEST_CASE("a deletion behind the cursor balanced by an insertion: the unchanged total hides it, the page edges do not") {
+    // Between page 1 and page 2 one resource of page 1 is deleted and one is created at the end: every answer
+    // reports the same total, but the resource that was first on page 2 slid back onto page 1, already read. The
+    // first pass's pages overlap by one resource; the edge resource differs between the two answers, so the walk
+    // makes a second pass and delivers it.
+    for (int64_t cap : {17, 20, 100}) {
+        for (size_t slots : {size_t{1}, size_t{3}, size_t{8}}) {
+            CAPTURE(cap);
+            CAPTURE(slots);
+            FakeList s;
+            s.ids = make_ids(static_cast<size_t>(cap) * 3);
+            const auto stable_all = s.ids;
+            s.cap = cap;
+            int answers = 0;
+            std::string removed;
+            s.before_request = [&](FakeList &l, int64_t) {
+                if (++answers == 2) {
+                    removed = l.ids[3];
+                    l.ids.erase(l.ids.begin() + 3);
+                    l.ids.push_back("late");
+                }
+            };
+            const auto r = walk(s, cap, slots, false);
+            CHECK_FALSE(r.stuck);
+            std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+            for (const auto &id : stable_all)
+                if (id != removed) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
+            CHECK(r.passes == 2);
+        }
+    }
+}
+
+TEST_CASE("a stable collection: first-pass pages overlap by one resource, a few percent more requests, one pass") {
+    FakeList s;
+    s.ids = make_ids(1000);
+    s.cap = 100;
+    const auto r = walk(s, 100, 8, false);
+    check_exact(r, make_ids(1000));
+    CHECK(r.passes == 1);
+    CHECK(r.requests == 11);  // pages start at 1, 100, 199, ... 991: 1000 resources, 99 new a page after the first
+    // Small pages (16 or fewer) do not overlap: an extra request per page would cost too much.
+    FakeList small;
+    small.ids = make_ids(160);
+    small.cap = 16;
+    const auto rs = walk(small, 16, 8, false);
+    check_exact(rs, make_ids(160));
+    CHECK(rs.requests == 10);  // 160 / 16, edge to edge
+}
+
+TEST_CASE("fuzz regression edge_overlap_page_past_a_whole_first_page: no overlapping page after a first page that holds all") {
+    // The page size in totalResults and a first page holding every resource: an overlapping page starting on its
+    // last resource came back with a total of 1 and made a second pass over a stable collection.
+    FakeList s;
+    s.ids = make_ids(292);
+    s.cap = 1000;
+    s.total_is_page_size = true;
+    const auto r = walk(s, 1000, 3, false);
+    check_exact(r, make_ids(292));
+    CHECK(r.requests == 1);
+    CHECK(r.passes == 1);
 }

@@ -71,7 +71,10 @@ private:
         PageResult result;
         result.total_results = page.total_results;
         result.returned = page.resources.size();
-        if (!page.resources.empty()) result.first_id = page.resources.front().id;
+        if (!page.resources.empty()) {
+            result.first_id = page.resources.front().id;
+            result.last_id = page.resources.back().id;
+        }
         for (const auto &res : page.resources)
             if (!seen_.contains(res.id)) ++result.fresh;
         ++pages_;

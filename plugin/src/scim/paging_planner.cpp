@@ -27,6 +27,8 @@ void PagePlanner::start_pass() {
     first_total_ = -1;
     server_page_ = 0;
     step_ = 0;
+    edge_overlap_ = 0;
+    edges_.clear();
     next_start_ = 1;
     end_ = INT64_MAX;
     first_id_.clear();
@@ -60,7 +62,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
     if (first_pending_) {
         if (slots == 0) return out;
         first_pending_ = false;
-        emit({1, page_size_, pass_});
+        emit({1, page_size_, pass_, false, true});
         return out;
     }
     if (!first_done_) return out;
@@ -80,10 +82,12 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         }
         return out;
     }
-    while (out.size() < slots && next_start_ <= total_ && next_start_ < end_) {
+    // A page is planned while it holds a position not yet planned (its first one is the previous page's last
+    // when the pages overlap).
+    while (out.size() < slots && next_start_ + edge_overlap_ <= total_ && next_start_ < end_) {
         // Always a full page, also for the last one: resources pushed past the expected end by insertions
         // during the walk are then still inside the request.
-        emit({next_start_, server_page_, pass_});
+        emit({next_start_, server_page_, pass_, false, true});
         next_start_ += step_;
     }
     return out;
@@ -121,9 +125,15 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
             // overlaps consecutive pages (a quarter page, at least 16 resources, at most half a page), so that
             // resources shifted by insertions while pages are served out of order still fall inside a page;
             // duplicates are removed by id. Small pages are re-walked one at a time instead.
+            // The first pass's pages overlap by one resource (pages of more than 16) so that their edges can be
+            // checked.
             const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, 16));
-            step_ = pass_ == 0 || server_page_ <= kSerialRewalkPage ? server_page_ : server_page_ - overlap;
-            next_start_ = 1 + returned;
+            edge_overlap_ = pass_ == 0 && server_page_ > kSerialRewalkPage ? 1 : 0;
+            step_ = pass_ == 0                           ? server_page_ - edge_overlap_
+                    : server_page_ <= kSerialRewalkPage ? server_page_
+                                                        : server_page_ - overlap;
+            next_start_ = 1 + returned - edge_overlap_;
+            if (edge_overlap_) check_edge(returned, res.last_id);
         }
         maybe_finish_pass();
         return true;
@@ -154,6 +164,10 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
 
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&
                                  res.first_id == first_id_;
+    if (edge_overlap_ && req.planned && !repeat_of_first && returned > 0) {
+        check_edge(req.start_index, res.first_id);
+        if (returned == req.count) check_edge(req.start_index + returned - 1, res.last_id);
+    }
     if (repeat_of_first) {
         end_ = std::min(end_, req.start_index);
         deliver = false;
@@ -182,11 +196,18 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     return deliver;
 }
 
+void PagePlanner::check_edge(int64_t position, const std::string &id) {
+    const auto [it, first] = edges_.emplace(position, id);
+    if (first) return;
+    if (it->second != id) changed_ = true;  // the collection moved at this edge between the two answers
+    edges_.erase(it);
+}
+
 void PagePlanner::maybe_finish_pass() {
     if (outstanding_ > 0 || !gaps_.empty() || !first_done_) return;
     if (sequential_) {
         if (next_start_ < end_) return;  // keep walking until an empty (or repeated) page
-    } else if (next_start_ <= total_ && next_start_ < end_) {
+    } else if (next_start_ + edge_overlap_ <= total_ && next_start_ < end_) {
         return;
     }
     if (changed_ && pass_ + 1 < max_passes_) {
