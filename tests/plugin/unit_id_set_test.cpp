@@ -161,6 +161,7 @@ TEST_CASE("IdIndex in a directory it cannot write fails with an error naming spi
     } catch (const ce::Error &e) {
         thrown = true;
         CHECK(e.kind() == ce::ErrorKind::internal);
+        CHECK(e.field() == "spill-dir");
         CHECK(std::string(e.what()).find("spill-dir") != std::string::npos);
         CHECK(std::string(e.what()).find("/nonexistent-spill-dir") != std::string::npos);
     }

@@ -53,6 +53,7 @@ struct WalkResult {
     uint64_t requests = 0;
     unsigned passes = 0;
     bool stuck = false;
+    bool settled = false;
 };
 
 // Drives a planner like the SCIM client does, answering outstanding requests in FIFO or LIFO order (LIFO
@@ -100,6 +101,7 @@ WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, un
     }
     r.requests = planner.requests();
     r.passes = planner.passes();
+    r.settled = planner.settled();
     return r;
 }
 
@@ -294,6 +296,7 @@ TEST_CASE("a collection growing faster than it is read: the walk still ends, wit
     for (const auto &id : stable) CHECK(got.count(id) == 1);
     CHECK(r.passes == 3);
     CHECK(r.requests < 5000);  // bounded: each pass follows growth only so far
+    CHECK_FALSE(r.settled);    // still growing in the last pass: the connector warns (listing_changed)
 }
 
 TEST_CASE("drift with requests served in random order: re-walks still see every resource that existed throughout") {
@@ -482,6 +485,7 @@ TEST_CASE("a deletion behind the cursor balanced by an insertion: the unchanged 
             for (const auto &id : stable_all)
                 if (id != removed) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
             CHECK(r.passes == 2);
+            CHECK(r.settled);  // the second pass saw no change
         }
     }
 }
@@ -493,6 +497,7 @@ TEST_CASE("a stable collection: first-pass pages overlap by one resource, a few 
     const auto r = walk(s, 100, 8, false);
     check_exact(r, make_ids(1000));
     CHECK(r.passes == 1);
+    CHECK(r.settled);
     CHECK(r.requests == 11);  // pages start at 1, 100, 199, ... 991: 1000 resources, 99 new a page after the first
     // Small pages (16 or fewer) do not overlap: an extra request per page would cost too much.
     FakeList small;

@@ -524,4 +524,46 @@ TEST_CASE("churn behind the cursor in every pass: exact, or not a success") {
     }
 }
 
+TEST_CASE("a user list still growing in the last pass: every original user, and a listing_changed warning") {
+    std::mutex mu;
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 40; ++i) ids.push_back("s" + std::to_string(100 + i));
+    const std::vector<std::string> original = ids;
+    int created = 0;
+    rel::ScriptServer server([&](const rel::Req &r) {
+        rel::Reply reply;
+        if (path_of(r.target) != "/scim/v2/Users") {
+            reply.body = R"({"totalResults":0,"Resources":[]})";
+            return reply;
+        }
+        const std::string si = rel::query_param(r.target, "startIndex");
+        const long start = si.empty() ? 1 : std::atol(si.c_str());
+        const std::string c = rel::query_param(r.target, "count");
+        const long count = c.empty() ? 5 : std::min(5L, std::atol(c.c_str()));
+        std::lock_guard<std::mutex> lock(mu);
+        ids.push_back("n" + std::to_string(++created));  // two new users before every answer
+        ids.push_back("n" + std::to_string(++created));
+        std::string res;
+        for (long i = start - 1; i >= 0 && i < start - 1 + count && i < static_cast<long>(ids.size()); ++i)
+            res += (i == start - 1 ? "" : ",") + user_json(ids[static_cast<size_t>(i)], ids[static_cast<size_t>(i)] + "@example.com", ids[static_cast<size_t>(i)]);
+        reply.body = R"({"totalResults":)" + std::to_string(ids.size()) + R"(,"Resources":[)" + res + "]}";
+        return reply;
+    });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url(), {{"page-size", "5"}, {"concurrency", "4"}}), err) == CONN_OK);
+    const auto run = rel::sync(in);
+    REQUIRE(run.status == CONN_OK);
+    std::set<std::string> got;
+    for (const auto &r : run.resources) got.insert(r.id);
+    for (const auto &id : original) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
+    size_t changed = 0;
+    for (const auto &[code, message] : run.warnings)
+        if (code == "listing_changed") {
+            ++changed;
+            CHECK(message.find("user list was still changing in the last of 3 passes") != std::string::npos);
+        }
+    CHECK(changed == 1);
+}
+
 }  // TEST_SUITE

@@ -34,8 +34,8 @@ const conn_field f_max{kField, 0, CONN_FIELD_INT, 0, "max-response-mb", "Maximum
                        "Largest response body accepted, in MiB (1-4096); larger answers fail with a clear error.",
                        "64", nullptr};
 const conn_field f_mem{kField, 0, CONN_FIELD_INT, 0, "index-memory-kb", "Index memory",
-                       "KiB each of the sync's id indexes and its group list may keep in memory (1-4194304); larger "
-                       "organisations spill the rest to a temporary file in spill-dir (8 bytes a user).",
+                       "KiB each of the sync's id indexes (users, groups) may keep in memory (1-4194304); past it the "
+                       "rest spills to a temporary file in spill-dir (8 bytes a user; the default holds ~196,000).",
                        "2048", nullptr};
 const conn_field f_spill{kField, 0, CONN_FIELD_PATH, 0, "spill-dir", "Spill directory",
                          "Directory for the sync's temporary index files (anonymous, removed when the sync ends). "

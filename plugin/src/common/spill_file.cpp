@@ -38,7 +38,8 @@ SpillFile::~SpillFile() {
 
 void SpillFile::fail(const char *doing, int err) const {
     throw Error(ErrorKind::internal, std::string("could not ") + doing + " the sync's temporary index file in " + dir_ +
-                                         " (spill-dir): " + std::strerror(err));
+                                         " (spill-dir): " + std::strerror(err),
+                0, 0, "spill-dir");
 }
 
 void SpillFile::write_at(uint64_t offset, const void *data, size_t n) {

@@ -111,7 +111,16 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             report("users", static_cast<uint64_t>(planner.total_hint()));
         },
         IdIndex(index_memory, config_.spill_dir));
+    // A listing still moving in its last pass may have missed a resource that existed throughout: say so.
+    const auto warn_unsettled = [&](const auto &walk, const char *what) {
+        if (walk.planner().settled()) return;
+        warn("listing_changed", std::string("the ") + what + " list was still changing in the last of " +
+                                    std::to_string(walk.planner().passes()) +
+                                    " passes: one that existed throughout the sync may be missing; sync again for "
+                                    "an exact picture");
+    };
     users.run();
+    warn_unsettled(users, "user");
     IdIndex user_ids = std::move(users.seen());
     user_ids.freeze();
     log(LogLevel::info, "sync: " + std::to_string(user_ids.size()) + " users in " +
@@ -139,6 +148,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
         },
         IdIndex(index_memory, config_.spill_dir));
     group_walk.run();
+    warn_unsettled(group_walk, "group");
     IdIndex group_ids = std::move(group_walk.seen());
     group_ids.freeze();
 

@@ -215,6 +215,7 @@ void PagePlanner::maybe_finish_pass() {
         start_pass();
         return;
     }
+    settled_ = !changed_;
     done_ = true;
 }
 

@@ -68,6 +68,9 @@ public:
     // (a repeated first page); its resources are then not delivered.
     bool complete(const PageRequest &request, const PageResult &result);
     bool done() const { return done_; }
+    // Done, and the last pass saw the collection hold still (or the walk could not tell: no totals). False when
+    // it was still moving in the last pass allowed: a resource that existed throughout may then be missing.
+    bool settled() const { return done_ && settled_; }
 
     unsigned passes() const { return pass_ + 1; }
     int64_t total_hint() const { return total_ > 0 ? total_ : 0; }
@@ -84,6 +87,7 @@ private:
     unsigned max_passes_;
     unsigned pass_ = 0;
     bool done_ = false;
+    bool settled_ = false;
 
     // State of the current pass.
     bool first_pending_ = true;   // page 1 not yet issued
