@@ -468,6 +468,38 @@ TEST_CASE("a list answer that is not a ListResponse is not an empty organisation
 
 }  // TEST_SUITE
 
+namespace {
+// A server whose /Users list (pages of at most 5) is `ids`, which `churn(ids, startIndex)` may change before
+// each answer (under a lock: requests arrive concurrently). The page at `slow_start` is answered 300 ms late, so
+// that pages asked after it are served before it. Every other path lists nothing.
+using Churn = std::function<void(std::vector<std::string> &ids, long start)>;
+rel::ScriptServer::Handler churning_user_list(std::vector<std::string> &ids, std::mutex &mu, Churn churn,
+                                              long slow_start = 0) {
+    return [&ids, &mu, churn, slow_start](const rel::Req &r) {
+        rel::Reply reply;
+        if (path_of(r.target) != "/scim/v2/Users") {
+            reply.body = R"({"totalResults":0,"Resources":[]})";
+            return reply;
+        }
+        const std::string si = rel::query_param(r.target, "startIndex");
+        const long start = si.empty() ? 1 : std::atol(si.c_str());
+        const std::string c = rel::query_param(r.target, "count");
+        const long count = c.empty() ? 5 : std::min(5L, std::atol(c.c_str()));
+        if (start == slow_start) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        std::lock_guard<std::mutex> lock(mu);
+        churn(ids, start);
+        std::string res;
+        for (long i = start - 1; i >= 0 && i < start - 1 + count && i < static_cast<long>(ids.size()); ++i) {
+            const std::string &id = ids[static_cast<size_t>(i)];
+            res += (i == start - 1 ? "" : ",") + user_json(id, id + "@example.com", id);
+        }
+        reply.body = R"({"totalResults":)" + std::to_string(ids.size()) + R"(,"startIndex":)" + std::to_string(start) +
+                     R"(,"itemsPerPage":5,"Resources":[)" + res + "]}";
+        return reply;
+    };
+}
+}  // namespace
+
 TEST_SUITE("hostile") {
 
 // Users created and deleted during the sync (as on any live directory) shift the pages: a deletion behind the
@@ -482,29 +514,13 @@ TEST_CASE("churn behind the cursor in every pass: exact, or not a success") {
         std::vector<std::string> ids{"t0"};
         for (int i = 1; i <= 30; ++i) ids.push_back((i < 10 ? "u0" : "u") + std::to_string(i));
         int temp = 0;
-        rel::ScriptServer server([&](const rel::Req &r) {
-            rel::Reply reply;
-            if (path_of(r.target) != "/scim/v2/Users") {
-                reply.body = R"({"totalResults":0,"Resources":[]})";
-                return reply;
-            }
-            const std::string si = rel::query_param(r.target, "startIndex");
-            const long start = si.empty() ? 1 : std::atol(si.c_str());
-            const std::string c = rel::query_param(r.target, "count");
-            const long count = c.empty() ? 5 : std::min(5L, std::atol(c.c_str()));
-            if (start == 11) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            std::lock_guard<std::mutex> lock(mu);
-            if (start == 1 && ids.front()[0] != 't') ids.insert(ids.begin(), "t" + std::to_string(++temp));
-            if (start == 11 && ids.front()[0] == 't') ids.erase(ids.begin());
-            std::vector<std::string> objs;
-            for (const auto &id : ids) objs.push_back(user_json(id, id + "@example.com", id));
-            std::string res;
-            for (long i = start - 1; i >= 0 && i < start - 1 + count && i < static_cast<long>(objs.size()); ++i)
-                res += (i == start - 1 ? "" : ",") + objs[static_cast<size_t>(i)];
-            reply.body = R"({"totalResults":)" + std::to_string(objs.size()) + R"(,"startIndex":)" + std::to_string(start) +
-                         R"(,"itemsPerPage":5,"Resources":[)" + res + "]}";
-            return reply;
-        });
+        rel::ScriptServer server(churning_user_list(
+            ids, mu,
+            [&](std::vector<std::string> &l, long start) {
+                if (start == 1 && l.front()[0] != 't') l.insert(l.begin(), "t" + std::to_string(++temp));
+                if (start == 11 && l.front()[0] == 't') l.erase(l.begin());
+            },
+            11));
         rel::Instance in;
         conn_error err{};
         REQUIRE(in.create(cfg(server.url(), {{"page-size", "5"}, {"concurrency", concurrency}}), err) == CONN_OK);
@@ -530,25 +546,10 @@ TEST_CASE("a user list still growing in the last pass: every original user, and 
     for (int i = 1; i <= 40; ++i) ids.push_back("s" + std::to_string(100 + i));
     const std::vector<std::string> original = ids;
     int created = 0;
-    rel::ScriptServer server([&](const rel::Req &r) {
-        rel::Reply reply;
-        if (path_of(r.target) != "/scim/v2/Users") {
-            reply.body = R"({"totalResults":0,"Resources":[]})";
-            return reply;
-        }
-        const std::string si = rel::query_param(r.target, "startIndex");
-        const long start = si.empty() ? 1 : std::atol(si.c_str());
-        const std::string c = rel::query_param(r.target, "count");
-        const long count = c.empty() ? 5 : std::min(5L, std::atol(c.c_str()));
-        std::lock_guard<std::mutex> lock(mu);
-        ids.push_back("n" + std::to_string(++created));  // two new users before every answer
-        ids.push_back("n" + std::to_string(++created));
-        std::string res;
-        for (long i = start - 1; i >= 0 && i < start - 1 + count && i < static_cast<long>(ids.size()); ++i)
-            res += (i == start - 1 ? "" : ",") + user_json(ids[static_cast<size_t>(i)], ids[static_cast<size_t>(i)] + "@example.com", ids[static_cast<size_t>(i)]);
-        reply.body = R"({"totalResults":)" + std::to_string(ids.size()) + R"(,"Resources":[)" + res + "]}";
-        return reply;
-    });
+    rel::ScriptServer server(churning_user_list(ids, mu, [&](std::vector<std::string> &l, long) {
+        l.push_back("n" + std::to_string(++created));  // two new users before every answer
+        l.push_back("n" + std::to_string(++created));
+    }));
     rel::Instance in;
     conn_error err{};
     REQUIRE(in.create(cfg(server.url(), {{"page-size", "5"}, {"concurrency", "4"}}), err) == CONN_OK);
