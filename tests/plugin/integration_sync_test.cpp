@@ -260,6 +260,20 @@ TEST_CASE("a group with 50,000 members") {
     expect_sync_equals_truth(run, parse_truth(sim.state_json()));
     CHECK(run.grants.size() == 50002);
     MESSAGE("50,000-member group: ", run.result.requests, " requests in ", run.seconds, " s");
+
+    // Its member list (several MB) is read as it arrives: max-response-mb, the cap on bodies held in memory, does
+    // not apply to it; its own cap, max-member-list-mb, does, and names itself.
+    Instance held_cap;
+    held_cap.open(config_for(sim.base_url(), kToken, {{"max-response-mb", "1"}}));
+    auto capped = sync(held_cap);
+    REQUIRE(capped.status == CONN_OK);
+    expect_sync_equals_truth(capped, parse_truth(sim.state_json()));
+    Instance list_cap;
+    list_cap.open(config_for(sim.base_url(), kToken, {{"max-member-list-mb", "1"}}));
+    auto refused = sync(list_cap);
+    CHECK(refused.status == CONN_ERR_INVALID_CONFIG);
+    CHECK(std::string(refused.err.field) == "max-member-list-mb");
+    CHECK(std::string(refused.err.message).find("1 MB (max-member-list-mb)") != std::string::npos);
     std::filesystem::remove(path);
 }
 

@@ -37,6 +37,7 @@ TEST_CASE("a minimal config gets the documented defaults") {
     CHECK(c.retry_budget_ms == 30000);
     CHECK(c.max_response_mb == 64);
     CHECK(c.ca_file.empty());
+    CHECK(c.max_member_list_mb == 1024);
     CHECK(c.index_memory_kb == 2048);
     CHECK(c.spill_dir.empty());
     CHECK_FALSE(c.plain_http);
@@ -45,12 +46,13 @@ TEST_CASE("a minimal config gets the documented defaults") {
 TEST_CASE("optional fields are parsed and range-checked") {
     auto c = parse_config({{"scim-url", "https://x.example/scim/"}, {"scim-token", kToken}, {"page-size", "2"},
                            {"concurrency", "1"}, {"connect-timeout-ms", "500"}, {"request-timeout-ms", "2000"},
-                           {"retry-budget-ms", "0"}, {"max-response-mb", "1"}, {"index-memory-kb", "16"},
+                           {"retry-budget-ms", "0"}, {"max-response-mb", "1"}, {"max-member-list-mb", "2"}, {"index-memory-kb", "16"},
                            {"spill-dir", "/tmp"}});
     CHECK(c.page_size == 2);
     CHECK(c.concurrency == 1);
     CHECK(c.retry_budget_ms == 0);
     CHECK(c.max_response_mb == 1);
+    CHECK(c.max_member_list_mb == 2);
     CHECK(c.index_memory_kb == 16);
     CHECK(c.spill_dir == "/tmp");
     const Entries base{{"scim-url", "https://x.example"}, {"scim-token", kToken}};
@@ -69,6 +71,8 @@ TEST_CASE("optional fields are parsed and range-checked") {
     CHECK(with("ca-file", "/nonexistent/ca.pem") == "ca-file");
     CHECK(with("ca-file", "") == "ca-file");
     CHECK(with("index-memory-kb", "0") == "index-memory-kb");
+    CHECK(with("max-member-list-mb", "0") == "max-member-list-mb");
+    CHECK(with("max-member-list-mb", "65537") == "max-member-list-mb");
     CHECK(with("index-memory-kb", "4194305") == "index-memory-kb");
     CHECK(with("spill-dir", "") == "spill-dir");
     CHECK(with("spill-dir", "/nonexistent/spill") == "spill-dir");

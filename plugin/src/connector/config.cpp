@@ -94,7 +94,7 @@ bool is_loopback_host(std::string_view host) {
 Config parse_config(const std::vector<std::pair<std::string, std::string>> &entries) {
     static const std::set<std::string> known{"scim-url",           "scim-token",      "page-size", "concurrency",
                                              "connect-timeout-ms", "request-timeout-ms", "retry-budget-ms",
-                                             "ca-file",            "max-response-mb", "index-memory-kb",
+                                             "ca-file",            "max-response-mb", "max-member-list-mb", "index-memory-kb",
                                              "spill-dir"};
     std::map<std::string, std::string> values;
     for (const auto &[k, v] : entries) {
@@ -124,6 +124,9 @@ Config parse_config(const std::vector<std::pair<std::string, std::string>> &entr
     if (has("retry-budget-ms")) c.retry_budget_ms = parse_int("retry-budget-ms", values["retry-budget-ms"], 0, 3'600'000);
     if (has("max-response-mb"))
         c.max_response_mb = static_cast<size_t>(parse_int("max-response-mb", values["max-response-mb"], 1, 4096));
+    if (has("max-member-list-mb"))
+        c.max_member_list_mb =
+            static_cast<size_t>(parse_int("max-member-list-mb", values["max-member-list-mb"], 1, 65536));
     if (has("index-memory-kb"))
         c.index_memory_kb = static_cast<size_t>(parse_int("index-memory-kb", values["index-memory-kb"], 1, 4 * 1024 * 1024));
     if (has("spill-dir")) {

@@ -4,7 +4,8 @@
 //
 // Fields (names are contracts): scim-url (required), scim-token (required, secret), page-size (100),
 // concurrency (8), connect-timeout-ms (10000), request-timeout-ms (60000), retry-budget-ms (30000),
-// ca-file (none: the system store), max-response-mb (64), index-memory-kb (2048), spill-dir ($TMPDIR or /tmp).
+// ca-file (none: the system store), max-response-mb (64), max-member-list-mb (1024), index-memory-kb (2048),
+// spill-dir ($TMPDIR or /tmp).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,8 @@ struct Config {
     int64_t retry_budget_ms = 30'000;
     std::string ca_file;
     size_t max_response_mb = 64;
+    // A group's member list is read as it arrives and never held: its own, larger cap (a runaway answer).
+    size_t max_member_list_mb = 1024;
     // The most each of the sync's large structures (the user ids, the group ids, the group list) keeps in memory;
     // past it, it spills to an anonymous temporary file in spill_dir ("" = $TMPDIR, else /tmp).
     size_t index_memory_kb = 2048;

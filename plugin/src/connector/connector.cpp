@@ -43,7 +43,8 @@ Connector::Connector(Config config, LogFn log) : config_(std::move(config)), log
     o.user_agent = std::string("claude-enterprise-connector/") + CE_PLUGIN_VERSION;
     o.backoff.budget_ms = config_.retry_budget_ms;
     engine_ = std::make_unique<http::Engine>(o, log_);
-    client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token);
+    client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token,
+                                             config_.max_member_list_mb * 1024 * 1024);
     if (config_.plain_http)
         this->log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
                                 "): the token is not encrypted in transit; use https outside tests");
@@ -243,10 +244,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 },
                 [raw] { raw->pending.clear(); });
             ++in_flight;
-            http::Request req = client_->make(
-                http::Method::get, scim::with_query(client_->group_url(f->id), {{"attributes", "members"}}));
-            req.stream = f->stream;
-            engine_->submit(std::move(req), [&on_members, f](http::Response &r) { return on_members(*f, r); });
+            engine_->submit(client_->member_list_request(f->id, f->stream), [&on_members, f](http::Response &r) { return on_members(*f, r); });
         }
     };
     pump();

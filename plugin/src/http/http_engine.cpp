@@ -195,7 +195,7 @@ void Engine::start(std::unique_ptr<Job> job) {
     job->streaming = -1;
     job->easy = easy;
     if (job->request.stream) job->request.stream->reset();
-    job->max_bytes = options_.max_response_bytes;
+    job->max_bytes = job->request.max_body_bytes ? job->request.max_body_bytes : options_.max_response_bytes;
     curl_slist_free_all(job->headers);
     job->headers = nullptr;
     for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());
@@ -279,8 +279,9 @@ void Engine::finish(void *easy_ptr, int code_int) {
         r.status = status;
     } else if (job->too_large) {
         r.failure = Failure::too_large;
+        r.limit_name = job->request.limit_name.empty() ? "max-response-mb" : job->request.limit_name;
         r.error = "the response was larger than the configured limit of " +
-                  std::to_string(options_.max_response_bytes / (1024 * 1024)) + " MB (max-response-mb)";
+                  std::to_string(job->max_bytes / (1024 * 1024)) + " MB (" + r.limit_name + ")";
         r.status = status;
     } else {
         r.failure = classify(code);

@@ -67,6 +67,8 @@ struct Request {
     std::vector<std::string> headers;  // "Name: value"
     std::string body;                  // sent when not empty (or always for POST/PUT/PATCH)
     std::shared_ptr<BodyStream> stream;  // optional: a 2xx body goes here, not into Response::body
+    size_t max_body_bytes = 0;           // 0: EngineOptions::max_response_bytes
+    std::string limit_name;              // the setting a too-large body names ("" = "max-response-mb")
 };
 
 struct Response {
@@ -79,6 +81,7 @@ struct Response {
     unsigned attempts = 0;                  // attempts made for this request (1 = no retry)
     bool can_retry = false;                 // a completion may still ask for a retry (GET within budget)
     std::exception_ptr stream_error;        // what Request::stream's write() threw, if it did
+    std::string limit_name;                 // with Failure::too_large: the setting that capped the body
 };
 
 enum class Disposition { done, retry };

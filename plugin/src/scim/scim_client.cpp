@@ -34,8 +34,12 @@ std::string attempts_text(unsigned attempts) {
 
 }  // namespace
 
-Client::Client(http::Engine &engine, std::string base_url, std::string token)
-    : engine_(engine), base_(std::move(base_url)), auth_header_("Authorization: Bearer " + token), host_(host_of(base_)) {}
+Client::Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes)
+    : engine_(engine),
+      base_(std::move(base_url)),
+      auth_header_("Authorization: Bearer " + token),
+      host_(host_of(base_)),
+      member_list_max_bytes_(member_list_max_bytes) {}
 
 http::Request Client::make(http::Method method, std::string url, std::string body) const {
     http::Request r;
@@ -46,6 +50,14 @@ http::Request Client::make(http::Method method, std::string url, std::string bod
         r.headers.emplace_back("Content-Type: application/scim+json; charset=utf-8");
     r.body = std::move(body);
     return r;
+}
+
+http::Request Client::member_list_request(std::string_view group_id, std::shared_ptr<MembersStream> stream) const {
+    http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
+    req.stream = std::move(stream);
+    req.max_body_bytes = member_list_max_bytes_;
+    req.limit_name = "max-member-list-mb";
+    return req;
 }
 
 std::string Client::users_url() const { return join_path(base_, "Users"); }
@@ -78,7 +90,8 @@ Error Client::error_for(const http::Response &r, std::string_view what_view) con
                          "); if the service uses a private certificate authority, give its certificate with ca-file",
                      0, 0, "ca-file");
     case Failure::too_large:
-        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0, "max-response-mb");
+        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0,
+                     r.limit_name.empty() ? std::string("max-response-mb") : r.limit_name);
     case Failure::other:
         return Error(ErrorKind::transient, "the request to " + host_ + " failed while " + what + ": " + r.error);
     }
@@ -197,8 +210,7 @@ std::optional<bool> Client::group_lists_member(std::string_view group_id, std::s
             if (value == user_id) found = true;
         },
         [&found] { found = false; });
-    http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
-    req.stream = stream;
+    http::Request req = member_list_request(group_id, stream);
     return get<bool>(std::move(req), "reading the members of a group", [&](http::Response &r) {
         stream->finish(r);
         return found;

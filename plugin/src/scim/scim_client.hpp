@@ -45,10 +45,15 @@ private:
 
 class Client {
 public:
-    Client(http::Engine &engine, std::string base_url, std::string token);
+    // member_list_max_bytes: the cap on a group's member list (read as it arrives, never held, so it may be far
+    // larger than the engine's cap on the bodies it holds); 0 = the engine's.
+    Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes = 0);
 
     http::Engine &engine() const { return engine_; }
     http::Request make(http::Method method, std::string url, std::string body = {}) const;
+    // GET /Groups/{id}?attributes=members, its body streamed to `stream` and capped at the member-list limit
+    // (a too-large answer names max-member-list-mb).
+    http::Request member_list_request(std::string_view group_id, std::shared_ptr<MembersStream> stream) const;
 
     std::string users_url() const;
     std::string groups_url() const;
@@ -102,6 +107,7 @@ private:
     std::string base_;
     std::string auth_header_;
     std::string host_;
+    size_t member_list_max_bytes_;
 };
 
 template <typename T>
