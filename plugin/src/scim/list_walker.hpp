@@ -71,10 +71,9 @@ private:
         PageResult result;
         result.total_results = page.total_results;
         result.returned = page.resources.size();
-        if (!page.resources.empty()) {
-            result.first_id = page.resources.front().id;
-            result.last_id = page.resources.back().id;
-        }
+        if (!page.resources.empty()) result.first_id = page.resources.front().id;
+        result.ids.reserve(page.resources.size());
+        for (const auto &res : page.resources) result.ids.push_back(res.id);
         for (const auto &res : page.resources)
             if (!seen_.contains(res.id)) ++result.fresh;
         ++pages_;

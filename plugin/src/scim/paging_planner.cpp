@@ -28,6 +28,7 @@ void PagePlanner::start_pass() {
     server_page_ = 0;
     step_ = 0;
     edge_overlap_ = 0;
+    check_edges_ = false;
     edges_.clear();
     next_start_ = 1;
     end_ = INT64_MAX;
@@ -100,6 +101,7 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         return req.pass == pass_ ? false : true;
     }
     const auto returned = static_cast<int64_t>(res.returned);
+    const int64_t previous_total = last_total_;  // of the answer before this one in this pass (-1: none)
     bool deliver = true;
     if (res.total_results > kMaxTotal)
         throw PagingError("the service sent a malformed response: totalResults " + std::to_string(res.total_results) +
@@ -128,12 +130,15 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
             // The first pass's pages overlap by one resource (pages of more than 16) so that their edges can be
             // checked.
             const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, 16));
-            edge_overlap_ = pass_ == 0 && server_page_ > kSerialRewalkPage ? 1 : 0;
+            check_edges_ = server_page_ > kSerialRewalkPage;
+            edge_overlap_ = pass_ == 0 && check_edges_ ? 1 : 0;
             step_ = pass_ == 0                           ? server_page_ - edge_overlap_
                     : server_page_ <= kSerialRewalkPage ? server_page_
                                                         : server_page_ - overlap;
-            next_start_ = 1 + returned - edge_overlap_;
-            if (edge_overlap_) check_edge(returned, res.last_id);
+            // Page 2 starts one step after page 1, like every page after it (overlapping it when checked).
+            next_start_ = check_edges_ ? 1 + step_ : 1 + returned;
+            if (check_edges_ && returned > step_ && res.ids.size() == res.returned)
+                check_edge(1 + step_, res.ids[static_cast<size_t>(step_)]);
         }
         maybe_finish_pass();
         return true;
@@ -164,9 +169,11 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
 
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&
                                  res.first_id == first_id_;
-    if (edge_overlap_ && req.planned && !repeat_of_first && returned > 0) {
-        check_edge(req.start_index, res.first_id);
-        if (returned == req.count) check_edge(req.start_index + returned - 1, res.last_id);
+    if (check_edges_ && req.planned && !repeat_of_first && returned > 0 && res.ids.size() == res.returned) {
+        // This page's first position is an edge with the page before it; the position where the next page
+        // starts is an edge with that one.
+        check_edge(req.start_index, res.ids.front());
+        if (returned > step_) check_edge(req.start_index + step_, res.ids[static_cast<size_t>(step_)]);
     }
     if (repeat_of_first) {
         end_ = std::min(end_, req.start_index);
@@ -181,7 +188,11 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         if (stale_pages_ >= 3) end_ = std::min(end_, next_start_);
     } else {
         if (pass_ == 0) {
-            stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
+            // A page of resources already seen while the total grew is explained by insertions before it (they
+            // push seen resources forward into it): not counted. Only pages that repeat without growth are.
+            const bool grew = previous_total >= 0 && res.total_results > previous_total;
+            if (res.fresh > 0) stale_pages_ = 0;
+            else if (!grew) ++stale_pages_;
             if (stale_pages_ >= kMaxStalePages)
                 throw PagingError("the service sent a malformed response: " + std::to_string(stale_pages_) +
                                   " pages in a row held only resources already seen (totalResults " +
@@ -196,8 +207,8 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     return deliver;
 }
 
-void PagePlanner::check_edge(int64_t position, const std::string &id) {
-    const auto [it, first] = edges_.emplace(position, id);
+void PagePlanner::check_edge(int64_t position, std::string_view id) {
+    const auto [it, first] = edges_.emplace(position, std::string(id));
     if (first) return;
     if (it->second != id) changed_ = true;  // the collection moved at this edge between the two answers
     edges_.erase(it);

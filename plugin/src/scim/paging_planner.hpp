@@ -21,11 +21,14 @@
 //    pages of 16 or fewer are re-walked one at a time), so that insertions while pages are served out of order cannot push a resource
 //    across a page edge unseen. The caller de-duplicates by id across passes.
 //  - Edges: a deletion behind the cursor balanced by an insertion leaves every total unchanged, yet slides a
-//    resource back across a page edge into a page already read. So the first pass's pages (when larger than 16)
-//    overlap by one resource: the resource at each edge is seen by both neighbouring answers, and if they name
-//    different ids the collection moved there between the two, and another pass is made. (Servers list in a
-//    stable order: a resource that existed throughout cannot pass the one at the edge; about 1% more requests
-//    at 100 a page.)
+//    resource back across a page edge into a page already read. So consecutive planned pages (when the server's
+//    page is larger than 16) always overlap: by one resource in the first pass (about 1% more requests at 100 a
+//    page), by the re-walk's overlap after it. The position where the next page starts is then seen by both
+//    neighbouring answers; if they name different ids there, the collection moved between the two, and the pass
+//    counts as changed (another pass, or, in the last one, the walk ends unsettled). Servers list in a stable
+//    order: a resource that existed throughout cannot pass the one at the edge.
+//  - settled(): the last pass saw no change (totals and edges). For an honest server with pages larger than 16,
+//    a settled walk has delivered every resource that existed throughout (the planner fuzzer checks this).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ce::scim {
@@ -55,7 +59,7 @@ struct PageResult {
     size_t returned = 0;         // resources in the page
     size_t fresh = 0;            // of those, ids never seen before in this walk
     std::string first_id;        // id of the first resource, "" when empty
-    std::string last_id;         // id of the last resource, "" when empty
+    std::vector<std::string_view> ids;  // every resource's id in order (views, valid during complete())
 };
 
 class PagePlanner {
@@ -81,7 +85,7 @@ private:
     void start_pass();
     void maybe_finish_pass();
     // Records the id one answer holds at an edge position, or compares it with the neighbour's.
-    void check_edge(int64_t position, const std::string &id);
+    void check_edge(int64_t position, std::string_view id);
 
     int64_t page_size_;
     unsigned max_passes_;
@@ -98,7 +102,8 @@ private:
     int64_t first_total_ = -1;
     int64_t server_page_ = 0;     // the server's real page size
     int64_t step_ = 0;            // distance between planned page starts (server_page_ less the overlap)
-    int64_t edge_overlap_ = 0;    // 1 when the pass's pages overlap by one resource to check their edges
+    int64_t edge_overlap_ = 0;    // 1 in a first pass whose pages overlap by one resource
+    bool check_edges_ = false;    // planned pages overlap: compare the ids at their edges
     int64_t next_start_ = 1;
     int64_t end_ = INT64_MAX;     // first index known to hold nothing
     std::string first_id_;
