@@ -8,20 +8,7 @@ namespace ce {
 IdIndex::IdIndex(size_t memory_bytes, std::string spill_dir)
     : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
 // A moved-from index is empty and usable (no run, no table).
-IdIndex::IdIndex(IdIndex &&other) noexcept
-    : memory_limit_(other.memory_limit_),
-      spill_dir_(std::move(other.spill_dir_)),
-      table_(std::move(other.table_)),
-      run_(std::move(other.run_)),
-      spare_(std::move(other.spare_)),
-      run_size_(std::exchange(other.run_size_, 0)),
-      sparse_(std::move(other.sparse_)),
-      cache_(other.cache_),
-      disk_reads_(std::exchange(other.disk_reads_, 0)),
-      spills_(std::exchange(other.spills_, 0)) {
-    other.sparse_.clear();
-    other.cache_.fill(CacheEntry{});
-}
+IdIndex::IdIndex(IdIndex &&other) noexcept : memory_limit_(other.memory_limit_) { *this = std::move(other); }
 IdIndex &IdIndex::operator=(IdIndex &&other) noexcept {
     if (this == &other) return *this;
     memory_limit_ = other.memory_limit_;

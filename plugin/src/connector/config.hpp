@@ -27,8 +27,9 @@ struct Config {
     size_t max_response_mb = 64;
     // A group's member list is read as it arrives and never held: its own, larger cap (a runaway answer).
     size_t max_member_list_mb = 1024;
-    // The most each of the sync's large structures (the user ids, the group ids, the group list) keeps in memory;
-    // past it, it spills to an anonymous temporary file in spill_dir ("" = $TMPDIR, else /tmp).
+    // The most each of the sync's id indexes (users, groups) keeps in memory (the group list keeps at most 256 KiB,
+    // or this if less); past it, the rest spills to an anonymous temporary file in spill_dir ("" = $TMPDIR, else
+    // /tmp).
     size_t index_memory_kb = 2048;
     std::string spill_dir;
     bool plain_http = false;  // http:// to a loopback address (a warning is logged)

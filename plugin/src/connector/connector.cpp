@@ -159,43 +159,36 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     // is known valid: a body corrupted in the middle can parse as a member that does not exist (an id cut short by
     // a stray quote) before its error shows, and such an id names nothing (forging a real one would take a server
     // that lies outright). The group resource, which carries the member count, follows its grants. A retried
-    // request starts `pending` afresh; `delivered` keeps the grants distinct (a bitmap over the user table once the
+    // request starts `pending` afresh; `delivered` keeps the grants distinct (a bitmap over the user index once the
     // group is large: common/member_set.hpp).
     using Kind = MemberBuffer::Kind;
     struct GroupFetch {
-        GroupFetch(scim::Group g, const IdIndex &users) : group(std::move(g)), id(group.id), delivered(users) {}
+        GroupFetch(scim::Group g, const IdIndex &users) : group(std::move(g)), delivered(users) {}
         scim::Group group;
-        std::string id;
         MemberSet delivered;
         MemberBuffer pending;
         std::shared_ptr<scim::MembersStream> stream;
     };
-    const auto names_known = [&](std::string_view value, Kind kind) {
-        if (kind == Kind::group) return group_ids.contains(value);
-        if (kind == Kind::user) return user_ids.contains(value);
-        return user_ids.contains(value) || group_ids.contains(value);
+    // Whom a member names: the principal its type says (User, Group), else whichever set knows the id (users
+    // first); unresolved when this sync saw no such user or group.
+    struct Principal {
+        const char *type;
+        bool resolved;
     };
-    const auto deliver_member = [&](const std::string &group_id, MemberSet &delivered, std::string_view value,
-                                    Kind kind) {
-        if (!delivered.insert(value)) return;
-        const char *type = "user";
-        bool resolved = false;
-        if (kind == Kind::group) {
-            type = "group";
-            resolved = group_ids.contains(value);
-        } else if (kind == Kind::user) {
-            resolved = user_ids.contains(value);
-        } else if (user_ids.contains(value)) {
-            resolved = true;
-        } else if (group_ids.contains(value)) {
-            type = "group";
-            resolved = true;
-        }
-        const Grant gr = member_grant(group_id, type, std::string(value), !resolved);
+    const auto principal_of = [&](std::string_view value, Kind kind) -> Principal {
+        if (kind == Kind::group) return {"group", group_ids.contains(value)};
+        if (kind == Kind::user) return {"user", user_ids.contains(value)};
+        if (user_ids.contains(value)) return {"user", true};
+        if (group_ids.contains(value)) return {"group", true};
+        return {"user", false};
+    };
+    const auto deliver_member = [&](GroupFetch &f, std::string_view value, Principal p) {
+        if (!f.delivered.insert(value)) return;
+        const Grant gr = member_grant(f.group.id, p.type, std::string(value), !p.resolved);
         if (gr.unresolved) {
             ++stats.unresolved;
-            warn("unresolved_member", "group " + group_id + " has a member " + gr.principal_type + " " + gr.principal_id +
-                                          " that names no " + gr.principal_type +
+            warn("unresolved_member", "group " + f.group.id + " has a member " + gr.principal_type + " " +
+                                          gr.principal_id + " that names no " + gr.principal_type +
                                           " of this sync; the grant is flagged unresolved");
         }
         if (!sink.grant(gr)) stopped();
@@ -218,7 +211,8 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                 throw client_->malformed("reading the members of a group", e.what(), r.status);
             }
             // The whole answer is valid: the members that name nothing known become (unresolved) grants now.
-            for (size_t i = 0; i < f.pending.size(); ++i) deliver_member(f.id, f.delivered, f.pending.value(i), f.pending.kind(i));
+            for (size_t i = 0; i < f.pending.size(); ++i)
+                deliver_member(f, f.pending.value(i), principal_of(f.pending.value(i), f.pending.kind(i)));
         }
         f.pending.clear();
         --in_flight;
@@ -235,16 +229,17 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             ++next;
             GroupFetch *raw = f.get();
             f->stream = std::make_shared<scim::MembersStream>(
-                [&deliver_member, &names_known, raw](std::string_view value, std::string_view type) {
+                [&deliver_member, &principal_of, raw](std::string_view value, std::string_view type) {
                     const Kind kind = iequals(type, "Group") ? Kind::group
                                       : iequals(type, "User") ? Kind::user
                                                               : Kind::unknown;
-                    if (names_known(value, kind)) deliver_member(raw->id, raw->delivered, value, kind);
+                    const Principal p = principal_of(value, kind);
+                    if (p.resolved) deliver_member(*raw, value, p);
                     else raw->pending.add(value, kind);
                 },
                 [raw] { raw->pending.clear(); });
             ++in_flight;
-            engine_->submit(client_->member_list_request(f->id, f->stream), [&on_members, f](http::Response &r) { return on_members(*f, r); });
+            engine_->submit(client_->member_list_request(f->group.id, f->stream), [&on_members, f](http::Response &r) { return on_members(*f, r); });
         }
     };
     pump();

@@ -10,7 +10,7 @@ GroupList::GroupList(size_t memory_bytes, std::string spill_dir)
     : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
 
 void GroupList::push(const scim::Group &g) {
-    if (reading_) throw std::logic_error("GroupList::push after next()");
+    if (taken_ > 0) throw std::logic_error("GroupList::push after next()");
     for (const std::string *s : {&g.id, &g.display_name, &g.external_id})
         if (s->size() > UINT32_MAX) throw std::length_error("a group's text passed 4 GiB");
     if (!memory_.empty() && memory_.size() + kHeader + g.id.size() + g.display_name.size() + g.external_id.size() >
@@ -54,7 +54,6 @@ scim::Group GroupList::decode(std::string_view r) {
 
 scim::Group GroupList::next() {
     if (taken_ >= count_) throw std::out_of_range("GroupList::next past the last group");
-    reading_ = true;
     ++taken_;
     const bool in_file = file_ && (read_pos_ < read_buffer_.size() || file_offset_ < file_->size());
     if (!in_file) {

@@ -40,8 +40,7 @@ private:
     std::string memory_;  // records not written to the file
     std::unique_ptr<SpillFile> file_;
     size_t count_ = 0;
-    size_t taken_ = 0;
-    bool reading_ = false;
+    size_t taken_ = 0;  // groups given back by next(); pushing ends with the first
     uint64_t file_offset_ = 0;  // next byte of the file to read into read_buffer_
     std::string read_buffer_;
     size_t read_pos_ = 0;

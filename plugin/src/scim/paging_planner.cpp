@@ -27,7 +27,6 @@ void PagePlanner::start_pass() {
     first_total_ = -1;
     server_page_ = 0;
     step_ = 0;
-    edge_overlap_ = 0;
     check_edges_ = false;
     edges_.clear();
     next_start_ = 1;
@@ -85,7 +84,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
     }
     // A page is planned while it holds a position not yet planned (its first one is the previous page's last
     // when the pages overlap).
-    while (out.size() < slots && next_start_ + edge_overlap_ <= total_ && next_start_ < end_) {
+    while (out.size() < slots && next_start_ + first_pass_overlap() <= total_ && next_start_ < end_) {
         // Always a full page, also for the last one: resources pushed past the expected end by insertions
         // during the walk are then still inside the request.
         emit({next_start_, server_page_, pass_, false, true});
@@ -131,14 +130,12 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
             // checked.
             const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, 16));
             check_edges_ = server_page_ > kSerialRewalkPage;
-            edge_overlap_ = pass_ == 0 && check_edges_ ? 1 : 0;
-            step_ = pass_ == 0                           ? server_page_ - edge_overlap_
+            step_ = pass_ == 0                           ? server_page_ - first_pass_overlap()
                     : server_page_ <= kSerialRewalkPage ? server_page_
                                                         : server_page_ - overlap;
             // Page 2 starts one step after page 1, like every page after it (overlapping it when checked).
             next_start_ = check_edges_ ? 1 + step_ : 1 + returned;
-            if (check_edges_ && returned > step_ && res.ids.size() == res.returned)
-                check_edge(1 + step_, res.ids[static_cast<size_t>(step_)]);
+            check_page_edges(req, res);
         }
         maybe_finish_pass();
         return true;
@@ -169,12 +166,7 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
 
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&
                                  res.first_id == first_id_;
-    if (check_edges_ && req.planned && !repeat_of_first && returned > 0 && res.ids.size() == res.returned) {
-        // This page's first position is an edge with the page before it; the position where the next page
-        // starts is an edge with that one.
-        check_edge(req.start_index, res.ids.front());
-        if (returned > step_) check_edge(req.start_index + step_, res.ids[static_cast<size_t>(step_)]);
-    }
+    if (!repeat_of_first) check_page_edges(req, res);
     if (repeat_of_first) {
         end_ = std::min(end_, req.start_index);
         deliver = false;
@@ -207,6 +199,15 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     return deliver;
 }
 
+void PagePlanner::check_page_edges(const PageRequest &req, const PageResult &res) {
+    if (!check_edges_ || !req.planned || res.returned == 0 || res.ids.size() != res.returned) return;
+    // The page's first position is an edge with the page before it (page 1 has none); the position where the
+    // next page starts is an edge with that one.
+    if (req.start_index > 1) check_edge(req.start_index, res.ids.front());
+    if (static_cast<int64_t>(res.returned) > step_)
+        check_edge(req.start_index + step_, res.ids[static_cast<size_t>(step_)]);
+}
+
 void PagePlanner::check_edge(int64_t position, std::string_view id) {
     const auto [it, first] = edges_.emplace(position, std::string(id));
     if (first) return;
@@ -218,7 +219,7 @@ void PagePlanner::maybe_finish_pass() {
     if (outstanding_ > 0 || !gaps_.empty() || !first_done_) return;
     if (sequential_) {
         if (next_start_ < end_) return;  // keep walking until an empty (or repeated) page
-    } else if (next_start_ + edge_overlap_ <= total_ && next_start_ < end_) {
+    } else if (next_start_ + first_pass_overlap() <= total_ && next_start_ < end_) {
         return;
     }
     if (changed_ && pass_ + 1 < max_passes_) {

@@ -84,8 +84,12 @@ public:
 private:
     void start_pass();
     void maybe_finish_pass();
+    // The edges of a planned page of a pass that checks them (see "Edges" above).
+    void check_page_edges(const PageRequest &req, const PageResult &res);
     // Records the id one answer holds at an edge position, or compares it with the neighbour's.
     void check_edge(int64_t position, std::string_view id);
+    // 1 in a first pass whose pages overlap by one resource (for the edge check), else 0.
+    int64_t first_pass_overlap() const { return pass_ == 0 && check_edges_ ? 1 : 0; }
 
     int64_t page_size_;
     unsigned max_passes_;
@@ -102,7 +106,6 @@ private:
     int64_t first_total_ = -1;
     int64_t server_page_ = 0;     // the server's real page size
     int64_t step_ = 0;            // distance between planned page starts (server_page_ less the overlap)
-    int64_t edge_overlap_ = 0;    // 1 in a first pass whose pages overlap by one resource
     bool check_edges_ = false;    // planned pages overlap: compare the ids at their edges
     int64_t next_start_ = 1;
     int64_t end_ = INT64_MAX;     // first index known to hold nothing

@@ -90,8 +90,7 @@ Error Client::error_for(const http::Response &r, std::string_view what_view) con
                          "); if the service uses a private certificate authority, give its certificate with ca-file",
                      0, 0, "ca-file");
     case Failure::too_large:
-        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0,
-                     r.limit_name.empty() ? std::string("max-response-mb") : r.limit_name);
+        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0, r.limit_name);
     case Failure::other:
         return Error(ErrorKind::transient, "the request to " + host_ + " failed while " + what + ": " + r.error);
     }
