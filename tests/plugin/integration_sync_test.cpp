@@ -141,20 +141,33 @@ TEST_CASE("sync against a soft-deleting endpoint reports deleted users as disabl
     CHECK(disabled >= 5);
 }
 
+namespace {
+// A drifting org served `cap` resources a page, synced with the extra config, checked equal to the truth (the
+// simulator's drift-* users aside, as it documents). Gives back the run and the plugin's log lines.
+struct DriftSync {
+    SyncRun run;
+    std::vector<std::string> log;
+};
+DriftSync sync_drifting(scim_sim::Options o, size_t cap, Entries extra = {}) {
+    o.drift = true;
+    o.max_page_size = cap;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, std::move(extra)));
+    DriftSync d{sync(in), {}};
+    const auto is_drift = [](const std::string &login) { return login.rfind("drift-", 0) == 0; };
+    expect_sync_equals_truth(d.run, parse_truth(sim.state_json()), is_drift);
+    d.log = in.log_lines();
+    return d;
+}
+}  // namespace
+
 TEST_CASE("sync with drift: every seeded user, group and membership exactly") {
     for (size_t cap : {2u, 100u}) {
         CAPTURE(cap);
-        auto o = org(260, 8, 500, 5);
-        o.drift = true;
-        o.max_page_size = cap;
-        scim_sim::Server sim(o);
-        sim.start();
-        Instance in;
-        in.open(config_for(sim.base_url()));
-        auto run = sync(in);
-        const auto is_drift = [](const std::string &login) { return login.rfind("drift-", 0) == 0; };
-        expect_sync_equals_truth(run, parse_truth(sim.state_json()), is_drift);
-        MESSAGE("drift cap ", cap, ": ", run.result.requests, " requests, ", run.result.pages, " pages");
+        const auto d = sync_drifting(org(260, 8, 500, 5), cap);
+        MESSAGE("drift cap ", cap, ": ", d.run.result.requests, " requests, ", d.run.result.pages, " pages");
     }
 }
 
@@ -164,20 +177,12 @@ TEST_CASE("sync with its id indexes and group list spilled to disk is exact, wit
     // lookup reads the run.
     for (size_t cap : {7u, 100u}) {
         CAPTURE(cap);
-        auto o = org(5000, 600, 12000, 21);
-        o.drift = true;
-        o.max_page_size = cap;
-        scim_sim::Server sim(o);
-        sim.start();
         const auto spill_dir = std::filesystem::temp_directory_path() / ("ce-spill-" + std::to_string(::getpid()));
         std::filesystem::create_directories(spill_dir);
-        Instance in;
-        in.open(config_for(sim.base_url(), kToken, {{"index-memory-kb", "16"}, {"spill-dir", spill_dir.string()}}));
-        auto run = sync(in);
-        const auto is_drift = [](const std::string &login) { return login.rfind("drift-", 0) == 0; };
-        expect_sync_equals_truth(run, parse_truth(sim.state_json()), is_drift);
+        const auto d = sync_drifting(org(5000, 600, 12000, 21), cap,
+                                     {{"index-memory-kb", "16"}, {"spill-dir", spill_dir.string()}});
         bool spilled = false;
-        for (const auto &line : in.log_lines())
+        for (const auto &line : d.log)
             if (line.find("spilled to a temporary file") != std::string::npos) spilled = true;
         CHECK(spilled);
         // The files have no name while in use and vanish with the sync.
