@@ -2,6 +2,7 @@
 
 #include "common/id_index.hpp"
 #include "common/member_set.hpp"
+#include "common/text.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -17,19 +18,6 @@ namespace {
 constexpr unsigned kMaxPasses = 3;
 
 [[noreturn]] void stopped() { throw Error(ErrorKind::stopped, "the host's sink asked to stop"); }
-
-bool has_control(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return true;
-    return false;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
 
 }  // namespace
 
@@ -230,8 +218,8 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             GroupFetch *raw = f.get();
             f->stream = std::make_shared<scim::MembersStream>(
                 [&deliver_member, &principal_of, raw](std::string_view value, std::string_view type) {
-                    const Kind kind = iequals(type, "Group") ? Kind::group
-                                      : iequals(type, "User") ? Kind::user
+                    const Kind kind = text::iequals(type, "Group") ? Kind::group
+                                      : text::iequals(type, "User") ? Kind::user
                                                               : Kind::unknown;
                     const Principal p = principal_of(value, kind);
                     if (p.resolved) deliver_member(*raw, value, p);
@@ -249,153 +237,6 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                             std::to_string(stats.entitlements) + " entitlements, " + std::to_string(stats.grants) +
                             " grants, " + std::to_string(stats.requests) + " requests (" +
                             std::to_string(stats.retries) + " retries)");
-}
-
-Outcome Connector::create_account(const CallContext &ctx,
-                                   const std::vector<std::pair<std::string, std::string>> &fields, RecordSink *sink) {
-    std::optional<std::string> email, display;
-    for (const auto &[k, v] : fields) {
-        if (k == "email") {
-            if (email) throw Error(ErrorKind::invalid_argument, "email is given more than once", 0, 0, "email");
-            email = v;
-        } else if (k == "display_name") {
-            if (display)
-                throw Error(ErrorKind::invalid_argument, "display_name is given more than once", 0, 0, "display_name");
-            display = v;
-        } else {
-            std::string shown = k.substr(0, 40);
-            for (auto &ch : shown)
-                if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
-            throw Error(ErrorKind::invalid_argument, "unknown account field \"" + shown + "\"", 0, 0, shown);
-        }
-    }
-    if (!email || email->empty()) throw Error(ErrorKind::invalid_argument, "email is required", 0, 0, "email");
-    if (!looks_like_email(*email))
-        throw Error(ErrorKind::invalid_argument, "email is not a valid e-mail address", 0, 0, "email");
-    if (!display) throw Error(ErrorKind::invalid_argument, "display_name is required", 0, 0, "display_name");
-    const SplitName name = split_display_name(*display);
-    if (name.full.empty())
-        throw Error(ErrorKind::invalid_argument, "display_name is empty", 0, 0, "display_name");
-    if (has_control(name.full))
-        throw Error(ErrorKind::invalid_argument, "display_name contains control characters", 0, 0, "display_name");
-
-    begin(ctx);
-    scim::NewUser nu;
-    nu.user_name = *email;
-    nu.email = *email;
-    nu.display_name = name.full;
-    nu.given_name = name.given;
-    nu.family_name = name.family;
-    http::Response r = client_->post_user(nu);
-
-    std::optional<scim::User> user;
-    Outcome outcome = Outcome::created;
-    if (r.failure == http::Failure::none && (r.status == 200 || r.status == 201)) {
-        try {
-            user = scim::parse_user(r.body);
-        } catch (const scim::ParseError &) {
-            user = client_->find_user_by_user_name(*email);  // created, but the answer was unreadable
-            if (!user) throw client_->malformed("creating a user", "no user in the answer", r.status);
-        }
-        log(LogLevel::info, "create_account: created user " + user->id);
-    } else if (r.failure == http::Failure::none && r.status == 409) {
-        // The userName exists (also after a retried POST whose first attempt did land): look it up.
-        user = client_->find_user_by_user_name(*email);
-        if (!user)
-            throw Error(ErrorKind::already_exists,
-                        "the service reports a conflict (HTTP 409) for this userName but no user with it can be found",
-                        409);
-        if (!user->active) {
-            client_->set_user_active(user->id, true);
-            user->active = true;
-            log(LogLevel::info, "create_account: reactivated existing user " + user->id);
-        }
-        outcome = Outcome::already_exists;
-    } else {
-        throw client_->error_for(r, "creating a user");
-    }
-    if (sink && !sink->resource(user_resource(*user))) stopped();
-    return outcome;
-}
-
-Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type, std::string_view id) {
-    if (type == "group") throw Error(ErrorKind::unsupported, "groups cannot be deleted through SCIM by the connector");
-    if (type != "user")
-        throw Error(ErrorKind::invalid_argument, "unknown resource type (expected \"user\")", 0, 0, "resource_type");
-    if (id.empty() || has_control(id))
-        throw Error(ErrorKind::invalid_argument, "resource id is empty or holds control characters", 0, 0, "resource_id");
-    begin(ctx);
-    const auto user = client_->get_user(id);
-    if (!user || !user->active) return Outcome::already_deleted;
-    return client_->delete_user(id) ? Outcome::deleted : Outcome::already_deleted;
-}
-
-std::string Connector::validate_membership_args(std::string_view entitlement_id, std::string_view principal_type,
-                                                std::string_view principal_id) const {
-    std::string gid = group_id_from_entitlement(entitlement_id);
-    if (gid.empty() || has_control(gid))
-        throw Error(ErrorKind::invalid_argument, "entitlement id must be group:<group id>:member", 0, 0,
-                    "entitlement_id");
-    if (principal_type == "group")
-        throw Error(ErrorKind::unsupported, "only users can be granted group membership", 0, 0, "principal_type");
-    if (principal_type != "user")
-        throw Error(ErrorKind::invalid_argument, "principal type must be \"user\"", 0, 0, "principal_type");
-    if (principal_id.empty() || has_control(principal_id))
-        throw Error(ErrorKind::invalid_argument, "principal id is empty or holds control characters", 0, 0,
-                    "principal_id");
-    return gid;
-}
-
-bool Connector::listed_membership(const std::string &gid, const std::string &uid) {
-    log(LogLevel::info, "the service refused the membership filter; reading the member list of group " + gid +
-                            " instead");
-    const auto listed = client_->group_lists_member(gid, uid);
-    if (!listed) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
-    return *listed;
-}
-
-Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
-                         std::string_view principal_id, RecordSink *sink) {
-    const std::string gid = validate_membership_args(entitlement_id, principal_type, principal_id);
-    const std::string uid(principal_id);
-    begin(ctx);
-    Outcome outcome = Outcome::granted;
-    auto member = client_->group_has_member(gid, uid);
-    if (!member) member = listed_membership(gid, uid);
-    if (*member) {
-        outcome = Outcome::already_granted;
-    } else {
-        // The service drops member values that name no live user silently: make sure the user exists first.
-        if (!client_->get_user(uid)) throw Error(ErrorKind::not_found, "user " + uid + " not found", 404, 0, "principal_id");
-        try {
-            client_->patch_group(gid, scim::build_patch_add_member(uid), "adding a group member");
-        } catch (const Error &e) {
-            if (e.kind() == ErrorKind::not_found) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
-            throw;
-        }
-    }
-    if (sink && !sink->grant(member_grant(gid, "user", uid, false))) stopped();
-    return outcome;
-}
-
-Outcome Connector::revoke(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
-                          std::string_view principal_id) {
-    const std::string gid = validate_membership_args(entitlement_id, principal_type, principal_id);
-    const std::string uid(principal_id);
-    begin(ctx);
-    const auto member = client_->group_has_member(gid, uid);
-    if (member && !*member) {
-        if (!client_->group_exists(gid)) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
-        return Outcome::already_revoked;
-    }
-    if (!member && !listed_membership(gid, uid)) return Outcome::already_revoked;
-    try {
-        client_->patch_group(gid, scim::build_patch_remove_member(uid), "removing a group member");
-    } catch (const Error &e) {
-        if (e.kind() == ErrorKind::not_found) throw Error(ErrorKind::not_found, "group " + gid + " not found", 404, 0, "entitlement_id");
-        throw;
-    }
-    return Outcome::revoked;
 }
 
 }  // namespace ce::connector

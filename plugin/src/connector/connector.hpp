@@ -65,9 +65,17 @@ private:
     void log(LogLevel level, const std::string &msg) const;
     std::string validate_membership_args(std::string_view entitlement_id, std::string_view principal_type,
                                          std::string_view principal_id) const;
-    // For a server that refuses the membership filter: whether uid is in the group's member list (read as it
-    // arrives); throws not_found when the group does not exist.
-    bool listed_membership(const std::string &gid, const std::string &uid);
+    // Whether uid is in the group's member list (read as it arrives; `why` is logged); throws not_found when the
+    // group does not exist.
+    bool listed_membership(const std::string &gid, const std::string &uid, std::string_view why);
+    void patch_membership(const std::string &gid, const std::string &body, std::string_view what);
+    // The user id a user argument names: an id (refused when it cannot be one, e.g. holds '@'), or
+    // "email=<address>" resolved by a checked userName lookup (nullopt: provably no such user).
+    std::optional<std::string> user_id_of(std::string_view arg, const char *field);
+    // The user a 2xx answer to POST /Users created (looked up by userName when the answer cannot be read).
+    scim::User created_user(http::Response &r, const std::string &email);
+    // The account a 409 for this userName refers to, reactivated when inactive.
+    scim::User existing_user(const std::string &email);
 
     Config config_;
     LogFn log_;

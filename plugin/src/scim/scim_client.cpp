@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/text.hpp"
 #include "scim/scim_url.hpp"
 
 namespace ce::scim {
@@ -146,26 +147,37 @@ ListSummary Client::count_users() const {
 }
 
 std::optional<User> Client::get_user(std::string_view id) const {
-    return get<User>(make(http::Method::get, user_url(id)), "reading a user",
-                     [](http::Response &r) { return parse_user(r.body); }, {404});
+    return get<User>(make(http::Method::get, user_url(id)), "reading a user", [id](http::Response &r) {
+        User u = parse_user(r.body);
+        if (u.id != id) throw ParseError("the answer holds another user (asked for one id, got another)");
+        return u;
+    }, {404});
 }
 
-std::optional<User> Client::find_user_by_user_name(std::string_view user_name) const {
+UserLookup Client::find_user_by_user_name(std::string_view user_name) const {
     const std::string url = with_query(users_url(), {{"filter", filter_eq("userName", user_name)}});
     auto page = get_parsed<ListPage<User>>(url, "looking up a user by userName",
                                            [](std::string &b) { return parse_user_page(b); });
+    UserLookup out;
+    size_t matches = 0;
     for (auto &u : page.resources) {
-        // userName is compared case-insensitively by the service; take the matching one.
-        if (u.user_name.size() == user_name.size()) {
-            bool same = true;
-            for (size_t i = 0; i < user_name.size() && same; ++i)
-                same = std::tolower(static_cast<unsigned char>(u.user_name[i])) ==
-                       std::tolower(static_cast<unsigned char>(user_name[i]));
-            if (same) return std::move(u);
-        }
+        if (!text::iequals(u.user_name, user_name)) continue;  // userName is case-insensitive in SCIM
+        if (++matches == 1) out.user = std::move(u);
     }
-    if (!page.resources.empty()) return std::move(page.resources.front());
-    return std::nullopt;
+    if (matches > 1)
+        throw Error(ErrorKind::failed_precondition,
+                    "the service lists " + std::to_string(matches) +
+                        " users with the same userName: cannot tell which one is meant; resolve the duplicate in the "
+                        "identity provider",
+                    0, 0, "email");
+    if (matches == 0) {
+        // Only users of other names listed: the filter was ignored. That proves absence only when the page held
+        // every user there is.
+        const bool ignored = !page.resources.empty();
+        const int64_t total = page.total_results;
+        out.proven_absent = !ignored || (total >= 0 && static_cast<size_t>(total) <= page.resources.size());
+    }
+    return out;
 }
 
 http::Response Client::post_user(const NewUser &user) const {
@@ -192,14 +204,17 @@ bool Client::group_exists(std::string_view id) const {
     return true;
 }
 
-std::optional<bool> Client::group_has_member(std::string_view group_id, std::string_view user_id) const {
+FilterAnswer Client::group_has_member(std::string_view group_id, std::string_view user_id) const {
     const std::string filter = filter_eq("id", group_id) + " and " + filter_eq("members.value", user_id);
     const std::string url = with_query(groups_url(), {{"filter", filter}, {"excludedAttributes", "members"}});
-    // 400/501: the server refuses the filter (nullopt).
-    return get<bool>(make(http::Method::get, url), "checking a group membership", [](http::Response &r) {
-        const ListSummary s = parse_list_summary(r.body);
-        return s.total_results >= 0 ? s.total_results > 0 : s.returned > 0;
+    // 400/501: the server refuses the filter.
+    const auto answer = get<FilterAnswer>(make(http::Method::get, url), "checking a group membership", [group_id](http::Response &r) {
+        const ListPage<Group> page = parse_group_page(r.body);
+        if (page.resources.empty()) return FilterAnswer::absent;
+        if (page.resources.size() == 1 && page.resources.front().id == group_id) return FilterAnswer::listed;
+        return FilterAnswer::unusable;  // other groups listed: the server ignored the filter
     }, {400, 501});
+    return answer.value_or(FilterAnswer::unusable);
 }
 
 std::optional<bool> Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {

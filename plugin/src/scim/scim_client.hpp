@@ -43,6 +43,19 @@ private:
     std::function<void()> on_reset_;
 };
 
+// The answer to a userName lookup. `user` is the one user whose userName matches what was asked, if any. When none
+// matches, `proven_absent` says whether the answer proves it: false when the server evidently ignored the filter
+// (it listed users of other names) and its page did not hold the whole collection.
+struct UserLookup {
+    std::optional<User> user;
+    bool proven_absent = false;
+};
+
+// What a membership filter's answer says, once checked: `absent` (no group listed), `listed` (exactly the group
+// asked for is listed: a hint only, since the members are not in the answer), `unusable` (refused, or other groups
+// listed: the filter was ignored).
+enum class FilterAnswer { absent, listed, unusable };
+
 class Client {
 public:
     // member_list_max_bytes: the cap on a group's member list (read as it arrives, never held, so it may be far
@@ -81,10 +94,11 @@ public:
 
     // GET /Users?startIndex=1&count=1: totalResults and the page length.
     ListSummary count_users() const;
-    // GET /Users/{id}; nullopt on 404.
+    // GET /Users/{id}; nullopt on 404. An answer holding another user's id is a malformed answer (never taken).
     std::optional<User> get_user(std::string_view id) const;
-    // GET /Users?filter=userName eq "…"; nullopt when none matches.
-    std::optional<User> find_user_by_user_name(std::string_view user_name) const;
+    // GET /Users?filter=userName eq "…", every answer checked against what was asked: only a user whose userName
+    // equals user_name (case-insensitively) is taken; several such users throw (failed_precondition).
+    UserLookup find_user_by_user_name(std::string_view user_name) const;
     // POST /Users: the raw response (the connector decides what 201 and 409 mean).
     http::Response post_user(const NewUser &user) const;
     // PATCH /Users/{id} active.
@@ -93,9 +107,9 @@ public:
     bool delete_user(std::string_view id) const;
     // GET /Groups/{id}?excludedAttributes=members: whether the group exists.
     bool group_exists(std::string_view id) const;
-    // GET /Groups?filter=id eq "<gid>" and members.value eq "<uid>"&excludedAttributes=members.
-    // nullopt when the server refuses the filter (400/501).
-    std::optional<bool> group_has_member(std::string_view group_id, std::string_view user_id) const;
+    // GET /Groups?filter=id eq "<gid>" and members.value eq "<uid>"&excludedAttributes=members, checked against what
+    // was asked (see FilterAnswer). unusable when the server refuses the filter (400/501) or evidently ignores it.
+    FilterAnswer group_has_member(std::string_view group_id, std::string_view user_id) const;
     // GET /Groups/{id}?attributes=members, read as it arrives: whether user_id is among the members; nullopt when
     // the group does not exist (404). For servers that refuse the membership filter.
     std::optional<bool> group_lists_member(std::string_view group_id, std::string_view user_id) const;

@@ -1,0 +1,350 @@
+// A SCIM server that lies in the ways RFC 7644 allows or real servers do (issue "Trust nothing", items 1-4): it
+// ignores `filter` (filtering is optional), ignores `startIndex` (answers page 1 for every index), or reports a
+// stale / capped `totalResults`. The connector must never act on an account it did not positively identify,
+// never report "already granted / revoked / deleted" without proof, and never report an incomplete sync as
+// complete.
+#include "rel_support.hpp"
+#include "support.hpp"  // conformance/src: json_escape
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string jstr(const std::string &s) { return "\"" + conformance::json_escape(s) + "\""; }
+std::string path_of(const std::string &target) { return target.substr(0, target.find('?')); }
+std::string lower(std::string s) {
+    for (auto &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+struct FakeUser {
+    std::string id, user_name;
+    bool active = true;
+};
+
+// A small stateful SCIM server with switches for each lie. Users and groups keep their order (a stable listing).
+class LyingScim {
+public:
+    bool ignore_filter = false;      // every filtered list answers the unfiltered collection
+    bool ignore_start_index = false; // every list answers from index 1
+    int64_t total_cap = -1;          // totalResults reported at most this (-1: the truth)
+    size_t page_cap = 100;           // the server's largest page
+    bool unreadable_create = false;  // a 201 whose body cannot be read
+    std::string get_user_answers_as; // GET /Users/{id} answers with this user id instead (when set)
+
+    void add_user(const std::string &id, const std::string &user_name, bool active = true) {
+        std::lock_guard lock(mu_);
+        users_.push_back({id, user_name, active});
+    }
+    void add_group(const std::string &id, std::vector<std::string> members) {
+        std::lock_guard lock(mu_);
+        groups_.emplace_back(id, std::move(members));
+    }
+    std::vector<std::string> members_of(const std::string &gid) const {
+        std::lock_guard lock(mu_);
+        for (const auto &[id, m] : groups_)
+            if (id == gid) return m;
+        return {};
+    }
+    const FakeUser *user(const std::string &user_name) const {
+        std::lock_guard lock(mu_);
+        for (const auto &u : users_)
+            if (u.user_name == user_name) return &u;
+        return nullptr;
+    }
+
+    rel::Reply handle(const rel::Req &req) {
+        std::lock_guard lock(mu_);
+        const std::string p = path_of(req.target);
+        const std::string base = "/scim/v2";
+        if (p.rfind(base, 0) != 0) return error(404);
+        const std::string rest = p.substr(base.size());
+        if (rest == "/Users") return req.method == "POST" ? create(req) : list_users(req);
+        if (rest == "/Groups") return list_groups(req);
+        if (rest.rfind("/Users/", 0) == 0) return one_user(req, rel::percent_decode(rest.substr(7)));
+        if (rest.rfind("/Groups/", 0) == 0) return one_group(req, rel::percent_decode(rest.substr(8)));
+        return error(404);
+    }
+
+private:
+    static rel::Reply error(int status) {
+        rel::Reply r;
+        r.status = status;
+        r.body = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":")" + std::to_string(status) +
+                 R"("})";
+        return r;
+    }
+    static std::string user_json(const FakeUser &u) {
+        return "{\"id\":" + jstr(u.id) + ",\"userName\":" + jstr(u.user_name) + ",\"displayName\":" + jstr(u.user_name) +
+               ",\"active\":" + (u.active ? "true" : "false") + "}";
+    }
+    // One page of `objects` as the lies configured say.
+    rel::Reply page(const rel::Req &req, const std::vector<std::string> &objects) const {
+        const std::string si = rel::query_param(req.target, "startIndex");
+        const std::string cn = rel::query_param(req.target, "count");
+        size_t start = si.empty() || ignore_start_index ? 1 : static_cast<size_t>(std::max(1L, std::atol(si.c_str())));
+        size_t count = cn.empty() ? page_cap : std::min(page_cap, static_cast<size_t>(std::max(0L, std::atol(cn.c_str()))));
+        int64_t total = static_cast<int64_t>(objects.size());
+        if (total_cap >= 0) total = std::min(total, total_cap);
+        std::string body = "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"totalResults\":" +
+                           std::to_string(total) + ",\"startIndex\":" + std::to_string(start) + ",\"Resources\":[";
+        for (size_t i = start - 1, n = 0; i < objects.size() && n < count; ++i, ++n) body += (n ? "," : "") + objects[i];
+        rel::Reply r;
+        r.body = body + "]}";
+        return r;
+    }
+    rel::Reply list_users(const rel::Req &req) const {
+        const std::string filter = rel::query_param(req.target, "filter");
+        std::vector<std::string> objs;
+        for (const auto &u : users_) {
+            if (!filter.empty() && !ignore_filter && lower(filter) != lower("userName eq " + jstr(u.user_name))) continue;
+            objs.push_back(user_json(u));
+        }
+        return page(req, objs);
+    }
+    rel::Reply list_groups(const rel::Req &req) const {
+        const std::string filter = rel::query_param(req.target, "filter");
+        std::vector<std::string> objs;
+        for (const auto &[gid, m] : groups_) {
+            if (!filter.empty() && !ignore_filter) {
+                bool match = false;
+                for (const auto &uid : m) match = match || filter == "id eq " + jstr(gid) + " and members.value eq " + jstr(uid);
+                if (!match) continue;
+            }
+            objs.push_back("{\"id\":" + jstr(gid) + ",\"displayName\":" + jstr("Group " + gid) + "}");
+        }
+        return page(req, objs);
+    }
+    rel::Reply create(const rel::Req &req) {
+        const auto at = req.body.find("\"userName\":\"");
+        const std::string name = req.body.substr(at + 12, req.body.find('"', at + 12) - at - 12);
+        for (const auto &u : users_)
+            if (lower(u.user_name) == lower(name)) return error(409);
+        users_.push_back({"u-new-" + std::to_string(users_.size()), name, true});
+        rel::Reply r;
+        r.status = 201;
+        r.body = unreadable_create ? "{\"id\":" : user_json(users_.back());
+        return r;
+    }
+    rel::Reply one_user(const rel::Req &req, const std::string &id) {
+        auto it = std::find_if(users_.begin(), users_.end(), [&](const FakeUser &u) { return u.id == id; });
+        if (it == users_.end()) return error(404);
+        rel::Reply r;
+        if (req.method == "GET") {
+            FakeUser shown = *it;
+            if (!get_user_answers_as.empty()) shown.id = get_user_answers_as;
+            r.body = user_json(shown);
+        } else if (req.method == "PATCH") {
+            it->active = req.body.find("true") != std::string::npos;
+            r.body = user_json(*it);
+        } else if (req.method == "DELETE") {
+            users_.erase(it);
+            r.status = 204;
+            r.content_type.clear();
+        }
+        return r;
+    }
+    rel::Reply one_group(const rel::Req &req, const std::string &gid) {
+        auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto &g) { return g.first == gid; });
+        if (it == groups_.end()) return error(404);
+        rel::Reply r;
+        if (req.method == "GET") {
+            std::string m;
+            for (const auto &uid : it->second) m += (m.empty() ? "" : ",") + std::string("{\"value\":") + jstr(uid) + "}";
+            r.body = "{\"id\":" + jstr(gid) + ",\"displayName\":" + jstr("Group " + gid) + ",\"members\":[" + m + "]}";
+        } else if (req.method == "PATCH") {
+            apply_patch(it->second, req.body);
+            r.status = 204;
+            r.content_type.clear();
+        }
+        return r;
+    }
+    void apply_patch(std::vector<std::string> &members, const std::string &body) {
+        if (body.find("\"op\":\"add\"") != std::string::npos) {
+            const auto at = body.find("\"value\":[{\"value\":\"");
+            const std::string uid = body.substr(at + 19, body.find('"', at + 19) - at - 19);
+            if (std::find(members.begin(), members.end(), uid) == members.end()) members.push_back(uid);
+        } else {
+            members.erase(std::remove_if(members.begin(), members.end(),
+                                         [&](const std::string &uid) {
+                                             return body.find("value eq \\\"" + uid + "\\\"") != std::string::npos;
+                                         }),
+                          members.end());
+        }
+    }
+
+    mutable std::mutex mu_;
+    std::vector<FakeUser> users_;
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups_;
+};
+
+rel::Entries cfg(const std::string &url, rel::Entries extra = {}) {
+    rel::Entries e{{"scim-url", url}, {"scim-token", rel::kToken}, {"retry-budget-ms", "300"}};
+    e.insert(e.end(), extra.begin(), extra.end());
+    return e;
+}
+
+size_t count_method(const std::vector<rel::Req> &reqs, const std::string &method) {
+    return static_cast<size_t>(std::count_if(reqs.begin(), reqs.end(), [&](const rel::Req &r) { return r.method == method; }));
+}
+
+// An org where the first users listed are not the ones a test asks for: a deactivated CEO first, then filler, so
+// that a server ignoring filters answers a lookup with other people.
+void seed_org(LyingScim &fake) {
+    fake.add_user("u-ceo", "ceo@example.com", false);
+    for (int i = 0; i < 4; ++i) fake.add_user("u-" + std::to_string(i), "staff" + std::to_string(i) + "@example.com");
+    fake.add_group("g-eng", {"u-0", "u-1"});
+}
+
+}  // namespace
+
+TEST_SUITE("hostile") {
+
+TEST_CASE("create-account against a server that ignores filter never adopts someone else's account") {
+    LyingScim fake;
+    fake.ignore_filter = true;
+    fake.page_cap = 2;  // the lookup's answer holds the CEO and staff0 only
+    seed_org(fake);
+    fake.add_user("u-jane", "jane.new@example.com");  // exists already, beyond the first page
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+
+    SUBCASE("409, the account beyond the lookup's page: refused, nothing changed") {
+        const auto r = rel::create_account(in, {{"email", "jane.new@example.com"}, {"display_name", "Jane New"}});
+        CHECK(r.status == CONN_ERR_ALREADY_EXISTS);
+        CHECK(std::string(r.err.message).find("ignored the userName filter") != std::string::npos);
+        CHECK(count_method(server.requests(), "PATCH") == 0);
+        CHECK_FALSE(fake.user("ceo@example.com")->active);
+    }
+    SUBCASE("409, the account on the lookup's page: that account, in any letter case") {
+        fake.page_cap = 100;  // the whole collection in one answer: the lookup can tell
+        const auto r = rel::create_account(in, {{"email", "Staff1@Example.com"}, {"display_name", "Staff One"}});
+        REQUIRE_MESSAGE(r.status == CONN_OK, r.err.message);
+        CHECK(r.outcome == CONN_OUTCOME_ALREADY_EXISTS);
+        CHECK(r.resource.id == "u-1");
+        CHECK(count_method(server.requests(), "PATCH") == 0);
+        CHECK_FALSE(fake.user("ceo@example.com")->active);
+    }
+    SUBCASE("201 whose body cannot be read: the created account, or a clear error, never another") {
+        fake.unreadable_create = true;
+        const auto r = rel::create_account(in, {{"email", "new.person@example.com"}, {"display_name", "New Person"}});
+        CHECK(r.status == CONN_ERR_TRANSIENT);
+        CHECK(r.resource.id.empty());
+        CHECK(count_method(server.requests(), "PATCH") == 0);
+    }
+}
+
+TEST_CASE("create-account: a lookup that honours the filter finds the account, also its other letter case") {
+    LyingScim fake;
+    seed_org(fake);
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    const auto r = rel::create_account(in, {{"email", "ceo@example.com"}, {"display_name", "The CEO"}});
+    REQUIRE(r.status == CONN_OK);
+    CHECK(r.outcome == CONN_OUTCOME_ALREADY_EXISTS);
+    CHECK(r.resource.id == "u-ceo");
+    CHECK(fake.user("ceo@example.com")->active);  // reactivated: the one account positively identified
+}
+
+TEST_CASE("grant and revoke against a server that ignores the membership filter decide from the member list") {
+    LyingScim fake;
+    fake.ignore_filter = true;
+    seed_org(fake);
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+
+    const auto missing_group = rel::grant(in, "group:g-nope:member", "user", "u-2");
+    CHECK(missing_group.status == CONN_ERR_NOT_FOUND);
+    const auto missing_user = rel::grant(in, "group:g-eng:member", "user", "u-nobody");
+    CHECK(missing_user.status == CONN_ERR_NOT_FOUND);
+    const auto fresh = rel::grant(in, "group:g-eng:member", "user", "u-2");
+    REQUIRE(fresh.status == CONN_OK);
+    CHECK(fresh.outcome == CONN_OUTCOME_GRANTED);
+    CHECK(fake.members_of("g-eng") == std::vector<std::string>{"u-0", "u-1", "u-2"});
+    const auto again = rel::grant(in, "group:g-eng:member", "user", "u-2");
+    REQUIRE(again.status == CONN_OK);
+    CHECK(again.outcome == CONN_OUTCOME_ALREADY_GRANTED);
+
+    const size_t patches = count_method(server.requests(), "PATCH");
+    const auto non_member = rel::revoke(in, "group:g-eng:member", "user", "u-3");
+    REQUIRE(non_member.status == CONN_OK);
+    CHECK(non_member.outcome == CONN_OUTCOME_ALREADY_REVOKED);
+    CHECK(count_method(server.requests(), "PATCH") == patches);  // nothing sent for a non-member
+    const auto member = rel::revoke(in, "group:g-eng:member", "user", "u-0");
+    REQUIRE(member.status == CONN_OK);
+    CHECK(member.outcome == CONN_OUTCOME_REVOKED);
+    CHECK(fake.members_of("g-eng") == std::vector<std::string>{"u-1", "u-2"});
+}
+
+TEST_CASE("delete / grant / revoke of an e-mail where an id belongs is refused; email=<address> resolves") {
+    LyingScim fake;
+    seed_org(fake);
+    fake.add_user("u-cher", "cher@example.com");
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+
+    const auto by_mail = rel::delete_resource(in, "user", "cher@example.com");
+    CHECK(by_mail.status == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(by_mail.err.message).find("email=") != std::string::npos);
+    CHECK(rel::grant(in, "group:g-eng:member", "user", "cher@example.com").status == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(rel::revoke(in, "group:g-eng:member", "user", "cher@example.com").status == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(rel::grant(in, "group:a@b:member", "user", "u-cher").status == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(count_method(server.requests(), "DELETE") + count_method(server.requests(), "PATCH") == 0);
+    REQUIRE(fake.user("cher@example.com") != nullptr);
+
+    const auto g = rel::grant(in, "group:g-eng:member", "user", "email=CHER@example.com");
+    REQUIRE(g.status == CONN_OK);
+    CHECK(g.grant.principal_id == "u-cher");
+    CHECK(rel::revoke(in, "group:g-eng:member", "user", "email=cher@example.com").outcome == CONN_OUTCOME_REVOKED);
+    const auto d = rel::delete_resource(in, "user", "email=cher@example.com");
+    REQUIRE(d.status == CONN_OK);
+    CHECK(d.outcome == CONN_OUTCOME_DELETED);
+    CHECK(fake.user("cher@example.com") == nullptr);
+    const auto again = rel::delete_resource(in, "user", "email=cher@example.com");
+    REQUIRE(again.status == CONN_OK);
+    CHECK(again.outcome == CONN_OUTCOME_ALREADY_DELETED);
+
+    // The same lookups against a server that ignores the filter: unidentifiable, so nothing is done.
+    fake.ignore_filter = true;
+    fake.page_cap = 2;
+    fake.add_user("u-dana", "dana@example.com");
+    const size_t writes = count_method(server.requests(), "DELETE") + count_method(server.requests(), "PATCH");
+    CHECK(rel::delete_resource(in, "user", "email=dana@example.com").status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(rel::grant(in, "group:g-eng:member", "user", "email=dana@example.com").status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(count_method(server.requests(), "DELETE") + count_method(server.requests(), "PATCH") == writes);
+    CHECK(fake.user("dana@example.com") != nullptr);
+}
+
+TEST_CASE("a read by id that answers with another user is never acted on") {
+    LyingScim fake;
+    seed_org(fake);
+    fake.get_user_answers_as = "u-someone-else";
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    const auto d = rel::delete_resource(in, "user", "u-2");
+    CHECK(d.status == CONN_ERR_TRANSIENT);
+    CHECK(count_method(server.requests(), "DELETE") == 0);
+    const auto g = rel::grant(in, "group:g-eng:member", "user", "u-2");
+    CHECK(g.status == CONN_ERR_TRANSIENT);
+    CHECK(count_method(server.requests(), "PATCH") == 0);
+}
+
+}  // TEST_SUITE
