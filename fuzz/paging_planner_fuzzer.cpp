@@ -244,7 +244,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     // An honest server with true totals and pages larger than 16: whatever drifted, in whichever pass, a walk that
     // ends settled (no change seen in its last pass) delivered every id that existed throughout. A walk that
-    // did not settle is reported so by the connector (listing_changed).
+    // did not settle is reported so by the connector (incomplete_listing_changed).
     if (!lied && total_mode == TotalMode::honest && edges_checked && !paging_error && planner.settled())
         for (const auto &id : initial)
             if (!deleted.count(id)) FUZZ_CHECK(seen.count(id) == 1, "a settled walk missed an id that existed throughout");

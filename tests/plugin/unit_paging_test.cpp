@@ -24,6 +24,7 @@ struct FakeList {
     bool total_is_page_size = false;
     bool no_total = false;
     bool ignore_start_index = false;
+    int64_t total_cap = -1;  // totalResults reported at most this (a stale or capped total)
     int short_every = 0;  // every n-th answer (not at the end) returns one resource less
     std::function<void(FakeList &, int64_t start)> before_request;
     int answers = 0;
@@ -44,6 +45,7 @@ struct FakeList {
         if (short_every && answers % short_every == 0 && s + n < size && n > 1) --n;
         for (int64_t i = s; i < std::min(size, s + n); ++i) a.ids.push_back(ids[static_cast<size_t>(i)]);
         a.total = no_total ? -1 : total_is_page_size ? static_cast<int64_t>(a.ids.size()) : size;
+        if (total_cap >= 0 && a.total > total_cap) a.total = total_cap;
         return a;
     }
 };
@@ -54,6 +56,7 @@ struct WalkResult {
     unsigned passes = 0;
     bool stuck = false;
     bool settled = false;
+    std::string doubt;
 };
 
 // Drives a planner like the SCIM client does, answering outstanding requests in FIFO or LIFO order (LIFO
@@ -100,6 +103,7 @@ WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, un
     r.requests = planner.requests();
     r.passes = planner.passes();
     r.settled = planner.settled();
+    r.doubt = planner.doubt();
     return r;
 }
 
@@ -296,7 +300,7 @@ TEST_CASE("a collection growing faster than it is read: the walk still ends, wit
     for (const auto &id : stable) CHECK(got.count(id) == 1);
     CHECK(r.passes == 3);
     CHECK(r.requests < 5000);  // bounded: each pass follows growth only so far
-    CHECK_FALSE(r.settled);    // still growing in the last pass: the connector warns (listing_changed)
+    CHECK_FALSE(r.settled);    // still growing in the last pass: the connector warns (incomplete_listing_changed)
 }
 
 TEST_CASE("drift with requests served in random order: re-walks still see every resource that existed throughout") {
@@ -505,7 +509,9 @@ TEST_CASE("a stable collection: first-pass pages overlap by one resource, a few 
     small.cap = 16;
     const auto rs = walk(small, 16, 8, false);
     check_exact(rs, make_ids(160));
-    CHECK(rs.requests == 10);  // 160 / 16, edge to edge
+    // 160 / 16, edge to edge, and one more: the last page is full and ends exactly at the total, which only an
+    // empty page after it proves (a capped or stale totalResults looks the same).
+    CHECK(rs.requests == 11);
 }
 
 TEST_CASE("fuzz regression edge_overlap_page_past_a_whole_first_page: no overlapping page after a first page that holds all") {
@@ -578,4 +584,46 @@ TEST_CASE("fuzz regression inserts_before_the_cursor_at_every_answer_page_size_1
     CHECK_FALSE(r.stuck);
     std::set<std::string> got(r.delivered.begin(), r.delivered.end());
     for (const auto &id : original) CHECK_MESSAGE(got.count(id) == 1, "missing " << id);
+}
+
+TEST_CASE("a server that ignores startIndex: the walk ends, and says it cannot prove the rest") {
+    for (const size_t slots : {size_t{1}, size_t{8}}) {
+        FakeList s;
+        s.ids = make_ids(450);
+        s.ignore_start_index = true;
+        const auto r = walk(s, 100, slots, false);
+        CHECK_FALSE(r.stuck);
+        CHECK(r.delivered.size() == 100);
+        CHECK(r.doubt.find("ignore startIndex") != std::string::npos);
+    }
+    // A first page repeated past the end (a documented quirk) is the end, with no doubt.
+    FakeList past_end;
+    past_end.ids = make_ids(150);
+    past_end.repeat_first_past_end = true;
+    const auto r = walk(past_end, 100, 4, false);
+    check_exact(r, make_ids(150));
+    CHECK(r.doubt.empty());
+}
+
+TEST_CASE("a stale or capped totalResults: full pages past it are read on until an empty page") {
+    for (const int64_t cap : {int64_t{1}, int64_t{99}, int64_t{100}, int64_t{250}, int64_t{1090}, int64_t{2499}}) {
+        for (const size_t slots : {size_t{1}, size_t{8}}) {
+            CAPTURE(cap);
+            CAPTURE(slots);
+            FakeList s;
+            s.ids = make_ids(2500);
+            s.total_cap = cap;
+            const auto r = walk(s, 100, slots, slots > 1);
+            check_exact(r, make_ids(2500));
+            CHECK(r.settled);
+            CHECK(r.doubt.empty());
+            CHECK(r.passes == 1);
+        }
+    }
+    // The honest total of whole full pages: one request more than the pages, to see the empty page after them.
+    FakeList exact;
+    exact.ids = make_ids(298);
+    const auto r = walk(exact, 100, 8, false);  // pages at 1, 100, 199: the last ends full at 298
+    check_exact(r, make_ids(298));
+    CHECK(r.requests == 4);
 }

@@ -347,4 +347,62 @@ TEST_CASE("a read by id that answers with another user is never acted on") {
     CHECK(count_method(server.requests(), "PATCH") == 0);
 }
 
+TEST_CASE("a server that ignores startIndex: the sync says the user list is incomplete") {
+    LyingScim fake;
+    fake.ignore_start_index = true;
+    for (int i = 0; i < 450; ++i) fake.add_user("u" + std::to_string(i), "user" + std::to_string(i) + "@example.com");
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    const auto run = rel::sync(in);
+    MESSAGE("status " << run.status << ", " << run.resources.size() << " resources, " << run.warnings.size() << " warnings");
+    if (run.status == CONN_OK) {
+        const bool warned = std::any_of(run.warnings.begin(), run.warnings.end(), [](const auto &w) {
+            return w.first.rfind("incomplete_", 0) == 0 && w.second.find("user") != std::string::npos;
+        });
+        CHECK_MESSAGE(warned, "100 of 450 users reported without an incomplete_* warning");
+    }
+}
+
+TEST_CASE("a stale or capped totalResults: every user is still read") {
+    for (const int64_t cap : {int64_t{1090}, int64_t{100}, int64_t{2400}}) {
+        CAPTURE(cap);
+        LyingScim fake;
+        fake.total_cap = cap;
+        std::set<std::string> want;
+        for (int i = 0; i < 2500; ++i) {
+            fake.add_user("u" + std::to_string(i), "user" + std::to_string(i) + "@example.com");
+            want.insert("u" + std::to_string(i));
+        }
+        rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+        const auto run = rel::sync(in);
+        REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+        std::set<std::string> got;
+        for (const auto &r : run.resources)
+            if (r.type == "user") got.insert(r.id);
+        CHECK(got.size() == want.size());
+        CHECK(got == want);
+        MESSAGE("totalResults capped at " << cap << ": " << got.size() << " users in " << server.requests().size() << " requests");
+    }
+}
+
+TEST_CASE("a total that is a whole number of full pages: one more request proves the end") {
+    LyingScim fake;
+    for (int i = 0; i < 300; ++i) fake.add_user("u" + std::to_string(i), "user" + std::to_string(i) + "@example.com");
+    fake.total_cap = 298;  // the last planned page (298..397) comes back full: the total is contradicted
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    const auto run = rel::sync(in);
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    size_t users = 0;
+    for (const auto &r : run.resources) users += r.type == "user";
+    CHECK(users == 300);
+}
+
 }  // TEST_SUITE

@@ -100,16 +100,24 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
             report("users", static_cast<uint64_t>(planner.total_hint()));
         },
         IdIndex(index_memory, config_.spill_dir));
-    // A listing still moving in its last pass may have missed a resource that existed throughout: say so.
-    const auto warn_unsettled = [&](const auto &walk, const char *what) {
-        if (walk.planner().settled()) return;
-        warn("listing_changed", std::string("the ") + what + " list was still changing in the last of " +
-                                    std::to_string(walk.planner().passes()) +
-                                    " passes: one that existed throughout the sync may be missing; sync again for "
-                                    "an exact picture");
+    // A listing that cannot prove it saw everything says so, with a warning whose code begins with "incomplete_"
+    // (abi/ABI.md): a server that does not page (doubt()), or a listing still moving in its last pass.
+    const auto warn_incomplete = [&](const auto &walk, const char *what) {
+        const scim::PagePlanner &planner = walk.planner();
+        if (planner.total_contradicted())
+            log(LogLevel::info, std::string("sync: the ") + what + " pages held more than totalResults said; the rest "
+                                "of the list was read until an empty page");
+        if (!planner.doubt().empty()) {
+            warn("incomplete_listing", std::string("the ") + what + " list may be incomplete: " + planner.doubt());
+        } else if (!planner.settled()) {
+            warn("incomplete_listing_changed",
+                 std::string("the ") + what + " list was still changing in the last of " +
+                     std::to_string(planner.passes()) +
+                     " passes: one that existed throughout the sync may be missing; sync again for an exact picture");
+        }
     };
     users.run();
-    warn_unsettled(users, "user");
+    warn_incomplete(users, "user");
     IdIndex user_ids = std::move(users.seen());
     user_ids.freeze();
     log(LogLevel::info, "sync: " + std::to_string(user_ids.size()) + " users in " +
@@ -137,7 +145,7 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
         },
         IdIndex(index_memory, config_.spill_dir));
     group_walk.run();
-    warn_unsettled(group_walk, "group");
+    warn_incomplete(group_walk, "group");
     IdIndex group_ids = std::move(group_walk.seen());
     group_ids.freeze();
 

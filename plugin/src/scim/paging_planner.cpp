@@ -13,6 +13,13 @@ constexpr int64_t kMaxTotal = int64_t{1} << 40;
 // server is answering with old pages instead of advancing (an insertion during the walk makes a page repeat at
 // most the few resources it pushed across the edge, not whole pages again and again).
 constexpr unsigned kMaxStalePages = 32;
+// Pages in a row that bring nothing new in a walk of unknown total: past this the server is not advancing.
+constexpr unsigned kMaxStaleSequentialPages = 3;
+// Requests a pass may make per page the total can need (every page twice plus every gap), plus slack.
+constexpr uint64_t kRequestsPerPlannedPage = 3;
+constexpr uint64_t kRequestSlack = 16;
+// A walk of unknown total is bounded by the stale-page guard, not by a count: this only stops a runaway.
+constexpr uint64_t kSequentialRequestLimit = 1'000'000;
 }  // namespace
 
 PagePlanner::PagePlanner(int64_t page_size, unsigned max_passes)
@@ -36,6 +43,17 @@ void PagePlanner::start_pass() {
     pass_requests_ = 0;
     stale_pages_ = 0;
     last_total_ = -1;
+    total_contradicted_ = false;
+}
+
+void PagePlanner::doubt(std::string why) {
+    if (doubt_.empty()) doubt_ = std::move(why);
+}
+
+void PagePlanner::read_past_total(int64_t next) {
+    total_contradicted_ = true;
+    sequential_ = true;
+    next_start_ = std::max(next_start_, next);
 }
 
 std::vector<PageRequest> PagePlanner::take(size_t slots) {
@@ -52,8 +70,8 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         int64_t plan_total = total_;
         if (pass_ > 0) plan_total = std::min(plan_total, 2 * (distinct_ + server_page_) + 16);
         const int64_t pages = plan_total > 0 ? plan_total / std::max<int64_t>(1, step_) + 1 : 0;
-        const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * 3 + 16 +
-                               (sequential_ ? 1'000'000 : 0);
+        const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * kRequestsPerPlannedPage +
+                               kRequestSlack + (sequential_ ? kSequentialRequestLimit : 0);
         if (pass_requests_ > limit)
             throw PagingError("paging made no progress (the server kept answering without advancing after " +
                               std::to_string(pass_requests_) + " requests)");
@@ -115,8 +133,9 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         last_total_ = res.total_results;
         if (returned == 0) {
             end_ = 1;
-        } else if (total_ < 0 || (total_ <= returned && returned >= req.count)) {
-            // No total, or a total no larger than a full first page: it cannot be trusted to say "the end".
+        } else if (total_ < 0 || total_ < returned || (total_ == returned && returned >= req.count)) {
+            // No total, a total below what the page holds, or one no larger than a full first page: it cannot be
+            // trusted to say "the end".
             sequential_ = true;
             next_start_ = 1 + returned;
         } else {
@@ -141,15 +160,16 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         return true;
     }
 
-    if (!sequential_ && res.total_results != first_total_) {
+    // A pass that began with a trusted total keeps watching it after the pages contradicted it.
+    const bool total_trusted = !sequential_ || total_contradicted_;
+    if (total_trusted && res.total_results != first_total_) {
         changed_ = true;
         // Follow a growing collection within this pass, but only so far (a collection growing as fast as it
         // is read must not be chased forever): the bounded re-walk covers the rest.
-        const int64_t ceiling = first_total_ + std::max(first_total_, server_page_);
-        if (res.total_results > total_) total_ = std::min(res.total_results, ceiling);
+        if (res.total_results > total_) total_ = std::min(res.total_results, growth_ceiling());
     }
 
-    if (!sequential_ && res.total_results >= 0) {
+    if (total_trusted && res.total_results >= 0) {
         // Fewer resources than the answer before this one reported: resources were deleted between the two. Those
         // behind this page shifted its first resources down across its start edge, possibly into a page read
         // before the deletion: ask again for the range just before this page (as many as were deleted), so that
@@ -170,33 +190,62 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     if (repeat_of_first) {
         end_ = std::min(end_, req.start_index);
         deliver = false;
+        // Past the end some servers answer the first page again; inside the total that is a server ignoring
+        // startIndex, and what lies beyond page 1 cannot be read.
+        const int64_t announced = std::max(total_, res.total_results);
+        if (req.start_index <= announced)
+            doubt("the service answered the page at index " + std::to_string(req.start_index) + " of " +
+                  std::to_string(announced) + " with its first page again (it seems to ignore startIndex)");
     } else if (returned == 0) {
         end_ = std::min(end_, req.start_index);
         if (!sequential_ && req.start_index <= total_) changed_ = true;  // fewer resources than announced
     } else if (sequential_) {
-        next_start_ = std::max(next_start_, req.start_index + returned);
-        // Pages that bring nothing new, again and again: the server is not advancing.
-        stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
-        if (stale_pages_ >= 3) end_ = std::min(end_, next_start_);
+        complete_sequential(req, res);
     } else {
-        if (pass_ == 0) {
-            // A page of resources already seen while the total grew is explained by insertions before it (they
-            // push seen resources forward into it): not counted. Only pages that repeat without growth are.
-            const bool grew = previous_total >= 0 && res.total_results > previous_total;
-            if (res.fresh > 0) stale_pages_ = 0;
-            else if (!grew) ++stale_pages_;
-            if (stale_pages_ >= kMaxStalePages)
-                throw PagingError("the service sent a malformed response: " + std::to_string(stale_pages_) +
-                                  " pages in a row held only resources already seen (totalResults " +
-                                  std::to_string(total_) + "); the listing does not advance");
-        }
-        if (returned < req.count && req.start_index + returned <= total_) {
-            // A short page before the end: ask for the rest of its range again.
-            gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
-        }
+        complete_planned(req, res, previous_total);
     }
     maybe_finish_pass();
     return deliver;
+}
+
+void PagePlanner::complete_sequential(const PageRequest &req, const PageResult &res) {
+    const auto returned = static_cast<int64_t>(res.returned);
+    // A page planned before the walk turned sequential may come back short behind the cursor: ask for its rest.
+    if (returned < req.count && req.start_index + returned < next_start_)
+        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+    next_start_ = std::max(next_start_, req.start_index + returned);
+    // Reading past a contradicted total while the total moves: drift, followed only so far (as in planned pages).
+    if (total_contradicted_ && changed_ && next_start_ > growth_ceiling()) end_ = std::min(end_, next_start_);
+    // Pages that bring nothing new, again and again: the server is not advancing.
+    stale_pages_ = res.fresh == 0 ? stale_pages_ + 1 : 0;
+    if (stale_pages_ >= kMaxStaleSequentialPages) {
+        end_ = std::min(end_, next_start_);
+        doubt("the service's pages stopped bringing anything new at index " + std::to_string(req.start_index) +
+              " before an empty page ended the list");
+    }
+}
+
+void PagePlanner::complete_planned(const PageRequest &req, const PageResult &res, int64_t previous_total) {
+    const auto returned = static_cast<int64_t>(res.returned);
+    if (pass_ == 0) {
+        // A page of resources already seen while the total grew is explained by insertions before it (they
+        // push seen resources forward into it): not counted. Only pages that repeat without growth are.
+        const bool grew = previous_total >= 0 && res.total_results > previous_total;
+        if (res.fresh > 0) stale_pages_ = 0;
+        else if (!grew) ++stale_pages_;
+        if (stale_pages_ >= kMaxStalePages)
+            throw PagingError("the service sent a malformed response: " + std::to_string(stale_pages_) +
+                              " pages in a row held only resources already seen (totalResults " +
+                              std::to_string(total_) + "); the listing does not advance");
+    }
+    if (returned < req.count && req.start_index + returned <= total_) {
+        // A short page before the end: ask for the rest of its range again.
+        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+    } else if (!changed_ && returned >= req.count && req.start_index + returned - 1 >= total_) {
+        // A full page that reaches a steady total or goes past it: the total cannot tell where the list ends.
+        // (A total that moved is drift: followed up to growth_ceiling(), the re-walk covers the rest.)
+        read_past_total(req.start_index + returned);
+    }
 }
 
 void PagePlanner::check_page_edges(const PageRequest &req, const PageResult &res) {

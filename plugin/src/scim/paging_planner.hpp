@@ -9,10 +9,14 @@
 //    again. A page that comes back empty ends the walk at that index.
 //  - A total that is missing, or no larger than the first page (some servers put the page size there), means
 //    an unknown total: pages are then walked one after another until an empty page.
-//  - Guards: a page past the first that repeats the first page (same first id, nothing new) counts as the end;
+//  - Guards: a page past the first that repeats the first page (same first id, nothing new) counts as the end; where
+//    the total says there is more (the server ignores startIndex), the walk says so (doubt());
 //    a walk that issues far more requests than the total can need throws PagingError (no endless loop);
 //    so do a totalResults above 2^40, 32 pages in a row of the first pass holding only resources already
 //    seen, and a re-walk issuing far more requests than the resources delivered can need.
+//  - A total is believed only as far as the pages agree: a full page reaching the total or past it (a stale or
+//    capped totalResults) makes the rest of the list be read one page after another until an empty page (for a
+//    total that is a whole number of full pages, that is one request more).
 //  - Drift: when totalResults changes during a pass (or pages came back short or empty before the total), the
 //    collection moved under the walk: another pass is made (at most max_passes), so that every resource that
 //    existed throughout is seen. An answer reporting fewer resources
@@ -31,6 +35,7 @@
 //    a settled walk has delivered every resource that existed throughout (the planner fuzzer checks this).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -75,6 +80,13 @@ public:
     // Done, and the last pass saw the collection hold still (or the walk could not tell: no totals). False when
     // it was still moving in the last pass allowed: a resource that existed throughout may then be missing.
     bool settled() const { return done_ && settled_; }
+    // Why the walk cannot prove it saw every resource, "" when it can: the server answered a page inside the total
+    // with its first page again (it ignores startIndex), or its pages stopped advancing. Such a walk ends (more
+    // requests would bring the same answers), and whoever reports it must say the list may be incomplete.
+    const std::string &doubt() const { return doubt_; }
+    // True when the pages held more than totalResults said (or exactly as much, in full pages): the rest of the
+    // list was then read one page after another until an empty page.
+    bool total_contradicted() const { return total_contradicted_; }
 
     unsigned passes() const { return pass_ + 1; }
     int64_t total_hint() const { return total_ > 0 ? total_ : 0; }
@@ -88,6 +100,14 @@ private:
     void check_page_edges(const PageRequest &req, const PageResult &res);
     // Records the id one answer holds at an edge position, or compares it with the neighbour's.
     void check_edge(int64_t position, std::string_view id);
+    // A full page reached totalResults or past it: read on sequentially from `next` (see total_contradicted()).
+    void read_past_total(int64_t next);
+    // The handling of a page past the first, by the mode of the pass.
+    void complete_sequential(const PageRequest &req, const PageResult &res);
+    void complete_planned(const PageRequest &req, const PageResult &res, int64_t previous_total);
+    void doubt(std::string why);
+    // How far a pass follows a growing total: the first total again (at least a page) beyond it.
+    int64_t growth_ceiling() const { return first_total_ + std::max(first_total_, server_page_); }
     // 1 in a first pass whose pages overlap by one resource (for the edge check), else 0.
     int64_t first_pass_overlap() const { return pass_ == 0 && check_edges_ ? 1 : 0; }
 
@@ -96,6 +116,8 @@ private:
     unsigned pass_ = 0;
     bool done_ = false;
     bool settled_ = false;
+    bool total_contradicted_ = false;  // in this pass: the pages hold more than the total says
+    std::string doubt_;
 
     // State of the current pass.
     bool first_pending_ = true;   // page 1 not yet issued
