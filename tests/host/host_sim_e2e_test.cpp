@@ -293,6 +293,42 @@ TEST_CASE("provisioning against the simulator, checked in its truth") {
     CHECK_FALSE(active);
 }
 
+TEST_CASE("a user named by e-mail: an e-mail where an id belongs is refused; user:email=<address> resolves") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    auto r = ch({"create-account", plugin, "--email", "cher@example.com", "--profile", "display_name=Cher"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string uid = s(parse(r.out)["resource"]["id"]);
+    auto active = [&] {
+        auto st = simulator.state();
+        for (const auto &u : st["users"].GetArray())
+            if (s(u["id"]) == uid) return u["active"].GetBool();
+        return false;
+    };
+    // Before: "already_deleted", exit 0, and the account stayed active.
+    r = ch({"delete", plugin, "--resource", "user:cher@example.com"}, t, env);
+    CHECK(r.code == 9);  // invalid argument
+    CHECK(r.err.find("email=") != std::string::npos);
+    CHECK(active());
+
+    auto truth = simulator.state();
+    const std::string ent = "group:" + s(truth["groups"][0]["id"]) + ":member";
+    r = ch({"grant", plugin, "--entitlement", ent, "--principal", "user:email=Cher@Example.com"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(s(parse(r.out)["outcome"]) == "granted");
+    r = ch({"revoke", plugin, "--entitlement", ent, "--principal", "user:email=cher@example.com"}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "revoked");
+    r = ch({"delete", plugin, "--resource", "user:email=cher@example.com"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(s(parse(r.out)["outcome"]) == "deleted");
+    CHECK_FALSE(active());
+    r = ch({"delete", plugin, "--resource", "user:email=nobody.here@example.com"}, t, env);
+    CHECK(r.code == 0);
+    CHECK(s(parse(r.out)["outcome"]) == "already_deleted");
+}
+
 TEST_CASE("Ctrl-C during a slow sync: 130, the --out file untouched") {
     TempDir t;
     Simulator simulator(t, {"--latency-ms", "3000"});

@@ -523,7 +523,7 @@ TEST_CASE("fuzz regression edge_overlap_page_past_a_whole_first_page: no overlap
     s.total_is_page_size = true;
     const auto r = walk(s, 1000, 3, false);
     check_exact(r, make_ids(292));
-    CHECK(r.requests == 1);
+    CHECK(r.requests == 2);  // page 1, then the empty page that proves the end (a total of one page proves nothing)
     CHECK(r.passes == 1);
 }
 
@@ -626,4 +626,16 @@ TEST_CASE("a stale or capped totalResults: full pages past it are read on until 
     const auto r = walk(exact, 100, 8, false);  // pages at 1, 100, 199: the last ends full at 298
     check_exact(r, make_ids(298));
     CHECK(r.requests == 4);
+}
+
+TEST_CASE("fuzz regression capped_total_equal_to_a_short_first_page: a first page holding the whole total is probed") {
+    // 57 users, a server capping pages at 11 (below the 20 asked) and reporting totalResults 11: page 1 looked
+    // like the whole list.
+    FakeList s;
+    s.ids = make_ids(57);
+    s.cap = 11;
+    s.total_cap = 11;
+    const auto r = walk(s, 20, 3, false);
+    check_exact(r, make_ids(57));
+    CHECK(r.doubt.empty());
 }

@@ -133,9 +133,10 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         last_total_ = res.total_results;
         if (returned == 0) {
             end_ = 1;
-        } else if (total_ < 0 || total_ < returned || (total_ == returned && returned >= req.count)) {
-            // No total, a total below what the page holds, or one no larger than a full first page: it cannot be
-            // trusted to say "the end".
+        } else if (total_ < 0 || total_ <= returned) {
+            // No total, or one no larger than the first page: it cannot be trusted to say "the end" (some servers
+            // put the page size there, and a page shorter than asked may be the server's cap), so an empty page
+            // must: one request more for a list that fits in one page.
             sequential_ = true;
             next_start_ = 1 + returned;
         } else {
