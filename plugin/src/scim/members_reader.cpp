@@ -1,5 +1,7 @@
 #include "scim/members_reader.hpp"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -127,7 +129,20 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
 
 }  // namespace
 
-GroupMembersReader::GroupMembersReader(OnMember on_member) : on_member_(std::move(on_member)) {}
+GroupMembersReader::GroupMembersReader(OnMember on_member, Limits limits)
+    : on_member_(std::move(on_member)), limits_(std::move(limits)) {}
+
+void GroupMembersReader::too_large(const char *what, size_t limit, const std::string &field) const {
+    const std::string size = limit >= (1u << 20) ? std::to_string(limit >> 20) + " MB" : std::to_string(limit >> 10) + " KiB";
+    throw LimitError(std::string(what) + " is larger than the configured limit of " + size + " (" + field + ")", field);
+}
+
+void GroupMembersReader::keep_element(char c) {
+    if (element_.size() >= limits_.member_bytes)
+        too_large(("member " + std::to_string(members_) + " of the group").c_str(), limits_.member_bytes,
+                  limits_.member_field);
+    element_ += c;
+}
 
 void GroupMembersReader::reset() {
     depth_ = 0;
@@ -137,8 +152,8 @@ void GroupMembersReader::reset() {
     key_.clear();
     members_state_ = Members::not_seen;
     expect_element_ = after_comma_ = in_element_ = false;
-    element_.clear();
-    envelope_.clear();
+    std::string().swap(element_);  // gives the memory back: a new attempt starts from nothing
+    std::string().swap(envelope_);
     members_ = 0;
     bytes_ = 0;
 }
@@ -160,6 +175,11 @@ void GroupMembersReader::key_done() {
 }
 
 void GroupMembersReader::step_envelope(char c) {
+    if (envelope_.size() >= limits_.envelope_bytes)
+        too_large("the answer outside its member list", limits_.envelope_bytes, limits_.envelope_field);
+    // Grown by hand so that the buffer never passes the limit (plus finish()'s four NULs).
+    if (envelope_.size() == envelope_.capacity())
+        envelope_.reserve(std::min(envelope_.capacity() * 2 + 64, limits_.envelope_bytes + 4));
     envelope_ += c;
     if (in_string_) {
         if (!escape_ && c == '"') {
@@ -237,7 +257,7 @@ void GroupMembersReader::step_envelope(char c) {
 void GroupMembersReader::step_array(char c) {
     if (in_element_) {
         if (in_string_) {
-            element_ += c;
+            keep_element(c);
             if (!escape_ && c == '"') in_string_ = false;
             else escape_ = !escape_ && c == '\\';
             return;
@@ -246,24 +266,24 @@ void GroupMembersReader::step_array(char c) {
         case '"':
             in_string_ = true;
             escape_ = false;
-            element_ += c;
+            keep_element(c);
             return;
         case '{':
         case '[':
             ++depth_;
-            element_ += c;
+            keep_element(c);
             return;
         case '}':
         case ']':
         case ',':
             if (depth_ > 2) {
                 if (c != ',') --depth_;
-                element_ += c;
+                keep_element(c);
                 return;
             }
             end_element();  // and the delimiter is read at the array's level below
             break;
-        default: element_ += c; return;
+        default: keep_element(c); return;
         }
     }
     switch (c) {
