@@ -227,6 +227,21 @@ void Engine::abort_all() {
     held_total_ = 0;
 }
 
+void Engine::begin_attempt(Job &job, void *easy) {
+    if (job.attempts == 0) job.first_start = Clock::now();
+    ++job.attempts;
+    ++stats_.requests;
+    release(job);
+    job.owner = this;
+    job.response = Response{};
+    job.too_large = job.over_budget = job.body_cut = false;
+    job.received = job.unchecked = 0;
+    job.streaming = -1;
+    job.easy = easy;
+    if (job.request.stream) job.request.stream->reset();
+    job.max_bytes = job.request.max_body_bytes ? job.request.max_body_bytes : options_.max_response_bytes;
+}
+
 void Engine::start(std::unique_ptr<Job> job) {
     CURL *easy = nullptr;
     if (!free_easy_.empty()) {
@@ -237,18 +252,7 @@ void Engine::start(std::unique_ptr<Job> job) {
         easy = curl_easy_init();
         if (!easy) throw EngineError("could not create a libcurl easy handle");
     }
-    if (job->attempts == 0) job->first_start = Clock::now();
-    ++job->attempts;
-    ++stats_.requests;
-    release(*job);
-    job->owner = this;
-    job->response = Response{};
-    job->too_large = job->over_budget = job->body_cut = false;
-    job->received = job->unchecked = 0;
-    job->streaming = -1;
-    job->easy = easy;
-    if (job->request.stream) job->request.stream->reset();
-    job->max_bytes = job->request.max_body_bytes ? job->request.max_body_bytes : options_.max_response_bytes;
+    begin_attempt(*job, easy);
     curl_slist_free_all(job->headers);
     job->headers = nullptr;
     for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());

@@ -167,6 +167,7 @@ private:
     bool cancel_due(Job &job, size_t n);
 
     void start(std::unique_ptr<Job> job);
+    void begin_attempt(Job &job, void *easy);
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);

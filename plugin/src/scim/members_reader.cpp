@@ -174,13 +174,17 @@ void GroupMembersReader::key_done() {
         members_state_ = Members::await_colon;
 }
 
-void GroupMembersReader::step_envelope(char c) {
+void GroupMembersReader::keep_envelope(char c) {
     if (envelope_.size() >= limits_.envelope_bytes)
         too_large("the answer outside its member list", limits_.envelope_bytes, limits_.envelope_field);
     // Grown by hand so that the buffer never passes the limit (plus finish()'s four NULs).
     if (envelope_.size() == envelope_.capacity())
         envelope_.reserve(std::min(envelope_.capacity() * 2 + 64, limits_.envelope_bytes + 4));
     envelope_ += c;
+}
+
+void GroupMembersReader::step_envelope(char c) {
+    keep_envelope(c);
     if (in_string_) {
         if (!escape_ && c == '"') {
             in_string_ = false;

@@ -84,6 +84,7 @@ private:
     void end_element();
     void key_done();
     void keep_element(char c);
+    void keep_envelope(char c);
     [[noreturn]] void too_large(const char *what, size_t limit, const std::string &field) const;
 
     OnMember on_member_;
