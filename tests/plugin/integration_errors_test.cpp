@@ -350,7 +350,7 @@ TEST_CASE("a response past max-response-mb fails with a clear error") {
     conn_error err{};
     CHECK(check(in, res, err) == CONN_ERR_INVALID_CONFIG);
     CHECK(std::string(err.field) == "max-response-mb");
-    CHECK(std::string(err.message).find("larger than") != std::string::npos);
+    CHECK_MESSAGE(std::string(err.message).find("larger than") != std::string::npos, err.message);
     CHECK(srv.requests() == 1);
 }
 

@@ -154,11 +154,13 @@ size_t Engine::take_body(Job &job, const char *data, size_t n) {
         // An error body: its beginning is enough for the message; the rest is never read.
         body.append(data, options_.max_error_body_bytes - body.size());
         job.body_cut = true;
-        hold(job, body.capacity());
+        hold(job, body.size());
         return 0;
     }
     body.append(data, n);
-    return hold(job, body.capacity()) ? n : 0;
+    // The bytes written (what is resident: a large buffer's spare capacity is address space until touched), so a
+    // body alone passes its own cap first and is reported as too large; only bodies together pass the total.
+    return hold(job, body.size()) ? n : 0;
 }
 
 bool Engine::hold(Job &job, size_t now_held) {
@@ -378,9 +380,11 @@ void Engine::describe_too_large(Job &job, long status) {
     r.status = status;
     if (job.over_budget) {
         const size_t budget = options_.max_held_bytes ? options_.max_held_bytes : options_.max_response_bytes;
+        const bool alone = job.held >= held_total_;
         r.limit_name = "max-response-mb";
-        r.error = "the responses in flight together held more than the configured limit of " +
-                  std::to_string(budget / (1024 * 1024)) + " MB (max-response-mb)";
+        r.error = std::string(alone ? "the response held" : "the responses in flight together held") +
+                  " more than the configured limit of " + std::to_string(budget / (1024 * 1024)) +
+                  " MB (max-response-mb)";
         return;
     }
     r.limit_name = job.request.limit_name.empty() ? "max-response-mb" : job.request.limit_name;

@@ -1,7 +1,5 @@
 #include "scim/members_reader.hpp"
 
-#include <algorithm>
-
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -177,9 +175,6 @@ void GroupMembersReader::key_done() {
 void GroupMembersReader::keep_envelope(char c) {
     if (envelope_.size() >= limits_.envelope_bytes)
         too_large("the answer outside its member list", limits_.envelope_bytes, limits_.envelope_field);
-    // Grown by hand so that the buffer never passes the limit (plus finish()'s four NULs).
-    if (envelope_.size() == envelope_.capacity())
-        envelope_.reserve(std::min(envelope_.capacity() * 2 + 64, limits_.envelope_bytes + 4));
     envelope_ += c;
 }
 

@@ -72,8 +72,8 @@ public:
     void finish();
 
     uint64_t members() const { return members_; }
-    // The bytes it keeps now (the current member and the document around the list).
-    size_t held_bytes() const { return element_.capacity() + envelope_.capacity(); }
+    // The bytes it keeps now (the current member and the document around the list, as written).
+    size_t held_bytes() const { return element_.size() + envelope_.size(); }
 
 private:
     enum class Members { not_seen, await_colon, await_value, in_array, seen };
