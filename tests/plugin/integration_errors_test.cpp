@@ -51,8 +51,8 @@ TEST_CASE("descriptor and entry") {
     std::map<std::string, const conn_field *> fields;
     for (uint32_t i = 0; i < d->config_field_count; ++i) fields[d->config_fields[i]->name] = d->config_fields[i];
     for (const char *f : {"scim-url", "scim-token", "page-size", "concurrency", "connect-timeout-ms",
-                          "request-timeout-ms", "retry-budget-ms", "ca-file", "max-response-mb", "max-member-list-mb", "index-memory-kb",
-                          "spill-dir"})
+                          "request-timeout-ms", "retry-budget-ms", "ca-file", "max-response-mb", "max-member-list-mb", "max-member-kb",
+                          "index-memory-kb", "spill-dir"})
         CHECK_MESSAGE(fields.count(f) == 1, f);
     CHECK(fields.at("scim-token")->flags == (CONN_FIELD_REQUIRED | CONN_FIELD_SECRET));
     CHECK(fields.at("scim-url")->type == CONN_FIELD_URL);
@@ -350,7 +350,7 @@ TEST_CASE("a response past max-response-mb fails with a clear error") {
     conn_error err{};
     CHECK(check(in, res, err) == CONN_ERR_INVALID_CONFIG);
     CHECK(std::string(err.field) == "max-response-mb");
-    CHECK(std::string(err.message).find("larger than") != std::string::npos);
+    CHECK_MESSAGE(std::string(err.message).find("larger than") != std::string::npos, err.message);
     CHECK(srv.requests() == 1);
 }
 

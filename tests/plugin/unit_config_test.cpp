@@ -47,7 +47,9 @@ TEST_CASE("optional fields are parsed and range-checked") {
     auto c = parse_config({{"scim-url", "https://x.example/scim/"}, {"scim-token", kToken}, {"page-size", "2"},
                            {"concurrency", "1"}, {"connect-timeout-ms", "500"}, {"request-timeout-ms", "2000"},
                            {"retry-budget-ms", "0"}, {"max-response-mb", "1"}, {"max-member-list-mb", "2"}, {"index-memory-kb", "16"},
-                           {"spill-dir", "/tmp"}});
+                           {"spill-dir", "/tmp"}, {"max-member-kb", "3"}});
+    CHECK(c.max_member_kb == 3);
+    CHECK(parse_config({{"scim-url", "https://x.example"}, {"scim-token", kToken}}).max_member_kb == 64);
     CHECK(c.page_size == 2);
     CHECK(c.concurrency == 1);
     CHECK(c.retry_budget_ms == 0);
@@ -73,6 +75,8 @@ TEST_CASE("optional fields are parsed and range-checked") {
     CHECK(with("index-memory-kb", "0") == "index-memory-kb");
     CHECK(with("max-member-list-mb", "0") == "max-member-list-mb");
     CHECK(with("max-member-list-mb", "65537") == "max-member-list-mb");
+    CHECK(with("max-member-kb", "0") == "max-member-kb");
+    CHECK(with("max-member-kb", "65537") == "max-member-kb");
     CHECK(with("index-memory-kb", "4194305") == "index-memory-kb");
     CHECK(with("spill-dir", "") == "spill-dir");
     CHECK(with("spill-dir", "/nonexistent/spill") == "spill-dir");

@@ -2,6 +2,7 @@
 // sync path (parse_group_members): same documents accepted, same members, in order, however the body is cut.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -227,4 +228,34 @@ TEST_CASE("a large group is read in flat memory: the reader holds one member, no
     reader.feed(chunk + "]}");
     reader.finish();
     CHECK(n == 200000);
+}
+
+// Issue 15: what the reader holds is bounded; past a limit it throws LimitError naming the setting.
+TEST_CASE("a member or a document around the list past its limit: LimitError naming the setting, memory bounded") {
+    ce::scim::MemberReaderLimits limits;
+    limits.member_bytes = 1024;
+    limits.envelope_bytes = 4096;
+    size_t peak = 0;
+    const auto feed_all = [&](const std::string &body) -> std::string {
+        GroupMembersReader reader([](std::string_view, std::string_view) {}, limits);
+        try {
+            for (size_t i = 0; i < body.size(); i += 100) {
+                reader.feed(std::string_view(body).substr(i, 100));
+                peak = std::max(peak, reader.held_bytes());
+            }
+            reader.finish();
+        } catch (const ce::scim::LimitError &e) {
+            return e.field();
+        }
+        return "";
+    };
+    const std::string big(100000, 'x');
+    CHECK(feed_all(R"({"members":[{"value":"u1","display":")" + big + "\"}]}") == "max-member-kb");
+    CHECK(feed_all(R"({"pad":")" + big + R"(","members":[{"value":"u1"}]})") == "max-response-mb");
+    CHECK(feed_all(R"({"members":[{"value":"u1"}],"pad":[")" + big + "\"]}") == "max-response-mb");
+    CHECK(peak <= limits.member_bytes * 2 + limits.envelope_bytes + 64);
+    // Within the limits: read as before.
+    std::string members;
+    for (int i = 0; i < 2000; ++i) members += std::string(i ? "," : "") + R"({"value":"u)" + std::to_string(i) + "\"}";
+    CHECK(feed_all(R"({"id":"g","members":[)" + members + "]}").empty());
 }

@@ -3,13 +3,22 @@
 // quotes and CR/LF that are then used in grant, revoke and delete. The plugin must give clear errors or escape
 // correctly (every request target the server receives is checked), never crash, never loop, never follow a URL
 // the server hands it, and never pass invalid UTF-8 through the ABI.
+#include "rel_raw_server.hpp"
 #include "rel_support.hpp"
 #include "support.hpp"  // conformance/src: json_escape
+
+#include <scim_sim/server.hpp>
+#include <zlib.h>
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -348,7 +357,11 @@ TEST_CASE("100k levels of nesting, in a list, a member list and an error body: a
                 continue;
             }
             CHECK(run.status != CONN_OK);
-            CHECK((run.status == CONN_ERR_TRANSIENT || run.status == CONN_ERR_INVALID_ARGUMENT));
+            // A 200 KB member (nested arrays, one element) passes max-member-kb (issue 15): refused naming it.
+            if (where == "members" && run.status == CONN_ERR_INVALID_CONFIG)
+                CHECK(std::string(run.err.field) == "max-member-kb");
+            else
+                CHECK((run.status == CONN_ERR_TRANSIENT || run.status == CONN_ERR_INVALID_ARGUMENT));
             CHECK(std::string(run.err.message).size() > 10);
             CHECK(std::string(run.err.message).size() < CONN_ERROR_MESSAGE_CAPACITY);
         }
@@ -565,6 +578,376 @@ TEST_CASE("a user list still growing in the last pass: every original user, and 
             CHECK(message.find("user list was still changing in the last of 3 passes") != std::string::npos);
         }
     CHECK(changed == 1);
+}
+
+}  // TEST_SUITE
+
+// ---- Issue 15 (trust nothing): hostile servers that try to blow up memory, outrun cancellation, hide requests,
+// or read the token through a proxy. The servers are rel::RawServer (raw HTTP/1.1, gzip written by the test).
+
+namespace {
+
+constexpr uint64_t kMiB = 1024 * 1024;
+// The figure's bound: max-response-mb (64) x concurrency (8) + 64 MB.
+constexpr uint64_t kRssBoundMb = 64 * 8 + 64;
+
+// Peak RSS (VmHWM) under one hostile server, against the bound; the rows are printed by the last test case.
+struct RssRow {
+    std::string server;
+    uint64_t base_mb, peak_mb;
+};
+std::vector<RssRow> &rss_rows() {
+    static std::vector<RssRow> rows;
+    return rows;
+}
+
+class PeakRss {
+public:
+    explicit PeakRss(std::string what) : what_(std::move(what)) {
+        reset_ = rel::reset_peak_rss();
+        base_kb_ = rel::peak_rss_kb();
+    }
+    // Records the row and checks the peak: at most 200 MB above where it started, and under the bound.
+    void check() const {
+        const uint64_t peak_kb = rel::peak_rss_kb();
+        const uint64_t base_mb = base_kb_ / 1024, peak_mb = peak_kb / 1024;
+        rss_rows().push_back({what_, base_mb, peak_mb});
+        MESSAGE(what_ << ": peak RSS " << peak_mb << " MB (at start " << base_mb << " MB; VmHWM reset: "
+                      << std::string(reset_ ? "yes" : "no") << "), bound " << kRssBoundMb << " MB");
+        CHECK_MESSAGE(peak_kb <= base_kb_ + 200 * 1024, what_ << ": the peak RSS rose by " << (peak_kb - base_kb_) / 1024 << " MB");
+        CHECK(peak_mb <= kRssBoundMb);
+    }
+
+private:
+    std::string what_;
+    bool reset_ = false;
+    uint64_t base_kb_ = 0;
+};
+
+rel::RawReply json_reply(std::string body, int status = 200) {
+    rel::RawReply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+// The gzip body in pieces of 4 KiB, one every 10 ms: answers to concurrent requests are all in flight at once
+// (unpaced, libcurl would read and inflate a whole ~100 KB bomb in one turn, one transfer after the other).
+rel::RawReply gzip_reply(const std::string &gz, int status = 200) {
+    rel::RawReply r;
+    r.status = status;
+    r.headers = {{"Content-Encoding", "gzip"}};
+    auto pos = std::make_shared<size_t>(0);
+    r.next = [&gz, pos](std::string &out) {
+        const size_t n = std::min<size_t>(4096, gz.size() - *pos);
+        out.append(gz, *pos, n);
+        *pos += n;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return *pos < gz.size();
+    };
+    return r;
+}
+
+// A directory: users u1..u<users> (one list page), groups g1..g<groups> (one page); `members` answers
+// GET /Groups/{id}.
+using MemberAnswer = std::function<rel::RawReply(const std::string &gid)>;
+rel::RawServer::Handler directory(size_t users, size_t groups, MemberAnswer members) {
+    return [users, groups, members](const rel::RawReq &r) {
+        const std::string p = path_of(r.target);
+        if (p == "/scim/v2/Users") {
+            std::vector<std::string> objs;
+            for (size_t i = 1; i <= users; ++i)
+                objs.push_back(user_json("u" + std::to_string(i), "u" + std::to_string(i) + "@example.com", "U"));
+            return json_reply(list_page(objs, r.target));
+        }
+        if (p == "/scim/v2/Groups") {
+            std::vector<std::string> objs;
+            for (size_t i = 1; i <= groups; ++i)
+                objs.push_back("{\"id\":\"g" + std::to_string(i) + "\",\"displayName\":\"G" + std::to_string(i) + "\"}");
+            return json_reply(list_page(objs, r.target));
+        }
+        if (p.rfind("/scim/v2/Groups/", 0) == 0) return members(p.substr(16));
+        return json_reply(R"({"detail":"no such resource"})", 404);
+    };
+}
+
+bool names(const rel::SyncRun &run, const std::string &field) {
+    return std::string(run.err.field) == field || std::string(run.err.message).find(field) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_SUITE("hostile") {
+
+TEST_CASE("issue 15: a gzip bomb on users list pages fails naming max-response-mb; the RSS does not jump") {
+    // ~100 KB of gzip expanding to 100 MB (past max-response-mb = 64), on pages 2..8 of the user list: seven
+    // bombs in flight at once (concurrency 8).
+    static const std::string bomb = rel::gzip_repeat(R"({"totalResults":80,"Resources":[],"pad":")",
+                                                     std::string(1024, '0'), 100 * 1024, "\"}");
+    MESSAGE("bomb: " << bomb.size() << " bytes of gzip for 100 MiB");
+    rel::RawServer server([&](const rel::RawReq &r) {
+        const std::string p = path_of(r.target), si = rel::query_param(r.target, "startIndex");
+        if (p == "/scim/v2/Users" && (si.empty() || si == "1")) {
+            std::vector<std::string> objs;
+            for (int i = 1; i <= 10; ++i) objs.push_back(user_json("u" + std::to_string(i), "u" + std::to_string(i) + "@x.example", "U"));
+            std::string page = list_page(objs, r.target);
+            page.replace(page.find("\"totalResults\":10"), 17, "\"totalResults\":80");
+            return json_reply(page);
+        }
+        if (p == "/scim/v2/Users") return gzip_reply(bomb);
+        return json_reply(R"({"totalResults":0,"Resources":[]})");
+    });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url(), {{"page-size", "10"}}), err) == CONN_OK);
+    PeakRss peak("gzip bomb on 7 user list pages in flight (100 KB -> 100 MiB each)");
+    const auto run = rel::sync(in);
+    MESSAGE("status " << run.status << ", field '" << run.err.field << "': " << run.err.message);
+    CHECK(run.status == CONN_ERR_INVALID_CONFIG);
+    CHECK(names(run, "max-response-mb"));
+    peak.check();
+}
+
+TEST_CASE("issue 15: a member object of 50 MB fails naming max-member-kb; the RSS does not jump") {
+    static const std::string body = rel::gzip_repeat(R"({"id":"g1","members":[{"value":"u1","display":")",
+                                                     std::string(1024, 'd'), 50 * 1024, "\"}]}");
+    rel::RawServer server(directory(2, 1, [&](const std::string &) { return gzip_reply(body); }));
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    PeakRss peak("one member object of 50 MiB (gzip)");
+    const auto run = rel::sync(in);
+    MESSAGE("status " << run.status << ", field '" << run.err.field << "': " << run.err.message);
+    CHECK(run.status == CONN_ERR_INVALID_CONFIG);
+    CHECK(names(run, "max-member-kb"));
+    peak.check();
+}
+
+TEST_CASE("issue 15: a huge field outside the member list fails naming max-response-mb; the RSS does not jump") {
+    for (const bool before : {true, false}) {
+        CAPTURE(before);
+        const std::string members = R"("members":[{"value":"u1"},{"value":"u2"}])";
+        const std::string body = before ? rel::gzip_repeat(R"({"id":"g1","pad":")", std::string(1024, 'p'), 100 * 1024,
+                                                           "\"," + members + "}")
+                                        : rel::gzip_repeat("{\"id\":\"g1\"," + members + R"(,"pad":[")",
+                                                           std::string(1024, 'p'), 100 * 1024, "\"]}");
+        rel::RawServer server(directory(2, 1, [&](const std::string &) { return gzip_reply(body); }));
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+        PeakRss peak(std::string("a 100 MiB top-level field ") + (before ? "before" : "after") + " members (gzip)");
+        const auto run = rel::sync(in);
+        MESSAGE("status " << run.status << ", field '" << run.err.field << "': " << run.err.message);
+        CHECK(run.status == CONN_ERR_INVALID_CONFIG);
+        CHECK(names(run, "max-response-mb"));
+        peak.check();
+    }
+}
+
+TEST_CASE("issue 15: a 500 with an endless body is a transient HTTP 500, its body cut; the RSS does not jump") {
+    for (const std::string where : {"member list", "user list"}) {
+        CAPTURE(where);
+        const auto endless = [](rel::RawServer *self) {
+            rel::RawReply r;
+            r.status = 500;
+            r.headers = {{"Content-Type", "text/html"}};
+            r.next = [self](std::string &out) {
+                out.assign(65536, 'e');
+                return !self->stopping();
+            };
+            return r;
+        };
+        rel::RawServer *self = nullptr;
+        rel::RawServer server([&](const rel::RawReq &r) {
+            if (where == "user list" && path_of(r.target) == "/scim/v2/Users") return endless(self);
+            return directory(2, 2, [&](const std::string &) { return endless(self); })(r);
+        });
+        self = &server;
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+        PeakRss peak("HTTP 500 with an endless body on the " + where);
+        const auto run = rel::sync(in);
+        MESSAGE("status " << run.status << ", HTTP " << run.err.http_status << ", field '" << run.err.field
+                          << "': " << run.err.message << "; the server wrote " << server.body_bytes_sent() / kMiB << " MiB");
+        CHECK(run.status == CONN_ERR_TRANSIENT);
+        CHECK(run.err.http_status == 500);
+        CHECK(std::string(run.err.message).find("HTTP 500") != std::string::npos);
+        peak.check();
+    }
+}
+
+TEST_CASE("issue 15: 8 groups in flight, each a 40 MiB gzip member list held outside members: fails, bounded") {
+    // Each answer alone is under max-response-mb (64); all of them together are not.
+    static const std::string body = rel::gzip_repeat(R"({"id":"g","members":[{"value":"u1"}],"pad":")",
+                                                     std::string(1024, 'q'), 40 * 1024, "\"}");
+    rel::RawServer server(directory(2, 8, [&](const std::string &) { return gzip_reply(body); }));
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    PeakRss peak("8 groups in flight, 40 MiB outside members each (gzip)");
+    const auto run = rel::sync(in);
+    MESSAGE("status " << run.status << ", field '" << run.err.field << "': " << run.err.message);
+    CHECK(run.status == CONN_ERR_INVALID_CONFIG);
+    CHECK(names(run, "max-response-mb"));
+    peak.check();
+}
+
+TEST_CASE("issue 15: 8 groups in flight, each a large honest gzip member list: exact, bounded") {
+    // 300,000 members each (u1, u2 repeated: two distinct members), 4.5 MB a list: nothing of it is held.
+    static const std::string body =
+        rel::gzip_repeat(R"({"id":"g","members":[{"value":"u2"})", R"(,{"value":"u1","type":"User"})", 300000, "]}");
+    rel::RawServer server(directory(2, 8, [&](const std::string &) { return gzip_reply(body); }));
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    PeakRss peak("8 groups in flight, 300,000 members each (gzip)");
+    const auto run = rel::sync(in);
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    CHECK(run.grants.size() == 16);
+    peak.check();
+}
+
+TEST_CASE("issue 15: cancelled inside a heavy gzip member list: CANCELLED having read a small part of the body") {
+    // A member list of 2.5 GB decompressed, ~4.7 MB of gzip: 2,500 blocks of ~1 MB, each a member naming user
+    // u<i> (a grant the sink sees at once: the blocks the plugin read) then u1 over and over. The host cancels after
+    // 200 ms; the plugin must notice while it inflates and reads, not after: it returns CANCELLED having read far
+    // fewer than a tenth of the blocks (before the fix: 840, the whole of one libcurl turn).
+    const size_t blocks = 2500;
+    std::string unit_block;
+    for (int i = 0; i < 65536; ++i) unit_block += R"(,{"value":"u1"})";  // ~1 MB
+    const std::string open = R"({"id":"g1","members":[{"value":"u1"})", close = "]}";
+    const std::string unit = rel::deflate_segment(unit_block);  // the same bytes each time: sent over and over
+    std::vector<std::string> markers;
+    uLong crc = crc32(0, reinterpret_cast<const Bytef *>(open.data()), static_cast<uInt>(open.size()));
+    uint64_t length = open.size();
+    const uLong unit_crc = crc32(0, reinterpret_cast<const Bytef *>(unit_block.data()), static_cast<uInt>(unit_block.size()));
+    for (size_t i = 1; i <= blocks; ++i) {
+        const std::string m = R"(,{"value":"u)" + std::to_string(i) + "\"}";
+        markers.push_back(rel::deflate_segment(m));
+        crc = crc32(crc, reinterpret_cast<const Bytef *>(m.data()), static_cast<uInt>(m.size()));
+        crc = crc32_combine(crc, unit_crc, static_cast<z_off_t>(unit_block.size()));
+        length += m.size() + unit_block.size();
+    }
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(close.data()), static_cast<uInt>(close.size()));
+    const std::string tail = rel::deflate_segment(close) + rel::gzip_end(static_cast<uint32_t>(crc), length + close.size());
+    MESSAGE("body: " << (length >> 20) << " MiB decompressed, ~" << blocks * (unit.size() + 16) / 1024 << " KiB of gzip");
+    rel::RawServer *self = nullptr;
+    rel::RawServer server(directory(blocks, 1, [&](const std::string &) {
+        rel::RawReply r;
+        r.headers = {{"Content-Encoding", "gzip"}};
+        auto sent = std::make_shared<size_t>(0);
+        r.next = [&, sent](std::string &out) {
+            if (*sent == 0) out = rel::gzip_header() + rel::deflate_segment(open);
+            for (int k = 0; k < 100 && *sent < blocks; ++k, ++*sent) out += markers[*sent] + unit;  // 100 MB a piece
+            if (*sent == blocks) out += tail;
+            for (int w = 0; w < 10 && !self->stopping(); ++w) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return *sent < blocks;
+        };
+        return r;
+    }));
+    self = &server;
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url(), {{"max-member-list-mb", "65536"}}), err) == CONN_OK);
+    std::atomic<bool> cancel{false};
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        cancel = true;
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = rel::sync(in, rel::Controls{&cancel});
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    canceller.join();
+    const size_t read = run.grants.size() > 0 ? run.grants.size() - 1 : 0;  // u1's grant is not a block
+    MESSAGE("status " << run.status << " after " << ms << " ms (printed, not asserted), " << read << " of " << blocks
+                      << " blocks read; the server had written " << server.body_bytes_sent() / 1024 << " KiB");
+    CHECK(run.status == CONN_ERR_CANCELLED);
+    CHECK(read < blocks / 10);
+    server.stop();
+}
+
+TEST_CASE("issue 15: a failed sync reports every request it made (a server answering 503 always)") {
+    for (const std::string where : {"every request", "the groups"}) {
+        CAPTURE(where);
+        rel::ScriptServer server([&](const rel::Req &r) {
+            rel::Reply reply;
+            if (where == "the groups" && path_of(r.target) == "/scim/v2/Users") {
+                reply.body = list_page({user_json("u1", "u1@example.com", "U1")}, r.target);
+                return reply;
+            }
+            reply.status = 503;
+            reply.body = R"({"detail":"unavailable"})";
+            return reply;
+        });
+        rel::Instance in;
+        conn_error err{};
+        const rel::Entries config{{"scim-url", server.url()}, {"scim-token", rel::kToken}, {"retry-budget-ms", "1500"}};
+        REQUIRE(in.create(config, err) == CONN_OK);
+        const auto run = rel::sync(in);
+        const size_t received = server.requests().size();
+        MESSAGE("status " << run.status << ": " << run.err.message << "; the server received " << received
+                          << ", result.requests " << run.result.requests << ", retries " << run.result.retries);
+        CHECK(run.status == CONN_ERR_TRANSIENT);
+        CHECK(received > 2);
+        CHECK(run.result.requests == received);
+        CHECK(run.result.retries == received - (where == "the groups" ? 2 : 1));
+        CHECK(run.result.resources == run.resources.size());
+        CHECK(run.result.pages == (where == "the groups" ? 1u : 0u));
+    }
+}
+
+TEST_CASE("issue 15: with http_proxy / ALL_PROXY set, plain http to loopback never goes through the proxy") {
+    rel::RawServer proxy([](const rel::RawReq &) { return json_reply("proxied", 502); });
+    scim_sim::Options o;
+    o.token = rel::kToken;
+    o.seed = 15;
+    o.seed_users = 30;
+    o.seed_groups = 4;
+    o.seed_members = 40;
+    scim_sim::Server sim(o);
+    sim.start();
+    struct Env {
+        std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+        void set(const char *k, const char *v) {
+            const char *old = std::getenv(k);
+            saved.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
+            if (v) ::setenv(k, v, 1);
+            else ::unsetenv(k);
+        }
+        ~Env() {
+            for (auto it = saved.rbegin(); it != saved.rend(); ++it)
+                if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
+                else ::unsetenv(it->first.c_str());
+        }
+    } env;
+    for (const char *k : {"http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"})
+        env.set(k, proxy.origin().c_str());
+    for (const char *k : {"no_proxy", "NO_PROXY"}) env.set(k, nullptr);
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(sim.base_url(), {{"page-size", "7"}}), err) == CONN_OK);
+    const auto run = rel::sync(in);
+    MESSAGE("status " << run.status << ": " << run.err.message << "; the proxy saw " << proxy.connections() << " connections");
+    CHECK(proxy.connections() == 0);
+    CHECK(proxy.requests().empty());
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    const auto diff = rel::diff_sync_truth(run, rel::parse_truth(sim.state_json()));
+    for (const auto &d : diff) MESSAGE(d);
+    CHECK(diff.empty());
+    conn_check_result res{};
+    CHECK(rel::check(in, res, err) == CONN_OK);
+    CHECK(proxy.connections() == 0);
+}
+
+TEST_CASE("issue 15: peak RSS under every hostile server above (printed)") {
+    std::string table = "peak RSS (VmHWM, reset before each) vs the bound max-response-mb x concurrency + 64 MB = " +
+                        std::to_string(kRssBoundMb) + " MB:\n";
+    for (const auto &r : rss_rows())
+        table += "  " + r.server + ": " + std::to_string(r.peak_mb) + " MB (at start " + std::to_string(r.base_mb) + " MB)\n";
+    MESSAGE(table);
+    std::printf("%s", table.c_str());
+    for (const auto &r : rss_rows()) CHECK(r.peak_mb <= kRssBoundMb);
 }
 
 }  // TEST_SUITE

@@ -31,14 +31,19 @@ const conn_field f_ca{kField, 0, CONN_FIELD_PATH, 0, "ca-file", "CA file",
                       "cannot be turned off.",
                       nullptr, "/etc/ssl/private-ca.pem"};
 const conn_field f_max{kField, 0, CONN_FIELD_INT, 0, "max-response-mb", "Maximum response size",
-                       "Largest response body held in memory, in MiB (1-4096); larger answers fail with a clear error "
-                       "(member lists have their own cap, max-member-list-mb).",
+                       "Largest response body held in memory, in MiB (1-4096), and the most all answers in flight "
+                       "may hold together; larger answers fail with a clear error (member lists have their own cap, "
+                       "max-member-list-mb; error bodies are cut at 64 KiB).",
                        "64", nullptr};
 const conn_field f_members{kField, 0, CONN_FIELD_INT, 0, "max-member-list-mb", "Maximum member list size",
                            "Largest member list of one group accepted, in MiB (1-65536). Member lists are read as "
                            "they arrive and never held, so this only stops a runaway answer (1024 MiB is about "
                            "six million members).",
                            "1024", nullptr};
+const conn_field f_member{kField, 0, CONN_FIELD_INT, 0, "max-member-kb", "Maximum member size",
+                          "Largest single member object of a member list, in KiB (1-65536); a larger one fails with "
+                          "a clear error. A member is {value, display, type, $ref}: well under 1 KiB.",
+                          "64", nullptr};
 const conn_field f_mem{kField, 0, CONN_FIELD_INT, 0, "index-memory-kb", "Index memory",
                        "KiB each of the sync's id indexes (users, groups) may keep in memory (1-4194304); past it the "
                        "rest spills to a temporary file in spill-dir (8 bytes a user; the default holds ~196,000).",
@@ -48,7 +53,7 @@ const conn_field f_spill{kField, 0, CONN_FIELD_PATH, 0, "spill-dir", "Spill dire
                          "Default: $TMPDIR, else /tmp.",
                          nullptr, "/var/tmp"};
 const conn_field *const config_fields[] = {&f_url, &f_token, &f_page,    &f_conc, &f_ct,   &f_rt,
-                                           &f_rb,  &f_ca,    &f_max,     &f_members, &f_mem, &f_spill};
+                                           &f_rb,  &f_ca,    &f_max,     &f_members, &f_member, &f_mem, &f_spill};
 
 const conn_field a_email{kField, CONN_FIELD_REQUIRED, CONN_FIELD_EMAIL, 0, "email", "E-mail",
                          "The user's e-mail: it becomes the SCIM userName and the primary work e-mail.", nullptr,

@@ -94,8 +94,8 @@ bool is_loopback_host(std::string_view host) {
 Config parse_config(const std::vector<std::pair<std::string, std::string>> &entries) {
     static const std::set<std::string> known{"scim-url",           "scim-token",      "page-size", "concurrency",
                                              "connect-timeout-ms", "request-timeout-ms", "retry-budget-ms",
-                                             "ca-file",            "max-response-mb", "max-member-list-mb", "index-memory-kb",
-                                             "spill-dir"};
+                                             "ca-file",            "max-response-mb", "max-member-list-mb", "max-member-kb",
+                                             "index-memory-kb",    "spill-dir"};
     std::map<std::string, std::string> values;
     for (const auto &[k, v] : entries) {
         if (!known.count(k)) {
@@ -127,6 +127,8 @@ Config parse_config(const std::vector<std::pair<std::string, std::string>> &entr
     if (has("max-member-list-mb"))
         c.max_member_list_mb =
             static_cast<size_t>(parse_int("max-member-list-mb", values["max-member-list-mb"], 1, 65536));
+    if (has("max-member-kb"))
+        c.max_member_kb = static_cast<size_t>(parse_int("max-member-kb", values["max-member-kb"], 1, 65536));
     if (has("index-memory-kb"))
         c.index_memory_kb = static_cast<size_t>(parse_int("index-memory-kb", values["index-memory-kb"], 1, 4 * 1024 * 1024));
     if (has("spill-dir")) {

@@ -4,7 +4,8 @@
 //
 // Fields (names are contracts): scim-url (required), scim-token (required, secret), page-size (100),
 // concurrency (8), connect-timeout-ms (10000), request-timeout-ms (60000), retry-budget-ms (30000),
-// ca-file (none: the system store), max-response-mb (64), max-member-list-mb (1024), index-memory-kb (2048),
+// ca-file (none: the system store), max-response-mb (64), max-member-list-mb (1024), max-member-kb (64),
+// index-memory-kb (2048),
 // spill-dir ($TMPDIR or /tmp).
 #pragma once
 
@@ -27,6 +28,8 @@ struct Config {
     size_t max_response_mb = 64;
     // A group's member list is read as it arrives and never held: its own, larger cap (a runaway answer).
     size_t max_member_list_mb = 1024;
+    // One member object of a member list (the reader holds one at a time): a runaway member fails naming it.
+    size_t max_member_kb = 64;
     // The most each of the sync's id indexes (users, groups) keeps in memory (the group list keeps at most 256 KiB,
     // or this if less); past it, the rest spills to an anonymous temporary file in spill_dir ("" = $TMPDIR, else
     // /tmp).

@@ -31,8 +31,11 @@ Connector::Connector(Config config, LogFn log) : config_(std::move(config)), log
     o.user_agent = std::string("claude-enterprise-connector/") + CE_PLUGIN_VERSION;
     o.backoff.budget_ms = config_.retry_budget_ms;
     engine_ = std::make_unique<http::Engine>(o, log_);
+    scim::GroupMembersReader::Limits member_limits;
+    member_limits.member_bytes = config_.max_member_kb * 1024;
+    member_limits.envelope_bytes = o.max_response_bytes;
     client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token,
-                                             config_.max_member_list_mb * 1024 * 1024);
+                                             config_.max_member_list_mb * 1024 * 1024, member_limits);
     if (config_.plain_http)
         this->log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
                                 "): the token is not encrypted in transit; use https outside tests");
@@ -61,6 +64,15 @@ CheckResult Connector::check(const CallContext &ctx) {
 
 void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats) {
     begin(ctx);
+    // The engine's counts (every attempt) reach `stats` on every way out, failures included.
+    struct EngineCounts {
+        const http::Engine &engine;
+        SyncStats &stats;
+        ~EngineCounts() {
+            stats.requests = engine.stats().requests;
+            stats.retries = engine.stats().retries;
+        }
+    } counts{*engine_, stats};
     const auto report = [&](std::string_view phase, uint64_t total_hint) {
         stats.requests = engine_->stats().requests;
         stats.retries = engine_->stats().retries;
@@ -233,7 +245,8 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
                     if (p.resolved) deliver_member(*raw, value, p);
                     else raw->pending.add(value, kind);
                 },
-                [raw] { raw->pending.clear(); });
+                [raw] { raw->pending.clear(); }, client_->member_limits());
+            f->stream->set_held_elsewhere([raw] { return raw->pending.bytes(); });
             ++in_flight;
             engine_->submit(client_->member_list_request(f->group.id, f->stream), [&on_members, f](http::Response &r) { return on_members(*f, r); });
         }

@@ -31,6 +31,8 @@ public:
         std::vector<Kind>().swap(kinds_);
     }
     size_t size() const { return ends_.size(); }
+    // The memory it keeps (counted with the answer it belongs to against the engine's budget).
+    size_t bytes() const { return arena_.size() + ends_.size() * sizeof(uint32_t) + kinds_.size(); }
     std::string_view value(size_t i) const {
         const uint32_t begin = i == 0 ? 0 : ends_[i - 1];
         return std::string_view(arena_).substr(begin, ends_[i] - begin);

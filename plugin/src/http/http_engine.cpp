@@ -28,10 +28,16 @@ struct Engine::Job {
     Clock::time_point first_start{};
     curl_slist *headers = nullptr;
     void *easy = nullptr;
+    Engine *owner = nullptr;
     size_t max_bytes = 0;
     size_t received = 0;
+    size_t held = 0;           // counted in Engine::held_total_
+    size_t unchecked = 0;      // body bytes since the cancel predicate was last asked
     bool too_large = false;
+    bool over_budget = false;  // too_large because all bodies in flight together passed max_held_bytes
+    bool body_cut = false;     // a non-2xx body ended at max_error_body_bytes (not a failure)
     int streaming = -1;  // -1: not decided yet for this attempt; 1: the body goes to request.stream; 0: buffered
+    bool success = false;  // the status is 2xx (decided with streaming)
     ~Job() { curl_slist_free_all(headers); }
 };
 
@@ -39,32 +45,6 @@ namespace {
 
 CURL *as_easy(void *p) { return static_cast<CURL *>(p); }
 CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
-
-size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
-    auto *job = static_cast<Engine::Job *>(userp);
-    const size_t n = size * nmemb;
-    if (job->received + n > job->max_bytes) {
-        job->too_large = true;
-        return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-    }
-    job->received += n;
-    if (job->streaming < 0) {
-        long status = 0;
-        curl_easy_getinfo(as_easy(job->easy), CURLINFO_RESPONSE_CODE, &status);
-        job->streaming = job->request.stream && status >= 200 && status <= 299 ? 1 : 0;
-    }
-    if (job->streaming == 1) {
-        try {
-            job->request.stream->write(std::string_view(data, n));
-        } catch (...) {  // never through libcurl's C frames
-            job->response.stream_error = std::current_exception();
-            return 0;
-        }
-        return n;
-    }
-    job->response.body.append(data, n);
-    return n;
-}
 
 bool header_is(std::string_view line, std::string_view name) {
     if (line.size() <= name.size() || line[name.size()] != ':') return false;
@@ -125,6 +105,14 @@ Failure classify(CURLcode code) {
     }
 }
 
+bool is_plain_http(std::string_view url) {
+    constexpr std::string_view scheme = "http:";
+    if (url.size() < scheme.size()) return false;
+    for (size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
+    return true;
+}
+
 bool failure_is_transient(Failure f) { return f == Failure::connect || f == Failure::timeout || f == Failure::network; }
 
 int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
@@ -132,6 +120,70 @@ int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_
 }
 
 }  // namespace
+
+size_t Engine::on_body(char *data, size_t size, size_t nmemb, void *userp) {
+    auto *job = static_cast<Engine::Job *>(userp);
+    const size_t n = size * nmemb;
+    if (job->owner->cancel_due(*job, n)) return 0;  // aborts the transfer; run() throws Cancelled
+    if (job->received + n > job->max_bytes) {
+        job->too_large = true;
+        return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    job->received += n;
+    return job->owner->take_body(*job, data, n);
+}
+
+size_t Engine::take_body(Job &job, const char *data, size_t n) {
+    if (job.streaming < 0) {
+        long status = 0;
+        curl_easy_getinfo(as_easy(job.easy), CURLINFO_RESPONSE_CODE, &status);
+        job.success = status >= 200 && status <= 299;
+        job.streaming = job.request.stream && job.success ? 1 : 0;
+    }
+    if (job.streaming == 1) {
+        try {
+            job.request.stream->write(std::string_view(data, n));
+        } catch (...) {  // never through libcurl's C frames
+            job.response.stream_error = std::current_exception();
+            return 0;
+        }
+        return hold(job, job.request.stream->held_bytes()) ? n : 0;
+    }
+    std::string &body = job.response.body;
+    if (!job.success && body.size() + n > options_.max_error_body_bytes) {
+        // An error body: its beginning is enough for the message; the rest is never read.
+        body.append(data, options_.max_error_body_bytes - body.size());
+        job.body_cut = true;
+        hold(job, body.size());
+        return 0;
+    }
+    body.append(data, n);
+    // The bytes written (what is resident: a large buffer's spare capacity is address space until touched), so a
+    // body alone passes its own cap first and is reported as too large; only bodies together pass the total.
+    return hold(job, body.size()) ? n : 0;
+}
+
+bool Engine::hold(Job &job, size_t now_held) {
+    held_total_ = held_total_ - job.held + now_held;
+    job.held = now_held;
+    const size_t budget = options_.max_held_bytes ? options_.max_held_bytes : options_.max_response_bytes;
+    if (held_total_ <= budget || job.body_cut) return true;
+    job.too_large = job.over_budget = true;
+    return false;
+}
+
+void Engine::release(Job &job) {
+    held_total_ -= std::min(held_total_, job.held);
+    job.held = 0;
+}
+
+bool Engine::cancel_due(Job &job, size_t n) {
+    job.unchecked += n;
+    if (job.unchecked < kCancelCheckBytes) return false;
+    job.unchecked = 0;
+    if (cancel_seen_ || (cancelled_ && cancelled_())) cancel_seen_ = true;
+    return cancel_seen_;
+}
 
 Engine::Engine(EngineOptions options, LogFn log)
     : options_(std::move(options)), log_(std::move(log)), window_(options_.concurrency) {
@@ -174,6 +226,22 @@ void Engine::abort_all() {
     active_.clear();
     ready_.clear();
     delayed_.clear();
+    held_total_ = 0;
+}
+
+void Engine::begin_attempt(Job &job, void *easy) {
+    if (job.attempts == 0) job.first_start = Clock::now();
+    ++job.attempts;
+    ++stats_.requests;
+    release(job);
+    job.owner = this;
+    job.response = Response{};
+    job.too_large = job.over_budget = job.body_cut = false;
+    job.received = job.unchecked = 0;
+    job.streaming = -1;
+    job.easy = easy;
+    if (job.request.stream) job.request.stream->reset();
+    job.max_bytes = job.request.max_body_bytes ? job.request.max_body_bytes : options_.max_response_bytes;
 }
 
 void Engine::start(std::unique_ptr<Job> job) {
@@ -186,16 +254,7 @@ void Engine::start(std::unique_ptr<Job> job) {
         easy = curl_easy_init();
         if (!easy) throw EngineError("could not create a libcurl easy handle");
     }
-    if (job->attempts == 0) job->first_start = Clock::now();
-    ++job->attempts;
-    ++stats_.requests;
-    job->response = Response{};
-    job->too_large = false;
-    job->received = 0;
-    job->streaming = -1;
-    job->easy = easy;
-    if (job->request.stream) job->request.stream->reset();
-    job->max_bytes = job->request.max_body_bytes ? job->request.max_body_bytes : options_.max_response_bytes;
+    begin_attempt(*job, easy);
     curl_slist_free_all(job->headers);
     job->headers = nullptr;
     for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());
@@ -204,6 +263,8 @@ void Engine::start(std::unique_ptr<Job> job) {
 
     curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    // Plain http is for loopback only: never through a proxy, whatever http_proxy / ALL_PROXY say.
+    if (is_plain_http(job->request.url)) curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers);
@@ -218,7 +279,7 @@ void Engine::start(std::unique_ptr<Job> job) {
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
@@ -252,6 +313,8 @@ bool Engine::schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> re
 
 void Engine::enqueue_retry(std::unique_ptr<Job> &job, int64_t delay) {
     ++stats_.retries;
+    release(*job);
+    if (job->response.body.capacity() > 0) std::string().swap(job->response.body);
     log(LogLevel::debug, std::string("retrying ") + method_name(job->request.method) + " after " +
                              (job->response.failure == Failure::none
                                   ? "HTTP " + std::to_string(job->response.status)
@@ -275,14 +338,11 @@ void Engine::finish(void *easy_ptr, int code_int) {
     curl_multi_remove_handle(as_multi(multi_), easy);
     free_easy_.push_back(easy_ptr);
 
-    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && r.stream_error)) {
+    if (cancel_seen_) throw Cancelled();  // run() drops every transfer
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && (r.stream_error || job->body_cut))) {
         r.status = status;
     } else if (job->too_large) {
-        r.failure = Failure::too_large;
-        r.limit_name = job->request.limit_name.empty() ? "max-response-mb" : job->request.limit_name;
-        r.error = "the response was larger than the configured limit of " +
-                  std::to_string(job->max_bytes / (1024 * 1024)) + " MB (" + r.limit_name + ")";
-        r.status = status;
+        describe_too_large(*job, status);
     } else {
         r.failure = classify(code);
         r.error = curl_easy_strerror(code);
@@ -311,6 +371,25 @@ void Engine::finish(void *easy_ptr, int code_int) {
     r.can_retry = job->request.method == Method::get &&
                   retry_fits_budget(options_.backoff, ms_between(job->first_start, now), delay);
     if (job->done(r) == Disposition::retry && r.can_retry) enqueue_retry(job, delay);
+    else if (job) release(*job);
+}
+
+void Engine::describe_too_large(Job &job, long status) {
+    Response &r = job.response;
+    r.failure = Failure::too_large;
+    r.status = status;
+    if (job.over_budget) {
+        const size_t budget = options_.max_held_bytes ? options_.max_held_bytes : options_.max_response_bytes;
+        const bool alone = job.held >= held_total_;
+        r.limit_name = "max-response-mb";
+        r.error = std::string(alone ? "the response held" : "the responses in flight together held") +
+                  " more than the configured limit of " + std::to_string(budget / (1024 * 1024)) +
+                  " MB (max-response-mb)";
+        return;
+    }
+    r.limit_name = job.request.limit_name.empty() ? "max-response-mb" : job.request.limit_name;
+    r.error = "the response was larger than the configured limit of " + std::to_string(job.max_bytes / (1024 * 1024)) +
+              " MB (" + r.limit_name + ")";
 }
 
 void Engine::run() {
@@ -321,8 +400,9 @@ void Engine::run() {
         ~Reset() { flag = false; }
     } reset{running_};
     try {
+        cancel_seen_ = false;
         while (!ready_.empty() || !delayed_.empty() || !active_.empty()) {
-            if (cancelled_ && cancelled_()) {
+            if (cancel_seen_ || (cancelled_ && cancelled_())) {
                 abort_all();
                 throw Cancelled();
             }

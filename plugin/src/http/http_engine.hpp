@@ -12,7 +12,16 @@
 // the window back by one. Completions may ask for a retry of a GET whose body did not parse.
 //
 // TLS verification is always on (optional CA file; no way to turn it off). Redirects are never followed: a
-// 3xx is handed to the completion like any other status, so the token never travels to another origin.
+// 3xx is handed to the completion like any other status, so the token never travels to another origin. Plain
+// http (allowed to loopback only) never goes through a proxy, whatever the environment says, so the token never
+// crosses a network in clear; https uses the environment's proxies as libcurl does.
+//
+// Memory a server can make it hold is bounded, counted in decompressed bytes (libcurl inflates gzip/deflate/br
+// before the write callback, where every cap applies): a buffered body is at most its request's cap; the body of
+// a non-2xx answer keeps its first max_error_body_bytes and the transfer ends there (the answer is handed over
+// with its status, never as a failure); and all bodies in flight together (buffered bodies plus what streams
+// report they hold) stay within max_held_bytes, else the transfer that passes it fails as too_large. The cancel
+// predicate is also asked inside the write callback every kCancelCheckBytes, so a long inflate or read stops.
 #pragma once
 
 #include <chrono>
@@ -59,6 +68,8 @@ public:
     virtual ~BodyStream() = default;
     virtual void reset() = 0;
     virtual void write(std::string_view bytes) = 0;
+    // What the stream keeps in memory now (counted against EngineOptions::max_held_bytes after every write).
+    virtual size_t held_bytes() const { return 0; }
 };
 
 struct Request {
@@ -94,6 +105,8 @@ struct EngineOptions {
     long low_speed_bytes_per_s = 1;       // abort when below this ...
     long low_speed_time_s = 30;           // ... for this long
     size_t max_response_bytes = 64u << 20;
+    size_t max_held_bytes = 0;              // all bodies in flight together; 0: max_response_bytes
+    size_t max_error_body_bytes = 64u << 10;  // kept of a non-2xx body; the rest is never read
     std::string ca_file;                  // empty: the system's CA store
     std::string user_agent = "claude-enterprise-connector";
     BackoffSettings backoff;
@@ -121,6 +134,7 @@ public:
 class Engine {
 public:
     struct Job;  // one request and its retry state (defined in the .cpp)
+    static constexpr size_t kCancelCheckBytes = 1u << 20;  // body bytes between two asks of the cancel predicate
 
     explicit Engine(EngineOptions options, LogFn log = {});
     ~Engine();
@@ -140,11 +154,20 @@ public:
     void reset_stats() { stats_ = {}; }
     unsigned window() const { return window_.window(); }
     const EngineOptions &options() const { return options_; }
+    size_t held_bytes() const { return held_total_; }
 
 private:
     using Clock = std::chrono::steady_clock;
 
+    static size_t on_body(char *data, size_t size, size_t nmemb, void *userp);
+    size_t take_body(Job &job, const char *data, size_t n);
+    bool hold(Job &job, size_t now_held);
+    void release(Job &job);
+    void describe_too_large(Job &job, long status);
+    bool cancel_due(Job &job, size_t n);
+
     void start(std::unique_ptr<Job> job);
+    void begin_attempt(Job &job, void *easy);
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
@@ -162,6 +185,8 @@ private:
     AdaptiveWindow window_;
     std::mt19937_64 rng_;
     EngineStats stats_;
+    size_t held_total_ = 0;    // bytes held by the bodies of the transfers in flight (and completions running)
+    bool cancel_seen_ = false;  // the write callback saw the cancel predicate answer true
     bool running_ = false;
 };
 

@@ -127,7 +127,20 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
 
 }  // namespace
 
-GroupMembersReader::GroupMembersReader(OnMember on_member) : on_member_(std::move(on_member)) {}
+GroupMembersReader::GroupMembersReader(OnMember on_member, Limits limits)
+    : on_member_(std::move(on_member)), limits_(std::move(limits)) {}
+
+void GroupMembersReader::too_large(const char *what, size_t limit, const std::string &field) const {
+    const std::string size = limit >= (1u << 20) ? std::to_string(limit >> 20) + " MB" : std::to_string(limit >> 10) + " KiB";
+    throw LimitError(std::string(what) + " is larger than the configured limit of " + size + " (" + field + ")", field);
+}
+
+void GroupMembersReader::keep_element(char c) {
+    if (element_.size() >= limits_.member_bytes)
+        too_large(("member " + std::to_string(members_) + " of the group").c_str(), limits_.member_bytes,
+                  limits_.member_field);
+    element_ += c;
+}
 
 void GroupMembersReader::reset() {
     depth_ = 0;
@@ -137,8 +150,8 @@ void GroupMembersReader::reset() {
     key_.clear();
     members_state_ = Members::not_seen;
     expect_element_ = after_comma_ = in_element_ = false;
-    element_.clear();
-    envelope_.clear();
+    std::string().swap(element_);  // gives the memory back: a new attempt starts from nothing
+    std::string().swap(envelope_);
     members_ = 0;
     bytes_ = 0;
 }
@@ -159,8 +172,14 @@ void GroupMembersReader::key_done() {
         members_state_ = Members::await_colon;
 }
 
-void GroupMembersReader::step_envelope(char c) {
+void GroupMembersReader::keep_envelope(char c) {
+    if (envelope_.size() >= limits_.envelope_bytes)
+        too_large("the answer outside its member list", limits_.envelope_bytes, limits_.envelope_field);
     envelope_ += c;
+}
+
+void GroupMembersReader::step_envelope(char c) {
+    keep_envelope(c);
     if (in_string_) {
         if (!escape_ && c == '"') {
             in_string_ = false;
@@ -237,7 +256,7 @@ void GroupMembersReader::step_envelope(char c) {
 void GroupMembersReader::step_array(char c) {
     if (in_element_) {
         if (in_string_) {
-            element_ += c;
+            keep_element(c);
             if (!escape_ && c == '"') in_string_ = false;
             else escape_ = !escape_ && c == '\\';
             return;
@@ -246,24 +265,24 @@ void GroupMembersReader::step_array(char c) {
         case '"':
             in_string_ = true;
             escape_ = false;
-            element_ += c;
+            keep_element(c);
             return;
         case '{':
         case '[':
             ++depth_;
-            element_ += c;
+            keep_element(c);
             return;
         case '}':
         case ']':
         case ',':
             if (depth_ > 2) {
                 if (c != ',') --depth_;
-                element_ += c;
+                keep_element(c);
                 return;
             }
             end_element();  // and the delimiter is read at the array's level below
             break;
-        default: element_ += c; return;
+        default: keep_element(c); return;
         }
     }
     switch (c) {

@@ -14,6 +14,10 @@
 // (in place, UTF-8 validated, iterative) and the rest of the document, with the array's content left out, is
 // kept and parsed when the body ends. A document is valid exactly when that rest and every element are.
 //
+// What it holds is bounded (Limits): one member object (max-member-kb) and the document around the member list
+// (max-response-mb); past either it throws LimitError naming the setting, at once and for good (not a malformed
+// body to retry: the same server would send it again).
+//
 // Members are handed over before the end of the body is known to be well formed, and a body corrupted in the
 // middle can yield a member that is not one (an id cut short by a stray quote) before the error shows: a caller
 // must not act on a member it cannot vouch for until finish() has returned (the connector delivers at once only
@@ -25,19 +29,40 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace ce::scim {
 
+// A part of the answer that the reader would have to hold is larger than its limit; field() names the setting.
+class LimitError : public std::runtime_error {
+public:
+    LimitError(const std::string &what, std::string field) : std::runtime_error(what), field_(std::move(field)) {}
+    const std::string &field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
+// What the reader may hold, and the settings its errors name.
+struct MemberReaderLimits {
+    size_t member_bytes = 64u << 10;    // one element of the member array
+    size_t envelope_bytes = 64u << 20;  // the document without the member array's content
+    std::string member_field = "max-member-kb";
+    std::string envelope_field = "max-response-mb";
+};
+
 class GroupMembersReader {
 public:
+    using Limits = MemberReaderLimits;
+
     // value: the member's id (may be empty); type: "User", "Group", any other text, or "" when absent. Both
     // point into the reader's buffer and are valid during the call only. May throw (the exception propagates
     // out of feed()).
     using OnMember = std::function<void(std::string_view value, std::string_view type)>;
 
-    explicit GroupMembersReader(OnMember on_member);
+    explicit GroupMembersReader(OnMember on_member, Limits limits = {});
 
     // Forgets everything read so far (a new attempt of the same request).
     void reset();
@@ -47,6 +72,8 @@ public:
     void finish();
 
     uint64_t members() const { return members_; }
+    // The bytes it keeps now (the current member and the document around the list, as written).
+    size_t held_bytes() const { return element_.size() + envelope_.size(); }
 
 private:
     enum class Members { not_seen, await_colon, await_value, in_array, seen };
@@ -56,8 +83,12 @@ private:
     void step_array(char c);
     void end_element();
     void key_done();
+    void keep_element(char c);
+    void keep_envelope(char c);
+    [[noreturn]] void too_large(const char *what, size_t limit, const std::string &field) const;
 
     OnMember on_member_;
+    Limits limits_;
     rapidjson::Reader element_reader_;
 
     // Scanner state.

@@ -35,12 +35,14 @@ std::string attempts_text(unsigned attempts) {
 
 }  // namespace
 
-Client::Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes)
+Client::Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes,
+               GroupMembersReader::Limits member_limits)
     : engine_(engine),
       base_(std::move(base_url)),
       auth_header_("Authorization: Bearer " + token),
       host_(host_of(base_)),
-      member_list_max_bytes_(member_list_max_bytes) {}
+      member_list_max_bytes_(member_list_max_bytes),
+      member_limits_(std::move(member_limits)) {}
 
 http::Request Client::make(http::Method method, std::string url, std::string body) const {
     http::Request r;
@@ -223,7 +225,7 @@ std::optional<bool> Client::group_lists_member(std::string_view group_id, std::s
         [&found, user_id](std::string_view value, std::string_view) {
             if (value == user_id) found = true;
         },
-        [&found] { found = false; });
+        [&found] { found = false; }, member_limits_);
     http::Request req = member_list_request(group_id, stream);
     return get<bool>(std::move(req), "reading the members of a group", [&](http::Response &r) {
         stream->finish(r);

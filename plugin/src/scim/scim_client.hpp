@@ -20,16 +20,28 @@ namespace ce::scim {
 
 // A group's member list read as it arrives (see members_reader.hpp): set it as Request::stream. on_reset (optional)
 // runs when an attempt starts over: whatever the members seen so far fed must be forgotten. Members are not known
-// good until reader().finish() has returned: keep them until then.
+// good until reader().finish() has returned: keep them until then. A part of the answer past the reader's limits
+// fails the request with Error(invalid_config) naming the setting (never retried). What the caller keeps for the
+// answer meanwhile (held_elsewhere) counts with what the reader holds against the engine's budget.
 class MembersStream : public http::BodyStream {
 public:
-    explicit MembersStream(GroupMembersReader::OnMember on_member, std::function<void()> on_reset = {})
-        : reader_(std::move(on_member)), on_reset_(std::move(on_reset)) {}
+    explicit MembersStream(GroupMembersReader::OnMember on_member, std::function<void()> on_reset = {},
+                           GroupMembersReader::Limits limits = {})
+        : reader_(std::move(on_member), std::move(limits)), on_reset_(std::move(on_reset)) {}
     void reset() override {
         reader_.reset();
         if (on_reset_) on_reset_();
     }
-    void write(std::string_view bytes) override { reader_.feed(bytes); }
+    void write(std::string_view bytes) override {
+        try {
+            reader_.feed(bytes);
+        } catch (const LimitError &e) {
+            throw Error(ErrorKind::invalid_config, std::string("while reading the members of a group: ") + e.what(), 200,
+                        0, e.field());
+        }
+    }
+    size_t held_bytes() const override { return reader_.held_bytes() + (held_elsewhere_ ? held_elsewhere_() : 0); }
+    void set_held_elsewhere(std::function<size_t()> held) { held_elsewhere_ = std::move(held); }
     GroupMembersReader &reader() { return reader_; }
     // The transfer has ended with a 2xx status: throws what write() threw, or ParseError unless the whole answer
     // was valid. Only then may the members it handed over be trusted.
@@ -41,6 +53,7 @@ public:
 private:
     GroupMembersReader reader_;
     std::function<void()> on_reset_;
+    std::function<size_t()> held_elsewhere_;
 };
 
 // The answer to a userName lookup. `user` is the one user whose userName matches what was asked, if any. When none
@@ -60,7 +73,9 @@ class Client {
 public:
     // member_list_max_bytes: the cap on a group's member list (read as it arrives, never held, so it may be far
     // larger than the engine's cap on the bodies it holds); 0 = the engine's.
-    Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes = 0);
+    // member_limits: what a member list's reader may hold (one member, the document around the list).
+    Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes = 0,
+           GroupMembersReader::Limits member_limits = {});
 
     http::Engine &engine() const { return engine_; }
     http::Request make(http::Method method, std::string url, std::string body = {}) const;
@@ -73,6 +88,7 @@ public:
     std::string user_url(std::string_view id) const;
     std::string group_url(std::string_view id) const;
     const std::string &host() const { return host_; }
+    const GroupMembersReader::Limits &member_limits() const { return member_limits_; }
 
     // The error for a response that is not a success (transport failure or non-2xx status). `what` names the
     // request in words ("listing users").
@@ -122,6 +138,7 @@ private:
     std::string auth_header_;
     std::string host_;
     size_t member_list_max_bytes_;
+    GroupMembersReader::Limits member_limits_;
 };
 
 template <typename T>
