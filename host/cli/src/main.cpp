@@ -39,7 +39,8 @@ const char *config_help =
     "    --config FILE            a JSON object {\"name\": \"value\", ...}\n"
     "    NAME                     an environment variable: the field name in upper snake case\n"
     "                             (scim-url -> SCIM_URL, scim-token -> SCIM_TOKEN)\n"
-    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed). A secret\n"
+    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed; FILE and a\n"
+    "  --config FILE must be regular files of at most 1 MiB). A secret\n"
     "  given literally with --set works but warns: other users of the machine can see command lines.\n"
     "\n"
     "Environment: CONNECTOR_PLUGINS_DIR sets the default of --plugins-dir.\n\n";
