@@ -306,6 +306,10 @@ int guard(Console &console, Fn &&fn) {
         return to_int(e.code);
     } catch (const OutputWriteError &e) {
         if (e.error() == EPIPE) return to_int(ExitCode::broken_pipe);
+        if (received_signal() != 0) { // a write to a slow FIFO cut short by SIGINT/SIGTERM/SIGHUP
+            console.error("interrupted");
+            return to_int(ExitCode::interrupted);
+        }
         console.error(e.what());
         return to_int(ExitCode::output_error);
     } catch (const std::exception &e) {
