@@ -9,6 +9,10 @@
 #include <csignal>
 #include <pty.h>
 #include <set>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 using namespace host_test;
@@ -273,7 +277,8 @@ TEST_CASE("check: config from each source, missing, unknown and bad config, bad 
 
     r = ch({"check", plugin, "--set", "bogus=1", "--set", "colour=red"}, t, good_env());
     CHECK(r.code == 3);
-    CHECK(r.err.find("bogus, colour") != std::string::npos);
+    CHECK(r.err.find("--set #1 (7 characters), --set #2 (10 characters)") != std::string::npos);
+    CHECK(r.err.find("bogus") == std::string::npos);
 
     r = ch({"check", plugin, "--set", "service-url=ftp://nope"}, t, good_env());
     CHECK(r.code == 3);
@@ -524,4 +529,414 @@ TEST_CASE("the token never appears in anything the host writes") {
     for (size_t pos = 0; (pos = all_written().find(token, pos)) != std::string::npos; ++pos) ++hits;
     MESSAGE("scanned " << all_written().size() << " bytes written by connector-host for the token: " << hits << " hits");
     CHECK(hits == 0);
+}
+
+// ---- Issue 15 (trust nothing) ------------------------------------------------------------------------------
+namespace {
+
+struct stat stat_of(const fs::path &p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st;
+}
+
+// A pid that is certainly dead: a child that exited and was reaped.
+pid_t dead_pid() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    int st;
+    ::waitpid(pid, &st, 0);
+    return pid;
+}
+
+// Reads everything from fd into `into` until EOF (on a thread).
+std::thread drain(int fd, std::string &into, size_t stop_after = 0) {
+    return std::thread([fd, &into, stop_after] {
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+            into.append(buf, static_cast<size_t>(n));
+            if (stop_after > 0 && into.size() >= stop_after) break;
+        }
+        ::close(fd);
+    });
+}
+
+Result sync_to_fd(const std::vector<std::string> &args, const TempDir &t, int fd, std::map<std::string, std::string> env) {
+    std::vector<std::string> argv{host};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Result r = run_with_stdout(argv, t.path(), fd, std::move(env), config_env_names, std::chrono::seconds(20));
+    all_written() += r.err;
+    return r;
+}
+
+} // namespace
+
+// Before pointing --out into the shared /dev: a private device node (root only; CI runs as root) must survive
+// a sync, so a host that would replace a device harms nothing shared. Without root /dev is not writable anyway.
+bool devices_survive(const TempDir &t, unsigned minor) {
+    const fs::path node = t / ("dev-node-" + std::to_string(minor));
+    if (::mknod(node.c_str(), S_IFCHR | 0666, ::makedev(1, minor)) != 0) return ::access("/dev", W_OK) != 0;
+    ch({"sync", plugin, "--out", node.string()}, t, good_env());
+    bool survived = S_ISCHR(stat_of(node).st_mode);
+    fs::remove(node);
+    return survived && leftovers(t.path()).empty();
+}
+
+TEST_CASE("--out: a character device is written directly and stays a device (/dev/null too)") {
+    TempDir t;
+    auto env = good_env();
+    REQUIRE_MESSAGE(devices_survive(t, 3), "the host replaced a character device with a file");
+    auto r = ch({"sync", plugin, "--out", "/dev/null"}, t, env);
+    CHECK(r.code == 0);
+    CHECK(S_ISCHR(stat_of("/dev/null").st_mode));
+    CHECK(leftovers("/dev").empty());
+}
+
+TEST_CASE("--out: a symlink is written through; /dev/stdout on a pipe is streamed") {
+    TempDir t;
+    auto env = good_env();
+    fs::create_directories(t / "real");
+    spit(t / "real" / "org.json", "OLD");
+    fs::create_symlink(t / "real" / "org.json", t / "link.json");
+    auto r = ch({"sync", plugin, "--out", (t / "link.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(fs::is_symlink(t / "link.json"));
+    CHECK(parse(slurp(t / "real" / "org.json"))["resources"].Size() == 5);
+    CHECK(leftovers(t.path()).empty());
+    CHECK(leftovers(t / "real").empty());
+    // A dangling relative link: the file it names is created.
+    fs::create_symlink("real/new.json", t / "dangling.json");
+    r = ch({"sync", plugin, "--out", (t / "dangling.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(fs::is_symlink(t / "dangling.json"));
+    CHECK(parse(slurp(t / "real" / "new.json"))["resources"].Size() == 5);
+
+    REQUIRE_MESSAGE(devices_survive(t, 3), "the host replaced a character device with a file");
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    std::string got;
+    std::thread reader = drain(p[0], got);
+    r = sync_to_fd({"sync", plugin, "--out", "/dev/stdout"}, t, p[1], env);
+    ::close(p[1]);
+    reader.join();
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(parse(got)["resources"].Size() == 5);
+}
+
+TEST_CASE("--out: a FIFO with a reader gets the data and stays a FIFO") {
+    TempDir t;
+    const fs::path fifo = t / "org.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // The reader: opened before the host runs (non-blocking, so nothing waits); the output fits the pipe buffer.
+    int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE(reader >= 0);
+    auto r = ch({"sync", plugin, "--format", "ndjson", "--out", fifo.string()}, t, good_env());
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+    ::close(reader);
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(S_ISFIFO(stat_of(fifo).st_mode));
+    CHECK(count_lines(got) == 1 + 2 + 5 + 2 + 4 + 1 + 1);
+    CHECK(leftovers(t.path()).empty());
+}
+
+TEST_CASE("--out: an existing file keeps its mode and owner; a new file is 0600") {
+    TempDir t;
+    auto env = good_env();
+    const fs::path out = t / "org.json";
+    spit(out, "OLD");
+    REQUIRE(::chmod(out.c_str(), 0640) == 0);
+    const bool root = ::geteuid() == 0;
+    if (root) REQUIRE(::chown(out.c_str(), 65534, 65534) == 0);
+    auto r = ch({"sync", plugin, "--out", out.string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK((stat_of(out).st_mode & 07777) == 0640);
+    if (root) {
+        CHECK(stat_of(out).st_uid == 65534);
+        CHECK(stat_of(out).st_gid == 65534);
+    }
+    r = ch({"sync", plugin, "--out", (t / "fresh.json").string()}, t, env);
+    REQUIRE(r.code == 0);
+    CHECK((stat_of(t / "fresh.json").st_mode & 07777) == 0600);
+}
+
+TEST_CASE("--out: a directory or a socket is refused (exit 2), nothing replaced") {
+    TempDir t;
+    auto env = good_env();
+    fs::create_directories(t / "adir");
+    auto r = ch({"sync", plugin, "--out", (t / "adir").string()}, t, env);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is a directory") != std::string::npos);
+    CHECK(fs::is_directory(t / "adir"));
+    fs::create_symlink(t / "adir", t / "dirlink");
+    r = ch({"sync", plugin, "--out", (t / "dirlink").string()}, t, env);
+    CHECK(r.code == 2);
+    CHECK(fs::is_symlink(t / "dirlink"));
+
+    const fs::path sock = t / "s.sock";
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+    r = ch({"sync", plugin, "--out", sock.string()}, t, env);
+    ::close(fd);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("socket") != std::string::npos);
+    CHECK(fs::is_socket(fs::symlink_status(sock)));
+}
+
+TEST_CASE("--out: a stale temporary file of a killed run is removed; a live one is kept") {
+    TempDir t;
+    const fs::path stale = t / (".org.json.tmp-" + std::to_string(dead_pid()) + "-a1b2c3");
+    const fs::path live = t / (".org.json.tmp-" + std::to_string(::getpid()) + "-d4e5f6");
+    spit(stale, "half-written");
+    spit(live, "another run, still going");
+    auto r = ch({"sync", plugin, "--out", (t / "org.json").string()}, t, good_env());
+    REQUIRE(r.code == 0);
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(live));
+}
+
+TEST_CASE("SIGHUP and SIGTERM mid-sync leave no temporary file") {
+    TempDir t;
+    auto env = good_env();
+    env["USERS"] = "1000";
+    env["DELAY_MS"] = "200";
+    for (int sig : {SIGHUP, SIGTERM}) {
+        CAPTURE(sig);
+        Child c({host, "sync", plugin, "--out", (t / "org.json").string()}, t.path(), env, config_env_names);
+        for (int i = 0; i < 500 && leftovers(t.path()).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        REQUIRE_FALSE(leftovers(t.path()).empty());
+        std::this_thread::sleep_for(std::chrono::milliseconds(300)); // past exec, into the sync
+        c.signal(sig);
+        auto r = c.wait(std::chrono::seconds(20));
+        CHECK(r.code == 130);
+        CHECK(leftovers(t.path()).empty());
+        CHECK_FALSE(fs::exists(t / "org.json"));
+    }
+}
+
+TEST_CASE("a closed pipe on stdout ends quietly with 141; a full disk is exit 12 for every writer") {
+    TempDir t;
+    auto env = good_env();
+    env["USERS"] = "3000";
+    for (const char *fmt : {"json", "ndjson", "table"}) {
+        CAPTURE(fmt);
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        ::close(p[0]); // the reader is gone before the first write
+        auto r = sync_to_fd({"sync", plugin, "--format", fmt}, t, p[1], env);
+        ::close(p[1]);
+        CHECK(r.code == 141);
+        CHECK_MESSAGE(r.err.empty(), r.err);
+        // `| head -c 100`: the reader goes away after a little.
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        std::string got;
+        std::thread reader = drain(p[0], got, 100);
+        r = sync_to_fd({"sync", plugin, "--format", fmt}, t, p[1], env);
+        ::close(p[1]);
+        reader.join();
+        CHECK(r.code == 141);
+        CHECK_MESSAGE(r.err.empty(), r.err);
+
+        int full = ::open("/dev/full", O_WRONLY);
+        REQUIRE(full >= 0);
+        r = sync_to_fd({"sync", plugin, "--format", fmt}, t, full, good_env());
+        ::close(full);
+        CHECK(r.code == 12);
+        CHECK(r.err.find("No space left") != std::string::npos);
+        REQUIRE_MESSAGE(devices_survive(t, 7), "the host replaced a character device with a file");
+        r = ch({"sync", plugin, "--format", fmt, "--out", "/dev/full"}, t, good_env());
+        CHECK(r.code == 12);
+    }
+    for (const std::vector<std::string> &args : {std::vector<std::string>{"describe", plugin, "--json"},
+                                                 std::vector<std::string>{"describe", plugin},
+                                                 std::vector<std::string>{"check", plugin}}) {
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        ::close(p[0]);
+        auto r = sync_to_fd(args, t, p[1], good_env());
+        ::close(p[1]);
+        CHECK(r.code == 141);
+        CHECK(r.err.empty());
+        int full = ::open("/dev/full", O_WRONLY);
+        r = sync_to_fd(args, t, full, good_env());
+        ::close(full);
+        CHECK(r.code == 12);
+    }
+}
+
+TEST_CASE("config files and @FILE values: regular files of at most 1 MiB, else a clear error") {
+    TempDir t;
+    auto env = good_env();
+    auto r = ch({"check", plugin, "--config", "/dev/zero"}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("/dev/zero is not a regular file") != std::string::npos);
+    r = ch({"check", plugin, "--set", "api-token=@/dev/zero"}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("api-token") != std::string::npos);
+    CHECK(r.err.find("is not a regular file") != std::string::npos);
+    fs::create_directories(t / "adir");
+    r = ch({"check", plugin, "--set", "api-token=@" + (t / "adir").string()}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("api-token") != std::string::npos);
+    CHECK(r.err.find("is a directory") != std::string::npos);
+    spit(t / "big.json", "{\"users\": \"" + std::string(size_t{1} << 21, 'x') + "\"}");
+    r = ch({"check", plugin, "--config", (t / "big.json").string()}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("is larger than 1 MiB") != std::string::npos);
+    const fs::path fifo = t / "token.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    Child c({host, "check", plugin, "--set", "api-token=@" + fifo.string()}, t.path(), env, config_env_names);
+    r = c.wait(std::chrono::seconds(10));
+    CHECK(r.code == 3);
+    CHECK(r.err.find("is not a regular file") != std::string::npos);
+    // A symlink to a regular file is followed.
+    spit(t / "token.txt", token + "\n");
+    fs::create_symlink(t / "token.txt", t / "token.link");
+    r = ch({"check", plugin, "--set", "api-token=@" + (t / "token.link").string()}, t, env);
+    CHECK(r.code == 0);
+}
+
+TEST_CASE("a plugin path that is a FIFO, a directory or a device is refused; discovery skips them") {
+    TempDir t;
+    fs::path dir = plugin_dir_with_copy(t);
+    const fs::path fifo = dir / "fifo.so";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    fs::create_directories(dir / "dir.so");
+    Child c({host, "describe", fifo.string()}, t.path(), {}, config_env_names);
+    auto r = c.wait(std::chrono::seconds(10));
+    CHECK(r.code == 8);
+    CHECK(r.err.find("not a regular file") != std::string::npos);
+    CHECK(r.seconds < 5);
+    r = ch({"describe", (dir / "dir.so").string()}, t);
+    CHECK(r.code == 8);
+    r = ch({"describe", "/dev/zero.so"}, t);
+    CHECK(r.code == 8);
+    fs::create_symlink("/dev/zero", dir / "zero.so");
+    Child c2({host, "describe", (dir / "zero.so").string()}, t.path(), {}, config_env_names);
+    r = c2.wait(std::chrono::seconds(10));
+    CHECK(r.code == 8);
+    CHECK(r.err.find("not a regular file") != std::string::npos);
+    Child c3({host, "--plugins-dir", dir.string(), "plugins"}, t.path(), {}, config_env_names);
+    r = c3.wait(std::chrono::seconds(10));
+    CHECK(r.code == 0);
+    CHECK(r.out.find("host-test") != std::string::npos);
+    CHECK(r.err.find("fifo.so") != std::string::npos);
+}
+
+TEST_CASE("a --set typo never shows the value: base64 padding, '=' and ':' in the secret") {
+    TempDir t;
+    auto env = good_env();
+    const std::vector<std::string> typos = {"api-token:c2VjcmV0LXRva2Vu==", "c2VjcmV0LXRva2Vu==", "api-tokn=c2VjcmV0LXRva2Vu==",
+                                            "se:cr=et-S3cr3tV4lue", "se=cr:et-S3cr3tV4lue", "api-token:se=cr:et-S3cr3tV4lue",
+                                            "S3cr3tV4lue=", "x S3cr3tV4lue=y"};
+    for (const auto &typo : typos) {
+        CAPTURE(typo);
+        auto r = ch({"check", plugin, "--set", typo}, t, env);
+        CHECK(r.code == 3);
+        for (const char *fragment : {"c2VjcmV0", "S3cr3t", "V4lue", "se:cr", "cr=et", "cr:et"})
+            CHECK(r.err.find(fragment) == std::string::npos);
+    }
+    auto r = ch({"check", plugin, "--set", "api-token:c2VjcmV0LXRva2Vu=="}, t, env);
+    CHECK(r.err.find("'api-token' followed by ':'") != std::string::npos);
+    r = ch({"check", plugin, "--set", "api-tokn=c2VjcmV0LXRva2Vu=="}, t, env);
+    CHECK(r.err.find("did you mean 'api-token'") != std::string::npos);
+}
+
+TEST_CASE("C1 and bidi controls: escaped in JSON, made visible in tables and on stderr") {
+    TempDir t;
+    auto env = good_env();
+    env["MODE"] = "hostile-text";
+    const std::vector<std::string> raw = {"\xC2\x85", "\xC2\x9B", "\xE2\x80\xAE", "\xE2\x80\xAC", "\xE2\x81\xA6",
+                                          "\xD8\x9C", "\xE2\x80\x8F"};
+    auto r = ch({"--log-level", "info", "sync", plugin, "--out", (t / "o.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string json = slurp(t / "o.json");
+    for (const auto &c : {raw[0], raw[1]}) CHECK(json.find(c) == std::string::npos);
+    CHECK(json.find("\\u0085") != std::string::npos);
+    CHECK(json.find("C1 \xC2\x85\xC2\x9B bidi") == std::string::npos);
+    bool found = false;
+    for (const auto &res : parse(json)["resources"].GetArray())
+        found = found || std::string(res["display_name"].GetString()) == "C1 \xC2\x85\xC2\x9B bidi \xE2\x80\xAEgnp.exe\xE2\x80\xAC";
+    CHECK(found); // escaped, not altered
+    for (const auto &c : raw) CHECK(r.err.find(c) == std::string::npos);
+    CHECK(r.err.find("\\u202e") != std::string::npos);
+    CHECK(r.err.find("\\u009b") != std::string::npos);
+    r = ch({"sync", plugin, "--format", "ndjson"}, t, env);
+    for (const auto &c : {raw[0], raw[1]}) CHECK(r.out.find(c) == std::string::npos);
+    r = ch({"sync", plugin, "--format", "table"}, t, env);
+    for (const auto &c : raw) CHECK(r.out.find(c) == std::string::npos);
+    CHECK(r.out.find("\\u202e") != std::string::npos);
+}
+
+TEST_CASE("a flood of warnings: a hundred lines per code, then one summary line; counts stay exact") {
+    TempDir t;
+    auto env = good_env();
+    env["MODE"] = "noisy";
+    auto r = ch({"--log-level", "info", "sync", plugin, "--out", (t / "o.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(count_lines(r.err) < 260);
+    CHECK(r.err.find("and 901 more `unresolved_member` warnings") != std::string::npos);
+    CHECK(r.err.find("900 more warn lines from host-test") != std::string::npos);
+    auto d = parse(slurp(t / "o.json"));
+    CHECK(d["warnings"].Size() == 1001);
+    CHECK(d["summary"]["warnings"].GetUint64() == 1001);
+    CHECK(d["summary"]["warnings_by_code"]["unresolved_member"].GetUint64() == 1001);
+    r = ch({"sync", plugin, "--out", (t / "o.json").string()}, t, env); // default level: the plugin's warn lines
+    CHECK(count_lines(r.err) < 130);
+    CHECK(r.err.find("900 more warn lines") != std::string::npos);
+}
+
+TEST_CASE("incomplete_* warnings: shown and recorded; --strict fails the sync with 14") {
+    TempDir t;
+    auto env = good_env();
+    auto r = ch({"sync", plugin, "--out", (t / "ok.json").string()}, t, env);
+    REQUIRE(r.code == 0);
+    CHECK(parse(slurp(t / "ok.json"))["summary"]["complete"].GetBool());
+    env["MODE"] = "incomplete";
+    r = ch({"sync", plugin, "--out", (t / "part.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("incomplete_listing") != std::string::npos);
+    CHECK(r.err.find("may be incomplete") != std::string::npos);
+    CHECK_FALSE(parse(slurp(t / "part.json"))["summary"]["complete"].GetBool());
+    r = ch({"sync", plugin, "--format", "ndjson"}, t, env);
+    REQUIRE(r.code == 0);
+    std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+    auto s = parse(last);
+    CHECK(std::string(s["kind"].GetString()) == "summary");
+    CHECK_FALSE(s["complete"].GetBool());
+
+    spit(t / "keep.json", "ORIGINAL");
+    r = ch({"sync", plugin, "--strict", "--out", (t / "keep.json").string()}, t, env);
+    CHECK(r.code == 14);
+    CHECK(r.err.find("incomplete") != std::string::npos);
+    CHECK(slurp(t / "keep.json") == "ORIGINAL");
+    CHECK(leftovers(t.path()).empty());
+    env["MODE"] = "normal";
+    CHECK(ch({"sync", plugin, "--strict", "--out", (t / "keep.json").string()}, t, env).code == 0);
+    r = ch({"--help"}, t);
+    CHECK(r.out.find("14  incomplete") != std::string::npos);
+    CHECK(r.out.find("141") != std::string::npos);
+    CHECK(ch({"sync", "--help"}, t).out.find("--strict") != std::string::npos);
+}
+
+TEST_CASE("user:email=<address> reaches the plugin unchanged as the id email=<address>") {
+    TempDir t;
+    auto env = good_env();
+    auto r = ch({"--log-level", "info", "delete", plugin, "--resource", "user:email=jane@example.com"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("delete_resource type=[user] id=[email=jane@example.com]") != std::string::npos);
+    CHECK(std::string(parse(r.out)["resource"]["id"].GetString()) == "email=jane@example.com");
+    for (const char *cmd : {"grant", "revoke"}) {
+        r = ch({"--log-level", "info", cmd, plugin, "--entitlement", "group:g1:member", "--principal",
+                "user:email=jane@example.com"}, t, env);
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(r.err.find("principal type=[user] id=[email=jane@example.com]") != std::string::npos);
+        CHECK(std::string(parse(r.out)["grant"]["principal"]["id"].GetString()) == "email=jane@example.com");
+    }
 }

@@ -129,6 +129,51 @@ inline Result run(std::vector<std::string> argv, const std::filesystem::path &di
     return c.wait();
 }
 
+// Runs argv with stdout on out_fd (a pipe, /dev/full, ...); stderr is captured. out is left empty.
+inline Result run_with_stdout(std::vector<std::string> argv, const std::filesystem::path &dir, int out_fd,
+                              std::map<std::string, std::string> env = {}, std::vector<std::string> unset = {},
+                              std::chrono::seconds bound = std::chrono::seconds(60)) {
+    std::filesystem::path err_path = dir / ("err-fd-" + std::to_string(::getpid()));
+    std::vector<std::string> envs;
+    for (char **e = environ; *e; ++e) {
+        std::string kv = *e, name = kv.substr(0, kv.find('='));
+        bool drop = env.count(name) > 0;
+        for (const auto &u : unset) drop = drop || u == name;
+        if (!drop) envs.push_back(kv);
+    }
+    for (const auto &[k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<char *> cargv, cenv;
+    for (auto &a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    for (auto &e : envs) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int i = ::open("/dev/null", O_RDONLY);
+        ::dup2(out_fd, 1);
+        ::dup2(e, 2);
+        ::dup2(i, 0);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    Result r;
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (::waitpid(pid, &status, WNOHANG) != pid) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.err = slurp(err_path);
+    return r;
+}
+
 // A fresh temporary directory, removed at scope exit.
 class TempDir {
 public:

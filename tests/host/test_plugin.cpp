@@ -144,6 +144,28 @@ conn_status CONN_CALL check(conn_instance *in, const conn_call *, conn_check_res
     return CONN_OK;
 }
 
+// Modes that add warnings: "incomplete" (one incomplete_listing), "noisy" (1000 more unresolved_member
+// warnings, each also logged at warn level, as the real plugin does), "hostile-text" (C1 and bidi controls).
+conn_status extra_warnings(const conn_instance *in, const conn_sink *sink, conn_error *err) {
+    auto warn = [&](const std::string &code, const std::string &message) {
+        return sink->on_warning == nullptr || sink->on_warning(sink->ctx, S(code), S(message)) == CONN_SINK_CONTINUE;
+    };
+    bool ok = true;
+    if (in->mode == "incomplete")
+        ok = warn("incomplete_listing", "the group list was cut short: some grants may be missing");
+    if (in->mode == "noisy")
+        for (int i = 0; i < 1000 && ok; ++i) {
+            std::string message = "group g1 names member x" + std::to_string(i) + ", who is no user";
+            in->log(CONN_LOG_WARN, message);
+            ok = warn("unresolved_member", message);
+        }
+    if (in->mode == "hostile-text") {
+        in->log(CONN_LOG_WARN, "log \xC2\x9B" "31m \xE2\x80\xAE evil \xE2\x81\xA6 \xD8\x9C \xE2\x80\x8F");
+        ok = warn("odd_text", "warn \xC2\x85 \xE2\x80\xAE" "desrever\xE2\x80\xAC");
+    }
+    return ok ? CONN_OK : fail(err, CONN_ERR_STOPPED, "", "stopped by the sink");
+}
+
 conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_sync_options *, const conn_sink *sink,
                            conn_sync_result *result, conn_error *err) {
     if (sink == nullptr) return fail(err, CONN_ERR_INVALID_ARGUMENT, "sink", "sink is NULL");
@@ -208,6 +230,7 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
         std::string uid = "u" + std::to_string(u), login = "user" + std::to_string(u) + "@example.com";
         std::string name = "User " + std::to_string(u);
         if (u == 1) name = "Zoë \"Quote\" O'Brien";
+        if (u == 2 && in->mode == "hostile-text") name = "C1 \xC2\x85\xC2\x9B bidi \xE2\x80\xAEgnp.exe\xE2\x80\xAC";
         conn_attr attrs[4] = {};
         attrs[0].key = S("login"); attrs[0].kind = CONN_ATTR_STRING; attrs[0].str = S(login);
         attrs[1].key = S("email"); attrs[1].kind = CONN_ATTR_STRING; attrs[1].str = S(login);
@@ -261,6 +284,7 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
                 CONN_SINK_CONTINUE)
             return stopped();
     }
+    if (conn_status st = extra_warnings(in, sink, err); st != CONN_OK) return st;
     if (in->mode == "log-secret") in->log(CONN_LOG_ERROR, "sync done with " + in->token);
     if (result != nullptr && result->struct_size >= sizeof(conn_sync_result)) {
         result->resources = nres;
@@ -306,14 +330,16 @@ conn_status CONN_CALL create_account(conn_instance *in, const conn_call *, const
 conn_status CONN_CALL delete_resource(conn_instance *in, const conn_call *, conn_str type, conn_str id,
                                       conn_outcome *outcome, conn_error *err) {
     if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    in->log(CONN_LOG_INFO, "delete_resource type=[" + str(type) + "] id=[" + str(id) + "]");
     if (str(type) != "user") return fail(err, CONN_ERR_UNSUPPORTED, "", "only users can be deleted");
     if (str(id) == "missing") return fail(err, CONN_ERR_NOT_FOUND, "", "no such user", 404);
     *outcome = str(id) == "gone" ? CONN_OUTCOME_ALREADY_DELETED : CONN_OUTCOME_DELETED;
     return CONN_OK;
 }
 
-conn_status grant_like(conn_instance *in, conn_str ent, conn_str ptype, conn_error *err) {
+conn_status grant_like(conn_instance *in, conn_str ent, conn_str ptype, conn_str pid, conn_error *err) {
     if (conn_status st = auth(in, err); st != CONN_OK) return st;
+    in->log(CONN_LOG_INFO, "grant/revoke principal type=[" + str(ptype) + "] id=[" + str(pid) + "]");
     std::string e = str(ent);
     if (e.rfind("group:g", 0) != 0 || e.size() < 14 || e.substr(e.size() - 7) != ":member")
         return fail(err, CONN_ERR_INVALID_ARGUMENT, "", "not an entitlement of this plugin");
@@ -325,7 +351,7 @@ conn_status grant_like(conn_instance *in, conn_str ent, conn_str ptype, conn_err
 
 conn_status CONN_CALL grant(conn_instance *in, const conn_call *, conn_str ent, conn_str ptype, conn_str pid,
                             const conn_sink *sink, conn_outcome *outcome, conn_error *err) {
-    if (conn_status st = grant_like(in, ent, ptype, err); st != CONN_OK) return st;
+    if (conn_status st = grant_like(in, ent, ptype, pid, err); st != CONN_OK) return st;
     std::string id = str(ent) + ":user:" + str(pid);
     conn_grant g{};
     g.struct_size = sizeof g;
@@ -340,7 +366,7 @@ conn_status CONN_CALL grant(conn_instance *in, const conn_call *, conn_str ent, 
 
 conn_status CONN_CALL revoke(conn_instance *in, const conn_call *, conn_str ent, conn_str ptype, conn_str pid,
                              conn_outcome *outcome, conn_error *err) {
-    if (conn_status st = grant_like(in, ent, ptype, err); st != CONN_OK) return st;
+    if (conn_status st = grant_like(in, ent, ptype, pid, err); st != CONN_OK) return st;
     *outcome = str(pid) == "absent" ? CONN_OUTCOME_ALREADY_REVOKED : CONN_OUTCOME_REVOKED;
     return CONN_OK;
 }

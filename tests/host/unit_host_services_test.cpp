@@ -4,12 +4,14 @@
 
 #include <connector_host/cli/host_services.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace connector_host::cli;
@@ -185,5 +187,79 @@ TEST_CASE("atomic output file: renamed into place on commit, existing file untou
     CHECK(slurp(target) == "NEW");
     CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}) == 1);
     CHECK_THROWS_AS(AtomicOutputFile(dir / "missing" / "x.json"), std::runtime_error);
+    fs::remove_all(dir);
+}
+
+// ---- Issue 15 (trust nothing) --------------------------------------------------------------------------
+TEST_CASE("plugin log: past 100 lines of one level they are counted, not printed; the count is printed at the end") {
+    std::FILE *err = std::tmpfile();
+    Console console(err, false);
+    {
+        PluginLog log(console, "noisy");
+        const conn_host *h = log.host();
+        for (int i = 0; i < 1000; ++i) h->log(h->ctx, CONN_LOG_WARN, S("member x names no user"));
+        h->log(h->ctx, CONN_LOG_ERROR, S("one error"));
+    }
+    std::string out = read_all(err);
+    std::fclose(err);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 102);
+    CHECK(out.find("[error] noisy: one error") != std::string::npos);
+    CHECK(out.find("900 more warn lines from noisy") != std::string::npos);
+}
+
+TEST_CASE("warning tally: a hundred per code are shown, the rest counted exactly") {
+    WarningTally tally(100);
+    int shown = 0;
+    for (int i = 0; i < 1000000; ++i) shown += tally.note("unresolved_member") ? 1 : 0;
+    for (int i = 0; i < 5; ++i) shown += tally.note("other") ? 1 : 0;
+    CHECK(shown == 105);
+    auto lines = tally.summary_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "\xE2\x80\xA6 and 999,900 more `unresolved_member` warnings");
+    CHECK(tally.count("unresolved_member") == 1000000);
+}
+
+TEST_CASE("bounded file reads: regular files of at most 1 MiB; devices, FIFOs, directories refused") {
+    fs::path dir = fs::temp_directory_path() / ("host-bounded-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::string why;
+    CHECK_FALSE(read_small_file("/dev/zero", why).has_value());
+    CHECK(why == "/dev/zero is not a regular file");
+    CHECK_FALSE(read_small_file(dir.string(), why).has_value());
+    CHECK(why == dir.string() + " is a directory");
+    { std::ofstream(dir / "big") << std::string((size_t{1} << 20) + 1, 'x'); }
+    CHECK_FALSE(read_small_file((dir / "big").string(), why).has_value());
+    CHECK(why == (dir / "big").string() + " is larger than 1 MiB");
+    { std::ofstream(dir / "ok") << std::string(size_t{1} << 20, 'y'); }
+    CHECK(read_small_file((dir / "ok").string(), why)->size() == (size_t{1} << 20));
+    fs::create_symlink(dir / "ok", dir / "link");
+    CHECK(read_small_file((dir / "link").string(), why).has_value());
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    CHECK_FALSE(read_small_file((dir / "fifo").string(), why).has_value());
+    CHECK(why.find("is not a regular file") != std::string::npos);
+    CHECK_FALSE(read_small_file((dir / "absent").string(), why).has_value());
+    CHECK(why.find("No such file") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("atomic output file: temp named .<name>.tmp-<pid>-XXXXXX, 0600; the replaced file's mode is kept") {
+    fs::path dir = fs::temp_directory_path() / ("host-atomic2-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    fs::path target = dir / "out.json";
+    { std::ofstream(target) << "OLD"; }
+    fs::permissions(target, fs::perms(0640));
+    {
+        AtomicOutputFile f(target);
+        CHECK(fs::path(f.temp_path()).filename().string().rfind(".out.json.tmp-" + std::to_string(::getpid()) + "-", 0) == 0);
+        CHECK((fs::status(f.temp_path()).permissions() & fs::perms::all) == fs::perms(0600));
+        std::fputs("NEW", f.file());
+        f.commit();
+    }
+    CHECK((fs::status(target).permissions() & fs::perms::all) == fs::perms(0640));
+    {
+        AtomicOutputFile f(dir / "new.json");
+        f.commit();
+    }
+    CHECK((fs::status(dir / "new.json").permissions() & fs::perms::all) == fs::perms(0600));
     fs::remove_all(dir);
 }

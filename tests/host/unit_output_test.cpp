@@ -279,5 +279,119 @@ TEST_CASE("scrubber and printable lines") {
     CHECK(printable_line("a\nb\x1b[31mc\td") == "a b [31mc d");
     CHECK(printable_line("ok \xC3\xA9") == "ok \xC3\xA9");
     CHECK(printable_line("bad \xC3\x28") == "bad \xEF\xBF\xBD(");
-    CHECK(printable_line("c1 \xC2\x9B") == "c1  ");
+}
+
+// ---- Issue 15 (trust nothing) --------------------------------------------------------------------------
+namespace {
+
+const SecretScrubber no_secrets; // writers keep a reference: it must outlive them
+
+const std::vector<std::string> c1_and_bidi = {"\xC2\x80", "\xC2\x85", "\xC2\x9B", "\xC2\x9F", "\xE2\x80\xAA", "\xE2\x80\xAE",
+                                              "\xE2\x81\xA6", "\xE2\x81\xA9", "\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C"};
+
+std::string render_hostile(SyncFormat format) {
+    std::FILE *f = std::tmpfile();
+    REQUIRE(f != nullptr);
+    std::string name = "n";
+    for (const auto &c : c1_and_bidi) name += c + "|";
+    conn_attr attr{S("\xC2\x85key"), CONN_ATTR_STRING, 0, conn_str{name.data(), name.size()}, 0};
+    conn_resource r{sizeof(conn_resource), 0, S("user"), S("u\xC2\x9B"), conn_str{name.data(), name.size()}, &attr, 1};
+    auto w = make_sync_writer(format, f, no_secrets);
+    w->begin(desc);
+    w->resource(r);
+    w->warning("c\xC2\x85", name);
+    w->finish(SyncSummary{});
+    std::rewind(f);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+    std::fclose(f);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("json and ndjson: C1 controls are escaped as \\u0080..\\u009f, values intact after parsing") {
+    for (SyncFormat format : {SyncFormat::json, SyncFormat::ndjson}) {
+        const std::string out = render_hostile(format);
+        for (const char *c1 : {"\xC2\x80", "\xC2\x85", "\xC2\x9B", "\xC2\x9F"}) CHECK(out.find(c1) == std::string::npos);
+        CHECK(out.find("\\u0080") != std::string::npos);
+        CHECK(out.find("\\u009f") != std::string::npos);
+        CHECK(out.find("\\u0085key") != std::string::npos);
+        std::istringstream lines(out);
+        for (std::string line; std::getline(lines, line);) {
+            rapidjson::Document d;
+            d.Parse(line.c_str(), line.size());
+            REQUIRE_FALSE(d.HasParseError());
+        }
+    }
+    const std::string out = render_hostile(SyncFormat::json);
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size());
+    REQUIRE_FALSE(d.HasParseError());
+    std::string name = "n";
+    for (const auto &c : c1_and_bidi) name += c + "|";
+    CHECK(std::string(d["resources"][0]["display_name"].GetString()) == name);
+    CHECK(std::string(d["resources"][0]["id"].GetString()) == "u\xC2\x9B");
+    CHECK(d["resources"][0].HasMember("\xC2\x85key"));
+    CHECK(json_quoted("a\"b\\c\x01\x7f\xC2\x85\xE2\x80\xAE\xC3\xA9") == "\"a\\\"b\\\\c\\u0001\\u007f\\u0085\\u202e\xC3\xA9\"");
+}
+
+TEST_CASE("printable lines: bidi and C1 controls become visible \\uXXXX escapes; the table carries none") {
+    CHECK(printable_line("c1 \xC2\x9B") == "c1 \\u009b");
+    CHECK(printable_line("x\xE2\x80\xAEgnp.exe\xE2\x80\xAC") == "x\\u202egnp.exe\\u202c");
+    CHECK(printable_line("\xE2\x81\xA6\xE2\x81\xA9\xE2\x80\x8E\xE2\x80\x8F\xD8\x9C") == "\\u2066\\u2069\\u200e\\u200f\\u061c");
+    CHECK(printable_line("\xE2\x80\x94 dash, \xE2\x80\xA6 ellipsis, \xC2\xA0nbsp") == "\xE2\x80\x94 dash, \xE2\x80\xA6 ellipsis, \xC2\xA0nbsp");
+    const std::string table = render_hostile(SyncFormat::table);
+    for (const auto &c : c1_and_bidi) CHECK(table.find(c) == std::string::npos);
+    CHECK(table.find("\\u202e") != std::string::npos);
+}
+
+TEST_CASE("summary: exact warning counts per code and complete=true/false in json and ndjson") {
+    for (SyncFormat format : {SyncFormat::json, SyncFormat::ndjson}) {
+        for (bool complete : {true, false}) {
+            std::FILE *f = std::tmpfile();
+            auto w = make_sync_writer(format, f, no_secrets);
+            w->begin(desc);
+            SyncSummary s;
+            s.counts.warnings = 1000003;
+            s.counts.warnings_by_code = {{"unresolved_member", 1000000}, {"incomplete_listing", 3}};
+            s.complete = complete;
+            w->finish(s);
+            std::rewind(f);
+            std::string out;
+            char buf[4096];
+            for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+            std::fclose(f);
+            const std::string last = out.substr(out.rfind('\n', out.size() - 2) + 1);
+            rapidjson::Document d;
+            d.Parse(format == SyncFormat::json ? out.c_str() : last.c_str());
+            REQUIRE_FALSE(d.HasParseError());
+            const auto &sum = format == SyncFormat::json ? d["summary"] : d;
+            CHECK(sum["complete"].GetBool() == complete);
+            CHECK(sum["warnings"].GetUint64() == 1000003);
+            CHECK(sum["warnings_by_code"]["unresolved_member"].GetUint64() == 1000000);
+        }
+    }
+}
+
+TEST_CASE("write errors carry errno: EPIPE and ENOSPC are told apart") {
+    for (SyncFormat format : {SyncFormat::json, SyncFormat::ndjson, SyncFormat::table}) {
+        const std::string name(to_string(format));
+        CAPTURE(name);
+        std::FILE *full = std::fopen("/dev/full", "w");
+        REQUIRE(full != nullptr);
+        int err = 0;
+        try {
+            auto w = make_sync_writer(format, full, no_secrets);
+            w->begin(desc);
+            Records r;
+            w->resource(r.user);
+            w->finish(SyncSummary{});
+        } catch (const OutputWriteError &e) {
+            err = e.error();
+        }
+        std::fclose(full);
+        CHECK(err == ENOSPC);
+    }
 }

@@ -210,4 +210,61 @@ TEST_CASE("hostile data through the host: valid JSON, valid UTF-8, no terminal e
     CHECK(lines > 5);
 }
 
+TEST_CASE("issue 15: C1 and bidi controls from the server: escaped in JSON, visible escapes in tables and on stderr") {
+    rel::TempDir dir;
+    const std::string users =
+        R"({"id":"u1","userName":"c1@example.com","displayName":"C1 \u0085\u009b31m bidi \u202egnp.exe\u202c \u2066x\u2069","active":true})";
+    rel::ScriptServer server([&](const rel::Req &req) {
+        rel::Reply r;
+        const std::string p = req.target.substr(0, req.target.find('?'));
+        r.body = p == "/scim/v2/Users" ? users_page(users, 1) : users_page("", 0);
+        return r;
+    });
+    const std::vector<std::string> raw = {"\xC2\x85", "\xC2\x9B", "\xE2\x80\xAE", "\xE2\x80\xAC", "\xE2\x81\xA6"};
+    auto r = host({"sync", plugin, "--out", (dir / "org.json").string()}, dir, server.url());
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string json = rel::slurp(dir / "org.json");
+    for (const char *c1 : {"\xC2\x85", "\xC2\x9B"}) CHECK(json.find(c1) == std::string::npos);
+    CHECK(json.find("\\u0085") != std::string::npos);
+    rapidjson::Document d;
+    d.Parse(json.c_str(), json.size());
+    REQUIRE(!d.HasParseError());
+    CHECK(std::string(d["resources"][0]["display_name"].GetString()).find("\xE2\x80\xAEgnp.exe") != std::string::npos);
+    r = host({"sync", plugin, "--format", "ndjson"}, dir, server.url());
+    for (const char *c1 : {"\xC2\x85", "\xC2\x9B"}) CHECK(r.out.find(c1) == std::string::npos);
+    r = host({"--log-level", "trace", "sync", plugin, "--format", "table"}, dir, server.url());
+    REQUIRE(r.code == 0);
+    for (const auto &c : raw) {
+        CHECK(r.out.find(c) == std::string::npos);
+        CHECK(r.err.find(c) == std::string::npos);
+    }
+    CHECK(r.out.find("\\u202e") != std::string::npos);
+}
+
+TEST_CASE("issue 15: sync | head with the real plugin ends quietly with 141; > /dev/full is 12") {
+    rel::TempDir dir;
+    scim_sim::Options o;
+    o.token = rel::kToken;
+    o.seed_users = 400;
+    o.seed_groups = 5;
+    o.seed_members = 100;
+    scim_sim::Server sim(o);
+    sim.start();
+    for (const std::string fmt : {"json", "ndjson", "table"}) {
+        CAPTURE(fmt);
+        // --log-level error: the plugin warns about plain http to the simulator; the host itself must print nothing.
+        const std::string cmd = std::string(CONNECTOR_HOST_PATH) + " --log-level error sync " + plugin + " --format " + fmt;
+        const std::string err = (dir / "err.txt").string();
+        rel::Child c({"/bin/bash", "-c", cmd + " 2>" + err + " | head -c 10 >/dev/null; exit ${PIPESTATUS[0]}"}, dir.path(),
+                     env_for(sim.base_url()));
+        auto r = c.wait(std::chrono::seconds(60));
+        CHECK(r.code == 141);
+        CHECK_MESSAGE(rel::slurp(dir / "err.txt").empty(), rel::slurp(dir / "err.txt"));
+        rel::Child full({"/bin/bash", "-c", cmd + " >/dev/full"}, dir.path(), env_for(sim.base_url()));
+        r = full.wait(std::chrono::seconds(60));
+        CHECK(r.code == 12);
+        CHECK(r.err.find("No space left") != std::string::npos);
+    }
+}
+
 }  // TEST_SUITE

@@ -11,8 +11,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -31,19 +32,32 @@ struct CommandError {
 };
 
 void key(JsonWriter &w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void str(JsonWriter &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+// Strings go through json_quoted when they hold DEL, C1 or bidi controls (RapidJSON leaves those raw).
+void str(JsonWriter &w, std::string_view s) {
+    if (needs_extra_json_escape(s)) {
+        const std::string quoted = json_quoted(s);
+        w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+    } else {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    }
+}
 void cstr(JsonWriter &w, const char *s) {
     if (s == nullptr) w.Null();
     else str(w, s);
 }
 
-// Writes one line to stdout; a failed write (closed pipe, full disk) is an output error.
-void print_stdout(const std::string &text, const SecretScrubber &scrubber) {
+// Writes text and a newline to stdout; a failed write is an OutputWriteError (EPIPE: 141, else 12). JSON is
+// printed as is (its strings are escaped); human text line by line through printable_line.
+void print_stdout(const std::string &text, const SecretScrubber &scrubber, bool human = false) {
     std::string clean = scrubber.scrub(text);
+    if (human) clean = printable_text(clean);
     clean.push_back('\n');
+    errno = 0;
     if (std::fwrite(clean.data(), 1, clean.size(), stdout) != clean.size() || std::fflush(stdout) != 0)
-        throw CommandError{ExitCode::output_error, "cannot write to standard output"};
+        throw OutputWriteError("cannot write to standard output", errno != 0 ? errno : EIO);
 }
+
+void print_human(const std::string &text, const SecretScrubber &scrubber) { print_stdout(text, scrubber, true); }
 
 // ---- descriptor checks -----------------------------------------------------------------------------
 // The loader checked id/name/version. Here: every count, pointer, struct size and string the commands read.
@@ -163,21 +177,6 @@ std::vector<FieldSpec> config_specs(const conn_descriptor &d) {
     return specs;
 }
 
-std::optional<std::string> read_whole_file(const std::string &path, std::string &why) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        why = std::strerror(errno);
-        return std::nullopt;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        why = "read error";
-        return std::nullopt;
-    }
-    return ss.str();
-}
-
 // The plugin's error detail, one line, scrubbed by the console when printed.
 std::string describe_error(const conn_error &err, conn_status st) {
     conn_error e = err;
@@ -207,7 +206,7 @@ public:
         ConfigInputs inputs;
         inputs.set_args = opts.set_args;
         if (!opts.config_file.empty()) inputs.config_path = opts.config_file;
-        inputs.read_file = read_whole_file;
+        inputs.read_file = [](const std::string &path, std::string &why) { return read_small_file(path, why); };
         inputs.get_env = [](const std::string &name) -> std::optional<std::string> {
             const char *v = std::getenv(name.c_str());
             return v ? std::optional<std::string>(v) : std::nullopt;
@@ -253,6 +252,8 @@ private:
 // The exit code and message for a finished operation that did not succeed.
 CommandError operation_failure(const char *what, conn_status st, const conn_error &err, const Operation &op,
                                const ValidatingSink *sink) {
+    if (sink != nullptr && sink->host_failure() && sink->host_failure_errno() == EPIPE)
+        return {ExitCode::broken_pipe, ""};
     if (sink != nullptr && sink->host_failure())
         return {ExitCode::output_error, std::string(what) + " stopped: " + *sink->host_failure()};
     if (sink != nullptr && sink->plugin_violation())
@@ -294,13 +295,23 @@ const char *field_type_name(int32_t t) {
     }
 }
 
+// Runs a command: a CommandError or an output write error becomes its exit code and one line on stderr. A
+// closed pipe (EPIPE) ends the command quietly with 141, like a program killed by SIGPIPE.
 template <typename Fn>
 int guard(Console &console, Fn &&fn) {
     try {
         return fn();
     } catch (const CommandError &e) {
-        console.error(e.message);
+        if (!e.message.empty()) console.error(e.message);
         return to_int(e.code);
+    } catch (const OutputWriteError &e) {
+        if (e.error() == EPIPE) return to_int(ExitCode::broken_pipe);
+        if (received_signal() != 0) { // a write to a slow FIFO cut short by SIGINT/SIGTERM/SIGHUP
+            console.error("interrupted");
+            return to_int(ExitCode::interrupted);
+        }
+        console.error(e.what());
+        return to_int(ExitCode::output_error);
     } catch (const std::exception &e) {
         console.error(e.what());
         return to_int(ExitCode::failure);
@@ -373,9 +384,9 @@ int run_plugins(Console &console, const GlobalOptions &g, bool json) {
                 wver = std::max(wver, p.version.size());
             }
             auto pad = [](std::string s, size_t n) { return s + std::string(n - std::min(n, s.size()) + 2, ' '); };
-            print_stdout(pad("ID", wid) + pad("VERSION", wver) + pad("ABI", 5) + "PATH", console.scrubber());
+            print_human(pad("ID", wid) + pad("VERSION", wver) + pad("ABI", 5) + "PATH", console.scrubber());
             for (const auto &p : found.plugins)
-                print_stdout(pad(printable_line(p.id), wid) + pad(printable_line(p.version), wver) +
+                print_human(pad(printable_line(p.id), wid) + pad(printable_line(p.version), wver) +
                                  pad(std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor), 5) + p.path.string(),
                              console.scrubber());
         }
@@ -526,7 +537,7 @@ int run_describe(Console &console, const GlobalOptions &g, const std::string &ar
             }
         }
         out.pop_back();
-        print_stdout(out, console.scrubber());
+        print_human(out, console.scrubber());
         return 0;
     });
 }
@@ -569,124 +580,172 @@ int run_check(Console &console, const GlobalOptions &g, const std::string &arg, 
                                                           ? " (" + std::to_string(result.user_count) + " users visible)"
                                                           : std::string{})
                                                : message;
-            print_stdout("ok: " + text, console.scrubber());
+            print_human("ok: " + text, console.scrubber());
         }
         return 0;
     });
 }
 
 // ---- sync --------------------------------------------------------------------------------------------
+namespace {
+
+constexpr uint64_t kWarningsShownPerCode = 100;
+
+std::string sync_summary_line(const SyncSummary &summary, const std::string &prefix) {
+    const SyncCounts &n = summary.counts;
+    std::string types;
+    for (const auto &[t, count] : n.resources_by_type) types += (types.empty() ? "" : ", ") + std::to_string(count) + " " + t;
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", summary.elapsed_seconds);
+    std::string line = prefix + std::to_string(n.resources) + " resources" + (types.empty() ? "" : " (" + types + ")") +
+                       ", " + std::to_string(n.entitlements) + " entitlements, " + std::to_string(n.grants) + " grants" +
+                       (n.unresolved ? " (" + std::to_string(n.unresolved) + " unresolved)" : "") + ", " +
+                       std::to_string(n.warnings) + " warnings, " + std::to_string(summary.requests) + " requests, " +
+                       std::to_string(summary.pages) + " pages in " + secs + " s";
+    if (n.incomplete > 0)
+        line += "; the data may be incomplete (" + with_thousands(n.incomplete) + " incomplete_* warnings)";
+    return line;
+}
+
+std::unique_ptr<SyncOutput> open_sync_output(const std::string &out) {
+    try {
+        return SyncOutput::open(out);
+    } catch (const OutputRefused &e) {
+        throw CommandError{ExitCode::usage, e.what()};
+    } catch (const std::exception &e) {
+        if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+        throw CommandError{ExitCode::output_error, e.what()};
+    }
+}
+
+// One warning from the plugin: counted exactly, written to the output, shown on the console up to a limit per
+// code. incomplete_* warnings are shown at the default level (warn), the others at info.
+void on_sync_warning(Console &console, WarningTally &tally, SyncCounts &counts, std::string_view code,
+                     std::string_view message) {
+    ++counts.warnings;
+    ++counts.warnings_by_code[std::string(code)];
+    const bool incomplete = is_incomplete_warning(code);
+    if (incomplete) ++counts.incomplete;
+    if (!tally.note(code)) return;
+    const std::string text = "plugin warning " + std::string(code) + ": " + std::string(message);
+    if (incomplete) console.warning(text + " (the sync's data may be incomplete)");
+    else console.info(text);
+}
+
+void report_warning_overflow(Console &console, const WarningTally &tally) {
+    for (const auto &[code, line] : tally.summaries()) {
+        if (is_incomplete_warning(code)) console.warning(line);
+        else console.info(line);
+    }
+}
+
+ValidatingSink::Handlers sync_handlers(Console &console, SyncCounts &counts, WarningTally &tally, Operation &op,
+                                       SyncWriter &writer) {
+    ValidatingSink::Handlers h;
+    h.resource = [&](const conn_resource &r) {
+        ++counts.resources;
+        ++counts.resources_by_type[std::string(view(r.type))];
+        op.seen_resources = counts.resources;
+        writer.resource(r);
+    };
+    h.entitlement = [&](const conn_entitlement &e) {
+        ++counts.entitlements;
+        op.seen_entitlements = counts.entitlements;
+        writer.entitlement(e);
+    };
+    h.grant = [&](const conn_grant &gr) {
+        ++counts.grants;
+        if (gr.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) ++counts.unresolved;
+        op.seen_grants = counts.grants;
+        writer.grant(gr);
+    };
+    h.warning = [&](std::string_view code, std::string_view message) {
+        on_sync_warning(console, tally, counts, code, message);
+        writer.warning(code, message);
+    };
+    h.checkpoint = [&](std::string_view token) { writer.checkpoint(token); };
+    return h;
+}
+
+SyncFormat sync_format(const SyncOptions &s) {
+    const bool to_stdout = s.out.empty() || s.out == "-";
+    try {
+        return s.format.empty() ? default_sync_format(to_stdout ? "" : s.out, ::isatty(STDOUT_FILENO) == 1)
+                                : parse_sync_format(s.format);
+    } catch (const std::invalid_argument &e) {
+        throw CommandError{ExitCode::usage, e.what()};
+    }
+}
+
+// Runs the plugin's sync into the writer; fills summary. Throws CommandError when it did not succeed.
+void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plugin, Instance &instance,
+                     const SyncOptions &s, SyncWriter &writer, SyncSummary &summary) {
+    const conn_descriptor &d = plugin.descriptor();
+    Operation op(console, g.timeout, true, "sync");
+    WarningTally tally(kWarningsShownPerCode);
+    SyncCounts &counts = summary.counts;
+    ValidatingSink sink(declared_types(d), sync_handlers(console, counts, tally, op, writer));
+    conn_sync_options options{};
+    options.struct_size = sizeof options;
+    options.resume_from = make_str(s.resume_from);
+    conn_sync_result result{};
+    result.struct_size = sizeof result;
+    conn_error err = fresh_error();
+    conn_status st = plugin.connector().sync(instance.get(), op.call(), &options, sink.open(), &result, &err);
+    sink.close();
+    op.finished();
+    report_warning_overflow(console, tally);
+    summary.elapsed_seconds = op.elapsed_seconds();
+    summary.requests = result.requests;
+    summary.retries = result.retries;
+    summary.pages = result.pages;
+    summary.complete = counts.incomplete == 0;
+    if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
+        throw operation_failure("sync", st, err, op, &sink);
+    if (result.resources != counts.resources || result.entitlements != counts.entitlements ||
+        result.grants != counts.grants)
+        console.warning("the plugin's own counts (" + std::to_string(result.resources) + " resources, " +
+                        std::to_string(result.entitlements) + " entitlements, " + std::to_string(result.grants) +
+                        " grants) differ from the records it delivered");
+}
+
+} // namespace
+
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
              const SyncOptions &s) {
     SyncSummary summary;
-    bool started = false;
-    auto summary_line = [&](const std::string &prefix) {
-        std::string types;
-        for (const auto &[t, n] : summary.counts.resources_by_type)
-            types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + t;
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%.2f", summary.elapsed_seconds);
-        return prefix + std::to_string(summary.counts.resources) + " resources" + (types.empty() ? "" : " (" + types + ")") +
-               ", " + std::to_string(summary.counts.entitlements) + " entitlements, " +
-               std::to_string(summary.counts.grants) + " grants" +
-               (summary.counts.unresolved ? " (" + std::to_string(summary.counts.unresolved) + " unresolved)" : "") +
-               ", " + std::to_string(summary.counts.warnings) + " warnings, " + std::to_string(summary.requests) +
-               " requests, " + std::to_string(summary.pages) + " pages in " + secs + " s";
-    };
+    bool started = false, atomic = false;
     int code = guard(console, [&] {
-        const bool to_stdout = s.out.empty() || s.out == "-";
-        SyncFormat format;
-        try {
-            format = s.format.empty() ? default_sync_format(to_stdout ? "" : s.out, ::isatty(STDOUT_FILENO) == 1)
-                                      : parse_sync_format(s.format);
-        } catch (const std::invalid_argument &e) {
-            throw CommandError{ExitCode::usage, e.what()};
-        }
-        if (!to_stdout) {
-            std::error_code ec;
-            if (fs::is_directory(s.out, ec)) throw CommandError{ExitCode::usage, "--out " + s.out + " is a directory"};
-        }
+        const SyncFormat format = sync_format(s);
         auto plugin = load_plugin(console, g, arg);
         const conn_descriptor &d = plugin->descriptor();
         require_capability(*plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin->connector().sync), "sync");
         if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
             throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
-        Instance instance(console, *plugin, c);
-
-        std::unique_ptr<AtomicOutputFile> file;
-        if (!to_stdout) {
-            try {
-                file = std::make_unique<AtomicOutputFile>(s.out);
-            } catch (const std::exception &e) {
-                throw CommandError{ExitCode::output_error, e.what()};
-            }
-        }
-        auto writer = make_sync_writer(format, file ? file->file() : stdout, console.scrubber());
-        writer->begin(d);
-
-        Operation op(console, g.timeout, true, "sync");
-        started = true;
-        SyncCounts &counts = summary.counts;
-        ValidatingSink::Handlers h;
-        h.resource = [&](const conn_resource &r) {
-            ++counts.resources;
-            ++counts.resources_by_type[std::string(view(r.type))];
-            op.seen_resources = counts.resources;
-            writer->resource(r);
-        };
-        h.entitlement = [&](const conn_entitlement &e) {
-            ++counts.entitlements;
-            op.seen_entitlements = counts.entitlements;
-            writer->entitlement(e);
-        };
-        h.grant = [&](const conn_grant &gr) {
-            ++counts.grants;
-            if (gr.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) ++counts.unresolved;
-            op.seen_grants = counts.grants;
-            writer->grant(gr);
-        };
-        h.warning = [&](std::string_view code_text, std::string_view message) {
-            ++counts.warnings;
-            console.info("plugin warning " + std::string(code_text) + ": " + std::string(message));
-            writer->warning(code_text, message);
-        };
-        h.checkpoint = [&](std::string_view token) { writer->checkpoint(token); };
-        ValidatingSink sink(declared_types(d), std::move(h));
-
-        conn_sync_options options{};
-        options.struct_size = sizeof options;
-        options.resume_from = make_str(s.resume_from);
-        conn_sync_result result{};
-        result.struct_size = sizeof result;
-        conn_error err = fresh_error();
-        conn_status st = plugin->connector().sync(instance.get(), op.call(), &options, sink.open(), &result, &err);
-        sink.close();
-        op.finished();
-        summary.elapsed_seconds = op.elapsed_seconds();
-        summary.requests = result.requests;
-        summary.retries = result.retries;
-        summary.pages = result.pages;
-        if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
-            throw operation_failure("sync", st, err, op, &sink);
-        if (result.resources != counts.resources || result.entitlements != counts.entitlements ||
-            result.grants != counts.grants)
-            console.warning("the plugin's own counts (" + std::to_string(result.resources) + " resources, " +
-                            std::to_string(result.entitlements) + " entitlements, " + std::to_string(result.grants) +
-                            " grants) differ from the records it delivered");
         try {
-            writer->finish(summary);
-            if (file) {
-                if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
-                file->commit();
-            }
-        } catch (const std::runtime_error &e) {
-            throw CommandError{ExitCode::output_error, e.what()};
+            SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
+        } catch (const OutputRefused &e) {
+            throw CommandError{ExitCode::usage, e.what()};
         }
-        console.line(summary_line("sync: ") + (file ? " -> " + s.out : std::string{}));
+        Instance instance(console, *plugin, c);
+        auto output = open_sync_output(s.out);
+        atomic = output->atomic();
+        auto writer = make_sync_writer(format, output->file(), console.scrubber());
+        started = true;
+        writer->begin(d);
+        run_plugin_sync(console, g, *plugin, instance, s, *writer, summary);
+        if (s.strict && summary.counts.incomplete > 0)
+            throw CommandError{ExitCode::incomplete,
+                               "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
+                                   " incomplete_* warning(s): the data may be incomplete"};
+        writer->finish(summary);
+        if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+        output->commit();
+        console.line(sync_summary_line(summary, "sync: ") + (atomic ? " -> " + s.out : std::string{}));
         return 0;
     });
-    if (code != 0 && started)
-        console.line(summary_line("sync failed after receiving ") + (s.out.empty() || s.out == "-" ? "" : "; " + s.out + " not written"));
+    if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
+        console.line(sync_summary_line(summary, "sync failed after receiving ") + (atomic ? "; " + s.out + " not written" : ""));
     return code;
 }
 

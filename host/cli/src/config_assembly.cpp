@@ -75,11 +75,23 @@ std::string strip_one_newline(std::string s) {
     return s;
 }
 
+// "<path>: <why>", or why alone when it already names the path ("<path> is a directory").
+std::string with_path(const std::string &path, const std::string &why) {
+    if (why.rfind(path, 0) == 0) return why;
+    return path + (why.empty() ? "" : ": " + why);
+}
+
 const FieldSpec *find_field(const std::vector<FieldSpec> &fields, std::string_view name) {
     for (const auto &f : fields)
         if (f.name == name) return &f;
     return nullptr;
 }
+
+struct SetArgument {
+    std::string name;    // the declared field, when the argument is good
+    std::string problem; // else what is wrong, holding no text of the argument but a declared name
+    bool unknown = false;
+};
 
 // Reads the --config file into name -> value (strings, numbers and booleans; anything else is refused).
 std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
@@ -87,7 +99,8 @@ std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec>
     if (!in.config_path) return out;
     std::string why;
     auto text = in.read_file ? in.read_file(*in.config_path, why) : std::nullopt;
-    if (!text) throw ConfigError("cannot read config file " + *in.config_path + (why.empty() ? "" : ": " + why));
+    if (!text && why.rfind(*in.config_path, 0) == 0) throw ConfigError("--config: config file " + why);
+    if (!text) throw ConfigError("cannot read config file " + with_path(*in.config_path, why));
     rapidjson::Document doc;
     doc.Parse(text->data(), text->size());
     if (doc.HasParseError())
@@ -117,6 +130,58 @@ std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec>
     return out;
 }
 
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// " (did you mean 'scim-url'?)" when a declared name is within two edits of `typed` (only the declared,
+// public name is shown), else "".
+std::string did_you_mean(const std::vector<FieldSpec> &fields, std::string_view typed) {
+    for (const auto &f : fields)
+        if (typed.size() >= 3 && edit_distance(typed, f.name) <= 2) return ", did you mean '" + f.name + "'?";
+    return {};
+}
+
+// One --set argument. The rule that keeps secrets out of errors: no text of the argument is ever shown,
+// except a declared field name. The key is the text before the first '=', ':' or blank. When the key is a
+// declared field and '=' follows, the argument is good; when ':' or a blank follows a declared key, the key
+// is named ("'scim-token' followed by ':' instead of '='"); any other argument is told by its position and
+// length only ("--set #2 (18 characters)"), with a declared name it resembles, if any.
+SetArgument parse_set_argument(const std::vector<FieldSpec> &fields, const std::string &arg, size_t position) {
+    SetArgument out;
+    const size_t cut = arg.find_first_of("=: \t");
+    const std::string key = arg.substr(0, cut);
+    const bool declared = find_field(fields, key) != nullptr;
+    const std::string where = "--set #" + std::to_string(position) + " (" + std::to_string(arg.size()) + " characters";
+    if (cut != std::string::npos && arg[cut] == '=' && !key.empty()) {
+        if (declared) out.name = key;
+        else {
+            out.unknown = true;
+            out.problem = where + did_you_mean(fields, key) + ")";
+        }
+    } else if (cut == 0 && arg[0] == '=') {
+        out.problem = "(empty name)";
+    } else if (declared) {
+        out.problem = "'" + key + "'" + (cut == std::string::npos ? " without '='" : " followed by '" +
+                      std::string(1, arg[cut] == '\t' ? ' ' : arg[cut]) + "' instead of '='");
+    } else {
+        out.problem = "a --set argument without '=' before any ':' or blank: " + where +
+                      ", not shown: it may hold a secret)";
+    }
+    return out;
+}
+
 } // namespace
 
 AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
@@ -135,37 +200,21 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
 
     std::vector<std::string> unknown, malformed;
     std::vector<std::string> literal_secrets;
-    for (const auto &arg : in.set_args) {
-        auto eq = arg.find('=');
-        if (eq == 0) {
-            malformed.push_back("(empty name)");
+    for (size_t i = 0; i < in.set_args.size(); ++i) {
+        const std::string &arg = in.set_args[i];
+        const SetArgument parsed = parse_set_argument(fields, arg, i + 1);
+        if (!parsed.problem.empty()) {
+            (parsed.unknown ? unknown : malformed).push_back(parsed.problem);
             continue;
         }
-        if (eq == std::string::npos) {
-            // No '=': the argument may be a value alone or "name:value" / "name value" typed by mistake (e.g.
-            // `--set scim-token:SECRET`). Nothing of the value is shown: only a declared field name standing
-            // before the first ':' or blank (or as the whole argument) is named.
-            const size_t cut = arg.find_first_of(": \t");
-            const std::string head = arg.substr(0, cut);
-            if (find_field(fields, head) != nullptr)
-                malformed.push_back("'" + head + "'" + (cut == std::string::npos ? " without '='" : " followed by '" +
-                                    std::string(1, arg[cut] == '\t' ? ' ' : arg[cut]) + "' instead of '='"));
-            else
-                malformed.push_back("a --set argument without '=' (not shown: it may hold a secret)");
-            continue;
-        }
-        std::string name = arg.substr(0, eq), value = arg.substr(eq + 1);
+        const std::string &name = parsed.name, value = arg.substr(name.size() + 1);
         const FieldSpec *f = find_field(fields, name);
-        if (f == nullptr) {
-            if (std::find(unknown.begin(), unknown.end(), name) == unknown.end()) unknown.push_back(name);
-            continue;
-        }
         if (f->secret && value.size() > 1 && value[0] == '@') {
             std::string why, path = value.substr(1);
             auto text = in.read_file ? in.read_file(path, why) : std::nullopt;
             if (!text)
-                throw ConfigError("cannot read the value of secret field '" + name + "' from " + path +
-                                  (why.empty() ? "" : ": " + why));
+                throw ConfigError("cannot read the value of secret field '" + name + "' (--set " + name + "=@FILE): " +
+                                  with_path(path, why));
             chosen[name] = ConfigEntry{name, strip_one_newline(*text), ConfigSource::set_file};
         } else {
             if (f->secret &&
@@ -180,7 +229,8 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
         std::vector<std::string> known;
         for (const auto &f : fields) known.push_back(f.name);
         throw ConfigError("unknown config field(s) in --set: " + join(unknown) +
-                          " (this plugin declares: " + (known.empty() ? std::string("none") : join(known)) + ")");
+                          "; names that are not declared are not shown, they may be a mistyped secret (this plugin "
+                          "declares: " + (known.empty() ? std::string("none") : join(known)) + ")");
     }
     for (const auto &name : literal_secrets) {
         const FieldSpec *f = find_field(fields, name);

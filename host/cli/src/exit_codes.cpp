@@ -37,9 +37,11 @@ std::string_view exit_code_table() noexcept {
            "    9  invalid argument (the plugin or service refused an argument)\n"
            "   10  unsupported (the plugin cannot do this)\n"
            "   11  conflict (already exists and not resolvable, failed precondition)\n"
-           "   12  output error (the output file could not be written)\n"
+           "   12  output error (the output could not be written: disk full, I/O error, ...)\n"
            "   13  timed out (the operation exceeded --timeout)\n"
-           "  130  interrupted (SIGINT or SIGTERM)\n";
+           "   14  incomplete (sync --strict: the plugin sent an incomplete_* warning; output not committed)\n"
+           "  130  interrupted (SIGINT, SIGTERM or SIGHUP)\n"
+           "  141  broken pipe (the reader of the output went away, e.g. `| head`; nothing printed)\n";
 }
 
 std::string_view exit_code_name(ExitCode code) noexcept {
@@ -58,7 +60,9 @@ std::string_view exit_code_name(ExitCode code) noexcept {
     case ExitCode::conflict: return "conflict";
     case ExitCode::output_error: return "output_error";
     case ExitCode::timed_out: return "timed_out";
+    case ExitCode::incomplete: return "incomplete";
     case ExitCode::interrupted: return "interrupted";
+    case ExitCode::broken_pipe: return "broken_pipe";
     }
     return "unknown";
 }

@@ -79,17 +79,126 @@ PluginLog::PluginLog(Console &console, std::string plugin_id) : console_(console
     host_.log = &PluginLog::on_log;
 }
 
+PluginLog::~PluginLog() {
+    try {
+        report_suppressed();
+    } catch (...) {
+    }
+}
+
+void PluginLog::report_suppressed() {
+    if (reported_.exchange(true)) return;
+    for (int32_t level = CONN_LOG_ERROR; level <= CONN_LOG_INFO; ++level) {
+        const uint64_t n = lines_[level].load();
+        if (n <= line_limit) continue;
+        console_.line("connector-host: " + with_thousands(n - line_limit) + " more " + std::string(log_level_name(level)) +
+                      " lines from " + plugin_id_ + " were not shown (at most " + std::to_string(line_limit) +
+                      " per level are printed)");
+    }
+}
+
 void CONN_CALL PluginLog::on_log(void *ctx, int32_t level, conn_str message) {
     try {
         auto *self = static_cast<PluginLog *>(ctx);
         if (self == nullptr) return;
         if (level > self->console_.level()) return;
+        if (level <= CONN_LOG_INFO) {
+            const int32_t slot = level < CONN_LOG_ERROR ? CONN_LOG_ERROR : level;
+            if (self->lines_[slot].fetch_add(1) >= line_limit) return;
+        }
         std::string_view text;
         if (message.data != nullptr) text = std::string_view(message.data, std::min<size_t>(message.size, 64 * 1024));
         self->console_.line("[" + std::string(log_level_name(level)) + "] " + self->plugin_id_ + ": " + std::string(text));
     } catch (...) {
         // Never let an exception cross the ABI; a lost log line is the lesser harm.
     }
+}
+
+// ---- warning tally ---------------------------------------------------------------------------------------
+bool WarningTally::note(std::string_view code) {
+    auto it = counts_.find(code);
+    if (it == counts_.end()) it = counts_.emplace(std::string(code), 0).first;
+    return ++it->second <= limit_;
+}
+
+uint64_t WarningTally::count(std::string_view code) const {
+    auto it = counts_.find(code);
+    return it == counts_.end() ? 0 : it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> WarningTally::summaries() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto &[code, n] : counts_)
+        if (n > limit_)
+            out.emplace_back(code, "\xE2\x80\xA6 and " + with_thousands(n - limit_) + " more `" + code + "` warnings");
+    return out;
+}
+
+std::vector<std::string> WarningTally::summary_lines() const {
+    std::vector<std::string> out;
+    for (auto &[code, line] : summaries()) out.push_back(line);
+    return out;
+}
+
+std::string with_thousands(uint64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+        out.push_back(digits[i]);
+    }
+    return out;
+}
+
+// ---- small input files -------------------------------------------------------------------------------------
+namespace {
+
+std::string kind_problem(mode_t mode) {
+    if (S_ISDIR(mode)) return "is a directory";
+    if (S_ISREG(mode)) return {};
+    return "is not a regular file";
+}
+
+} // namespace
+
+std::optional<std::string> read_small_file(const std::string &path, std::string &why, size_t max_bytes) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        why = path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    if (std::string problem = kind_problem(st.st_mode); !problem.empty()) {
+        why = path + " " + problem;
+        return std::nullopt;
+    }
+    // O_NONBLOCK: should the path be swapped for a FIFO after the stat, open does not wait for a writer.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        why = path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::string text;
+    if (::fstat(fd, &st) != 0 || !kind_problem(st.st_mode).empty()) {
+        ::close(fd);
+        why = path + " " + (kind_problem(st.st_mode).empty() ? std::string("cannot be read") : kind_problem(st.st_mode));
+        return std::nullopt;
+    }
+    char buf[64 * 1024];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > max_bytes) break;
+    }
+    const int read_errno = errno;
+    ::close(fd);
+    if (n < 0) {
+        why = path + ": " + std::strerror(read_errno);
+        return std::nullopt;
+    }
+    if (text.size() > max_bytes) {
+        why = path + " is larger than " + (max_bytes == (size_t{1} << 20) ? std::string("1 MiB") : std::to_string(max_bytes) + " bytes");
+        return std::nullopt;
+    }
+    return text;
 }
 
 // ---- signals -------------------------------------------------------------------------------------------
@@ -118,6 +227,7 @@ void install_signal_handlers() {
     sa.sa_flags = 0;
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGHUP, &sa, nullptr);
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
@@ -294,6 +404,13 @@ int32_t ValidatingSink::guarded(const char *what, Fn &&fn) noexcept {
             return CONN_SINK_STOP;
         }
         return CONN_SINK_CONTINUE;
+    } catch (const OutputWriteError &e) {
+        host_failure_errno_ = e.error();
+        try {
+            host_failure_ = e.what();
+        } catch (...) {
+        }
+        return CONN_SINK_STOP;
     } catch (const std::exception &e) {
         try {
             host_failure_ = e.what();
@@ -352,52 +469,6 @@ int32_t CONN_CALL ValidatingSink::on_warning(void *ctx, conn_str code, conn_str 
         if (self->handlers_.warning) self->handlers_.warning(view(code), view(message));
         return std::nullopt;
     });
-}
-
-// ---- atomic output file ----------------------------------------------------------------------------------------
-AtomicOutputFile::AtomicOutputFile(const std::filesystem::path &target) : target_(target) {
-    auto dir = target.parent_path();
-    if (dir.empty()) dir = ".";
-    std::string pattern = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    int fd = ::mkstemp(buf.data());
-    if (fd < 0)
-        throw std::runtime_error("cannot create a temporary file in " + dir.string() + ": " + std::strerror(errno));
-    temp_ = buf.data();
-    register_temp_file(temp_);
-    // mkstemp makes 0600; give the result the permissions a plain create would (0666 minus umask).
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd, 0666 & ~mask);
-    file_ = ::fdopen(fd, "wb");
-    if (file_ == nullptr) {
-        ::close(fd);
-        ::unlink(temp_.c_str());
-        unregister_temp_file();
-        throw std::runtime_error("cannot open the temporary output file");
-    }
-}
-
-AtomicOutputFile::~AtomicOutputFile() {
-    if (file_ != nullptr) std::fclose(file_);
-    if (!committed_) ::unlink(temp_.c_str());
-    unregister_temp_file();
-}
-
-void AtomicOutputFile::commit() {
-    if (std::fflush(file_) != 0 || std::ferror(file_) != 0 || ::fsync(::fileno(file_)) != 0)
-        throw std::runtime_error("cannot write " + target_.string() + ": " + std::strerror(errno));
-    if (std::fclose(file_) != 0) {
-        file_ = nullptr;
-        throw std::runtime_error("cannot write " + target_.string() + ": " + std::strerror(errno));
-    }
-    file_ = nullptr;
-    if (::rename(temp_.c_str(), target_.c_str()) != 0)
-        throw std::runtime_error("cannot rename the output into place at " + target_.string() + ": " +
-                                 std::strerror(errno));
-    committed_ = true;
-    unregister_temp_file();
 }
 
 } // namespace connector_host::cli

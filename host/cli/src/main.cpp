@@ -39,10 +39,18 @@ const char *config_help =
     "    --config FILE            a JSON object {\"name\": \"value\", ...}\n"
     "    NAME                     an environment variable: the field name in upper snake case\n"
     "                             (scim-url -> SCIM_URL, scim-token -> SCIM_TOKEN)\n"
-    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed). A secret\n"
+    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed; FILE and a\n"
+    "  --config FILE must be regular files of at most 1 MiB). A secret\n"
     "  given literally with --set works but warns: other users of the machine can see command lines.\n"
     "\n"
     "Environment: CONNECTOR_PLUGINS_DIR sets the default of --plugins-dir.\n\n";
+
+// Every piece of a --set argument that could be a value: the whole, and what follows each '=' or ':'.
+void scrub_set_argument(Console &console, const std::string &arg) {
+    console.add_secret(arg);
+    for (size_t i = 0; i < arg.size(); ++i)
+        if (arg[i] == '=' || arg[i] == ':') console.add_secret(arg.substr(i + 1));
+}
 
 } // namespace
 
@@ -103,13 +111,18 @@ int main(int argc, char **argv) {
     auto *sync = app.add_subcommand("sync", "Run a full sync: every resource, entitlement and grant");
     add_plugin_arg(sync);
     add_config(sync);
-    sync->add_option("--out", sync_opts.out, "Write to FILE (atomically: a temporary file renamed at the end); "
-                                             "default standard output");
+    sync->add_option("--out", sync_opts.out, "Write to FILE (a regular or new file: atomically, a temporary file "
+                                             "renamed at the end, mode and owner kept, new files 0600; a symlink is "
+                                             "followed; a character device or FIFO is written directly; a directory, "
+                                             "socket or block device is refused, exit 2); default standard output");
     sync->add_option("--format", sync_opts.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
                      "line, streamed), table (default on a terminal)")
         ->check(CLI::IsMember({"json", "ndjson", "table"}));
     sync->add_option("--resume-from", sync_opts.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
+    sync->add_flag("--strict", sync_opts.strict,
+                   "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
+                   "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");
 
     std::string entitlement, principal;
     auto *grant = app.add_subcommand("grant", "Grant an entitlement to a principal");
@@ -148,21 +161,11 @@ int main(int argc, char **argv) {
     } catch (const CLI::CallForVersion &e) {
         return app.exit(e);
     } catch (const CLI::ParseError &e) {
-        // The message may quote arguments; never echo a --set value (it may be a secret).
-        for (int i = 1; i + 1 < argc; ++i) {
-            std::string a = argv[i];
-            if (a == "--set") {
-                std::string v = argv[i + 1];
-                auto eq = v.find('=');
-                if (eq != std::string::npos) console.add_secret(v.substr(eq + 1));
-            }
-        }
+        // The message may quote arguments; never echo any part of a --set argument (it may be a secret).
         for (int i = 1; i < argc; ++i) {
             std::string a = argv[i];
-            if (a.rfind("--set=", 0) == 0) {
-                auto eq = a.find('=', 6);
-                if (eq != std::string::npos) console.add_secret(a.substr(eq + 1));
-            }
+            if (a == "--set" && i + 1 < argc) scrub_set_argument(console, argv[i + 1]);
+            else if (a.rfind("--set=", 0) == 0) scrub_set_argument(console, a.substr(6));
         }
         std::ostringstream out, err;
         app.exit(e, out, err);

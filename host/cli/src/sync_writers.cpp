@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -58,13 +59,17 @@ public:
     }
     void Flush() {
         drain();
-        if (std::fflush(f_) != 0) failed_ = true;
+        if (std::fflush(f_) != 0) fail(errno);
     }
     void write(const char *data, size_t n) {
         buf_.append(data, n);
         if (buf_.size() >= kBlock) drain();
     }
-    bool failed() const { return failed_ || std::ferror(f_) != 0; }
+    bool failed() const { return error_ != 0 || std::ferror(f_) != 0; }
+    // Throws OutputWriteError when any write so far failed.
+    void check(const char *what) const {
+        if (failed()) throw OutputWriteError(what, error_ != 0 ? error_ : EIO);
+    }
     // Unused by Writer but required by the concept.
     char Peek() const { return 0; }
     char Take() { return 0; }
@@ -75,23 +80,34 @@ public:
 private:
     static constexpr size_t kBlock = 64 * 1024;
     void drain() {
-        if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) failed_ = true;
+        if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) fail(errno);
         buf_.clear();
+    }
+    void fail(int err) {
+        if (error_ == 0) error_ = err != 0 ? err : EIO;
     }
     std::FILE *f_;
     std::string buf_;
-    bool failed_ = false;
+    int error_ = 0;
 };
 using FileWriter = rapidjson::Writer<FileStream>;
 
+// A string (value or key). RapidJSON escapes '"', '\\' and C0 controls only; DEL, C1 and bidi controls and
+// U+2028/U+2029 go through json_quoted, so no raw terminal control reaches the output.
 template <typename W>
-void put_string(W &w, std::string_view s, const SecretScrubber &scrubber) {
-    if (!scrubber.empty() && scrubber.contains_secret(s)) {
-        std::string clean = scrubber.scrub(s);
-        w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+void put_text(W &w, std::string_view s) {
+    if (needs_extra_json_escape(s)) {
+        const std::string quoted = json_quoted(s);
+        w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
     } else {
         w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     }
+}
+
+template <typename W>
+void put_string(W &w, std::string_view s, const SecretScrubber &scrubber) {
+    if (!scrubber.empty() && scrubber.contains_secret(s)) put_text(w, scrubber.scrub(s));
+    else put_text(w, s);
 }
 template <typename W>
 void put_key(W &w, std::string_view s) {
@@ -169,8 +185,8 @@ template <typename W>
 void write_resource_type(W &w, const conn_resource_type &rt, bool with_kind) {
     w.StartObject();
     if (with_kind) { put_key(w, "kind"); w.String("resource_type"); }
-    put_key(w, "id"); w.String(rt.id ? rt.id : "");
-    put_key(w, "display_name"); w.String(rt.display_name ? rt.display_name : "");
+    put_key(w, "id"); put_text(w, view(rt.id));
+    put_key(w, "display_name"); put_text(w, view(rt.display_name));
     put_key(w, "traits");
     write_flag_list(w, rt.traits, {{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"}, {CONN_TRAIT_ROLE, "role"},
                                    {CONN_TRAIT_APP, "app"}});
@@ -182,8 +198,8 @@ void write_resource_type(W &w, const conn_resource_type &rt, bool with_kind) {
         const conn_entitlement_type *et = rt.entitlement_types[i];
         if (et == nullptr) continue;
         w.StartObject();
-        put_key(w, "slug"); w.String(et->slug ? et->slug : "");
-        put_key(w, "display_name"); w.String(et->display_name ? et->display_name : "");
+        put_key(w, "slug"); put_text(w, view(et->slug));
+        put_key(w, "display_name"); put_text(w, view(et->display_name));
         w.EndObject();
     }
     w.EndArray();
@@ -194,8 +210,8 @@ template <typename W>
 void write_plugin(W &w, const conn_descriptor &d, bool with_kind) {
     w.StartObject();
     if (with_kind) { put_key(w, "kind"); w.String("plugin"); }
-    put_key(w, "id"); w.String(d.id ? d.id : "");
-    put_key(w, "version"); w.String(d.version ? d.version : "");
+    put_key(w, "id"); put_text(w, view(d.id));
+    put_key(w, "version"); put_text(w, view(d.version));
     w.EndObject();
 }
 
@@ -205,7 +221,7 @@ void write_summary_fields(W &w, const SyncSummary &s) {
     put_key(w, "resources_by_type");
     w.StartObject();
     for (const auto &[type, n] : s.counts.resources_by_type) {
-        put_key(w, type);
+        put_text(w, type);
         w.Uint64(n);
     }
     w.EndObject();
@@ -213,6 +229,14 @@ void write_summary_fields(W &w, const SyncSummary &s) {
     put_key(w, "grants"); w.Uint64(s.counts.grants);
     put_key(w, "unresolved_grants"); w.Uint64(s.counts.unresolved);
     put_key(w, "warnings"); w.Uint64(s.counts.warnings);
+    put_key(w, "warnings_by_code");
+    w.StartObject();
+    for (const auto &[code, n] : s.counts.warnings_by_code) {
+        put_text(w, code);
+        w.Uint64(n);
+    }
+    w.EndObject();
+    put_key(w, "complete"); w.Bool(s.complete);
     put_key(w, "requests"); w.Uint64(s.requests);
     put_key(w, "retries"); w.Uint64(s.retries);
     put_key(w, "pages"); w.Uint64(s.pages);
@@ -279,7 +303,7 @@ public:
     }
     void resource(const conn_resource &r) override {
         write_resource(w_, r, sc_, false);
-        if (stream_.failed()) throw std::runtime_error("writing the JSON output failed");
+        stream_.check("writing the JSON output failed");
     }
     void entitlement(const conn_entitlement &e) override { spool(entitlements_, [&](auto &w) { write_entitlement(w, e, sc_, false); }); }
     void grant(const conn_grant &g) override { spool(grants_, [&](auto &w) { write_grant(w, g, sc_, false); }); }
@@ -299,7 +323,8 @@ public:
         w_.EndObject();
         stream_.Put('\n');
         stream_.Flush();
-        if (!w_.IsComplete() || stream_.failed()) throw std::runtime_error("writing the JSON output failed");
+        stream_.check("writing the JSON output failed");
+        if (!w_.IsComplete()) throw std::runtime_error("the JSON output is incomplete");
     }
 
 private:
@@ -355,7 +380,7 @@ public:
             write_summary_fields(w, s);
             w.EndObject();
         });
-        if (stream_.failed()) throw std::runtime_error("writing the NDJSON output failed");
+        stream_.check("writing the NDJSON output failed");
     }
 
 private:
@@ -367,7 +392,7 @@ private:
         stream_.write(buf_.GetString(), buf_.GetSize());
         stream_.Put('\n');
         stream_.Flush(); // streamed: a reader of a pipe sees each record as it arrives
-        if (stream_.failed()) throw std::runtime_error("writing the NDJSON output failed");
+        stream_.check("writing the NDJSON output failed");
     }
     FileStream stream_;
     const SecretScrubber &sc_;
@@ -407,7 +432,7 @@ std::string fit(std::string_view s, size_t max) {
 class TableWriter final : public SyncWriter {
 public:
     static constexpr size_t max_col = 60;
-    TableWriter(std::FILE *out, const SecretScrubber &sc) : out_(out), sc_(sc) {}
+    TableWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), sc_(sc) {}
     void begin(const conn_descriptor &d) override {
         plugin_ = std::string(view(d.id)) + " " + std::string(view(d.version));
     }
@@ -440,18 +465,21 @@ public:
         std::string types;
         for (const auto &[t, n] : s.counts.resources_by_type)
             types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + cell(t, sc_);
-        std::fprintf(out_, "Plugin:       %s\n", cell(plugin_, sc_).c_str());
-        std::fprintf(out_, "Resources:    %llu%s\n", static_cast<unsigned long long>(s.counts.resources),
-                     types.empty() ? "" : (" (" + types + ")").c_str());
-        std::fprintf(out_, "Entitlements: %llu\n", static_cast<unsigned long long>(s.counts.entitlements));
-        std::fprintf(out_, "Grants:       %llu%s\n", static_cast<unsigned long long>(s.counts.grants),
-                     s.counts.unresolved ? (" (" + std::to_string(s.counts.unresolved) + " unresolved)").c_str() : "");
-        std::fprintf(out_, "Warnings:     %llu\n", static_cast<unsigned long long>(s.counts.warnings));
+        auto n = [](uint64_t v) { return std::to_string(v); };
+        std::string head = "Plugin:       " + cell(plugin_, sc_) + "\n";
+        head += "Resources:    " + n(s.counts.resources) + (types.empty() ? "" : " (" + types + ")") + "\n";
+        head += "Entitlements: " + n(s.counts.entitlements) + "\n";
+        head += "Grants:       " + n(s.counts.grants) +
+                (s.counts.unresolved ? " (" + n(s.counts.unresolved) + " unresolved)" : "") + "\n";
+        head += "Warnings:     " + n(s.counts.warnings) + "\n";
+        if (!s.complete) head += "Complete:     no (incomplete_* warnings: the data may be incomplete)\n";
+        emit(head);
         table("RESOURCES", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
         table("ENTITLEMENTS", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
         table("GRANTS", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
         table("WARNINGS", {"CODE", "MESSAGE"}, warnings_, warn_w_);
-        if (std::fflush(out_) != 0 || std::ferror(out_)) throw std::runtime_error("writing the table output failed");
+        stream_.Flush();
+        stream_.check("writing the table output failed");
     }
 
 private:
@@ -469,7 +497,7 @@ private:
         if (spool.lines() == 0) return;
         widths.resize(header.size(), 0);
         for (size_t i = 0; i < header.size(); ++i) widths[i] = std::max(widths[i], header[i].size());
-        std::fprintf(out_, "\n%s\n", title);
+        emit("\n" + std::string(title) + "\n");
         auto print_row = [&](const std::vector<std::string> &cells) {
             std::string line;
             for (size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
@@ -478,7 +506,8 @@ private:
                 if (i + 1 < cells.size()) line += std::string(widths[i] - std::min(widths[i], display_width(c)) + 2, ' ');
             }
             while (!line.empty() && line.back() == ' ') line.pop_back();
-            std::fprintf(out_, "%s\n", line.c_str());
+            line.push_back('\n');
+            emit(line);
         };
         print_row(header);
         spool.for_each([&](std::string_view line) {
@@ -495,7 +524,12 @@ private:
         });
     }
 
-    std::FILE *out_;
+    void emit(const std::string &text) {
+        stream_.write(text.data(), text.size());
+        stream_.check("writing the table output failed");
+    }
+
+    FileStream stream_;
     const SecretScrubber &sc_;
     std::string plugin_;
     Spool resources_, entitlements_, grants_, warnings_;
@@ -517,6 +551,8 @@ std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber) {
     write_grant(w, g, scrubber, false);
     return std::string(buf.GetString(), buf.GetSize());
 }
+
+bool is_incomplete_warning(std::string_view code) noexcept { return code.substr(0, 11) == "incomplete_"; }
 
 std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber) {
     switch (format) {

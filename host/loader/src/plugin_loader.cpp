@@ -3,6 +3,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <sys/stat.h>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -61,6 +62,15 @@ std::string file_kind_hint(const fs::path &path) {
     return "not a shared library";
 }
 
+std::string file_type_name(mode_t mode) {
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISDIR(mode)) return "a directory";
+    return "not a regular file";
+}
+
 std::string loader_detail([[maybe_unused]] const fs::path &path) {
 #if !defined(_WIN32)
     // Boost.DLL clears dlerror(); ask the loader once more only for its words.
@@ -94,9 +104,14 @@ bool descriptor_strings_ok(const conn_descriptor &d, std::string &why) {
 } // namespace
 
 std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path) {
-    std::error_code fec;
-    if (!fs::exists(path, fec) || fs::is_directory(path, fec))
+    // Only a regular file (after following symlinks) is opened: dlopen of a FIFO blocks for ever, of a device
+    // reads it; a directory is no plugin file.
+    struct stat file {};
+    if (::stat(path.c_str(), &file) != 0 || S_ISDIR(file.st_mode))
         throw PluginLoadError(LoadErrorKind::file_missing, "no plugin file at " + path.string());
+    if (!S_ISREG(file.st_mode))
+        throw PluginLoadError(LoadErrorKind::not_a_library, path.string() + " is not a regular file (" +
+                                                                 file_type_name(file.st_mode) + "): not loaded");
 
     std::unique_ptr<LoadedPlugin> plugin(new LoadedPlugin());
     plugin->path_ = path;
@@ -175,12 +190,15 @@ DiscoveryResult discover_plugins(const fs::path &dir) {
     fs::directory_iterator it(dir, ec);
     if (ec) throw std::runtime_error("cannot read plugins directory " + dir.string() + ": " + ec.message());
     std::vector<fs::path> files;
+    DiscoveryResult result;
     for (const auto &e : it) {
-        std::error_code sec;
-        if (e.is_regular_file(sec) && has_plugin_extension(e.path())) files.push_back(e.path());
+        if (!has_plugin_extension(e.path())) continue;
+        struct stat st {};
+        if (::stat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) files.push_back(e.path());
+        else if (::stat(e.path().c_str(), &st) == 0)
+            result.skipped.push_back(SkippedFile{e.path(), "not a regular file (" + file_type_name(st.st_mode) + ")"});
     }
     std::sort(files.begin(), files.end());
-    DiscoveryResult result;
     for (const auto &file : files) {
         try {
             auto plugin = LoadedPlugin::load(file);

@@ -23,7 +23,9 @@ enum class ExitCode : int {
     conflict = 11,          // already exists (unresolved), failed precondition
     output_error = 12,      // the output file could not be written
     timed_out = 13,         // the operation exceeded --timeout
-    interrupted = 130,      // SIGINT / SIGTERM
+    incomplete = 14,        // sync --strict: the plugin warned the data may be incomplete (incomplete_*)
+    interrupted = 130,      // SIGINT / SIGTERM / SIGHUP
+    broken_pipe = 141,      // 128 + SIGPIPE: the reader of stdout (or of an --out pipe) went away; nothing printed
 };
 
 constexpr int to_int(ExitCode code) noexcept { return static_cast<int>(code); }

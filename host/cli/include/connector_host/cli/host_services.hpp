@@ -3,6 +3,7 @@
 // sinks that validate every record before passing it on. Also the atomic output file.
 #pragma once
 
+#include "connector_host/cli/output_error.hpp"
 #include "connector_host/cli/text_safety.hpp"
 
 #include <connector/connector_abi.h>
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -58,22 +61,60 @@ private:
 };
 
 // ---- plugin log sink ----------------------------------------------------------------------------------
-// conn_host for instance_create: log lines become "[level] <plugin-id>: message" on the console.
+// conn_host for instance_create: log lines become "[level] <plugin-id>: message" on the console. A plugin
+// cannot flood stderr: past line_limit lines of one level (error, warn, info; debug and trace are what the
+// user asked for) the lines of that level are counted, not printed, and the destructor (the end of the
+// command's one operation) prints one line per level saying how many were not shown.
 class PluginLog {
 public:
+    static constexpr uint64_t line_limit = 100;
     PluginLog(Console &console, std::string plugin_id);
+    ~PluginLog();
+    PluginLog(const PluginLog &) = delete;
+    PluginLog &operator=(const PluginLog &) = delete;
     const conn_host *host() const noexcept { return &host_; }
+    // Prints the "N more ... lines" notes now (once).
+    void report_suppressed();
 
 private:
     static void CONN_CALL on_log(void *ctx, int32_t level, conn_str message);
     Console &console_;
     std::string plugin_id_;
     conn_host host_{};
+    std::atomic<uint64_t> lines_[CONN_LOG_INFO + 1] = {};
+    std::atomic<bool> reported_{false};
 };
 
+// ---- warnings of a sync, per code -----------------------------------------------------------------------
+// Decides which warnings the console prints one by one: the first `limit` of each code; the rest are only
+// counted, and summary_lines() says how many ("... and 999,900 more `unresolved_member` warnings").
+class WarningTally {
+public:
+    explicit WarningTally(uint64_t limit) : limit_(limit) {}
+    // Counts one warning of `code`; true when it should be printed.
+    bool note(std::string_view code);
+    uint64_t count(std::string_view code) const;
+    // (code, line) for every code past the limit, and the lines alone.
+    std::vector<std::pair<std::string, std::string>> summaries() const;
+    std::vector<std::string> summary_lines() const;
+
+private:
+    uint64_t limit_;
+    std::map<std::string, uint64_t, std::less<>> counts_;
+};
+
+// 1234567 -> "1,234,567".
+std::string with_thousands(uint64_t n);
+
+// ---- small input files ------------------------------------------------------------------------------------
+// A config file or an @FILE value: a regular file (after following symlinks) of at most max_bytes (1 MiB).
+// Anything else is refused, with why = "<path> is a directory" / "is not a regular file" / "is larger than
+// 1 MiB" / the system's words. Never blocks on a FIFO, never reads a device.
+std::optional<std::string> read_small_file(const std::string &path, std::string &why, size_t max_bytes = size_t{1} << 20);
+
 // ---- signals and emergency cleanup ----------------------------------------------------------------------
-// Installs SIGINT/SIGTERM handlers that set a flag (a second signal exits at once with 130, after removing
-// the registered temporary file), and ignores SIGPIPE.
+// Installs SIGINT/SIGTERM/SIGHUP handlers that set a flag (a second signal exits at once with 130, after
+// removing the registered temporary file), and ignores SIGPIPE (a closed pipe is seen as EPIPE: exit 141).
 void install_signal_handlers();
 // The signal received so far, 0 if none.
 int received_signal() noexcept;
@@ -150,6 +191,8 @@ public:
     const std::optional<std::string> &plugin_violation() const noexcept { return violation_; }
     // Set when a handler failed (e.g. the output could not be written).
     const std::optional<std::string> &host_failure() const noexcept { return host_failure_; }
+    // The errno of a handler's OutputWriteError (EPIPE, ENOSPC, ...), 0 for other failures.
+    int host_failure_errno() const noexcept { return host_failure_errno_; }
 
 private:
     template <typename Fn>
@@ -167,11 +210,15 @@ private:
     std::thread::id thread_;
     std::mutex mu_; // only guards the rare cross-thread violation record
     std::optional<std::string> violation_, host_failure_;
+    int host_failure_errno_ = 0;
 };
 
 // ---- atomic output file ------------------------------------------------------------------------------------
 // Writes to a temporary file beside the target and renames it over the target on commit(), so a failed or
-// interrupted run never leaves a half-written file and never touches an existing one.
+// interrupted run never leaves a half-written file and never touches an existing one. The temporary file is
+// ".<name>.tmp-<pid>-XXXXXX", created 0600; stale ones of dead processes are removed first. On commit the
+// file takes the mode and owner of the regular file it replaces (owner: when permitted); a new file is 0600.
+// `target` must be the final path (no symlink: see open_output).
 class AtomicOutputFile {
 public:
     explicit AtomicOutputFile(const std::filesystem::path &target); // throws std::runtime_error
@@ -179,7 +226,7 @@ public:
     AtomicOutputFile(const AtomicOutputFile &) = delete;
     AtomicOutputFile &operator=(const AtomicOutputFile &) = delete;
     std::FILE *file() const noexcept { return file_; }
-    void commit(); // flush, fsync, rename; throws std::runtime_error
+    void commit(); // flush, fsync, keep mode/owner, rename; throws OutputWriteError / std::runtime_error
     const std::string &temp_path() const noexcept { return temp_; }
 
 private:
@@ -187,6 +234,40 @@ private:
     std::string temp_;
     std::FILE *file_ = nullptr;
     bool committed_ = false;
+};
+
+// Removes ".<name>.tmp-<pid>-*" regular files beside `target` whose pid is not alive. Returns how many.
+size_t remove_stale_temp_files(const std::filesystem::path &target);
+
+// ---- the --out destination ----------------------------------------------------------------------------------
+// "-" or empty: standard output. A symlink is followed to its final target and the rules apply to that:
+// a regular file or a path that does not exist is written atomically (AtomicOutputFile); a character device
+// (/dev/null) or a FIFO is written directly, streamed; anything else (directory, socket, block device) is
+// refused with OutputRefused.
+class OutputRefused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class SyncOutput {
+public:
+    // Throws OutputRefused (a destination kind we do not write) or std::runtime_error (cannot open / create).
+    static std::unique_ptr<SyncOutput> open(const std::string &arg);
+    // Throws OutputRefused when open(arg) would refuse the kind of what is at arg (nothing is opened).
+    static void check_destination(const std::string &arg);
+    ~SyncOutput();
+    SyncOutput(const SyncOutput &) = delete;
+    SyncOutput &operator=(const SyncOutput &) = delete;
+    std::FILE *file() const noexcept;
+    bool atomic() const noexcept { return atomic_ != nullptr; }
+    bool is_stdout() const noexcept { return stream_ == stdout; }
+    // Atomic: commit (rename into place). Streamed: flush. Throws OutputWriteError / std::runtime_error.
+    void commit();
+
+private:
+    SyncOutput() = default;
+    std::unique_ptr<AtomicOutputFile> atomic_;
+    std::FILE *stream_ = nullptr; // stdout, or a device / FIFO opened here (closed by the destructor)
 };
 
 } // namespace connector_host::cli

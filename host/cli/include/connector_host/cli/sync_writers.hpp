@@ -5,6 +5,7 @@
 // RapidJSON's Writer, and every string goes through the secret scrubber first.
 #pragma once
 
+#include "connector_host/cli/output_error.hpp"
 #include "connector_host/cli/text_safety.hpp"
 
 #include <connector/connector_abi.h>
@@ -28,13 +29,19 @@ SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_termina
 
 struct SyncCounts {
     uint64_t resources = 0, entitlements = 0, grants = 0, warnings = 0, unresolved = 0;
+    uint64_t incomplete = 0; // warnings whose code begins with "incomplete_"
     std::map<std::string, uint64_t> resources_by_type;
+    std::map<std::string, uint64_t> warnings_by_code; // exact, however many
 };
+
+// A warning code beginning with "incomplete_" says the sync's data may be incomplete (abi/ABI.md, Warnings).
+bool is_incomplete_warning(std::string_view code) noexcept;
 
 struct SyncSummary {
     SyncCounts counts;
     uint64_t requests = 0, retries = 0, pages = 0;
     double elapsed_seconds = 0;
+    bool complete = true; // false when any incomplete_* warning was received
 };
 
 class SyncWriter {
@@ -47,7 +54,8 @@ public:
     virtual void grant(const conn_grant &g) = 0;
     virtual void warning(std::string_view code, std::string_view message) = 0;
     virtual void checkpoint(std::string_view token) = 0;
-    // Completes the output; throws std::runtime_error when writing failed at any point.
+    // Every method throws OutputWriteError (with errno) when writing the output failed; finish() also when
+    // writing failed at any earlier point. Spool failures throw std::runtime_error.
     virtual void finish(const SyncSummary &summary) = 0;
 };
 

@@ -25,8 +25,22 @@ private:
     std::vector<std::string> secrets_;
 };
 
-// One printable line: invalid UTF-8 bytes become U+FFFD, control characters (newlines, escapes, ...)
-// become spaces, so a plugin or service cannot forge lines or drive the terminal.
+// One printable line: invalid UTF-8 bytes become U+FFFD, C0 control characters (newlines, escapes, ...)
+// become spaces, so a plugin or service cannot forge lines or drive the terminal. C1 controls (U+0080..U+009F)
+// and bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), which reorder or hide what a
+// reader sees, become visible escapes: "\u202e".
 std::string printable_line(std::string_view s);
+// printable_line applied to every line of a multi-line text (the newlines are kept).
+std::string printable_text(std::string_view s);
+
+// The code point of the C1 or bidi control starting at s[i] (its UTF-8 length in len), or 0 if none.
+char32_t invisible_control_at(std::string_view s, size_t i, size_t &len) noexcept;
+
+// True when s (valid UTF-8) holds a character JSON writers must escape beyond what RapidJSON does: DEL, C1 and
+// bidi controls, U+2028/U+2029.
+bool needs_extra_json_escape(std::string_view s) noexcept;
+// s as a JSON string literal, quotes included: '"', '\\' and every control (C0, DEL, C1, bidi, U+2028/U+2029)
+// escaped as \uXXXX (or \n, \t, ...); other UTF-8 kept as is.
+std::string json_quoted(std::string_view s);
 
 } // namespace connector_host::cli
