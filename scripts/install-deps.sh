@@ -10,6 +10,7 @@ packages=(
   libcli11-dev
   libcpp-httplib-dev
   libssl-dev openssl
+  zlib1g-dev
   doctest-dev
   g++-mingw-w64-x86-64
   curl bc time
