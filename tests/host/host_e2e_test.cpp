@@ -861,7 +861,8 @@ TEST_CASE("C1 and bidi controls: escaped in JSON, made visible in tables and on 
     CHECK(json.find("\\u0085") != std::string::npos);
     CHECK(json.find("C1 \xC2\x85\xC2\x9B bidi") == std::string::npos);
     bool found = false;
-    for (const auto &res : parse(json)["resources"].GetArray())
+    const auto doc = parse(json);  // kept alive while its array is walked
+    for (const auto &res : doc["resources"].GetArray())
         found = found || std::string(res["display_name"].GetString()) == "C1 \xC2\x85\xC2\x9B bidi \xE2\x80\xAEgnp.exe\xE2\x80\xAC";
     CHECK(found); // escaped, not altered
     for (const auto &c : raw) CHECK(r.err.find(c) == std::string::npos);
