@@ -22,7 +22,8 @@ bool is_transient_status(long status);
 struct BackoffSettings {
     int64_t base_ms = 200;        // first backoff cap
     int64_t max_ms = 10'000;      // cap of one wait
-    int64_t budget_ms = 30'000;   // total time a request may spend being retried (from its first attempt)
+    int64_t budget_ms = 0;        // total time a request may spend being retried (from its first attempt): the
+                                  // connector sets it from retry-budget-ms
 };
 
 // Full-jitter exponential backoff: a uniform draw in [0, min(max, base * 2^attempt)], and never below

@@ -1,4 +1,4 @@
-// Small text checks shared by the SCIM JSON readers (scim_json.cpp, members_reader.cpp).
+// A text check shared by the SCIM JSON readers (scim_json.cpp, members_reader.cpp).
 #pragma once
 
 #include <cstddef>
@@ -21,18 +21,6 @@ inline bool holds_encoded_surrogate(const char *s, size_t n) {
         s = p + 1;
     }
     return false;
-}
-
-// ASCII case-insensitive equality of a (length-counted) name with a lower-case literal.
-inline bool name_is(const char *s, size_t n, const char *lower) {
-    const size_t m = std::strlen(lower);
-    if (n != m) return false;
-    for (size_t i = 0; i < n; ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower[i]) return false;
-    }
-    return true;
 }
 
 }  // namespace ce::scim

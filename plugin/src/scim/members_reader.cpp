@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "common/text.hpp"
 #include "scim/json_text.hpp"
 #include "scim/scim_json.hpp"
 
@@ -47,7 +48,7 @@ bool key_is_members(const std::string &raw) {
         }
         decoded += c;
     }
-    return name_is(decoded.data(), decoded.size(), "members");
+    return text::iequals(decoded, "members");
 }
 
 // SAX handler for one member object: the first "value" and the first "type" at its top level (a null one
@@ -95,10 +96,10 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
     bool Key(const char *s, rapidjson::SizeType len, bool) {
         key = Field::other;
         if (depth != 1) return true;
-        if (!value_seen && name_is(s, len, "value")) {
+        if (!value_seen && text::iequals(std::string_view(s, len), "value")) {
             value_seen = true;
             key = Field::value;
-        } else if (!type_seen && name_is(s, len, "type")) {
+        } else if (!type_seen && text::iequals(std::string_view(s, len), "type")) {
             type_seen = true;
             key = Field::type;
         }

@@ -39,16 +39,18 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/errors.hpp"
+
 namespace ce::scim {
 
-class PagingError : public std::runtime_error {
+// A listing that does not advance or cannot be real (transient: the next sync may fare better).
+class PagingError : public Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit PagingError(std::string what) : Error(ErrorKind::transient, std::move(what)) {}
 };
 
 struct PageRequest {

@@ -25,10 +25,10 @@
 #include <string_view>
 #include <vector>
 
-#include "common/id_set.hpp"
-#include "common/spill_file.hpp"
+#include "sync/store/id_set.hpp"
+#include "sync/store/spill_file.hpp"
 
-namespace ce {
+namespace ce::store {
 
 class IdIndex {
 public:
@@ -90,4 +90,4 @@ private:
     uint64_t spills_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/spill_file.hpp"
+#include "sync/store/spill_file.hpp"
 #include "scim/scim_json.hpp"
 
-namespace ce::connector {
+namespace ce::store {
 
 class GroupList {
 public:
@@ -47,4 +47,4 @@ private:
     size_t memory_pos_ = 0;
 };
 
-}  // namespace ce::connector
+}  // namespace ce::store

@@ -1,9 +1,9 @@
-#include "common/id_index.hpp"
+#include "sync/store/id_index.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace ce {
+namespace ce::store {
 
 IdIndex::IdIndex(size_t memory_bytes, std::string spill_dir)
     : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
@@ -141,4 +141,4 @@ void IdIndex::freeze() {
     spare_.reset();
 }
 
-}  // namespace ce
+}  // namespace ce::store

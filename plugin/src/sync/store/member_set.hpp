@@ -14,10 +14,10 @@
 #include <new>
 #include <string_view>
 
-#include "common/id_index.hpp"
-#include "common/id_set.hpp"
+#include "sync/store/id_index.hpp"
+#include "sync/store/id_set.hpp"
 
-namespace ce {
+namespace ce::store {
 
 class MemberSet {
 public:
@@ -74,4 +74,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

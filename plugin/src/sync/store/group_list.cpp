@@ -1,10 +1,10 @@
-#include "connector/group_list.hpp"
+#include "sync/store/group_list.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
-namespace ce::connector {
+namespace ce::store {
 
 GroupList::GroupList(size_t memory_bytes, std::string spill_dir)
     : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
@@ -87,4 +87,4 @@ scim::Group GroupList::next() {
     return g;
 }
 
-}  // namespace ce::connector
+}  // namespace ce::store

@@ -19,7 +19,7 @@
 #include <new>
 #include <string_view>
 
-namespace ce {
+namespace ce::store {
 
 class IdSet {
 public:
@@ -137,4 +137,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store
