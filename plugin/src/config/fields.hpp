@@ -13,6 +13,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "common/units.hpp"
 #include "config/config.hpp"
 
 namespace ce::config {
@@ -56,8 +57,7 @@ struct Field {
     Check check = nullptr;
 };
 
-inline constexpr int64_t kKiB = 1024;
-inline constexpr int64_t kMaxIndexMemoryKb = 4 * kKiB * kKiB;  // 4 GiB
+inline constexpr int64_t kMaxIndexMemoryKb = static_cast<int64_t>(4 * kMiB);  // 4 GiB counted in KiB: 4 Mi of them
 
 inline constexpr std::array kFields{
     Field{.name = "scim-url", .display_name = "SCIM URL", .kind = Kind::url, .required = true,

@@ -1,13 +1,11 @@
 #include "connector/connector.hpp"
 
 #include "common/errors.hpp"
+#include "common/units.hpp"
 #include "config/fields.hpp"
 
 namespace ce::connector {
 namespace {
-
-constexpr size_t kKiB = 1024;
-constexpr size_t kMiB = kKiB * kKiB;
 
 http::EngineOptions engine_options(const config::Config &c) {
     http::EngineOptions o;

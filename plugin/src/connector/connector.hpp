@@ -46,8 +46,6 @@ public:
     Outcome revoke(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                    std::string_view principal_id);
 
-    const config::Config &config() const { return config_; }
-
 private:
     // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts.
     void begin(const CallContext &ctx);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/text.hpp"
+#include "common/units.hpp"
 
 namespace ce::http {
 
@@ -52,8 +53,6 @@ CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
 constexpr long kSpareConnections = 2;
 // How long new requests are held back after a 429 (or a 503 with Retry-After) that does not say.
 constexpr int64_t kDefaultThrottleMs = 1000;
-
-constexpr size_t kMiB = size_t{1} << 20;
 
 constexpr std::string_view kRetryAfter = "retry-after";
 constexpr std::string_view kContentType = "content-type";
@@ -248,6 +247,34 @@ void Engine::begin_attempt(Job &job, void *easy) {
     job.max_bytes = job.request.max_body_bytes ? job.request.max_body_bytes : options_.max_response_bytes;
 }
 
+// Everything but the method: the URL, protocols and proxies, TLS, timeouts, the callbacks.
+void Engine::set_options(void *easy_ptr, Job &job) {
+    CURL *easy = as_easy(easy_ptr);
+    curl_easy_setopt(easy, CURLOPT_URL, job.request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    // Plain http is for loopback only: never through a proxy, whatever http_proxy / ALL_PROXY say.
+    if (is_plain_http(job.request.url)) curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job.headers);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes_per_s);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &job);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &job);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &job);
+}
+
 void Engine::start(std::unique_ptr<Job> job) {
     CURL *easy = nullptr;
     if (!free_easy_.empty()) {
@@ -265,29 +292,7 @@ void Engine::start(std::unique_ptr<Job> job) {
     // An empty Expect header: no "100 Continue" round trip before bodies.
     job->headers = curl_slist_append(job->headers, "Expect:");
 
-    curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    // Plain http is for loopback only: never through a proxy, whatever http_proxy / ALL_PROXY say.
-    if (is_plain_http(job->request.url)) curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes_per_s);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, job.get());
+    set_options(easy, *job);
     switch (job->request.method) {
     case Method::get: curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L); break;
     case Method::post:

@@ -152,8 +152,6 @@ public:
 
     const EngineStats &stats() const { return stats_; }
     void reset_stats() { stats_ = {}; }
-    const EngineOptions &options() const { return options_; }
-    size_t held_bytes() const { return held_total_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -167,6 +165,7 @@ private:
 
     void start(std::unique_ptr<Job> job);
     void begin_attempt(Job &job, void *easy);
+    void set_options(void *easy, Job &job);
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);

@@ -41,7 +41,6 @@ class AdaptiveWindow {
 public:
     explicit AdaptiveWindow(unsigned max_window) : max_(max_window ? max_window : 1), window_(max_) {}
     unsigned window() const { return window_; }
-    unsigned max_window() const { return max_; }
     void on_success() {
         if (window_ >= max_) return;
         if (++streak_ >= window_) {

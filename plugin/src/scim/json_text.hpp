@@ -6,6 +6,10 @@
 
 namespace ce::scim {
 
+// NULs appended behind a body parsed in place: RapidJSON's UTF-8 decoder may read up to 3 bytes past a sequence
+// cut short by the end, and must find NULs there (no continuation byte) inside the buffer.
+inline constexpr size_t kSpareNuls = 4;
+
 // The parse validates every raw byte as UTF-8, so the only invalid text a string can hold comes from \u escapes:
 // RapidJSON 1.1.0 refuses a high surrogate not followed by a low one, but encodes a lone low surrogate
 // (\uDC00..\uDFFF) as the three bytes ED B0..BF xx. Any surrogate in that encoding is ED followed by A0..BF

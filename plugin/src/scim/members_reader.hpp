@@ -47,8 +47,8 @@ public:
 // What the reader may hold, and the settings its errors name.
 // The defaults are the config's (config/fields.hpp); the connector sets them from the config.
 struct MemberReaderLimits {
-    size_t member_bytes = config::default_of<&config::Config::max_member_kb>() << 10;      // one member object
-    size_t envelope_bytes = config::default_of<&config::Config::max_response_mb>() << 20;  // the rest of the answer
+    size_t member_bytes = config::default_of<&config::Config::max_member_kb>() * kKiB;      // one member object
+    size_t envelope_bytes = config::default_of<&config::Config::max_response_mb>() * kMiB;  // the rest of the answer
     std::string member_field{config::name_of<&config::Config::max_member_kb>()};
     std::string envelope_field{config::name_of<&config::Config::max_response_mb>()};
 };
@@ -80,6 +80,9 @@ private:
 
     void step(char c);
     void step_envelope(char c);
+    void step_envelope_string(char c);
+    bool step_members_value(char c);
+    void step_structure(char c);
     void step_array(char c);
     void end_element();
     void key_done();

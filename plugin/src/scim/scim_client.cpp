@@ -10,6 +10,7 @@ namespace {
 
 // How much of a server's error detail a message quotes.
 constexpr size_t kMaxDetailChars = 200;
+constexpr int64_t kMsPerSecond = 1000;
 
 std::string host_of(std::string_view url) {
     auto p = url.find("://");
@@ -127,7 +128,8 @@ Error Client::status_error(const http::Response &r, const std::string &what) con
         const int64_t after = r.retry_after_ms.value_or(0);
         return Error(kind,
                      "the service is rate limiting" + during + attempts_text(r.attempts) +
-                         (after > 0 ? "; retry after " + std::to_string((after + 999) / 1000) + " s" : std::string()),
+                         (after > 0 ? "; retry after " + std::to_string((after + kMsPerSecond - 1) / kMsPerSecond) + " s"
+                                     : std::string()),
                      {}, s, after);
     }
     case ErrorKind::transient:

@@ -27,7 +27,7 @@ void parse_in_place(rapidjson::Document &doc, std::string &body) {
     // The in-situ parse reads up to the first NUL. With UTF-8 validation, a multi-byte sequence cut short by the
     // end of the body makes the decoder take up to 3 more bytes past that NUL: spare NULs keep those reads inside
     // the buffer (and fail the sequence, since NUL is no continuation byte).
-    body.append(4, '\0');
+    body.append(kSpareNuls, '\0');
     doc.ParseInsitu<kParseFlags>(body.data());
     if (doc.HasParseError()) throw ParseError(parse_failure(doc));
     if (!doc.IsObject()) throw ParseError("the response is not a JSON object");

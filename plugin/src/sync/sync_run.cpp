@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/units.hpp"
 #include "scim/list_walker.hpp"
 #include "scim/scim_records.hpp"
 
@@ -12,7 +13,6 @@ namespace {
 
 // How many times a list is walked at most while it keeps changing under the walk.
 constexpr unsigned kMaxPasses = 3;
-constexpr size_t kKiB = 1024;
 
 }  // namespace
 

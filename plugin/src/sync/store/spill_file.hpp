@@ -14,6 +14,9 @@
 
 namespace ce::store {
 
+// The least memory an index or list of the sync keeps before it spills (a smaller budget is raised to this).
+inline constexpr size_t kMinMemoryBytes = 512;
+
 class SpillFile {
 public:
     // Opens a new empty file in dir ("" = $TMPDIR, else /tmp).
