@@ -5,10 +5,10 @@
 #include <fstream>
 
 #include "common/errors.hpp"
-#include "connector/config.hpp"
+#include "config/config.hpp"
 
 using namespace ce;
-using namespace ce::connector;
+using namespace ce::config;
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
 namespace {

@@ -4,11 +4,11 @@
 #include <doctest/doctest.h>
 
 #include "common/errors.hpp"
-#include "common/id_index.hpp"
-#include "common/id_set.hpp"
-#include "common/member_set.hpp"
-#include "connector/group_list.hpp"
-#include "connector/member_buffer.hpp"
+#include "sync/store/id_index.hpp"
+#include "sync/store/id_set.hpp"
+#include "sync/store/member_set.hpp"
+#include "sync/store/group_list.hpp"
+#include "sync/store/member_buffer.hpp"
 
 #include <random>
 #include <stdexcept>
@@ -17,7 +17,7 @@
 #include <vector>
 
 TEST_CASE("IdSet inserts once, answers membership, and survives growth") {
-    ce::IdSet set;
+    ce::store::IdSet set;
     CHECK(set.empty());
     CHECK_FALSE(set.contains("anything"));
     CHECK(set.insert("a"));
@@ -39,14 +39,14 @@ TEST_CASE("IdSet inserts once, answers membership, and survives growth") {
 }
 
 TEST_CASE("IdSet fingerprints differ for ids that differ in one byte") {
-    CHECK(ce::IdSet::fingerprint("user-1") != ce::IdSet::fingerprint("user-2"));
-    CHECK(ce::IdSet::fingerprint("ab") != ce::IdSet::fingerprint("ba"));
-    CHECK(ce::IdSet::fingerprint("") != 0u);
+    CHECK(ce::store::IdSet::fingerprint("user-1") != ce::store::IdSet::fingerprint("user-2"));
+    CHECK(ce::store::IdSet::fingerprint("ab") != ce::store::IdSet::fingerprint("ba"));
+    CHECK(ce::store::IdSet::fingerprint("") != 0u);
 }
 
 TEST_CASE("IdSet reserved for n ids holds them without growing, at any table size") {
     for (size_t n : {size_t{1}, size_t{7}, size_t{100}, size_t{1000}, size_t{99991}}) {
-        ce::IdSet set;
+        ce::store::IdSet set;
         set.reserve(n);
         const size_t capacity = set.capacity();
         CHECK(capacity * 3 >= n * 4);  // at most 3/4 full
@@ -64,15 +64,15 @@ TEST_CASE("IdSet reserved for n ids holds them without growing, at any table siz
 }
 
 TEST_CASE("IdSet moves leave the source empty and usable") {
-    ce::IdSet a;
+    ce::store::IdSet a;
     for (int i = 0; i < 100; ++i) a.insert("u" + std::to_string(i));
-    ce::IdSet b = std::move(a);
+    ce::store::IdSet b = std::move(a);
     CHECK(b.size() == 100);
     CHECK(b.contains("u42"));
     CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
     CHECK_FALSE(a.contains("u42"));
     CHECK(a.insert("u42"));
-    ce::IdSet c;
+    ce::store::IdSet c;
     c = std::move(b);
     CHECK(c.size() == 100);
     CHECK(b.empty());
@@ -82,13 +82,13 @@ namespace {
 // A budget that makes an index of n ids spill several times (the table holds 3/4 of 4096 slots).
 constexpr size_t kTinyBudget = 4096 * sizeof(uint64_t);
 
-std::string temp_dir() { return ce::SpillFile::default_dir(); }
+std::string temp_dir() { return ce::store::SpillFile::default_dir(); }
 }  // namespace
 
 TEST_CASE("IdIndex equals a set of strings, in memory or spilled to disk") {
-    for (size_t budget : {size_t{512}, kTinyBudget, ce::IdIndex::kDefaultMemoryBytes}) {
+    for (size_t budget : {size_t{512}, kTinyBudget, ce::store::IdIndex::kDefaultMemoryBytes}) {
         CAPTURE(budget);
-        ce::IdIndex index(budget, temp_dir());
+        ce::store::IdIndex index(budget, temp_dir());
         std::unordered_set<std::string> reference;
         std::mt19937_64 rng(budget);
         for (int i = 0; i < 40000; ++i) {
@@ -109,7 +109,7 @@ TEST_CASE("IdIndex equals a set of strings, in memory or spilled to disk") {
             const std::string absent = "absent-" + std::to_string(i);
             REQUIRE_FALSE(index.contains(absent));
         }
-        CHECK(index.spilled() == (budget < ce::IdIndex::kDefaultMemoryBytes));
+        CHECK(index.spilled() == (budget < ce::store::IdIndex::kDefaultMemoryBytes));
         if (index.spilled()) {
             CHECK(index.disk_bytes() > 0);
             CHECK(index.memory_bytes() <= budget + 8192);
@@ -120,23 +120,23 @@ TEST_CASE("IdIndex equals a set of strings, in memory or spilled to disk") {
         CHECK(index.size() == reference.size());
         std::vector<bool> used(index.slot_count(), false);
         for (const auto &id : reference) {
-            const size_t slot = index.slot_of(ce::IdSet::fingerprint(id));
+            const size_t slot = index.slot_of(ce::store::IdSet::fingerprint(id));
             REQUIRE(slot < index.slot_count());
             REQUIRE_FALSE(used[slot]);
             used[slot] = true;
         }
-        for (int i = 0; i < 2000; ++i) REQUIRE(index.slot_of(ce::IdSet::fingerprint("absent-" + std::to_string(i))) == ce::IdIndex::npos);
+        for (int i = 0; i < 2000; ++i) REQUIRE(index.slot_of(ce::store::IdSet::fingerprint("absent-" + std::to_string(i))) == ce::store::IdIndex::npos);
         if (index.spilled()) CHECK(index.memory_bytes() < 64 * 1024);  // the table is given back
     }
 }
 
 TEST_CASE("IdIndex reserve never passes the memory budget, and moves keep the spilled run") {
-    ce::IdIndex index(kTinyBudget, temp_dir());
+    ce::store::IdIndex index(kTinyBudget, temp_dir());
     index.reserve(1000000);
     CHECK(index.memory_bytes() <= kTinyBudget + 8192);
     for (int i = 0; i < 10000; ++i) REQUIRE(index.insert("id-" + std::to_string(i)));
     CHECK(index.spilled());
-    ce::IdIndex moved = std::move(index);
+    ce::store::IdIndex moved = std::move(index);
     CHECK(moved.size() == 10000);
     for (int i = 0; i < 10000; ++i) REQUIRE(moved.contains("id-" + std::to_string(i)));
     CHECK_FALSE(moved.contains("id-10000"));
@@ -145,7 +145,7 @@ TEST_CASE("IdIndex reserve never passes the memory budget, and moves keep the sp
     CHECK_FALSE(index.spilled());
     CHECK_FALSE(index.contains("id-1"));
     CHECK(index.insert("id-1"));
-    ce::IdIndex assigned;
+    ce::store::IdIndex assigned;
     assigned = std::move(moved);
     CHECK(assigned.size() == 10000);
     CHECK(assigned.contains("id-9999"));
@@ -154,7 +154,7 @@ TEST_CASE("IdIndex reserve never passes the memory budget, and moves keep the sp
 }
 
 TEST_CASE("IdIndex in a directory it cannot write fails with an error naming spill-dir") {
-    ce::IdIndex index(512, "/nonexistent-spill-dir");
+    ce::store::IdIndex index(512, "/nonexistent-spill-dir");
     bool thrown = false;
     try {
         for (int i = 0; i < 1000; ++i) index.insert("id-" + std::to_string(i));
@@ -169,9 +169,9 @@ TEST_CASE("IdIndex in a directory it cannot write fails with an error naming spi
 }
 
 TEST_CASE("MemberSet counts each member once, small or large, users or not, over a table or a spilled index") {
-    for (size_t budget : {ce::IdIndex::kDefaultMemoryBytes, kTinyBudget}) {
+    for (size_t budget : {ce::store::IdIndex::kDefaultMemoryBytes, kTinyBudget}) {
         CAPTURE(budget);
-        ce::IdIndex users(budget, temp_dir());
+        ce::store::IdIndex users(budget, temp_dir());
         const int kUsers = 50000;
         users.reserve(kUsers);
         for (int i = 0; i < kUsers; ++i) users.insert("user-" + std::to_string(i));
@@ -179,7 +179,7 @@ TEST_CASE("MemberSet counts each member once, small or large, users or not, over
         CHECK(users.spilled() == (budget == kTinyBudget));
 
         for (int members : {0, 1, 10, 1000, 20000, 50000}) {
-            ce::MemberSet set(users);
+            ce::store::MemberSet set(users);
             std::unordered_set<std::string> reference;
             for (int i = 0; i < members; ++i) {
                 // Users (some listed twice), plus ids that are no user (groups, unresolved), also repeated.
@@ -206,8 +206,8 @@ TEST_CASE("MemberSet counts each member once, small or large, users or not, over
 }
 
 TEST_CASE("MemberSet without any user keeps everything in its id set") {
-    ce::IdIndex none;
-    ce::MemberSet set(none);
+    ce::store::IdIndex none;
+    ce::store::MemberSet set(none);
     for (int i = 0; i < 5000; ++i) REQUIRE(set.insert("ghost-" + std::to_string(i)));
     for (int i = 0; i < 5000; ++i) REQUIRE_FALSE(set.insert("ghost-" + std::to_string(i)));
     CHECK(set.size() == 5000);
@@ -215,9 +215,9 @@ TEST_CASE("MemberSet without any user keeps everything in its id set") {
 }
 
 TEST_CASE("GroupList gives back every group in the order pushed, from memory or from its spill file") {
-    for (size_t budget : {ce::connector::GroupList::kDefaultMemoryBytes, size_t{512}, size_t{4096}}) {
+    for (size_t budget : {ce::store::GroupList::kDefaultMemoryBytes, size_t{512}, size_t{4096}}) {
         CAPTURE(budget);
-        ce::connector::GroupList list(budget, temp_dir());
+        ce::store::GroupList list(budget, temp_dir());
         std::vector<ce::scim::Group> pushed;
         for (int i = 0; i < 3000; ++i) {
             ce::scim::Group g;
@@ -229,7 +229,7 @@ TEST_CASE("GroupList gives back every group in the order pushed, from memory or 
             pushed.push_back(g);
         }
         REQUIRE(list.size() == pushed.size());
-        CHECK(list.spilled() == (budget < ce::connector::GroupList::kDefaultMemoryBytes));
+        CHECK(list.spilled() == (budget < ce::store::GroupList::kDefaultMemoryBytes));
         for (size_t i = 0; i < pushed.size(); ++i) {
             const ce::scim::Group g = list.next();
             REQUIRE(g.id == pushed[i].id);
@@ -239,12 +239,12 @@ TEST_CASE("GroupList gives back every group in the order pushed, from memory or 
         CHECK_THROWS_AS(list.next(), std::out_of_range);
         CHECK_THROWS_AS(list.push(pushed[0]), std::logic_error);
     }
-    CHECK(ce::connector::GroupList().size() == 0);
+    CHECK(ce::store::GroupList().size() == 0);
 }
 
 TEST_CASE("MemberBuffer keeps members in order until cleared") {
-    using Kind = ce::connector::MemberBuffer::Kind;
-    ce::connector::MemberBuffer buf;
+    using Kind = ce::store::MemberBuffer::Kind;
+    ce::store::MemberBuffer buf;
     CHECK(buf.size() == 0);
     buf.add("u1", Kind::user);
     buf.add("", Kind::unknown);  // an empty id is kept as given (the connector decides what it means)

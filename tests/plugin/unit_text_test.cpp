@@ -7,12 +7,14 @@
 #include "abi/abi_text.hpp"
 #include "common/errors.hpp"
 #include "common/scrubber.hpp"
-#include "connector/account_fields.hpp"
-#include "connector/records.hpp"
+#include "common/text.hpp"
+#include "provision/account_fields.hpp"
+#include "scim/scim_records.hpp"
 #include "scim/scim_url.hpp"
 
 using namespace ce;
-using namespace ce::connector;
+using namespace ce::provision;
+using namespace ce::text;
 using namespace ce::scim;
 
 TEST_CASE("display names are trimmed, collapsed and split into given and family names") {
@@ -58,9 +60,9 @@ TEST_CASE("URL joining ignores trailing slashes and keeps the base opaque") {
 }
 
 TEST_CASE("percent-encoding and queries") {
-    CHECK(percent_encode("AZaz09-_~") == "AZaz09-_~");
-    CHECK(percent_encode("a b+c&d=e") == "a%20b%2Bc%26d%3De");
-    CHECK(percent_encode("é") == "%C3%A9");
+    CHECK(percent_encode("AZaz09-_~", Dot::encode) == "AZaz09-_~");
+    CHECK(percent_encode("a b+c&d=e", Dot::encode) == "a%20b%2Bc%26d%3De");
+    CHECK(percent_encode("é", Dot::encode) == "%C3%A9");
     CHECK(with_query("http://h/Users", {{"startIndex", "1"}, {"count", "100"}}) == "http://h/Users?startIndex=1&count=100");
     CHECK(with_query("http://h/Users?x=1", {{"y", "2"}}) == "http://h/Users?x=1&y=2");
 }

@@ -1,5 +1,6 @@
-// The thin ABI glue: the exported entry, init/deinit, the connector.v1 vtable, argument validation, the
-// conversion between C views and the connector's C++ records, and the wall that no exception crosses.
+// The extern "C" edge: the exported entry, init/deinit, get_interface and the connector.v1 vtable. Each vtable
+// function reads its arguments (abi/host_args.hpp), runs the connector behind the wall (abi/wall.hpp) and writes
+// its results; records reach the host through abi/sink_adapter.hpp.
 #include <connector/connector_abi.h>
 #include <curl/curl.h>
 
@@ -7,21 +8,21 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <mutex>
-#include <new>
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "abi/abi_text.hpp"
 #include "abi/descriptor.hpp"
+#include "abi/host_args.hpp"
+#include "abi/sink_adapter.hpp"
+#include "abi/wall.hpp"
+#include "common/errors.hpp"
 #include "common/scrubber.hpp"
 #include "connector/connector.hpp"
-#include "scim/paging_planner.hpp"
-#include "scim/scim_json.hpp"
 
-using ce::ErrorKind;
+using ce::Error;
+using namespace ce::abi;
 using namespace ce::connector;
 
 struct conn_instance {
@@ -38,17 +39,6 @@ std::atomic<bool> g_initialised{false};
 std::atomic<int> g_instances{0};
 std::atomic<bool> g_curl_leaked{false};  // a deinit ran with live instances and kept libcurl initialised
 
-std::string_view view(conn_str s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
-conn_str cstr(const std::string &s) { return conn_str{s.data(), s.size()}; }
-bool valid_str(conn_str s) { return s.data != nullptr || s.size == 0; }
-
-// An error raised by the glue itself (before any connector code runs).
-struct GlueError {
-    conn_status status;
-    const char *field;
-    const char *message;
-};
-
 void log_to_host(void *ctx, void(CONN_CALL *fn)(void *, int32_t, conn_str), const ce::Scrubber &scrubber,
                  ce::LogLevel level, const std::string &message) noexcept {
     if (!fn) return;
@@ -58,60 +48,6 @@ void log_to_host(void *ctx, void(CONN_CALL *fn)(void *, int32_t, conn_str), cons
     } catch (...) {
         // Logging never fails an operation.
     }
-}
-
-// Runs `body`, mapping every exception to a status and a filled conn_error.
-template <typename F>
-conn_status guarded(conn_error *err, const ce::Scrubber *scrubber, F &&body) noexcept {
-    std::string field, message;
-    conn_status status = CONN_OK;
-    long http_status = 0;
-    int64_t retry_after = 0;
-    try {
-        try {
-            body();
-            ce::abi::fill_error(err, CONN_OK, 0, 0, "", "");
-            return CONN_OK;
-        } catch (const GlueError &e) {
-            status = e.status;
-            field = e.field;
-            message = e.message;
-        } catch (const ce::Error &e) {
-            status = ce::abi::status_for(e.kind());
-            http_status = e.http_status();
-            retry_after = e.retry_after_ms();
-            field = e.field();
-            message = e.what();
-        } catch (const ce::http::Cancelled &) {
-            status = CONN_ERR_CANCELLED;
-            message = "the operation was cancelled by the host";
-        } catch (const ce::scim::ParseError &e) {
-            status = CONN_ERR_TRANSIENT;
-            message = std::string("the service sent a malformed response: ") + e.what();
-        } catch (const ce::scim::PagingError &e) {
-            status = CONN_ERR_TRANSIENT;
-            message = e.what();
-        } catch (const std::bad_alloc &) {
-            status = CONN_ERR_INTERNAL;
-            message = "out of memory";
-        } catch (const std::exception &e) {
-            status = CONN_ERR_INTERNAL;
-            message = std::string("internal error: ") + e.what();
-        } catch (...) {
-            status = CONN_ERR_INTERNAL;
-            message = "internal error (unknown exception)";
-        }
-        if (scrubber) {
-            message = scrubber->scrub(message);
-            field = scrubber->scrub(field);
-        }
-        ce::abi::fill_error(err, status, http_status, retry_after, ce::abi::sanitize_utf8(field),
-                            ce::abi::sanitize_utf8(message));
-    } catch (...) {
-        if (status == CONN_OK) status = CONN_ERR_INTERNAL;
-        ce::abi::fill_error(err, status, http_status, retry_after, "", "internal error (out of memory)");
-    }
-    return status;
 }
 
 // An operation on `instance` behind the wall: errors are scrubbed of the instance's token (when there is one).
@@ -128,29 +64,7 @@ conn_status guarded_outcome(conn_instance *instance, conn_outcome *outcome, conn
 }
 
 void require_initialised() {
-    if (!g_initialised.load()) throw GlueError{CONN_ERR_INVALID_STATE, "", "the plugin is not initialised (call init first)"};
-}
-
-// Reads a host struct the ABI way: min(struct_size, sizeof) bytes, a missing tail (an older host) as zero.
-template <typename T>
-std::optional<T> read_struct(const T *p, const char *field, bool optional) {
-    if (!p) {
-        if (optional) return std::nullopt;
-        throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "a required argument is NULL"};
-    }
-    if (p->struct_size < sizeof(uint32_t)) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "struct_size is too small"};
-    T out{};
-    std::memcpy(static_cast<void *>(&out), p, std::min<size_t>(p->struct_size, sizeof(T)));
-    return out;
-}
-
-template <typename T>
-const T *ptr(const std::optional<T> &o) {
-    return o ? &*o : nullptr;
-}
-
-void require_str(conn_str s, const char *field) {
-    if (!valid_str(s)) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, "a string has a NULL pointer and a non-zero size"};
+    if (!g_initialised.load()) throw Error::invalid_state("the plugin is not initialised (call init first)");
 }
 
 // Marks the instance busy for the duration of an operation (the host serialises; this catches hosts that do not).
@@ -159,7 +73,7 @@ public:
     explicit BusyGuard(conn_instance *inst) : inst_(inst) {
         bool expected = false;
         if (!inst_->busy.compare_exchange_strong(expected, true))
-            throw GlueError{CONN_ERR_INVALID_STATE, "", "another operation is running on this instance"};
+            throw Error::invalid_state("another operation is running on this instance");
     }
     ~BusyGuard() { inst_->busy.store(false); }
     BusyGuard(const BusyGuard &) = delete;
@@ -171,7 +85,7 @@ private:
 
 conn_instance *require_instance(conn_instance *inst) {
     require_initialised();
-    if (!inst) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "instance", "the instance is NULL"};
+    if (!inst) throw Error::invalid_argument("instance", "the instance is NULL");
     return inst;
 }
 
@@ -182,7 +96,7 @@ std::optional<conn_call> open_operation(conn_instance *inst, const conn_call *ca
 }
 
 void require_outcome(const conn_outcome *outcome) {
-    if (!outcome) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "outcome", "the outcome pointer is NULL"};
+    if (!outcome) throw Error::invalid_argument("outcome", "the outcome pointer is NULL");
 }
 
 // grant / revoke: the entitlement and the principal.
@@ -191,132 +105,6 @@ void require_grant_args(conn_str entitlement_id, conn_str principal_type, conn_s
     require_str(principal_type, "principal_type");
     require_str(principal_id, "principal_id");
 }
-
-// Key/value pairs from the host (config entries, account fields), every string checked; `field` names the
-// argument in errors, `null_entries` is the message when the array is NULL with a non-zero count.
-std::vector<std::pair<std::string, std::string>> read_kvs(const conn_kv *kvs, size_t count, const char *field,
-                                                          const char *null_entries) {
-    if (count > 0 && !kvs) throw GlueError{CONN_ERR_INVALID_ARGUMENT, field, null_entries};
-    std::vector<std::pair<std::string, std::string>> out;
-    for (size_t i = 0; i < count; ++i) {
-        require_str(kvs[i].key, field);
-        require_str(kvs[i].value, field);
-        out.emplace_back(std::string(view(kvs[i].key)), std::string(view(kvs[i].value)));
-    }
-    return out;
-}
-
-// Writes a result struct the ABI way: `full` (whose struct_size is the host's) truncated to what the host's
-// struct holds; struct_size is left as the host set it.
-template <typename T>
-void write_result(T *result, const T &full) {
-    std::memcpy(static_cast<void *>(result), &full, std::min<size_t>(result->struct_size, sizeof full));
-    result->struct_size = full.struct_size;
-}
-
-CallContext make_context(const conn_call *call) {
-    CallContext ctx;
-    if (!call) return ctx;
-    if (call->is_cancelled) {
-        auto fn = call->is_cancelled;
-        void *c = call->ctx;
-        ctx.cancelled = [fn, c]() { return fn(c) != 0; };
-    }
-    if (call->progress) {
-        auto fn = call->progress;
-        void *c = call->ctx;
-        ctx.progress = [fn, c](const Progress &p) {
-            conn_progress cp{};
-            cp.struct_size = sizeof cp;
-            cp.phase = conn_str{p.phase.data(), p.phase.size()};
-            cp.requests = p.requests;
-            cp.pages = p.pages;
-            cp.resources = p.resources;
-            cp.entitlements = p.entitlements;
-            cp.grants = p.grants;
-            cp.total_hint = p.total_hint;
-            fn(c, &cp);
-        };
-    }
-    return ctx;
-}
-
-// The host's conn_sink behind the connector's RecordSink. Callbacks only while `open` (never after return).
-class SinkAdapter final : public RecordSink {
-public:
-    explicit SinkAdapter(const conn_sink *sink) : sink_(sink) {}
-    void close() { open_ = false; }
-
-    bool resource(const Resource &r) override {
-        if (!open_ || !sink_ || !sink_->on_resource) return true;
-        attrs_.clear();
-        for (const auto &a : r.attrs) {
-            conn_attr ca{};
-            ca.key = cstr(a.key);
-            switch (a.kind) {
-            case Attr::Kind::string:
-                ca.kind = CONN_ATTR_STRING;
-                ca.str = cstr(a.str);
-                break;
-            case Attr::Kind::integer:
-                ca.kind = CONN_ATTR_INT;
-                ca.num = a.num;
-                break;
-            case Attr::Kind::boolean:
-                ca.kind = CONN_ATTR_BOOL;
-                ca.num = a.num ? 1 : 0;
-                break;
-            }
-            attrs_.push_back(ca);
-        }
-        conn_resource cr{};
-        cr.struct_size = sizeof cr;
-        cr.type = cstr(r.type);
-        cr.id = cstr(r.id);
-        cr.display_name = cstr(r.display_name);
-        cr.attrs = attrs_.empty() ? nullptr : attrs_.data();
-        cr.attr_count = attrs_.size();
-        return sink_->on_resource(sink_->ctx, &cr) == CONN_SINK_CONTINUE;
-    }
-    bool entitlement(const Entitlement &e) override {
-        if (!open_ || !sink_ || !sink_->on_entitlement) return true;
-        conn_entitlement ce{};
-        ce.struct_size = sizeof ce;
-        ce.purpose = CONN_PURPOSE_ASSIGNMENT;
-        ce.id = cstr(e.id);
-        ce.resource_type = cstr(e.resource_type);
-        ce.resource_id = cstr(e.resource_id);
-        ce.slug = cstr(e.slug);
-        ce.display_name = cstr(e.display_name);
-        return sink_->on_entitlement(sink_->ctx, &ce) == CONN_SINK_CONTINUE;
-    }
-    bool grant(const Grant &g) override {
-        if (!open_ || !sink_ || !sink_->on_grant) return true;
-        conn_grant cg{};
-        cg.struct_size = sizeof cg;
-        cg.flags = g.unresolved ? CONN_GRANT_UNRESOLVED_PRINCIPAL : 0u;
-        cg.id = cstr(g.id);
-        cg.entitlement_id = cstr(g.entitlement_id);
-        cg.principal_type = cstr(g.principal_type);
-        cg.principal_id = cstr(g.principal_id);
-        return sink_->on_grant(sink_->ctx, &cg) == CONN_SINK_CONTINUE;
-    }
-    bool warning(std::string_view code, std::string_view message) override {
-        if (!open_ || !sink_ || !sink_->on_warning) return true;
-        return sink_->on_warning(sink_->ctx, conn_str{code.data(), code.size()},
-                                 conn_str{message.data(), message.size()}) == CONN_SINK_CONTINUE;
-    }
-
-private:
-    const conn_sink *sink_;
-    std::vector<conn_attr> attrs_;
-    bool open_ = true;
-};
-
-struct SinkScope {
-    SinkAdapter &s;
-    ~SinkScope() { s.close(); }
-};
 
 conn_outcome to_outcome(Outcome o) {
     switch (o) {
@@ -349,10 +137,10 @@ conn_status CONN_CALL instance_create(const conn_config *config, const conn_host
     }
     return guarded(err, &token_scrubber, [&] {
         require_initialised();
-        if (!out) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "out", "the output pointer is NULL"};
+        if (!out) throw Error::invalid_argument("out", "the output pointer is NULL");
         const conn_config cfg_in = *read_struct(config, "config", false);
         const auto host_in = read_struct(host, "host", true);
-        Config cfg = parse_config(
+        ce::config::Config cfg = ce::config::parse_config(
             read_kvs(cfg_in.entries, cfg_in.entry_count, "config", "entries is NULL with a non-zero count"));
         auto inst = std::make_unique<conn_instance>();
         inst->scrubber = ce::Scrubber(cfg.scim_token);
@@ -383,9 +171,9 @@ conn_status CONN_CALL check(conn_instance *instance, const conn_call *call, conn
                             conn_error *err) {
     return guarded_op(instance, err, [&] {
         const auto call_in = open_operation(instance, call);
-        if (!result) throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "the result pointer is NULL"};
+        if (!result) throw Error::invalid_argument("result", "the result pointer is NULL");
         if (result->struct_size < sizeof(uint32_t))
-            throw GlueError{CONN_ERR_INVALID_ARGUMENT, "result", "struct_size is too small"};
+            throw Error::invalid_argument("result", "struct_size is too small");
         BusyGuard busy(instance);
         CheckResult r = instance->connector->check(make_context(ptr(call_in)));
         conn_check_result full{};
@@ -406,7 +194,7 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
         const auto sink_in = read_struct(sink, "sink", false);
         if (options_in) require_str(options_in->resume_from, "options");
         if (options_in && options_in->resume_from.size > 0)
-            throw GlueError{CONN_ERR_UNSUPPORTED, "resume_from", "this plugin does not emit checkpoints; run a full sync"};
+            throw Error::unsupported("resume_from", "this plugin does not emit checkpoints; run a full sync");
         BusyGuard busy(instance);
         SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
@@ -415,12 +203,8 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
     if (result && result->struct_size > 0) {
         conn_sync_result full{};
         full.struct_size = result->struct_size;
-        full.resources = stats.resources;
-        full.entitlements = stats.entitlements;
-        full.grants = stats.grants;
-        full.requests = stats.requests;
+        ce::abi::copy_counts(full, stats);
         full.retries = stats.retries;
-        full.pages = stats.pages;
         full.warnings = stats.warnings;
         full.unresolved_principals = stats.unresolved;
         write_result(result, full);

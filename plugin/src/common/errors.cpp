@@ -2,26 +2,6 @@
 
 namespace ce {
 
-const char *error_kind_name(ErrorKind kind) {
-    switch (kind) {
-    case ErrorKind::invalid_argument: return "invalid_argument";
-    case ErrorKind::invalid_config: return "invalid_config";
-    case ErrorKind::unsupported: return "unsupported";
-    case ErrorKind::not_found: return "not_found";
-    case ErrorKind::already_exists: return "already_exists";
-    case ErrorKind::unauthenticated: return "unauthenticated";
-    case ErrorKind::permission_denied: return "permission_denied";
-    case ErrorKind::rate_limited: return "rate_limited";
-    case ErrorKind::transient: return "transient";
-    case ErrorKind::cancelled: return "cancelled";
-    case ErrorKind::stopped: return "stopped";
-    case ErrorKind::invalid_state: return "invalid_state";
-    case ErrorKind::failed_precondition: return "failed_precondition";
-    case ErrorKind::internal: return "internal";
-    }
-    return "internal";
-}
-
 ErrorKind error_kind_for_http_status(long status) {
     switch (status) {
     case 400: return ErrorKind::invalid_argument;

@@ -3,9 +3,12 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
+#include <stdexcept>
 #include <string_view>
+
+#include "common/text.hpp"
+#include "common/units.hpp"
 
 namespace ce::http {
 
@@ -46,11 +49,16 @@ namespace {
 CURL *as_easy(void *p) { return static_cast<CURL *>(p); }
 CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
 
+// Connections kept in the cache beyond one a transfer in flight.
+constexpr long kSpareConnections = 2;
+// How long new requests are held back after a 429 (or a 503 with Retry-After) that does not say.
+constexpr int64_t kDefaultThrottleMs = 1000;
+
+constexpr std::string_view kRetryAfter = "retry-after";
+constexpr std::string_view kContentType = "content-type";
+
 bool header_is(std::string_view line, std::string_view name) {
-    if (line.size() <= name.size() || line[name.size()] != ':') return false;
-    for (size_t i = 0; i < name.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
-    return true;
+    return line.size() > name.size() && line[name.size()] == ':' && text::istarts_with(line, name);
 }
 
 std::string_view header_value(std::string_view line, size_t name_len) {
@@ -67,10 +75,11 @@ size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
     if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100 Continue): forget earlier headers
         job->response.retry_after_ms.reset();
         job->response.content_type.clear();
-    } else if (header_is(line, "retry-after")) {
-        job->response.retry_after_ms = parse_retry_after(header_value(line, 11), static_cast<int64_t>(std::time(nullptr)));
-    } else if (header_is(line, "content-type")) {
-        job->response.content_type = std::string(header_value(line, 12));
+    } else if (header_is(line, kRetryAfter)) {
+        job->response.retry_after_ms =
+            parse_retry_after(header_value(line, kRetryAfter.size()), static_cast<int64_t>(std::time(nullptr)));
+    } else if (header_is(line, kContentType)) {
+        job->response.content_type = std::string(header_value(line, kContentType.size()));
     }
     return n;
 }
@@ -105,13 +114,7 @@ Failure classify(CURLcode code) {
     }
 }
 
-bool is_plain_http(std::string_view url) {
-    constexpr std::string_view scheme = "http:";
-    if (url.size() < scheme.size()) return false;
-    for (size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
-    return true;
-}
+bool is_plain_http(std::string_view url) { return text::istarts_with(url, "http:"); }
 
 bool failure_is_transient(Failure f) { return f == Failure::connect || f == Failure::timeout || f == Failure::network; }
 
@@ -124,7 +127,7 @@ int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_
 size_t Engine::on_body(char *data, size_t size, size_t nmemb, void *userp) {
     auto *job = static_cast<Engine::Job *>(userp);
     const size_t n = size * nmemb;
-    if (job->owner->cancel_due(*job, n)) return 0;  // aborts the transfer; run() throws Cancelled
+    if (job->owner->cancel_due(*job, n)) return 0;  // aborts the transfer; run() throws Error::cancelled()
     if (job->received + n > job->max_bytes) {
         job->too_large = true;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -137,7 +140,7 @@ size_t Engine::take_body(Job &job, const char *data, size_t n) {
     if (job.streaming < 0) {
         long status = 0;
         curl_easy_getinfo(as_easy(job.easy), CURLINFO_RESPONSE_CODE, &status);
-        job.success = status >= 200 && status <= 299;
+        job.success = is_success_status(status);
         job.streaming = job.request.stream && job.success ? 1 : 0;
     }
     if (job.streaming == 1) {
@@ -193,11 +196,11 @@ Engine::Engine(EngineOptions options, LogFn log)
     }
     rng_.seed(options_.seed);
     multi_ = curl_multi_init();
-    if (!multi_) throw EngineError("could not create a libcurl multi handle");
+    if (!multi_) throw std::runtime_error("could not create a libcurl multi handle");
     const long conns = static_cast<long>(std::max(1u, options_.concurrency));
     curl_multi_setopt(as_multi(multi_), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(as_multi(multi_), CURLMOPT_MAX_HOST_CONNECTIONS, conns);
-    curl_multi_setopt(as_multi(multi_), CURLMOPT_MAXCONNECTS, conns + 2);
+    curl_multi_setopt(as_multi(multi_), CURLMOPT_MAXCONNECTS, conns + kSpareConnections);
 }
 
 Engine::~Engine() {
@@ -244,30 +247,16 @@ void Engine::begin_attempt(Job &job, void *easy) {
     job.max_bytes = job.request.max_body_bytes ? job.request.max_body_bytes : options_.max_response_bytes;
 }
 
-void Engine::start(std::unique_ptr<Job> job) {
-    CURL *easy = nullptr;
-    if (!free_easy_.empty()) {
-        easy = as_easy(free_easy_.back());
-        free_easy_.pop_back();
-        curl_easy_reset(easy);
-    } else {
-        easy = curl_easy_init();
-        if (!easy) throw EngineError("could not create a libcurl easy handle");
-    }
-    begin_attempt(*job, easy);
-    curl_slist_free_all(job->headers);
-    job->headers = nullptr;
-    for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());
-    // An empty Expect header: no "100 Continue" round trip before bodies.
-    job->headers = curl_slist_append(job->headers, "Expect:");
-
-    curl_easy_setopt(easy, CURLOPT_URL, job->request.url.c_str());
+// Everything but the method: the URL, protocols and proxies, TLS, timeouts, the callbacks.
+void Engine::set_options(void *easy_ptr, Job &job) {
+    CURL *easy = as_easy(easy_ptr);
+    curl_easy_setopt(easy, CURLOPT_URL, job.request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     // Plain http is for loopback only: never through a proxy, whatever http_proxy / ALL_PROXY say.
-    if (is_plain_http(job->request.url)) curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+    if (is_plain_http(job.request.url)) curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job->headers);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, job.headers);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -280,10 +269,30 @@ void Engine::start(std::unique_ptr<Job> job) {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &job);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, job.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &job);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &job);
+}
+
+void Engine::start(std::unique_ptr<Job> job) {
+    CURL *easy = nullptr;
+    if (!free_easy_.empty()) {
+        easy = as_easy(free_easy_.back());
+        free_easy_.pop_back();
+        curl_easy_reset(easy);
+    } else {
+        easy = curl_easy_init();
+        if (!easy) throw std::runtime_error("could not create a libcurl easy handle");
+    }
+    begin_attempt(*job, easy);
+    curl_slist_free_all(job->headers);
+    job->headers = nullptr;
+    for (const auto &h : job->request.headers) job->headers = curl_slist_append(job->headers, h.c_str());
+    // An empty Expect header: no "100 Continue" round trip before bodies.
+    job->headers = curl_slist_append(job->headers, "Expect:");
+
+    set_options(easy, *job);
     switch (job->request.method) {
     case Method::get: curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L); break;
     case Method::post:
@@ -299,7 +308,7 @@ void Engine::start(std::unique_ptr<Job> job) {
     }
     if (curl_multi_add_handle(as_multi(multi_), easy) != CURLM_OK) {
         curl_easy_cleanup(easy);
-        throw EngineError("could not start a transfer");
+        throw std::runtime_error("could not start a transfer");
     }
     active_.emplace(easy, std::move(job));
 }
@@ -338,7 +347,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
     curl_multi_remove_handle(as_multi(multi_), easy);
     free_easy_.push_back(easy_ptr);
 
-    if (cancel_seen_) throw Cancelled();  // run() drops every transfer
+    if (cancel_seen_) throw Error::cancelled();  // run() drops every transfer
     if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && (r.stream_error || job->body_cut))) {
         r.status = status;
     } else if (job->too_large) {
@@ -350,16 +359,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
     }
 
     const auto now = Clock::now();
-    // 429, or 503 with Retry-After (a server saying it is too busy): fewer requests in flight, and none
-    // started before Retry-After has passed.
-    if (r.failure == Failure::none && (r.status == 429 || (r.status == 503 && r.retry_after_ms))) {
-        ++stats_.throttled;
-        window_.on_throttled();
-        const int64_t wait = r.retry_after_ms.value_or(1000);
-        paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
-        log(LogLevel::info, "the service is throttling (HTTP " + std::to_string(r.status) + "); concurrency now " +
-                                std::to_string(window_.window()) + ", waiting " + std::to_string(wait) + " ms");
-    }
+    on_throttled(r, now);
     const bool transient =
         failure_is_transient(r.failure) || (r.failure == Failure::none && is_transient_status(r.status));
     if (transient && schedule_retry(job, r.retry_after_ms)) return;
@@ -374,6 +374,17 @@ void Engine::finish(void *easy_ptr, int code_int) {
     else if (job) release(*job);
 }
 
+void Engine::on_throttled(const Response &r, Clock::time_point now) {
+    // 429, or 503 with Retry-After (a server saying it is too busy): fewer requests in flight, and none
+    // started before Retry-After has passed.
+    if (!r.is(429) && !(r.is(503) && r.retry_after_ms)) return;
+    window_.on_throttled();
+    const int64_t wait = r.retry_after_ms.value_or(kDefaultThrottleMs);
+    paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
+    log(LogLevel::info, "the service is throttling (HTTP " + std::to_string(r.status) + "); concurrency now " +
+                            std::to_string(window_.window()) + ", waiting " + std::to_string(wait) + " ms");
+}
+
 void Engine::describe_too_large(Job &job, long status) {
     Response &r = job.response;
     r.failure = Failure::too_large;
@@ -381,19 +392,18 @@ void Engine::describe_too_large(Job &job, long status) {
     if (job.over_budget) {
         const size_t budget = options_.max_held_bytes ? options_.max_held_bytes : options_.max_response_bytes;
         const bool alone = job.held >= held_total_;
-        r.limit_name = "max-response-mb";
+        r.limit_name = options_.limit_name;
         r.error = std::string(alone ? "the response held" : "the responses in flight together held") +
-                  " more than the configured limit of " + std::to_string(budget / (1024 * 1024)) +
-                  " MB (max-response-mb)";
+                  " more than the configured limit of " + std::to_string(budget / kMiB) + " MB (" + r.limit_name + ")";
         return;
     }
-    r.limit_name = job.request.limit_name.empty() ? "max-response-mb" : job.request.limit_name;
-    r.error = "the response was larger than the configured limit of " + std::to_string(job.max_bytes / (1024 * 1024)) +
-              " MB (" + r.limit_name + ")";
+    r.limit_name = job.request.limit_name.empty() ? options_.limit_name : job.request.limit_name;
+    r.error = "the response was larger than the configured limit of " + std::to_string(job.max_bytes / kMiB) + " MB (" +
+              r.limit_name + ")";
 }
 
 void Engine::run() {
-    if (running_) throw EngineError("Engine::run is not reentrant");
+    if (running_) throw std::logic_error("Engine::run is not reentrant");
     running_ = true;
     struct Reset {
         bool &flag;
@@ -404,46 +414,58 @@ void Engine::run() {
         while (!ready_.empty() || !delayed_.empty() || !active_.empty()) {
             if (cancel_seen_ || (cancelled_ && cancelled_())) {
                 abort_all();
-                throw Cancelled();
+                throw Error::cancelled();
             }
-            auto now = Clock::now();
-            while (!delayed_.empty() && delayed_.begin()->first <= now) {
-                ready_.push_back(std::move(delayed_.begin()->second));
-                delayed_.erase(delayed_.begin());
-            }
-            while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_) {
-                auto job = std::move(ready_.front());
-                ready_.pop_front();
-                start(std::move(job));
-            }
+            start_ready(Clock::now());
             int running = 0;
-            if (curl_multi_perform(as_multi(multi_), &running) != CURLM_OK) throw EngineError("libcurl multi failure");
-            std::vector<std::pair<void *, int>> completed;
-            int left = 0;
-            while (CURLMsg *msg = curl_multi_info_read(as_multi(multi_), &left))
-                if (msg->msg == CURLMSG_DONE) completed.emplace_back(msg->easy_handle, static_cast<int>(msg->data.result));
-            for (auto &[easy, code] : completed) finish(easy, code);
-            if (!completed.empty()) continue;
-
-            // Wait for activity, at most 100 ms (the cancel predicate is checked every turn), and no longer
-            // than until the next delayed retry is due or the throttling pause ends.
-            int64_t wait_ms = 100;
-            now = Clock::now();
-            if (!delayed_.empty())
-                wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
-            if (!ready_.empty()) {
-                if (now < paused_until_)
-                    wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, ms_between(now, paused_until_)));
-                else if (active_.size() < window_.window())
-                    wait_ms = 0;
-            }
-            if (wait_ms > 0 || !active_.empty())
-                curl_multi_poll(as_multi(multi_), nullptr, 0, static_cast<int>(wait_ms), nullptr);
+            if (curl_multi_perform(as_multi(multi_), &running) != CURLM_OK)
+                throw std::runtime_error("libcurl multi failure");
+            if (complete_finished()) continue;
+            const int64_t wait = wait_ms();
+            if (wait > 0 || !active_.empty())
+                curl_multi_poll(as_multi(multi_), nullptr, 0, static_cast<int>(wait), nullptr);
         }
     } catch (...) {
         abort_all();
         throw;
     }
+}
+
+// Delayed retries that are due join the ready queue; ready requests start while the window and the throttling
+// pause allow.
+void Engine::start_ready(Clock::time_point now) {
+    while (!delayed_.empty() && delayed_.begin()->first <= now) {
+        ready_.push_back(std::move(delayed_.begin()->second));
+        delayed_.erase(delayed_.begin());
+    }
+    while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_) {
+        auto job = std::move(ready_.front());
+        ready_.pop_front();
+        start(std::move(job));
+    }
+}
+
+// Hands every finished transfer to finish(); whether there was one.
+bool Engine::complete_finished() {
+    std::vector<std::pair<void *, int>> completed;
+    int left = 0;
+    while (CURLMsg *msg = curl_multi_info_read(as_multi(multi_), &left))
+        if (msg->msg == CURLMSG_DONE) completed.emplace_back(msg->easy_handle, static_cast<int>(msg->data.result));
+    for (auto &[easy, code] : completed) finish(easy, code);
+    return !completed.empty();
+}
+
+// How long to wait for activity: at most kMaxWaitMs (the cancel predicate is asked every turn), and no longer
+// than until the next delayed retry is due or the throttling pause ends.
+int64_t Engine::wait_ms() const {
+    int64_t wait = kMaxWaitMs;
+    const auto now = Clock::now();
+    if (!delayed_.empty()) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
+    if (!ready_.empty()) {
+        if (now < paused_until_) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, paused_until_)));
+        else if (active_.size() < window_.window()) wait = 0;
+    }
+    return wait;
 }
 
 Response Engine::perform(Request request) {

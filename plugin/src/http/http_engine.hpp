@@ -3,8 +3,8 @@
 // One Engine per connector instance: one CURLM (its connection cache keeps connections alive across
 // requests and operations), a free list of reused easy handles, up to `window` transfers in flight (HTTP/2
 // multiplexed when the server offers it), completions dispatched on the thread that calls run(). run()
-// waits at most 100 ms at a time and checks the cancel predicate on every turn: once it answers true every
-// in-flight transfer is removed at once and run() throws Cancelled.
+// waits at most kMaxWaitMs at a time and checks the cancel predicate on every turn: once it answers true every
+// in-flight transfer is removed at once and run() throws Error::cancelled().
 //
 // Transient failures (connection errors, timeouts, 408/429/5xx) are retried inside the engine with
 // exponential backoff and full jitter, honouring Retry-After, within a bounded total time per request.
@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "common/log.hpp"
 #include "http/retry_policy.hpp"
 
@@ -79,8 +80,11 @@ struct Request {
     std::string body;                  // sent when not empty (or always for POST/PUT/PATCH)
     std::shared_ptr<BodyStream> stream;  // optional: a 2xx body goes here, not into Response::body
     size_t max_body_bytes = 0;           // 0: EngineOptions::max_response_bytes
-    std::string limit_name;              // the setting a too-large body names ("" = "max-response-mb")
+    std::string limit_name;              // the setting a too-large body names ("" = EngineOptions::limit_name)
 };
+
+// The statuses of a success.
+constexpr bool is_success_status(long status) { return status >= 200 && status <= 299; }
 
 struct Response {
     long status = 0;
@@ -93,19 +97,27 @@ struct Response {
     bool can_retry = false;                 // a completion may still ask for a retry (GET within budget)
     std::exception_ptr stream_error;        // what Request::stream's write() threw, if it did
     std::string limit_name;                 // with Failure::too_large: the setting that capped the body
+
+    // An HTTP answer with a 2xx status (no transport failure).
+    bool ok() const { return failure == Failure::none && is_success_status(status); }
+    // An HTTP answer with exactly this status.
+    bool is(long wanted) const { return failure == Failure::none && status == wanted; }
 };
 
 enum class Disposition { done, retry };
 using Completion = std::function<Disposition(Response &)>;
 
+// What the connector's config sets (concurrency, timeouts, the body caps, the retry budget) has no default here:
+// the connector fills it from the config (config/fields.hpp holds the defaults). The rest are the engine's own.
 struct EngineOptions {
-    unsigned concurrency = 8;
-    long connect_timeout_ms = 10'000;
-    long request_timeout_ms = 60'000;
+    unsigned concurrency = 1;
+    long connect_timeout_ms = 0;
+    long request_timeout_ms = 0;
     long low_speed_bytes_per_s = 1;       // abort when below this ...
     long low_speed_time_s = 30;           // ... for this long
-    size_t max_response_bytes = 64u << 20;
-    size_t max_held_bytes = 0;              // all bodies in flight together; 0: max_response_bytes
+    size_t max_response_bytes = 0;
+    std::string limit_name;                  // the setting a body past max_response_bytes or max_held_bytes names
+    size_t max_held_bytes = 0;               // all bodies in flight together; 0: max_response_bytes
     size_t max_error_body_bytes = 64u << 10;  // kept of a non-2xx body; the rest is never read
     std::string ca_file;                  // empty: the system's CA store
     std::string user_agent = "claude-enterprise-connector";
@@ -116,25 +128,13 @@ struct EngineOptions {
 struct EngineStats {
     uint64_t requests = 0;   // attempts started, retries included
     uint64_t retries = 0;
-    uint64_t throttled = 0;  // 429 answers seen
-};
-
-// Thrown by run() when the cancel predicate answers true.
-class Cancelled : public std::runtime_error {
-public:
-    Cancelled() : std::runtime_error("the operation was cancelled") {}
-};
-
-// Thrown when libcurl itself cannot be set up or driven (not a transfer failure).
-class EngineError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 class Engine {
 public:
     struct Job;  // one request and its retry state (defined in the .cpp)
     static constexpr size_t kCancelCheckBytes = 1u << 20;  // body bytes between two asks of the cancel predicate
+    static constexpr int64_t kMaxWaitMs = 100;              // the longest wait between two asks of it
 
     explicit Engine(EngineOptions options, LogFn log = {});
     ~Engine();
@@ -144,7 +144,7 @@ public:
     void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
     void submit(Request request, Completion done);
     // Drives every submitted request (and those submitted by completions) to its end. Exceptions thrown by a
-    // completion abort every other transfer and propagate. Throws Cancelled.
+    // completion abort every other transfer and propagate. Throws Error::cancelled().
     void run();
     // Convenience: one request, run to its end (not to be called from inside a completion).
     Response perform(Request request);
@@ -152,9 +152,6 @@ public:
 
     const EngineStats &stats() const { return stats_; }
     void reset_stats() { stats_ = {}; }
-    unsigned window() const { return window_.window(); }
-    const EngineOptions &options() const { return options_; }
-    size_t held_bytes() const { return held_total_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -168,9 +165,14 @@ private:
 
     void start(std::unique_ptr<Job> job);
     void begin_attempt(Job &job, void *easy);
+    void set_options(void *easy, Job &job);
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
+    void on_throttled(const Response &r, Clock::time_point now);
+    void start_ready(Clock::time_point now);
+    bool complete_finished();
+    int64_t wait_ms() const;
     void log(LogLevel level, const std::string &msg) const;
 
     EngineOptions options_;

@@ -2,13 +2,21 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <string>
 
+#include "common/text.hpp"
+
 namespace ce::http {
 namespace {
+
+// RFC 850 dates give two-digit years: 70-99 are 19xx, 00-69 are 20xx.
+constexpr int kTwoDigitYearPivot = 70;
+constexpr int64_t kSecondsPerDay = int64_t{24} * 3600;
+constexpr int64_t kMsPerSecond = 1000;
+// A Retry-After longer than this is taken as this (a server asking for more is not waited for longer).
+constexpr int64_t kMaxRetryAfterSeconds = kSecondsPerDay;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -19,13 +27,8 @@ std::string_view trim(std::string_view s) {
 int month_index(std::string_view m) {
     static constexpr std::array<std::string_view, 12> names{"jan", "feb", "mar", "apr", "may", "jun",
                                                             "jul", "aug", "sep", "oct", "nov", "dec"};
-    if (m.size() != 3) return -1;
-    for (size_t i = 0; i < names.size(); ++i) {
-        bool eq = true;
-        for (size_t j = 0; j < 3; ++j)
-            if (std::tolower(static_cast<unsigned char>(m[j])) != names[i][j]) eq = false;
-        if (eq) return static_cast<int>(i);
-    }
+    for (size_t i = 0; i < names.size(); ++i)
+        if (text::iequals(m, names[i])) return static_cast<int>(i);
     return -1;
 }
 
@@ -75,7 +78,7 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
         if (!to_int(d.substr(0, 2), day) || (mon = month_index(d.substr(3, 3))) < 0 || !to_int(d.substr(7, 2), year) ||
             !parse_hms(tok[2], h, mi, s))
             return std::nullopt;
-        year += year < 70 ? 2000 : 1900;
+        year += year < kTwoDigitYearPivot ? 2000 : 1900;
     } else if (n == 5) {
         // asctime: Sun Nov  6 08:49:37 1994
         if ((mon = month_index(tok[1])) < 0 || !to_int(tok[2], day) || !parse_hms(tok[3], h, mi, s) ||
@@ -85,8 +88,8 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
         return std::nullopt;
     }
     if (day < 1 || day > 31 || year < 1970) return std::nullopt;
-    return days_from_civil(year, static_cast<unsigned>(mon + 1), static_cast<unsigned>(day)) * 86400 + h * 3600 +
-           mi * 60 + s;
+    return days_from_civil(year, static_cast<unsigned>(mon + 1), static_cast<unsigned>(day)) * kSecondsPerDay +
+           h * 3600 + mi * 60 + s;
 }
 
 }  // namespace
@@ -97,15 +100,15 @@ std::optional<int64_t> parse_retry_after(std::string_view value, int64_t now_uni
     if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         int64_t secs = 0;
         auto r = std::from_chars(value.data(), value.data() + value.size(), secs);
-        if (r.ec != std::errc()) return int64_t{24} * 3600 * 1000;  // absurdly large: clamp to a day
-        secs = std::min<int64_t>(secs, int64_t{24} * 3600);
-        return secs * 1000;
+        if (r.ec != std::errc()) return kMaxRetryAfterSeconds * kMsPerSecond;  // absurdly large: clamped
+        secs = std::min<int64_t>(secs, kMaxRetryAfterSeconds);
+        return secs * kMsPerSecond;
     }
     auto when = parse_http_date(value);
     if (!when) return std::nullopt;
     int64_t diff = *when - now_unix;
     if (diff <= 0) return 0;
-    return std::min<int64_t>(diff, int64_t{24} * 3600) * 1000;
+    return std::min<int64_t>(diff, kMaxRetryAfterSeconds) * kMsPerSecond;
 }
 
 bool is_transient_status(long status) {

@@ -22,7 +22,8 @@ bool is_transient_status(long status);
 struct BackoffSettings {
     int64_t base_ms = 200;        // first backoff cap
     int64_t max_ms = 10'000;      // cap of one wait
-    int64_t budget_ms = 30'000;   // total time a request may spend being retried (from its first attempt)
+    int64_t budget_ms = 0;        // total time a request may spend being retried (from its first attempt): the
+                                  // connector sets it from retry-budget-ms
 };
 
 // Full-jitter exponential backoff: a uniform draw in [0, min(max, base * 2^attempt)], and never below
@@ -40,7 +41,6 @@ class AdaptiveWindow {
 public:
     explicit AdaptiveWindow(unsigned max_window) : max_(max_window ? max_window : 1), window_(max_) {}
     unsigned window() const { return window_; }
-    unsigned max_window() const { return max_; }
     void on_success() {
         if (window_ >= max_) return;
         if (++streak_ >= window_) {

@@ -1,10 +1,14 @@
-// Small text checks shared by the SCIM JSON readers (scim_json.cpp, members_reader.cpp).
+// A text check shared by the SCIM JSON readers (scim_json.cpp, members_reader.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstring>
 
 namespace ce::scim {
+
+// NULs appended behind a body parsed in place: RapidJSON's UTF-8 decoder may read up to 3 bytes past a sequence
+// cut short by the end, and must find NULs there (no continuation byte) inside the buffer.
+inline constexpr size_t kSpareNuls = 4;
 
 // The parse validates every raw byte as UTF-8, so the only invalid text a string can hold comes from \u escapes:
 // RapidJSON 1.1.0 refuses a high surrogate not followed by a low one, but encodes a lone low surrogate
@@ -21,18 +25,6 @@ inline bool holds_encoded_surrogate(const char *s, size_t n) {
         s = p + 1;
     }
     return false;
-}
-
-// ASCII case-insensitive equality of a (length-counted) name with a lower-case literal.
-inline bool name_is(const char *s, size_t n, const char *lower) {
-    const size_t m = std::strlen(lower);
-    if (n != m) return false;
-    for (size_t i = 0; i < n; ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower[i]) return false;
-    }
-    return true;
 }
 
 }  // namespace ce::scim

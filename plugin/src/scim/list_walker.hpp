@@ -1,7 +1,7 @@
 // Walks a SCIM list endpoint (/Users, /Groups) with the paging planner: the first page, then the remaining
 // pages with up to `concurrency` requests in flight on the engine, de-duplicated by id across pages and
 // passes. Each page's new resources are delivered (on the calling thread) as soon as the page arrives, so
-// nothing but the set of seen ids (an IdIndex: bounded memory, the rest on disk) is held for the whole walk.
+// nothing but the set of seen ids (a store::IdIndex: bounded memory, the rest on disk) is held for the whole walk.
 #pragma once
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/id_index.hpp"
+#include "sync/store/id_index.hpp"
 #include "scim/paging_planner.hpp"
 #include "scim/scim_client.hpp"
 #include "scim/scim_url.hpp"
@@ -26,7 +26,7 @@ public:
 
     ListWalker(const Client &client, std::string collection_url, std::vector<std::pair<std::string, std::string>> query,
                int64_t page_size, unsigned concurrency, unsigned max_passes, Parser parse, std::string what,
-               Deliver deliver, IdIndex seen = IdIndex())
+               Deliver deliver, store::IdIndex seen = store::IdIndex())
         : client_(client),
           url_(std::move(collection_url)),
           query_(std::move(query)),
@@ -40,11 +40,10 @@ public:
     void run() {
         pump();
         client_.engine().run();
-        if (!planner_.done()) throw Error(ErrorKind::internal, "the walk while " + what_ + " ended early");
+        if (!planner_.done()) throw Error::internal("the walk while " + what_ + " ended early");
     }
 
-    IdIndex &seen() { return seen_; }
-    uint64_t pages() const { return pages_; }
+    store::IdIndex &seen() { return seen_; }
     const PagePlanner &planner() const { return planner_; }
 
 private:
@@ -60,7 +59,7 @@ private:
     }
 
     http::Disposition on_page(const PageRequest &req, http::Response &r) {
-        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw client_.error_for(r, what_);
+        if (!r.ok()) throw client_.error_for(r, what_);
         ListPage<T> page;
         try {
             page = parse_(r.body);
@@ -76,7 +75,6 @@ private:
         for (const auto &res : page.resources) result.ids.push_back(res.id);
         for (const auto &res : page.resources)
             if (!seen_.contains(res.id)) ++result.fresh;
-        ++pages_;
         // Size the id table once from the server's count (within its memory budget): no growth (and no old and
         // new table side by side) on the way. An overstated count costs address space only (the table's pages
         // are touched as ids land).
@@ -105,9 +103,8 @@ private:
     Deliver deliver_;
     static constexpr int64_t kMaxReserve = 4'000'000;
 
-    IdIndex seen_;
+    store::IdIndex seen_;
     bool reserved_ = false;
-    uint64_t pages_ = 0;
 };
 
 }  // namespace ce::scim

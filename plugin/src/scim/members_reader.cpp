@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "common/text.hpp"
+#include "common/units.hpp"
 #include "scim/json_text.hpp"
 #include "scim/scim_json.hpp"
 
@@ -47,7 +49,7 @@ bool key_is_members(const std::string &raw) {
         }
         decoded += c;
     }
-    return name_is(decoded.data(), decoded.size(), "members");
+    return text::iequals(decoded, "members");
 }
 
 // SAX handler for one member object: the first "value" and the first "type" at its top level (a null one
@@ -95,10 +97,10 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
     bool Key(const char *s, rapidjson::SizeType len, bool) {
         key = Field::other;
         if (depth != 1) return true;
-        if (!value_seen && name_is(s, len, "value")) {
+        if (!value_seen && text::iequals(std::string_view(s, len), "value")) {
             value_seen = true;
             key = Field::value;
-        } else if (!type_seen && name_is(s, len, "type")) {
+        } else if (!type_seen && text::iequals(std::string_view(s, len), "type")) {
             type_seen = true;
             key = Field::type;
         }
@@ -131,7 +133,8 @@ GroupMembersReader::GroupMembersReader(OnMember on_member, Limits limits)
     : on_member_(std::move(on_member)), limits_(std::move(limits)) {}
 
 void GroupMembersReader::too_large(const char *what, size_t limit, const std::string &field) const {
-    const std::string size = limit >= (1u << 20) ? std::to_string(limit >> 20) + " MB" : std::to_string(limit >> 10) + " KiB";
+    const std::string size =
+        limit >= kMiB ? std::to_string(limit / kMiB) + " MB" : std::to_string(limit / kKiB) + " KiB";
     throw LimitError(std::string(what) + " is larger than the configured limit of " + size + " (" + field + ")", field);
 }
 
@@ -181,47 +184,60 @@ void GroupMembersReader::keep_envelope(char c) {
 void GroupMembersReader::step_envelope(char c) {
     keep_envelope(c);
     if (in_string_) {
-        if (!escape_ && c == '"') {
-            in_string_ = false;
-            if (capturing_key_) {
-                capturing_key_ = false;
-                key_done();
-            }
-            return;
-        }
-        escape_ = !escape_ && c == '\\';
-        if (capturing_key_) {
-            if (key_.size() < kMaxKey) key_ += c;
-            else key_too_long_ = true;
-        }
+        step_envelope_string(c);
         return;
     }
     if (is_space(c)) return;
-
-    // The first character of the top-level value, and of the value of the first "members" key.
+    // The first character of the top-level value.
     if (depth_ == 0 && !top_started_) {
         top_started_ = true;
         top_is_object_ = c == '{';
     }
+    if (step_members_value(c)) return;
+    step_structure(c);
+}
+
+void GroupMembersReader::step_envelope_string(char c) {
+    if (!escape_ && c == '"') {
+        in_string_ = false;
+        if (capturing_key_) {
+            capturing_key_ = false;
+            key_done();
+        }
+        return;
+    }
+    escape_ = !escape_ && c == '\\';
+    if (capturing_key_) {
+        if (key_.size() < kMaxKey) key_ += c;
+        else key_too_long_ = true;
+    }
+}
+
+// After the first "members" key: its colon, then its value (an array is read element by element). True when c
+// was taken here.
+bool GroupMembersReader::step_members_value(char c) {
     if (members_state_ == Members::await_colon) {
         // Anything but the colon: not a valid document; the envelope's parse will say so.
         members_state_ = c == ':' ? Members::await_value : Members::seen;
-        if (c == ':') {
-            expect_key_ = false;
-            return;
-        }
-    } else if (members_state_ == Members::await_value && depth_ == 1) {
-        if (c == '[') {
-            ++depth_;
-            members_state_ = Members::in_array;
-            expect_element_ = true;
-            after_comma_ = false;
-            return;
-        }
-        if (c != 'n') fail("the field 'members' is not an array");
-        members_state_ = Members::seen;  // null: no members (the envelope's parse checks the literal)
+        if (c != ':') return false;
+        expect_key_ = false;
+        return true;
     }
+    if (members_state_ != Members::await_value || depth_ != 1) return false;
+    if (c == '[') {
+        ++depth_;
+        members_state_ = Members::in_array;
+        expect_element_ = true;
+        after_comma_ = false;
+        return true;
+    }
+    if (c != 'n') fail("the field 'members' is not an array");
+    members_state_ = Members::seen;  // null: no members (the envelope's parse checks the literal)
+    return false;
+}
 
+// Strings, nesting and the keys of the top-level object, outside strings.
+void GroupMembersReader::step_structure(char c) {
     switch (c) {
     case '"':
         in_string_ = true;
@@ -240,7 +256,8 @@ void GroupMembersReader::step_envelope(char c) {
         break;
     case '}':
     case ']':
-        if (--depth_ < 0) fail("the response is not valid JSON (a bracket closes nothing at byte " + std::to_string(bytes_) + ")");
+        if (--depth_ < 0)
+            fail("the response is not valid JSON (a bracket closes nothing at byte " + std::to_string(bytes_) + ")");
         if (depth_ == 0) top_closed_ = true;
         break;
     case ',':
@@ -315,7 +332,7 @@ void GroupMembersReader::end_element() {
     // In place: the parsed strings stay in element_. Spare NULs keep the UTF-8 decoder of a sequence cut short
     // at the end inside the buffer (and fail it: NUL is no continuation byte).
     const size_t length = element_.size();
-    element_.append(4, '\0');
+    element_.append(kSpareNuls, '\0');
     MemberHandler h;
     h.index = members_;
     rapidjson::InsituStringStream in(element_.data());
@@ -334,7 +351,7 @@ void GroupMembersReader::finish() {
     if (in_string_ || in_element_ || depth_ != 0 || members_state_ == Members::in_array || !top_started_)
         fail("the response is not valid JSON (it ends inside the document after " + std::to_string(bytes_) + " bytes)");
     const size_t length = envelope_.size();
-    envelope_.append(4, '\0');
+    envelope_.append(kSpareNuls, '\0');
     rapidjson::Document doc;
     doc.ParseInsitu<kParseFlags>(envelope_.data());
     if (doc.HasParseError())

@@ -29,28 +29,28 @@
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "common/errors.hpp"
+#include "config/fields.hpp"
 
 namespace ce::scim {
 
 // A part of the answer that the reader would have to hold is larger than its limit; field() names the setting.
-class LimitError : public std::runtime_error {
+class LimitError : public Error {
 public:
-    LimitError(const std::string &what, std::string field) : std::runtime_error(what), field_(std::move(field)) {}
-    const std::string &field() const { return field_; }
-
-private:
-    std::string field_;
+    LimitError(std::string what, std::string field)
+        : Error(ErrorKind::invalid_config, std::move(what), std::move(field)) {}
 };
 
 // What the reader may hold, and the settings its errors name.
+// The defaults are the config's (config/fields.hpp); the connector sets them from the config.
 struct MemberReaderLimits {
-    size_t member_bytes = 64u << 10;    // one element of the member array
-    size_t envelope_bytes = 64u << 20;  // the document without the member array's content
-    std::string member_field = "max-member-kb";
-    std::string envelope_field = "max-response-mb";
+    size_t member_bytes = config::default_of<&config::Config::max_member_kb>() * kKiB;      // one member object
+    size_t envelope_bytes = config::default_of<&config::Config::max_response_mb>() * kMiB;  // the rest of the answer
+    std::string member_field{config::name_of<&config::Config::max_member_kb>()};
+    std::string envelope_field{config::name_of<&config::Config::max_response_mb>()};
 };
 
 class GroupMembersReader {
@@ -80,6 +80,9 @@ private:
 
     void step(char c);
     void step_envelope(char c);
+    void step_envelope_string(char c);
+    bool step_members_value(char c);
+    void step_structure(char c);
     void step_array(char c);
     void end_element();
     void key_done();

@@ -5,13 +5,21 @@
 namespace ce::scim {
 
 namespace {
-constexpr int64_t kSerialRewalkPage = 16;  // re-walk pages this small one at a time
+// Pages this small (or smaller) are re-walked one at a time, and their edges are not checked (a page of the first
+// pass then does not overlap the next one).
+constexpr int64_t kSmallPage = 16;
+// How far consecutive pages of a re-walk overlap: a quarter page, at least this many, at most half a page.
+constexpr int64_t kMinRewalkOverlap = 16;
+// A re-walk's request bound follows the resources really delivered: an honest total is about that many, at most
+// this many times that with growth, plus slack.
+constexpr int64_t kRewalkGrowth = 2;
+constexpr int64_t kRewalkResourceSlack = 16;
 // No directory holds 2^40 resources: a larger totalResults is a malformed answer (and planning with it would
 // overflow the arithmetic below).
 constexpr int64_t kMaxTotal = int64_t{1} << 40;
-// Pages of the first pass (planned edge to edge) that hold only resources already seen, in a row: past this the
-// server is answering with old pages instead of advancing (an insertion during the walk makes a page repeat at
-// most the few resources it pushed across the edge, not whole pages again and again).
+// Pages of the first pass that hold only resources already seen, in a row: past this the server is answering with
+// old pages instead of advancing (an insertion during the walk makes a page repeat at most the few resources it
+// pushed across the edge, and the one-resource overlap of checked edges, not whole pages again and again).
 constexpr unsigned kMaxStalePages = 32;
 // Pages in a row that bring nothing new in a walk of unknown total: past this the server is not advancing.
 constexpr unsigned kMaxStaleSequentialPages = 3;
@@ -68,7 +76,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         // A re-walk reads resources already seen, so "nothing new" proves nothing there: its bound follows the
         // resources really delivered (an honest total is about that many, at most twice that with growth).
         int64_t plan_total = total_;
-        if (pass_ > 0) plan_total = std::min(plan_total, 2 * (distinct_ + server_page_) + 16);
+        if (pass_ > 0) plan_total = std::min(plan_total, kRewalkGrowth * (distinct_ + server_page_) + kRewalkResourceSlack);
         const int64_t pages = plan_total > 0 ? plan_total / std::max<int64_t>(1, step_) + 1 : 0;
         const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(pages, 0)) * kRequestsPerPlannedPage +
                                kRequestSlack + (sequential_ ? kSequentialRequestLimit : 0);
@@ -80,7 +88,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
     if (first_pending_) {
         if (slots == 0) return out;
         first_pending_ = false;
-        emit({1, page_size_, pass_, false, true});
+        emit({.start_index = 1, .count = page_size_, .pass = pass_, .planned = true});
         return out;
     }
     if (!first_done_) return out;
@@ -89,13 +97,14 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
         gaps_.pop_front();
     }
     if (sequential_) {
-        if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ < end_) emit({next_start_, page_size_, pass_});
+        if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ < end_)
+            emit({.start_index = next_start_, .count = page_size_, .pass = pass_});
         return out;
     }
-    if (pass_ > 0 && server_page_ <= kSerialRewalkPage) {
+    if (pass_ > 0 && server_page_ <= kSmallPage) {
         // A re-walk with tiny pages: one page at a time, which no insertion can make skip a resource.
         if (outstanding_ == 0 && out.empty() && slots > 0 && next_start_ <= total_ && next_start_ < end_) {
-            emit({next_start_, server_page_, pass_});
+            emit({.start_index = next_start_, .count = server_page_, .pass = pass_});
             next_start_ += server_page_;
         }
         return out;
@@ -105,7 +114,7 @@ std::vector<PageRequest> PagePlanner::take(size_t slots) {
     while (out.size() < slots && next_start_ + first_pass_overlap() <= total_ && next_start_ < end_) {
         // Always a full page, also for the last one: resources pushed past the expected end by insertions
         // during the walk are then still inside the request.
-        emit({next_start_, server_page_, pass_, false, true});
+        emit({.start_index = next_start_, .count = server_page_, .pass = pass_, .planned = true});
         next_start_ += step_;
     }
     return out;
@@ -117,87 +126,102 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
         // A page from an earlier pass: its resources are still good (dedupe by id is the caller's).
         return req.pass == pass_ ? false : true;
     }
-    const auto returned = static_cast<int64_t>(res.returned);
-    const int64_t previous_total = last_total_;  // of the answer before this one in this pass (-1: none)
-    bool deliver = true;
     if (res.total_results > kMaxTotal)
         throw PagingError("the service sent a malformed response: totalResults " + std::to_string(res.total_results) +
                           " is beyond any directory (more than 2^40)");
     distinct_ = std::min<int64_t>(kMaxTotal, distinct_ + static_cast<int64_t>(std::min<size_t>(res.fresh, kMaxTotal)));
-
     if (req.start_index == 1 && !first_done_) {
-        first_done_ = true;
-        first_id_ = res.first_id;
-        first_total_ = res.total_results;
-        total_ = res.total_results;
-        last_total_ = res.total_results;
-        if (returned == 0) {
-            end_ = 1;
-        } else if (total_ < 0 || total_ <= returned) {
-            // No total, or one no larger than the first page: it cannot be trusted to say "the end" (some servers
-            // put the page size there, and a page shorter than asked may be the server's cap), so an empty page
-            // must: one request more for a list that fits in one page.
-            sequential_ = true;
-            next_start_ = 1 + returned;
-        } else {
-            server_page_ = returned < req.count ? returned : req.count;
-            if (returned > req.count) server_page_ = returned;
-            // The first pass reads pages edge to edge. A re-walk (the collection moved during the last pass)
-            // overlaps consecutive pages (a quarter page, at least 16 resources, at most half a page), so that
-            // resources shifted by insertions while pages are served out of order still fall inside a page;
-            // duplicates are removed by id. Small pages are re-walked one at a time instead.
-            // The first pass's pages overlap by one resource (pages of more than 16) so that their edges can be
-            // checked.
-            const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, 16));
-            check_edges_ = server_page_ > kSerialRewalkPage;
-            step_ = pass_ == 0                           ? server_page_ - first_pass_overlap()
-                    : server_page_ <= kSerialRewalkPage ? server_page_
-                                                        : server_page_ - overlap;
-            // Page 2 starts one step after page 1, like every page after it (overlapping it when checked).
-            next_start_ = check_edges_ ? 1 + step_ : 1 + returned;
-            check_page_edges(req, res);
-        }
+        complete_first(req, res);
+    } else if (!complete_later(req, res)) {
         maybe_finish_pass();
-        return true;
+        return false;
     }
+    maybe_finish_pass();
+    return true;
+}
 
-    // A pass that began with a trusted total keeps watching it after the pages contradicted it.
+void PagePlanner::complete_first(const PageRequest &req, const PageResult &res) {
+    const auto returned = static_cast<int64_t>(res.returned);
+    first_done_ = true;
+    first_id_ = res.first_id;
+    first_total_ = res.total_results;
+    total_ = res.total_results;
+    last_total_ = res.total_results;
+    if (returned == 0) {
+        end_ = 1;
+    } else if (total_ < 0 || total_ <= returned) {
+        // No total, or one no larger than the first page: it cannot be trusted to say "the end" (some servers put
+        // the page size there, and a page shorter than asked may be the server's cap), so an empty page must: one
+        // request more for a list that fits in one page.
+        sequential_ = true;
+        next_start_ = 1 + returned;
+    } else {
+        plan_pass(req, res);
+    }
+}
+
+void PagePlanner::plan_pass(const PageRequest &req, const PageResult &res) {
+    const auto returned = static_cast<int64_t>(res.returned);
+    server_page_ = returned < req.count ? returned : req.count;
+    if (returned > req.count) server_page_ = returned;
+    // The first pass's pages overlap by one resource (pages larger than kSmallPage) so that their edges can be
+    // checked. A re-walk (the collection moved during the last pass) overlaps consecutive pages by more (a quarter
+    // page, at least kMinRewalkOverlap, at most half a page), so that resources shifted by insertions while pages
+    // are served out of order still fall inside a page; duplicates are removed by id. Small pages are re-walked one
+    // at a time instead.
+    const int64_t overlap = std::min(server_page_ / 2, std::max<int64_t>(server_page_ / 4, kMinRewalkOverlap));
+    check_edges_ = server_page_ > kSmallPage;
+    step_ = pass_ == 0                   ? server_page_ - first_pass_overlap()
+            : server_page_ <= kSmallPage ? server_page_
+                                         : server_page_ - overlap;
+    // Page 2 starts one step after page 1, like every page after it (overlapping it when checked).
+    next_start_ = check_edges_ ? 1 + step_ : 1 + returned;
+    check_page_edges(req, res);
+}
+
+// A pass that began with a trusted total keeps watching it after the pages contradicted it.
+void PagePlanner::watch_total(const PageRequest &req, const PageResult &res) {
     const bool total_trusted = !sequential_ || total_contradicted_;
-    if (total_trusted && res.total_results != first_total_) {
+    if (!total_trusted) return;
+    if (res.total_results != first_total_) {
         changed_ = true;
-        // Follow a growing collection within this pass, but only so far (a collection growing as fast as it
-        // is read must not be chased forever): the bounded re-walk covers the rest.
+        // Follow a growing collection within this pass, but only so far (a collection growing as fast as it is
+        // read must not be chased forever): the bounded re-walk covers the rest.
         if (res.total_results > total_) total_ = std::min(res.total_results, growth_ceiling());
     }
-
-    if (total_trusted && res.total_results >= 0) {
-        // Fewer resources than the answer before this one reported: resources were deleted between the two. Those
-        // behind this page shifted its first resources down across its start edge, possibly into a page read
-        // before the deletion: ask again for the range just before this page (as many as were deleted), so that
-        // no resource that existed throughout falls between the pages. (Insertions only push resources into the
-        // next page, which reads them again; duplicates are removed by id.)
-        // One re-check per page at most: the answer to a re-check does not ask again (under steady deletions
-        // that would chase the shrinking collection page after page); the next pass covers what moved then.
-        if (!req.recheck && last_total_ >= 0 && res.total_results < last_total_ && req.start_index > 1) {
-            const int64_t from = std::max<int64_t>(1, req.start_index - (last_total_ - res.total_results));
-            gaps_.push_back({from, req.start_index - from, pass_, true});
-        }
-        last_total_ = res.total_results;
+    if (res.total_results < 0) return;
+    // Fewer resources than the answer before this one reported: resources were deleted between the two. Those
+    // behind this page shifted its first resources down across its start edge, possibly into a page read before
+    // the deletion: ask again for the range just before this page (as many as were deleted), so that no resource
+    // that existed throughout falls between the pages. (Insertions only push resources into the next page, which
+    // reads them again; duplicates are removed by id.) One re-check per page at most: the answer to a re-check
+    // does not ask again (under steady deletions that would chase the shrinking collection page after page); the
+    // next pass covers what moved then.
+    if (!req.recheck && last_total_ >= 0 && res.total_results < last_total_ && req.start_index > 1) {
+        const int64_t from = std::max<int64_t>(1, req.start_index - (last_total_ - res.total_results));
+        gaps_.push_back({.start_index = from, .count = req.start_index - from, .pass = pass_, .recheck = true});
     }
+    last_total_ = res.total_results;
+}
 
+bool PagePlanner::complete_later(const PageRequest &req, const PageResult &res) {
+    const auto returned = static_cast<int64_t>(res.returned);
+    const int64_t previous_total = last_total_;  // of the answer before this one in this pass (-1: none)
+    watch_total(req, res);
     const bool repeat_of_first = req.start_index > 1 && returned > 0 && res.fresh == 0 && !first_id_.empty() &&
                                  res.first_id == first_id_;
-    if (!repeat_of_first) check_page_edges(req, res);
     if (repeat_of_first) {
         end_ = std::min(end_, req.start_index);
-        deliver = false;
         // Past the end some servers answer the first page again; inside the total that is a server ignoring
         // startIndex, and what lies beyond page 1 cannot be read.
         const int64_t announced = std::max(total_, res.total_results);
         if (req.start_index <= announced)
             doubt("the service answered the page at index " + std::to_string(req.start_index) + " of " +
                   std::to_string(announced) + " with its first page again (it seems to ignore startIndex)");
-    } else if (returned == 0) {
+        return false;
+    }
+    check_page_edges(req, res);
+    if (returned == 0) {
         end_ = std::min(end_, req.start_index);
         if (!sequential_ && req.start_index <= total_) changed_ = true;  // fewer resources than announced
     } else if (sequential_) {
@@ -205,15 +229,14 @@ bool PagePlanner::complete(const PageRequest &req, const PageResult &res) {
     } else {
         complete_planned(req, res, previous_total);
     }
-    maybe_finish_pass();
-    return deliver;
+    return true;
 }
 
 void PagePlanner::complete_sequential(const PageRequest &req, const PageResult &res) {
     const auto returned = static_cast<int64_t>(res.returned);
     // A page planned before the walk turned sequential may come back short behind the cursor: ask for its rest.
     if (returned < req.count && req.start_index + returned < next_start_)
-        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+        gaps_.push_back({.start_index = req.start_index + returned, .count = req.count - returned, .pass = pass_});
     next_start_ = std::max(next_start_, req.start_index + returned);
     // Reading past a contradicted total while the total moves: drift, followed only so far (as in planned pages).
     if (total_contradicted_ && changed_ && next_start_ > growth_ceiling()) end_ = std::min(end_, next_start_);
@@ -241,7 +264,7 @@ void PagePlanner::complete_planned(const PageRequest &req, const PageResult &res
     }
     if (returned < req.count && req.start_index + returned <= total_) {
         // A short page before the end: ask for the rest of its range again.
-        gaps_.push_back({req.start_index + returned, req.count - returned, pass_});
+        gaps_.push_back({.start_index = req.start_index + returned, .count = req.count - returned, .pass = pass_});
     } else if (!changed_ && returned >= req.count && req.start_index + returned - 1 >= total_) {
         // A full page that reaches a steady total or goes past it: the total cannot tell where the list ends.
         // (A total that moved is drift: followed up to growth_ceiling(), the re-walk covers the rest.)

@@ -1,7 +1,7 @@
 // The paging planner: which list pages (startIndex, count) to request, and when a walk is complete.
 // Pure logic, no I/O: the SCIM client feeds it what each page returned and issues what it asks for.
 //
-// Rules (docs/scim-notes.md, "Pagination"):
+// Rules (from the SCIM notes on pagination):
 //  - startIndex is 1-based; count is a request, not a promise; the walk advances by the resources actually
 //    returned, never by page numbers.
 //  - The first page of a pass tells the total and the server's real page size; the remaining pages are then
@@ -39,16 +39,18 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/errors.hpp"
+
 namespace ce::scim {
 
-class PagingError : public std::runtime_error {
+// A listing that does not advance or cannot be real (transient: the next sync may fare better).
+class PagingError : public Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit PagingError(std::string what) : Error(ErrorKind::transient, std::move(what)) {}
 };
 
 struct PageRequest {
@@ -95,6 +97,13 @@ public:
 
 private:
     void start_pass();
+    // complete() of the first page of a pass, and of any other page (false: ignore the page).
+    void complete_first(const PageRequest &req, const PageResult &res);
+    bool complete_later(const PageRequest &req, const PageResult &res);
+    // The first page of a pass gave a trusted total: the server's page size, the step between pages.
+    void plan_pass(const PageRequest &req, const PageResult &res);
+    // The total an answer reports: drift (changed_), growth followed, deletions re-checked.
+    void watch_total(const PageRequest &req, const PageResult &res);
     void maybe_finish_pass();
     // The edges of a planned page of a pass that checks them (see "Edges" above).
     void check_page_edges(const PageRequest &req, const PageResult &res);

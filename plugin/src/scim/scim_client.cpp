@@ -8,6 +8,10 @@
 namespace ce::scim {
 namespace {
 
+// How much of a server's error detail a message quotes.
+constexpr size_t kMaxDetailChars = 200;
+constexpr int64_t kMsPerSecond = 1000;
+
 std::string host_of(std::string_view url) {
     auto p = url.find("://");
     if (p != std::string_view::npos) url.remove_prefix(p + 3);
@@ -20,7 +24,7 @@ std::string host_of(std::string_view url) {
 std::string clean_detail(std::string_view s) {
     std::string out;
     for (unsigned char c : s) {
-        if (out.size() >= 200) {
+        if (out.size() >= kMaxDetailChars) {
             out += "...";
             break;
         }
@@ -35,13 +39,11 @@ std::string attempts_text(unsigned attempts) {
 
 }  // namespace
 
-Client::Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes,
-               GroupMembersReader::Limits member_limits)
+Client::Client(http::Engine &engine, std::string base_url, std::string token, MemberListLimits member_limits)
     : engine_(engine),
       base_(std::move(base_url)),
       auth_header_("Authorization: Bearer " + token),
       host_(host_of(base_)),
-      member_list_max_bytes_(member_list_max_bytes),
       member_limits_(std::move(member_limits)) {}
 
 http::Request Client::make(http::Method method, std::string url, std::string body) const {
@@ -58,8 +60,8 @@ http::Request Client::make(http::Method method, std::string url, std::string bod
 http::Request Client::member_list_request(std::string_view group_id, std::shared_ptr<MembersStream> stream) const {
     http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
     req.stream = std::move(stream);
-    req.max_body_bytes = member_list_max_bytes_;
-    req.limit_name = "max-member-list-mb";
+    req.max_body_bytes = member_limits_.list_bytes;
+    req.limit_name = member_limits_.list_field;
     return req;
 }
 
@@ -69,77 +71,76 @@ std::string Client::user_url(std::string_view id) const { return resource_url(ba
 std::string Client::group_url(std::string_view id) const { return resource_url(base_, "Groups", id); }
 
 Error Client::malformed(std::string_view what, const std::string &why, long status) const {
-    return Error(ErrorKind::transient, "the service sent a malformed response while " + std::string(what) + ": " + why,
-                 status);
+    return Error::transient("the service sent a malformed response while " + std::string(what) + ": " + why)
+        .with_http(status);
 }
 
 Error Client::error_for(const http::Response &r, std::string_view what_view) const {
     const std::string what(what_view);
     using http::Failure;
     switch (r.failure) {
-    case Failure::none: break;
+    case Failure::none: return status_error(r, what);
     case Failure::connect:
-        return Error(ErrorKind::transient, "could not reach " + host_ + " while " + what + ": " + r.error +
-                                               attempts_text(r.attempts) + "; check scim-url and the network");
+        return Error::transient("could not reach " + host_ + " while " + what + ": " + r.error +
+                                attempts_text(r.attempts) + "; check scim-url and the network");
     case Failure::timeout:
-        return Error(ErrorKind::transient,
-                     "the request to " + host_ + " timed out while " + what + attempts_text(r.attempts));
+        return Error::transient("the request to " + host_ + " timed out while " + what + attempts_text(r.attempts));
     case Failure::network:
-        return Error(ErrorKind::transient, "the connection to " + host_ + " failed while " + what + ": " + r.error +
-                                               attempts_text(r.attempts));
+        return Error::transient("the connection to " + host_ + " failed while " + what + ": " + r.error +
+                                attempts_text(r.attempts));
     case Failure::tls:
-        return Error(ErrorKind::invalid_config,
-                     "TLS verification of " + host_ + " failed (" + r.error +
-                         "); if the service uses a private certificate authority, give its certificate with ca-file",
-                     0, 0, "ca-file");
+        return Error::invalid_config("ca-file", "TLS verification of " + host_ + " failed (" + r.error +
+                                                    "); if the service uses a private certificate authority, give its "
+                                                    "certificate with ca-file");
     case Failure::too_large:
-        return Error(ErrorKind::invalid_config, "while " + what + ": " + r.error, r.status, 0, r.limit_name);
-    case Failure::other:
-        return Error(ErrorKind::transient, "the request to " + host_ + " failed while " + what + ": " + r.error);
+        return Error::invalid_config(r.limit_name, "while " + what + ": " + r.error).with_http(r.status);
+    case Failure::other: break;
     }
+    return Error::transient("the request to " + host_ + " failed while " + what + ": " + r.error);
+}
 
+Error Client::status_error(const http::Response &r, const std::string &what) const {
     const long s = r.status;
     const ErrorBody body = parse_error_body(r.body);
     std::string detail;
     if (body.is_scim && !body.detail.empty()) detail = ": " + clean_detail(body.detail);
     else if (body.is_scim && !body.scim_type.empty()) detail = ": " + clean_detail(body.scim_type);
     const std::string code = " (HTTP " + std::to_string(s) + ")";
+    const std::string during = code + " while " + what;
     if (s >= 300 && s <= 399)
-        return Error(ErrorKind::invalid_config,
-                     "the service answered with a redirect" + code + " while " + what +
-                         "; redirects are not followed, so that the token never goes to another origin: check scim-url",
-                     s, 0, "scim-url");
-    switch (error_kind_for_http_status(s)) {
+        return Error::invalid_config("scim-url", "the service answered with a redirect" + during +
+                                                     "; redirects are not followed, so that the token never goes to "
+                                                     "another origin: check scim-url")
+            .with_http(s);
+    const ErrorKind kind = error_kind_for_http_status(s);
+    switch (kind) {
     case ErrorKind::unauthenticated:
-        return Error(ErrorKind::unauthenticated,
-                     "the SCIM token was refused" + code + " by " + host_ +
-                         ": check scim-token (it may be wrong, expired or revoked)" + detail,
-                     s, 0, "scim-token");
+        return Error(kind, "the SCIM token was refused" + code + " by " + host_ +
+                               ": check scim-token (it may be wrong, expired or revoked)" + detail,
+                     "scim-token", s);
     case ErrorKind::permission_denied:
-        return Error(ErrorKind::permission_denied,
-                     "the SCIM token is not allowed to do this" + code + " while " + what + detail, s);
-    case ErrorKind::not_found: return Error(ErrorKind::not_found, "not found" + code + " while " + what + detail, s);
-    case ErrorKind::already_exists:
-        return Error(ErrorKind::already_exists, "conflict" + code + " while " + what + detail, s);
+        return Error(kind, "the SCIM token is not allowed to do this" + during + detail, {}, s);
+    case ErrorKind::not_found: return Error(kind, "not found" + during + detail, {}, s);
+    case ErrorKind::already_exists: return Error(kind, "conflict" + during + detail, {}, s);
     case ErrorKind::failed_precondition:
-        return Error(ErrorKind::failed_precondition, "the service refused a precondition" + code + " while " + what + detail, s);
+        return Error(kind, "the service refused a precondition" + during + detail, {}, s);
     case ErrorKind::rate_limited: {
         const int64_t after = r.retry_after_ms.value_or(0);
-        return Error(ErrorKind::rate_limited,
-                     "the service is rate limiting" + code + " while " + what + attempts_text(r.attempts) +
-                         (after > 0 ? "; retry after " + std::to_string((after + 999) / 1000) + " s" : std::string()),
-                     s, after);
+        return Error(kind,
+                     "the service is rate limiting" + during + attempts_text(r.attempts) +
+                         (after > 0 ? "; retry after " + std::to_string((after + kMsPerSecond - 1) / kMsPerSecond) + " s"
+                                     : std::string()),
+                     {}, s, after);
     }
     case ErrorKind::transient:
-        return Error(ErrorKind::transient,
-                     "the service failed" + code + " while " + what + attempts_text(r.attempts) + detail, s,
+        return Error(kind, "the service failed" + during + attempts_text(r.attempts) + detail, {}, s,
                      r.retry_after_ms.value_or(0));
     case ErrorKind::invalid_argument:
-        if (s == 413)
-            return Error(ErrorKind::invalid_argument, "the request was too large for the service" + code + " while " + what + detail, s);
-        return Error(ErrorKind::invalid_argument, "the service refused the request" + code + " while " + what + detail, s);
-    default:
-        return Error(ErrorKind::internal, "unexpected answer" + code + " while " + what + detail, s);
+        return Error(kind,
+                     (s == 413 ? "the request was too large for the service" : "the service refused the request") +
+                         during + detail,
+                     {}, s);
+    default: return Error(ErrorKind::internal, "unexpected answer" + during + detail, {}, s);
     }
 }
 
@@ -167,11 +168,9 @@ UserLookup Client::find_user_by_user_name(std::string_view user_name) const {
         if (++matches == 1) out.user = std::move(u);
     }
     if (matches > 1)
-        throw Error(ErrorKind::failed_precondition,
-                    "the service lists " + std::to_string(matches) +
-                        " users with the same userName: cannot tell which one is meant; resolve the duplicate in the "
-                        "identity provider",
-                    0, 0, "email");
+        throw Error::failed_precondition("email", "the service lists " + std::to_string(matches) +
+                                                      " users with the same userName: cannot tell which one is meant; "
+                                                      "resolve the duplicate in the identity provider");
     if (matches == 0) {
         // Only users of other names listed: the filter was ignored. That proves absence only when the page held
         // every user there is.
@@ -188,21 +187,20 @@ http::Response Client::post_user(const NewUser &user) const {
 
 void Client::set_user_active(std::string_view id, bool active) const {
     auto r = engine_.perform(make(http::Method::patch, user_url(id), build_patch_active(active)));
-    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299)
-        throw error_for(r, active ? "reactivating a user" : "deactivating a user");
+    if (!r.ok()) throw error_for(r, active ? "reactivating a user" : "deactivating a user");
 }
 
 bool Client::delete_user(std::string_view id) const {
     auto r = engine_.perform(make(http::Method::del, user_url(id)));
-    if (r.failure == http::Failure::none && r.status == 404) return false;
-    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, "deleting a user");
+    if (r.is(404)) return false;
+    if (!r.ok()) throw error_for(r, "deleting a user");
     return true;
 }
 
 bool Client::group_exists(std::string_view id) const {
     auto r = engine_.perform(make(http::Method::get, with_query(group_url(id), {{"excludedAttributes", "members"}})));
-    if (r.failure == http::Failure::none && r.status == 404) return false;
-    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, "reading a group");
+    if (r.is(404)) return false;
+    if (!r.ok()) throw error_for(r, "reading a group");
     return true;
 }
 
@@ -225,7 +223,7 @@ std::optional<bool> Client::group_lists_member(std::string_view group_id, std::s
         [&found, user_id](std::string_view value, std::string_view) {
             if (value == user_id) found = true;
         },
-        [&found] { found = false; }, member_limits_);
+        [&found] { found = false; }, member_limits_.reader);
     http::Request req = member_list_request(group_id, stream);
     return get<bool>(std::move(req), "reading the members of a group", [&](http::Response &r) {
         stream->finish(r);
@@ -235,7 +233,7 @@ std::optional<bool> Client::group_lists_member(std::string_view group_id, std::s
 
 void Client::patch_group(std::string_view group_id, const std::string &body, std::string_view what) const {
     auto r = engine_.perform(make(http::Method::patch, group_url(group_id), body));
-    if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) throw error_for(r, what);
+    if (!r.ok()) throw error_for(r, what);
 }
 
 }  // namespace ce::scim

@@ -36,8 +36,8 @@ public:
         try {
             reader_.feed(bytes);
         } catch (const LimitError &e) {
-            throw Error(ErrorKind::invalid_config, std::string("while reading the members of a group: ") + e.what(), 200,
-                        0, e.field());
+            throw Error::invalid_config(e.field(), std::string("while reading the members of a group: ") + e.what())
+                .with_http(200);
         }
     }
     size_t held_bytes() const override { return reader_.held_bytes() + (held_elsewhere_ ? held_elsewhere_() : 0); }
@@ -69,18 +69,23 @@ struct UserLookup {
 // listed: the filter was ignored).
 enum class FilterAnswer { absent, listed, unusable };
 
+// What reading a member list may cost: the whole list (read as it arrives, never held, so it may be far larger
+// than the engine's cap on the bodies it holds; 0 = the engine's cap) and the setting that names it, and what the
+// reader may hold (one member, the document around the list).
+struct MemberListLimits {
+    size_t list_bytes = 0;
+    std::string list_field;
+    GroupMembersReader::Limits reader;
+};
+
 class Client {
 public:
-    // member_list_max_bytes: the cap on a group's member list (read as it arrives, never held, so it may be far
-    // larger than the engine's cap on the bodies it holds); 0 = the engine's.
-    // member_limits: what a member list's reader may hold (one member, the document around the list).
-    Client(http::Engine &engine, std::string base_url, std::string token, size_t member_list_max_bytes = 0,
-           GroupMembersReader::Limits member_limits = {});
+    Client(http::Engine &engine, std::string base_url, std::string token, MemberListLimits member_limits = {});
 
     http::Engine &engine() const { return engine_; }
     http::Request make(http::Method method, std::string url, std::string body = {}) const;
     // GET /Groups/{id}?attributes=members, its body streamed to `stream` and capped at the member-list limit
-    // (a too-large answer names max-member-list-mb).
+    // (a too-large answer names MemberListLimits::list_field).
     http::Request member_list_request(std::string_view group_id, std::shared_ptr<MembersStream> stream) const;
 
     std::string users_url() const;
@@ -88,11 +93,13 @@ public:
     std::string user_url(std::string_view id) const;
     std::string group_url(std::string_view id) const;
     const std::string &host() const { return host_; }
-    const GroupMembersReader::Limits &member_limits() const { return member_limits_; }
+    const GroupMembersReader::Limits &member_limits() const { return member_limits_.reader; }
 
     // The error for a response that is not a success (transport failure or non-2xx status). `what` names the
     // request in words ("listing users").
     Error error_for(const http::Response &response, std::string_view what) const;
+    // The Error for a non-2xx status (error_for without a transport failure).
+    Error status_error(const http::Response &response, const std::string &what) const;
     // The error for a 2xx body that could not be understood.
     Error malformed(std::string_view what, const std::string &why, long status) const;
 
@@ -137,8 +144,7 @@ private:
     std::string base_;
     std::string auth_header_;
     std::string host_;
-    size_t member_list_max_bytes_;
-    GroupMembersReader::Limits member_limits_;
+    MemberListLimits member_limits_;
 };
 
 template <typename T>
@@ -152,7 +158,7 @@ std::optional<T> Client::get(http::Request request, std::string_view what,
             is_absent = true;
             return http::Disposition::done;
         }
-        if (r.failure != http::Failure::none || r.status < 200 || r.status > 299) {
+        if (!r.ok()) {
             err = error_for(r, what);
             return http::Disposition::done;
         }
@@ -167,7 +173,7 @@ std::optional<T> Client::get(http::Request request, std::string_view what,
     engine_.run();
     if (err) throw *err;
     if (is_absent) return std::nullopt;
-    if (!out) throw Error(ErrorKind::internal, std::string(what) + ": no response");
+    if (!out) throw Error::internal(std::string(what) + ": no response");
     return out;
 }
 

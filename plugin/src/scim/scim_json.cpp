@@ -4,10 +4,10 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <strings.h>
 
 #include <cstring>
 
+#include "common/text.hpp"
 #include "scim/json_text.hpp"
 #include "scim/scim_url.hpp"
 
@@ -27,7 +27,7 @@ void parse_in_place(rapidjson::Document &doc, std::string &body) {
     // The in-situ parse reads up to the first NUL. With UTF-8 validation, a multi-byte sequence cut short by the
     // end of the body makes the decoder take up to 3 more bytes past that NUL: spare NULs keep those reads inside
     // the buffer (and fail the sequence, since NUL is no continuation byte).
-    body.append(4, '\0');
+    body.append(kSpareNuls, '\0');
     doc.ParseInsitu<kParseFlags>(body.data());
     if (doc.HasParseError()) throw ParseError(parse_failure(doc));
     if (!doc.IsObject()) throw ParseError("the response is not a JSON object");
@@ -36,8 +36,7 @@ void parse_in_place(rapidjson::Document &doc, std::string &body) {
 // Case-insensitive member lookup; a null value counts as absent.
 const Value *find(const Value &obj, const char *name) {
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
-        const size_t n = std::strlen(name);
-        if (it->name.GetStringLength() == n && strncasecmp(it->name.GetString(), name, n) == 0)
+        if (text::iequals(std::string_view(it->name.GetString(), it->name.GetStringLength()), name))
             return it->value.IsNull() ? nullptr : &it->value;
     }
     return nullptr;
@@ -86,8 +85,10 @@ bool get_bool(const Value &obj, const char *name, const Path &where, bool fallba
     if (!v) return fallback;
     if (v->IsBool()) return v->GetBool();
     if (v->IsString()) {  // some servers send "True"/"false"
-        if (strcasecmp(v->GetString(), "true") == 0) return true;
-        if (strcasecmp(v->GetString(), "false") == 0) return false;
+        // Up to the first NUL, as strcasecmp read it ("true\u0000x" is true).
+        const std::string_view s(v->GetString());
+        if (text::iequals(s, "true")) return true;
+        if (text::iequals(s, "false")) return false;
     }
     wrong_type(where.field(name), "a boolean");
 }

@@ -9,16 +9,19 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/errors.hpp"
+
 namespace ce::scim {
 
-class ParseError : public std::runtime_error {
+// A body that cannot be understood: transient (a GET is retried within the budget). The client turns it into
+// Client::malformed() before it leaves the SCIM layer.
+class ParseError : public Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ParseError(std::string why) : Error(ErrorKind::transient, std::move(why)) {}
 };
 
 struct Email {

@@ -2,25 +2,13 @@
 
 #include <cstdio>
 
-namespace ce::scim {
+#include "common/text.hpp"
 
-std::string percent_encode(std::string_view s) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size() * 3);
-    for (unsigned char c : s) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-            c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            // '.' is encoded too, so that an id of "." or ".." can never become a dot segment.
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+namespace ce::scim {
+namespace {
+// '.' is encoded too, so that an id of "." or ".." can never become a dot segment.
+std::string encoded(std::string_view s) { return text::percent_encode(s, text::Dot::encode); }
+}  // namespace
 
 std::string join_path(std::string_view base, std::string_view segment) {
     while (!base.empty() && base.back() == '/') base.remove_suffix(1);
@@ -32,16 +20,16 @@ std::string join_path(std::string_view base, std::string_view segment) {
 }
 
 std::string resource_url(std::string_view base, std::string_view collection, std::string_view id) {
-    return join_path(join_path(base, collection), percent_encode(id));
+    return join_path(join_path(base, collection), encoded(id));
 }
 
 std::string with_query(std::string url, const std::vector<std::pair<std::string, std::string>> &query) {
     char sep = url.find('?') == std::string::npos ? '?' : '&';
     for (const auto &[k, v] : query) {
         url += sep;
-        url += percent_encode(k);
+        url += encoded(k);
         url += '=';
-        url += percent_encode(v);
+        url += encoded(v);
         sep = '&';
     }
     return url;

@@ -1,6 +1,7 @@
 // URL and query building for SCIM: the base URL is opaque (never parsed or rebuilt); resource paths are
-// appended to it; ids are percent-encoded as one path segment; query values are percent-encoded; filter
-// values are JSON strings ('"' and '\' escaped) before the whole filter is URL-encoded.
+// appended to it; ids are percent-encoded as one path segment, query keys and values percent-encoded
+// (text::percent_encode, '.' included); filter values are JSON strings ('"' and '\' escaped) before the whole
+// filter is URL-encoded.
 #pragma once
 
 #include <string>
@@ -9,9 +10,6 @@
 #include <vector>
 
 namespace ce::scim {
-
-// RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~).
-std::string percent_encode(std::string_view s);
 
 // "base" + "/" + segment, whatever trailing slashes the base has ("…/v2", "…/v2/" and "…/v2//" agree).
 std::string join_path(std::string_view base, std::string_view segment);

@@ -12,7 +12,7 @@
 // touches the disk and costs what an IdSet does.
 //
 // Slots: every id of the index has its own slot in [0, slot_count()) (the run's ids by rank, then the table's
-// by position), stable while nothing is inserted; common/member_set.hpp keeps bitmaps over them.
+// by position), stable while nothing is inserted; store/member_set.hpp keeps bitmaps over them.
 //
 // Collisions are those of IdSet: two ids are confused only if their fingerprints are equal (n^2 / 2^65).
 #pragma once
@@ -25,17 +25,17 @@
 #include <string_view>
 #include <vector>
 
-#include "common/id_set.hpp"
-#include "common/spill_file.hpp"
+#include "sync/store/id_set.hpp"
+#include "sync/store/spill_file.hpp"
 
-namespace ce {
+namespace ce::store {
 
 class IdIndex {
 public:
     static constexpr size_t kDefaultMemoryBytes = size_t{2} << 20;
     static constexpr size_t npos = IdSet::npos;
 
-    // memory_bytes: the most the table may take (at least 512 bytes); spill_dir: where the run goes ("" = $TMPDIR
+    // memory_bytes: the most the table may take (at least kMinMemoryBytes); spill_dir: where the run goes ("" = $TMPDIR
     // or /tmp). The file is created only when the table first fills.
     explicit IdIndex(size_t memory_bytes = kDefaultMemoryBytes, std::string spill_dir = {});
     IdIndex(IdIndex &&) noexcept;
@@ -90,4 +90,4 @@ private:
     uint64_t spills_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

@@ -1,12 +1,12 @@
-#include "common/id_index.hpp"
+#include "sync/store/id_index.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace ce {
+namespace ce::store {
 
 IdIndex::IdIndex(size_t memory_bytes, std::string spill_dir)
-    : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
+    : memory_limit_(std::max(memory_bytes, kMinMemoryBytes)), spill_dir_(std::move(spill_dir)) {}
 // A moved-from index is empty and usable (no run, no table).
 IdIndex::IdIndex(IdIndex &&other) noexcept : memory_limit_(other.memory_limit_) { *this = std::move(other); }
 IdIndex &IdIndex::operator=(IdIndex &&other) noexcept {
@@ -31,7 +31,7 @@ size_t IdIndex::max_slots() const { return memory_limit_ / sizeof(uint64_t); }
 
 void IdIndex::reserve(size_t n) {
     // More than the budget holds: the whole budget at once (never a smaller table first, then a copy beside it).
-    const size_t most = max_slots() / 4 * 3 - 1;
+    const size_t most = max_slots() / 4 * 3 - 1;  // what the whole budget holds at 3/4 load
     if (n >= most) {
         if (table_.capacity() < max_slots()) table_.resize(max_slots());
     } else if (n > table_.size()) {
@@ -41,12 +41,12 @@ void IdIndex::reserve(size_t n) {
 
 bool IdIndex::insert_fingerprint(uint64_t fp) {
     if (table_.slot_of(fp) != npos || (run_size_ > 0 && run_find(fp) != npos)) return false;
-    const auto full = [this] { return (table_.size() + 1) * 4 > table_.capacity() * 3; };
+    const auto full = [this] { return IdSet::over_load(table_.size(), table_.capacity()); };
     if (full()) {
         // Grow by doubling while the old and the new table fit in the budget together; past that, spill (which
         // empties the table). So the table never passes the budget, not even while it is copied.
         const size_t cap = max_slots();
-        const size_t bigger = table_.capacity() < 48 ? size_t{64} : table_.capacity() * 2;
+        const size_t bigger = IdSet::grown(table_.capacity());
         if (table_.capacity() + bigger <= cap) table_.resize(bigger);
         if (full()) spill();
     }
@@ -141,4 +141,4 @@ void IdIndex::freeze() {
     spare_.reset();
 }
 
-}  // namespace ce
+}  // namespace ce::store

@@ -1,5 +1,6 @@
-// The connector's records and the sink it streams them into: plain C++ (the ABI glue converts them to
-// conn_resource / conn_entitlement / conn_grant views). Every sink method returns false to stop the stream.
+// The records every operation streams, whatever the service, and the sink they go into: plain C++ (the ABI glue
+// converts them to conn_resource / conn_entitlement / conn_grant views). Every sink method returns false to stop
+// the stream. A service maps its own resources to these (e.g. scim/scim_records.hpp).
 #pragma once
 
 #include <cstdint>
@@ -7,9 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "scim/scim_json.hpp"
-
-namespace ce::connector {
+namespace ce {
 
 struct Attr {
     enum class Kind { string, integer, boolean };
@@ -20,7 +19,7 @@ struct Attr {
 };
 
 struct Resource {
-    std::string type;  // "user" or "group"
+    std::string type;  // a resource type of the descriptor: "user", "group"
     std::string id;
     std::string display_name;
     std::vector<Attr> attrs;
@@ -51,14 +50,4 @@ public:
     virtual bool warning(std::string_view code, std::string_view message) = 0;
 };
 
-// Mapping from SCIM.
-Resource user_resource(const scim::User &u);
-Resource group_resource(const scim::Group &g, int64_t member_count);
-Entitlement member_entitlement(const std::string &group_id, const std::string &group_display_name);
-std::string entitlement_id_for_group(std::string_view group_id);
-Grant member_grant(const std::string &group_id, const std::string &principal_type, const std::string &principal_id,
-                   bool unresolved);
-// "group:<gid>:member" -> gid; empty when the id is not of that form.
-std::string group_id_from_entitlement(std::string_view entitlement_id);
-
-}  // namespace ce::connector
+}  // namespace ce

@@ -1,6 +1,6 @@
-#include "connector/account_fields.hpp"
+#include "provision/account_fields.hpp"
 
-namespace ce::connector {
+namespace ce::provision {
 namespace {
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 }  // namespace
@@ -27,15 +27,4 @@ SplitName split_display_name(std::string_view s) {
     return out;
 }
 
-bool looks_like_email(std::string_view s) {
-    if (s.empty() || s.size() > 254) return false;
-    for (unsigned char c : s)
-        if (c <= 0x20 || c == 0x7f) return false;
-    const auto at = s.find('@');
-    if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
-    std::string_view domain = s.substr(at + 1);
-    const auto dot = domain.find('.');
-    return dot != std::string_view::npos && dot > 0 && domain.back() != '.';
-}
-
-}  // namespace ce::connector
+}  // namespace ce::provision

@@ -1,18 +1,21 @@
 // An anonymous temporary file that the sync's large indexes overflow into once they pass their memory budget
-// (common/id_index.hpp, connector/group_list.hpp). It has no name on disk while in use (O_TMPFILE, or a name
+// (store/id_index.hpp, store/group_list.hpp). It has no name on disk while in use (O_TMPFILE, or a name
 // unlinked at once where the file system lacks it), is readable by its owner only, and vanishes when closed,
 // also when the process dies. It holds fingerprints of ids and group names, never the token.
 //
 // Reads and writes are positional (pread/pwrite): the file's pages stay in the kernel's page cache, which the
 // system may write out and drop under pressure, instead of in the process. Every failure (disk full, I/O error)
-// throws ce::Error(internal) naming the directory and the reason.
+// throws Error::internal naming the directory and the reason (field spill-dir).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-namespace ce {
+namespace ce::store {
+
+// The least memory an index or list of the sync keeps before it spills (a smaller budget is raised to this).
+inline constexpr size_t kMinMemoryBytes = 512;
 
 class SpillFile {
 public:
@@ -37,10 +40,12 @@ public:
 
 private:
     [[noreturn]] void fail(const char *doing, int err) const;
+    template <typename Byte, typename Op>
+    uint64_t transfer(uint64_t offset, Byte *p, size_t n, const char *doing, int none, Op op) const;
 
     std::string dir_;
     int fd_ = -1;
     uint64_t size_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

@@ -14,10 +14,10 @@
 #include <new>
 #include <string_view>
 
-#include "common/id_index.hpp"
-#include "common/id_set.hpp"
+#include "sync/store/id_index.hpp"
+#include "sync/store/id_set.hpp"
 
-namespace ce {
+namespace ce::store {
 
 class MemberSet {
 public:
@@ -30,8 +30,8 @@ public:
         if (bits_) {
             const size_t slot = users_->slot_of(fp);
             if (slot != IdIndex::npos) {
-                uint64_t &word = bits_[slot / 64];
-                const uint64_t bit = uint64_t{1} << (slot % 64);
+                uint64_t &word = bits_[slot / kWordBits];
+                const uint64_t bit = uint64_t{1} << (slot % kWordBits);
                 fresh = (word & bit) == 0;
                 word |= bit;
             } else {
@@ -49,20 +49,23 @@ public:
     size_t bytes() const { return others_.bytes() + (bits_ ? bitmap_bytes() : 0); }
 
 private:
+    static constexpr size_t kWordBits = 64;
+    static size_t words(size_t bits) { return (bits + kWordBits - 1) / kWordBits; }
+
     struct Free {
         void operator()(uint64_t *p) const { std::free(p); }
     };
-    size_t bitmap_bytes() const { return (users_->slot_count() + 63) / 64 * sizeof(uint64_t); }
+    size_t bitmap_bytes() const { return words(users_->slot_count()) * sizeof(uint64_t); }
 
     void to_bitmap() {
-        const size_t words = (users_->slot_count() + 63) / 64;
-        if (words == 0) return;  // no users at all: everything stays in the IdSet
-        bits_.reset(static_cast<uint64_t *>(std::calloc(words, sizeof(uint64_t))));
+        const size_t n = words(users_->slot_count());
+        if (n == 0) return;  // no users at all: everything stays in the IdSet
+        bits_.reset(static_cast<uint64_t *>(std::calloc(n, sizeof(uint64_t))));
         if (!bits_) throw std::bad_alloc();
         IdSet rest;
         others_.for_each_fingerprint([&](uint64_t fp) {
             const size_t slot = users_->slot_of(fp);
-            if (slot != IdIndex::npos) bits_[slot / 64] |= uint64_t{1} << (slot % 64);
+            if (slot != IdIndex::npos) bits_[slot / kWordBits] |= uint64_t{1} << (slot % kWordBits);
             else rest.insert_fingerprint(fp);
         });
         others_ = std::move(rest);
@@ -74,4 +77,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

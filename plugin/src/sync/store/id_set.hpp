@@ -19,7 +19,7 @@
 #include <new>
 #include <string_view>
 
-namespace ce {
+namespace ce::store {
 
 class IdSet {
 public:
@@ -37,13 +37,20 @@ public:
     }
 
     static constexpr size_t npos = static_cast<size_t>(-1);
+    // The size of a first table; past it a table doubles.
+    static constexpr size_t kFirstSlots = 64;
+
+    // Whether one more id would fill a table of `capacity` slots past 3/4 (linear probing slows down past that).
+    static constexpr bool over_load(size_t size, size_t capacity) { return (size + 1) * 4 > capacity * 3; }
+    // The capacity a table grows to: a first table, or twice the size.
+    static constexpr size_t grown(size_t capacity) { return capacity < kFirstSlots * 3 / 4 ? kFirstSlots : capacity * 2; }
 
     // Inserts id; true when it was not there before.
     bool insert(std::string_view id) { return insert_fingerprint(fingerprint(id)); }
     bool contains(std::string_view id) const { return slot_of(fingerprint(id)) != npos; }
 
     bool insert_fingerprint(uint64_t fp) {
-        if ((size_ + 1) * 4 > capacity_ * 3) rehash(capacity_ < 48 ? 64 : capacity_ * 2);
+        if (over_load(size_, capacity_)) rehash(grown(capacity_));
         if (!place(slots_.get(), capacity_, fp)) return false;
         ++size_;
         return true;
@@ -63,7 +70,7 @@ public:
     }
     // Room for n ids in all without growing again.
     void reserve(size_t n) {
-        const size_t wanted = n + n / 3 + 1;
+        const size_t wanted = n + n / 3 + 1;  // n at most 3/4 of the slots
         if (wanted > capacity_) rehash(wanted);
     }
     // Exactly `capacity` slots from now on (must hold every id with room to spare: capacity > size * 4/3).
@@ -137,4 +144,4 @@ private:
     size_t size_ = 0;
 };
 
-}  // namespace ce
+}  // namespace ce::store

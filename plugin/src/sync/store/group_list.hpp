@@ -1,7 +1,7 @@
 // The groups of a sync, kept from the moment they are listed until their members are read, in flat memory: a
 // queue of records (three 32-bit lengths, then the id, the display name and the external id), about 70 bytes a
 // group with a UUID id and a short name. Records collect in memory up to `memory_bytes`; past that they are
-// appended to a SpillFile (common/spill_file.hpp) and read back in order, through a 64 KiB buffer, when the
+// appended to a SpillFile (store/spill_file.hpp) and read back in order, through a 64 KiB buffer, when the
 // members are read. Groups are pushed while listing, then taken in the same order with next(); no push after
 // the first next().
 #pragma once
@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/spill_file.hpp"
+#include "sync/store/spill_file.hpp"
 #include "scim/scim_json.hpp"
 
-namespace ce::connector {
+namespace ce::store {
 
 class GroupList {
 public:
@@ -32,6 +32,7 @@ public:
 
 private:
     static constexpr size_t kHeader = 3 * sizeof(uint32_t);
+    static constexpr size_t kReadBufferBytes = size_t{64} << 10;  // read from the file at a time
     static scim::Group decode(std::string_view record_bytes);
     static size_t record_size(const char *header);
 
@@ -47,4 +48,4 @@ private:
     size_t memory_pos_ = 0;
 };
 
-}  // namespace ce::connector
+}  // namespace ce::store

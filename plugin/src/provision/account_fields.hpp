@@ -1,4 +1,4 @@
-// Account-creation field handling: e-mail validation and display-name cleaning and splitting.
+// Account-creation field handling: display-name cleaning and splitting (the e-mail check is text::looks_like_email).
 //
 // The display name is trimmed and every run of white space collapsed to one space. The first word is the
 // given name and the rest the family name ("Mary Ann van der Berg" -> "Mary" / "Ann van der Berg").
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace ce::connector {
+namespace ce::provision {
 
 struct SplitName {
     std::string full;    // cleaned: trimmed, white space collapsed
@@ -20,8 +20,4 @@ struct SplitName {
 // Empty `full` when the name holds no visible character.
 SplitName split_display_name(std::string_view display_name);
 
-// A pragmatic check: one '@', a non-empty local part, a dotted domain, no white space or control characters,
-// at most 254 bytes.
-bool looks_like_email(std::string_view s);
-
-}  // namespace ce::connector
+}  // namespace ce::provision

@@ -1,13 +1,13 @@
-#include "connector/group_list.hpp"
+#include "sync/store/group_list.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
-namespace ce::connector {
+namespace ce::store {
 
 GroupList::GroupList(size_t memory_bytes, std::string spill_dir)
-    : memory_limit_(std::max<size_t>(memory_bytes, 512)), spill_dir_(std::move(spill_dir)) {}
+    : memory_limit_(std::max(memory_bytes, kMinMemoryBytes)), spill_dir_(std::move(spill_dir)) {}
 
 void GroupList::push(const scim::Group &g) {
     if (taken_ > 0) throw std::logic_error("GroupList::push after next()");
@@ -68,7 +68,7 @@ scim::Group GroupList::next() {
         read_buffer_.erase(0, read_pos_);
         read_pos_ = 0;
         const uint64_t left = file_->size() - file_offset_;
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(left, std::max<size_t>(need, 64 * 1024)));
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(left, std::max(need, kReadBufferBytes)));
         const size_t old = read_buffer_.size();
         read_buffer_.resize(old + want);
         file_->read_at(file_offset_, read_buffer_.data() + old, want);
@@ -87,4 +87,4 @@ scim::Group GroupList::next() {
     return g;
 }
 
-}  // namespace ce::connector
+}  // namespace ce::store

@@ -1,8 +1,8 @@
-#include "connector/records.hpp"
+#include "scim/scim_records.hpp"
 
-#include "connector/account_fields.hpp"
+#include "common/text.hpp"
 
-namespace ce::connector {
+namespace ce::scim {
 namespace {
 
 Attr str_attr(const char *key, std::string value) {
@@ -15,7 +15,7 @@ Attr str_attr(const char *key, std::string value) {
 
 }  // namespace
 
-Resource user_resource(const scim::User &u) {
+Resource user_resource(const User &u) {
     Resource r;
     r.type = "user";
     r.id = u.id;
@@ -36,7 +36,7 @@ Resource user_resource(const scim::User &u) {
             break;
         }
     if (email.empty() && !u.emails.empty()) email = u.emails.front().value;
-    if (email.empty() && looks_like_email(u.user_name)) email = u.user_name;
+    if (email.empty() && text::looks_like_email(u.user_name)) email = u.user_name;
     if (!email.empty()) r.attrs.push_back(str_attr("email", email));
     if (!u.given_name.empty()) r.attrs.push_back(str_attr("given_name", u.given_name));
     if (!u.family_name.empty()) r.attrs.push_back(str_attr("family_name", u.family_name));
@@ -45,7 +45,7 @@ Resource user_resource(const scim::User &u) {
     return r;
 }
 
-Resource group_resource(const scim::Group &g, int64_t member_count) {
+Resource group_resource(const Group &g, int64_t member_count) {
     Resource r;
     r.type = "group";
     r.id = g.id;
@@ -94,4 +94,4 @@ std::string group_id_from_entitlement(std::string_view id) {
     return std::string(id.substr(prefix.size(), id.size() - prefix.size() - suffix.size()));
 }
 
-}  // namespace ce::connector
+}  // namespace ce::scim

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ce::connector {
+namespace ce::store {
 
 class MemberBuffer {
 public:
@@ -45,4 +45,4 @@ private:
     std::vector<Kind> kinds_;
 };
 
-}  // namespace ce::connector
+}  // namespace ce::store

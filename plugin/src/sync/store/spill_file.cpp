@@ -1,4 +1,4 @@
-#include "common/spill_file.hpp"
+#include "sync/store/spill_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "config/fields.hpp"
 
-namespace ce {
+namespace ce::store {
 
 std::string SpillFile::default_dir() {
     const char *t = std::getenv("TMPDIR");
@@ -37,42 +38,39 @@ SpillFile::~SpillFile() {
 }
 
 void SpillFile::fail(const char *doing, int err) const {
-    throw Error(ErrorKind::internal, std::string("could not ") + doing + " the sync's temporary index file in " + dir_ +
-                                         " (spill-dir): " + std::strerror(err),
-                0, 0, "spill-dir");
+    constexpr std::string_view field = config::name_of<&config::Config::spill_dir>();
+    throw Error::internal(std::string("could not ") + doing + " the sync's temporary index file in " + dir_ + " (" +
+                              std::string(field) + "): " + std::strerror(err),
+                          std::string(field));
+}
+
+// Runs a positional read or write until all n bytes are through, retrying on EINTR; returns the end offset.
+// `none` is the errno for a call that moves no byte (a full disk for a write, a file shorter than written for a
+// read: it was tampered with).
+template <typename Byte, typename Op>
+uint64_t SpillFile::transfer(uint64_t offset, Byte *p, size_t n, const char *doing, int none, Op op) const {
+    uint64_t at = offset;
+    while (n > 0) {
+        const ssize_t done = op(fd_, p, n, static_cast<off_t>(at));
+        if (done < 0) {
+            if (errno == EINTR) continue;
+            fail(doing, errno);
+        }
+        if (done == 0) fail(doing, none);
+        p += done;
+        at += static_cast<uint64_t>(done);
+        n -= static_cast<size_t>(done);
+    }
+    return at;
 }
 
 void SpillFile::write_at(uint64_t offset, const void *data, size_t n) {
-    const char *p = static_cast<const char *>(data);
-    uint64_t at = offset;
-    while (n > 0) {
-        const ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(at));
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            fail("write", errno);
-        }
-        if (w == 0) fail("write", ENOSPC);
-        p += w;
-        at += static_cast<uint64_t>(w);
-        n -= static_cast<size_t>(w);
-    }
-    if (at > size_) size_ = at;
+    const uint64_t end = transfer(offset, static_cast<const char *>(data), n, "write", ENOSPC, &::pwrite);
+    if (end > size_) size_ = end;
 }
 
 void SpillFile::read_at(uint64_t offset, void *data, size_t n) const {
-    char *p = static_cast<char *>(data);
-    uint64_t at = offset;
-    while (n > 0) {
-        const ssize_t r = ::pread(fd_, p, n, static_cast<off_t>(at));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            fail("read", errno);
-        }
-        if (r == 0) fail("read", EIO);  // shorter than what was written: the file was tampered with
-        p += r;
-        at += static_cast<uint64_t>(r);
-        n -= static_cast<size_t>(r);
-    }
+    transfer(offset, static_cast<char *>(data), n, "read", EIO, &::pread);
 }
 
 uint64_t SpillFile::append(const void *data, size_t n) {
@@ -86,4 +84,4 @@ void SpillFile::clear() {
     size_ = 0;
 }
 
-}  // namespace ce
+}  // namespace ce::store

@@ -1,0 +1,74 @@
+#include "abi/sink_adapter.hpp"
+
+#include "abi/host_args.hpp"
+
+namespace ce::abi {
+namespace {
+
+conn_attr to_conn(const Attr &a) {
+    conn_attr ca{};
+    ca.key = cstr(a.key);
+    switch (a.kind) {
+    case Attr::Kind::string:
+        ca.kind = CONN_ATTR_STRING;
+        ca.str = cstr(a.str);
+        break;
+    case Attr::Kind::integer:
+        ca.kind = CONN_ATTR_INT;
+        ca.num = a.num;
+        break;
+    case Attr::Kind::boolean:
+        ca.kind = CONN_ATTR_BOOL;
+        ca.num = a.num ? 1 : 0;
+        break;
+    }
+    return ca;
+}
+
+}  // namespace
+
+bool SinkAdapter::resource(const Resource &r) {
+    if (!open_ || !sink_ || !sink_->on_resource) return true;
+    attrs_.clear();
+    for (const auto &a : r.attrs) attrs_.push_back(to_conn(a));
+    conn_resource cr{};
+    cr.struct_size = sizeof cr;
+    cr.type = cstr(r.type);
+    cr.id = cstr(r.id);
+    cr.display_name = cstr(r.display_name);
+    cr.attrs = attrs_.empty() ? nullptr : attrs_.data();
+    cr.attr_count = attrs_.size();
+    return sink_->on_resource(sink_->ctx, &cr) == CONN_SINK_CONTINUE;
+}
+
+bool SinkAdapter::entitlement(const Entitlement &e) {
+    if (!open_ || !sink_ || !sink_->on_entitlement) return true;
+    conn_entitlement ce{};
+    ce.struct_size = sizeof ce;
+    ce.purpose = CONN_PURPOSE_ASSIGNMENT;
+    ce.id = cstr(e.id);
+    ce.resource_type = cstr(e.resource_type);
+    ce.resource_id = cstr(e.resource_id);
+    ce.slug = cstr(e.slug);
+    ce.display_name = cstr(e.display_name);
+    return sink_->on_entitlement(sink_->ctx, &ce) == CONN_SINK_CONTINUE;
+}
+
+bool SinkAdapter::grant(const Grant &g) {
+    if (!open_ || !sink_ || !sink_->on_grant) return true;
+    conn_grant cg{};
+    cg.struct_size = sizeof cg;
+    cg.flags = g.unresolved ? CONN_GRANT_UNRESOLVED_PRINCIPAL : 0u;
+    cg.id = cstr(g.id);
+    cg.entitlement_id = cstr(g.entitlement_id);
+    cg.principal_type = cstr(g.principal_type);
+    cg.principal_id = cstr(g.principal_id);
+    return sink_->on_grant(sink_->ctx, &cg) == CONN_SINK_CONTINUE;
+}
+
+bool SinkAdapter::warning(std::string_view code, std::string_view message) {
+    if (!open_ || !sink_ || !sink_->on_warning) return true;
+    return sink_->on_warning(sink_->ctx, cstr(code), cstr(message)) == CONN_SINK_CONTINUE;
+}
+
+}  // namespace ce::abi
