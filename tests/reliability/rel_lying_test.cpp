@@ -39,6 +39,7 @@ public:
     size_t page_cap = 100;           // the server's largest page
     bool unreadable_create = false;  // a 201 whose body cannot be read
     std::string get_user_answers_as; // GET /Users/{id} answers with this user id instead (when set)
+    std::string get_group_answers_as; // GET /Groups/{id} answers with this group's id and members (when set)
 
     void add_user(const std::string &id, const std::string &user_name, bool active = true) {
         std::lock_guard lock(mu_);
@@ -157,9 +158,12 @@ private:
         if (it == groups_.end()) return error(404);
         rel::Reply r;
         if (req.method == "GET") {
+            if (!get_group_answers_as.empty())
+                it = std::find_if(groups_.begin(), groups_.end(), [&](const auto &g) { return g.first == get_group_answers_as; });
             std::string m;
             for (const auto &uid : it->second) m += (m.empty() ? "" : ",") + std::string("{\"value\":") + jstr(uid) + "}";
-            r.body = "{\"id\":" + jstr(gid) + ",\"displayName\":" + jstr("Group " + gid) + ",\"members\":[" + m + "]}";
+            r.body = "{\"id\":" + jstr(it->first) + ",\"displayName\":" + jstr("Group " + it->first) +
+                     ",\"members\":[" + m + "]}";
         } else if (req.method == "PATCH") {
             apply_patch(it->second, req.body);
             r.status = 204;
@@ -403,6 +407,23 @@ TEST_CASE("a total that is a whole number of full pages: one more request proves
     size_t users = 0;
     for (const auto &r : run.resources) users += r.type == "user";
     CHECK(users == 300);
+}
+
+TEST_CASE("a member list answered for another group is never taken as this group's members") {
+    LyingScim fake;
+    seed_org(fake);
+    fake.add_group("g-admins", {"u-2", "u-3"});
+    fake.get_group_answers_as = "g-admins";
+    rel::ScriptServer server([&](const rel::Req &r) { return fake.handle(r); });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    const auto run = rel::sync(in);
+    CHECK(run.status == CONN_ERR_TRANSIENT);  // before: g-eng reported with g-admins' members
+    CHECK(std::string(run.err.message).find("another group") != std::string::npos);
+    const auto r = rel::revoke(in, "group:g-eng:member", "user", "u-2");
+    CHECK(r.status == CONN_ERR_TRANSIENT);  // before: "revoked" for a non-member of g-eng
+    CHECK(count_method(server.requests(), "PATCH") == 0);
 }
 
 }  // TEST_SUITE

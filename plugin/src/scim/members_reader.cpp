@@ -146,6 +146,7 @@ void GroupMembersReader::keep_element(char c) {
 }
 
 void GroupMembersReader::reset() {
+    resource_id_.clear();
     depth_ = 0;
     in_string_ = escape_ = false;
     top_started_ = top_closed_ = top_is_object_ = false;
@@ -358,6 +359,11 @@ void GroupMembersReader::finish() {
         fail(std::string("the response is not valid JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) +
              " in the " + std::to_string(length) + " bytes around the member list)");
     if (!doc.IsObject()) fail("the response is not a JSON object");
+    for (const auto &m : doc.GetObject()) {
+        if (!text::iequals(std::string_view(m.name.GetString(), m.name.GetStringLength()), "id")) continue;
+        if (m.value.IsString()) resource_id_.assign(m.value.GetString(), m.value.GetStringLength());
+        break;  // the first "id" decides, as for every other attribute
+    }
 }
 
 }  // namespace ce::scim

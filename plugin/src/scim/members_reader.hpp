@@ -72,6 +72,8 @@ public:
     void finish();
 
     uint64_t members() const { return members_; }
+    // After finish(): the answer's top-level "id" (the group it describes), "" when it has none.
+    const std::string &resource_id() const { return resource_id_; }
     // The bytes it keeps now (the current member and the document around the list, as written).
     size_t held_bytes() const { return element_.size() + envelope_.size(); }
 
@@ -111,6 +113,7 @@ private:
     bool in_element_ = false;
     std::string element_;         // the current member's bytes
     std::string envelope_;        // the document without the member array's content
+    std::string resource_id_;     // the envelope's "id", read by finish()
     uint64_t members_ = 0;
     uint64_t bytes_ = 0;
 };

@@ -59,6 +59,7 @@ http::Request Client::make(http::Method method, std::string url, std::string bod
 
 http::Request Client::member_list_request(std::string_view group_id, std::shared_ptr<MembersStream> stream) const {
     http::Request req = make(http::Method::get, with_query(group_url(group_id), {{"attributes", "members"}}));
+    stream->expect_id(std::string(group_id));  // the answer must be about this group
     req.stream = std::move(stream);
     req.max_body_bytes = member_limits_.list_bytes;
     req.limit_name = member_limits_.list_field;

@@ -45,14 +45,19 @@ public:
     GroupMembersReader &reader() { return reader_; }
     // The transfer has ended with a 2xx status: throws what write() threw, or ParseError unless the whole answer
     // was valid. Only then may the members it handed over be trusted.
+    // An answer that names another group than expect_id() (when it names one) is not valid either.
     void finish(const http::Response &response) {
         if (response.stream_error) std::rethrow_exception(response.stream_error);
         reader_.finish();
+        if (!expected_id_.empty() && !reader_.resource_id().empty() && reader_.resource_id() != expected_id_)
+            throw ParseError("the answer describes another group than the one asked for");
     }
+    void expect_id(std::string id) { expected_id_ = std::move(id); }
 
 private:
     GroupMembersReader reader_;
     std::function<void()> on_reset_;
+    std::string expected_id_;
     std::function<size_t()> held_elsewhere_;
 };
 
