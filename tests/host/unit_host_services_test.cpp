@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <connector_host/cli/host_services.hpp>
+#include <connector/connector_abi.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -107,8 +108,7 @@ TEST_CASE("operation: is_cancelled answers true once the timeout passes; progres
     Operation op(console, std::chrono::milliseconds(1), true, "test");
     const conn_call *call = op.call();
     REQUIRE(call->struct_size == sizeof(conn_call));
-    conn_progress p{};
-    p.struct_size = sizeof p;
+    auto p = conn::make<conn_progress>();
     p.phase = S("users");
     p.pages = 3;
     p.resources = 42;
