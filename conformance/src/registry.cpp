@@ -40,34 +40,18 @@ ConfigEntries working_config(const Context &ctx, const conn_descriptor &d) {
     return synthesise_config(d, distinctive_secret(ctx, "working"));
 }
 
-Instance::Instance(const connector_host::LoadedPlugin &plugin, const ConfigEntries &config, const conn_host *host)
-    : v_(plugin.connector()) {
+conn::Instance open_instance(const connector_host::LoadedPlugin &plugin, const ConfigEntries &config,
+                             const conn_host *host) {
     OwnedConfig cfg(config);
-    conn_error err = fresh_error();
-    conn_status st = v_.instance_create(&cfg.config, host, &instance_, &err);
-    if (st != CONN_OK || instance_ == nullptr)
-        fail("instance_create with a working config failed: " + describe_error(st, err));
-}
-
-Instance::~Instance() {
-    if (instance_ != nullptr) v_.instance_destroy(instance_);
-}
-
-conn_error fresh_error() {
-    conn_error err{};
-    err.struct_size = sizeof(conn_error);
-    return err;
+    conn_error err = conn::make_error();
+    conn::Instance instance;
+    conn_status st = instance.create(plugin.connector(), cfg.config, host, &err);
+    if (st != CONN_OK || !instance) fail("instance_create with a working config failed: " + describe_error(st, err));
+    return instance;
 }
 
 std::string describe_error(conn_status st, const conn_error &err) {
-    std::string out = status_text(st);
-    const char *field_end = static_cast<const char *>(std::memchr(err.field, 0, sizeof err.field));
-    const char *msg_end = static_cast<const char *>(std::memchr(err.message, 0, sizeof err.message));
-    std::string field = field_end != nullptr ? std::string(err.field, field_end) : std::string("<not NUL-terminated>");
-    std::string msg = msg_end != nullptr ? std::string(err.message, msg_end) : std::string("<not NUL-terminated>");
-    if (!field.empty()) out += " (field " + printable(field, 64) + ")";
-    if (!msg.empty()) out += ": " + printable(msg, 200);
-    return out;
+    return conn::describe(st, err, [](std::string_view text) { return text.empty() ? std::string() : printable(text, 200); });
 }
 
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,

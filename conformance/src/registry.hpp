@@ -47,23 +47,13 @@ std::string distinctive_secret(const Context &ctx, const char *salt);
 // The config for a working instance: the run's config, or one synthesised from the descriptor.
 ConfigEntries working_config(const Context &ctx, const conn_descriptor &d);
 
-// Creates an instance or fails the test with the plugin's error.
-class Instance {
-public:
-    Instance(const connector_host::LoadedPlugin &plugin, const ConfigEntries &config, const conn_host *host);
-    ~Instance();
-    Instance(const Instance &) = delete;
-    Instance &operator=(const Instance &) = delete;
-    conn_instance *get() const { return instance_; }
+// Creates an instance (owned by the returned conn::Instance) or fails the test with the plugin's error.
+conn::Instance open_instance(const connector_host::LoadedPlugin &plugin, const ConfigEntries &config,
+                             const conn_host *host);
 
-private:
-    const conn_connector_v1 &v_;
-    conn_instance *instance_ = nullptr;
-};
-
-// "status (field 'x': message)" for failure reasons; scrubbed of the context's secrets by the runner.
+// "status: message (field: f) ..." for failure reasons, message and field quoted and escaped (printable());
+// scrubbed of the context's secrets by the runner.
 std::string describe_error(conn_status st, const conn_error &err);
-conn_error fresh_error();
 
 // Runs a full sync into rec (begin/end bracketed). Returns the status.
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,

@@ -110,8 +110,7 @@ Context Context::from_json(std::string_view json) {
 
 // ---- Text ----------------------------------------------------------------------------------------------------
 
-std::string str(conn_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.size); }
-conn_str cs(std::string_view s) { return conn_str{s.data(), s.size()}; }
+std::string str(conn_str s) { return std::string(conn::view(s)); }
 bool valid_utf8(std::string_view s) { return connector_host::is_valid_utf8(s); }
 
 std::string printable(std::string_view s, size_t max) {
@@ -137,21 +136,9 @@ std::string printable(std::string_view s, size_t max) {
     return out + "\"";
 }
 
-std::string status_text(conn_status st) { return connector_host::status_name(st); }
-
 std::string outcome_text(conn_outcome o) {
-    switch (o) {
-    case CONN_OUTCOME_NONE: return "NONE";
-    case CONN_OUTCOME_CREATED: return "CREATED";
-    case CONN_OUTCOME_ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case CONN_OUTCOME_DELETED: return "DELETED";
-    case CONN_OUTCOME_ALREADY_DELETED: return "ALREADY_DELETED";
-    case CONN_OUTCOME_GRANTED: return "GRANTED";
-    case CONN_OUTCOME_ALREADY_GRANTED: return "ALREADY_GRANTED";
-    case CONN_OUTCOME_REVOKED: return "REVOKED";
-    case CONN_OUTCOME_ALREADY_REVOKED: return "ALREADY_REVOKED";
-    default: return "outcome " + std::to_string(o);
-    }
+    const char *name = conn::outcome_code_name(o);
+    return name != nullptr ? std::string(name) : "outcome " + std::to_string(o);
 }
 
 std::string json_escape(std::string_view s) {
@@ -401,8 +388,8 @@ ConfigEntries without(ConfigEntries config, const std::string &name) {
 
 OwnedConfig::OwnedConfig(const ConfigEntries &e) : entries(e) {
     kvs.reserve(entries.size());
-    for (const auto &[k, v] : entries) kvs.push_back(conn_kv{cs(k), cs(v)});
-    config.struct_size = sizeof(conn_config);
+    for (const auto &[k, v] : entries) kvs.push_back(conn_kv{conn::str(k), conn::str(v)});
+    config = conn::make<conn_config>();
     config.entries = kvs.empty() ? nullptr : kvs.data();
     config.entry_count = kvs.size();
 }

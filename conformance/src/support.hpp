@@ -4,6 +4,7 @@
 #pragma once
 
 #include <connector/connector_abi.h>
+#include <connector/connector_abi.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -70,12 +71,10 @@ struct Context {
 
 // ---- Text helpers ---------------------------------------------------------------------------------------
 
-std::string str(conn_str s);
-conn_str cs(std::string_view s);
+std::string str(conn_str s); // a copy; NULL reads as "" (conn::view)
 bool valid_utf8(std::string_view s);
 std::string printable(std::string_view s, size_t max = 120); // quoted, control bytes escaped, truncated
-std::string status_text(conn_status st);
-std::string outcome_text(conn_outcome o);
+std::string outcome_text(conn_outcome o); // "ALREADY_GRANTED" (conn::outcome_code_name), else "outcome N"
 std::string json_escape(std::string_view s);
 std::string scrub(std::string text, const std::vector<std::string> &secrets);
 // The whole file, or nullopt when it cannot be read.

@@ -21,8 +21,8 @@ struct Expect {
         for (conn_status a : allowed)
             if (got == a) return;
         std::string want;
-        for (conn_status a : allowed) want += (want.empty() ? "" : " or ") + status_text(a);
-        problems.push_back(what + " answered " + status_text(got) + ", expected " + want);
+        for (conn_status a : allowed) want += (want.empty() ? "" : " or ") + conn::status_text(a);
+        problems.push_back(what + " answered " + conn::status_text(got) + ", expected " + want);
     }
     void that(bool cond, const std::string &what) {
         if (!cond) problems.push_back(what);
@@ -62,7 +62,7 @@ std::string test_null_arguments(const Context &ctx) {
     const conn_descriptor &d = plugin->descriptor();
     OwnedConfig cfg(working_config(ctx, d));
     Expect x;
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_instance *out = kSentinel;
 
     x.status("instance_create(config=NULL)", v.instance_create(nullptr, nullptr, &out, &err), {CONN_ERR_INVALID_ARGUMENT});
@@ -97,13 +97,12 @@ std::string test_null_arguments(const Context &ctx) {
     v.instance_destroy(nullptr); // a no-op
 
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    conn_check_result cr{};
-    cr.struct_size = sizeof cr;
+    auto cr = conn::make<conn_check_result>();
     Recorder rec;
     conn_sink sink = rec.sink();
     std::vector<conn_kv> fields;
     for (uint32_t i = 0; i < d.account_field_count; ++i)
-        fields.push_back(conn_kv{cs(d.account_fields[i]->name), cs("x")});
+        fields.push_back(conn_kv{conn::str(d.account_fields[i]->name), conn::str("x")});
     conn_account_request req{sizeof(conn_account_request), 0, fields.empty() ? nullptr : fields.data(), fields.size()};
     const std::string type = first_type_id(d, CONN_RT_DELETE);
     const auto [ent, ptype] = some_entitlement(d);
@@ -120,14 +119,14 @@ std::string test_null_arguments(const Context &ctx) {
     if (v.create_account)
         x.status("create_account(instance=NULL)", v.create_account(nullptr, nullptr, &req, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
     if (v.delete_resource)
-        x.status("delete_resource(instance=NULL)", v.delete_resource(nullptr, nullptr, cs(type), cs("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(instance=NULL)", v.delete_resource(nullptr, nullptr, conn::str(type), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
     if (v.grant)
-        x.status("grant(instance=NULL)", v.grant(nullptr, nullptr, cs(ent), cs(ptype), cs("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(instance=NULL)", v.grant(nullptr, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
     if (v.revoke)
-        x.status("revoke(instance=NULL)", v.revoke(nullptr, nullptr, cs(ent), cs(ptype), cs("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
+        x.status("revoke(instance=NULL)", v.revoke(nullptr, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
 
     // NULL or malformed arguments to a live instance: refused before any request.
-    Instance live(*plugin, cfg.entries, nullptr);
+    conn::Instance live = open_instance(*plugin, cfg.entries, nullptr);
     conn_instance *in = live.get();
     const conn_str bad{nullptr, 4};
     if (v.sync) x.status("sync(sink=NULL)", v.sync(in, nullptr, nullptr, nullptr, nullptr, &err), allowed(CONN_CAP_SYNC));
@@ -147,24 +146,24 @@ std::string test_null_arguments(const Context &ctx) {
         }
     }
     if (v.delete_resource) {
-        x.status("delete_resource(type with data=NULL, size=4)", v.delete_resource(in, nullptr, bad, cs("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(id with data=NULL, size=4)", v.delete_resource(in, nullptr, cs(type), bad, &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(outcome=NULL)", v.delete_resource(in, nullptr, cs(type), cs("cf-none"), nullptr, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(empty id)", v.delete_resource(in, nullptr, cs(type), cs(""), &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(undeclared type)", v.delete_resource(in, nullptr, cs("cf-no-such-type"), cs("cf-none"), &outcome, &err),
+        x.status("delete_resource(type with data=NULL, size=4)", v.delete_resource(in, nullptr, bad, conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(id with data=NULL, size=4)", v.delete_resource(in, nullptr, conn::str(type), bad, &outcome, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(outcome=NULL)", v.delete_resource(in, nullptr, conn::str(type), conn::str("cf-none"), nullptr, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(empty id)", v.delete_resource(in, nullptr, conn::str(type), conn::str(""), &outcome, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(undeclared type)", v.delete_resource(in, nullptr, conn::str("cf-no-such-type"), conn::str("cf-none"), &outcome, &err),
                  {CONN_ERR_INVALID_ARGUMENT, CONN_ERR_UNSUPPORTED});
     }
     if (v.grant) {
-        x.status("grant(entitlement_id with data=NULL, size=4)", v.grant(in, nullptr, bad, cs(ptype), cs("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(principal_id with data=NULL, size=4)", v.grant(in, nullptr, cs(ent), cs(ptype), bad, nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(outcome=NULL)", v.grant(in, nullptr, cs(ent), cs(ptype), cs("cf-none"), nullptr, nullptr, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(malformed entitlement id)", v.grant(in, nullptr, cs("cf-not-an-entitlement"), cs(ptype), cs("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(undeclared principal type)", v.grant(in, nullptr, cs(ent), cs("cf-no-such-type"), cs("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(entitlement_id with data=NULL, size=4)", v.grant(in, nullptr, bad, conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(principal_id with data=NULL, size=4)", v.grant(in, nullptr, conn::str(ent), conn::str(ptype), bad, nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(outcome=NULL)", v.grant(in, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, nullptr, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(malformed entitlement id)", v.grant(in, nullptr, conn::str("cf-not-an-entitlement"), conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(undeclared principal type)", v.grant(in, nullptr, conn::str(ent), conn::str("cf-no-such-type"), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
     }
     if (v.revoke) {
-        x.status("revoke(entitlement_id with data=NULL, size=4)", v.revoke(in, nullptr, bad, cs(ptype), cs("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
-        x.status("revoke(outcome=NULL)", v.revoke(in, nullptr, cs(ent), cs(ptype), cs("cf-none"), nullptr, &err), allowed(CONN_CAP_REVOKE));
-        x.status("revoke(malformed entitlement id)", v.revoke(in, nullptr, cs("cf-not-an-entitlement"), cs(ptype), cs("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
+        x.status("revoke(entitlement_id with data=NULL, size=4)", v.revoke(in, nullptr, bad, conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
+        x.status("revoke(outcome=NULL)", v.revoke(in, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, &err), allowed(CONN_CAP_REVOKE));
+        x.status("revoke(malformed entitlement id)", v.revoke(in, nullptr, conn::str("cf-not-an-entitlement"), conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
     }
     {
         std::lock_guard lock(rec.mu);
@@ -179,7 +178,7 @@ void expect_refused(Expect &x, const LoadedPlugin &p, const ConfigEntries &entri
                     const std::string &field, const std::vector<conn_status> &allowed = {CONN_ERR_INVALID_CONFIG}) {
     const conn_connector_v1 &v = p.connector();
     OwnedConfig cfg(entries);
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_instance *out = kSentinel;
     conn_status st = v.instance_create(&cfg.config, nullptr, &out, &err);
     if (st == CONN_OK) {
@@ -189,7 +188,7 @@ void expect_refused(Expect &x, const LoadedPlugin &p, const ConfigEntries &entri
     }
     x.status(what, st, allowed);
     x.that(out == nullptr, what + ": *out is not NULL after a refusal");
-    x.that(err.status == st, what + ": err.status (" + status_text(err.status) + ") differs from the returned " + status_text(st));
+    x.that(err.status == st, what + ": err.status (" + conn::status_text(err.status) + ") differs from the returned " + conn::status_text(st));
     const char *end = static_cast<const char *>(std::memchr(err.field, 0, sizeof err.field));
     x.that(end != nullptr, what + ": err.field is not NUL-terminated");
     if (end != nullptr && !field.empty() && st == CONN_ERR_INVALID_CONFIG) {
@@ -215,7 +214,7 @@ std::string test_bad_config(const Context &ctx) {
     }
     if (!required.empty()) {
         OwnedConfig empty(ConfigEntries{});
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_instance *out = kSentinel;
         conn_status st = plugin->connector().instance_create(&empty.config, nullptr, &out, &err);
         x.status("an empty config", st, {CONN_ERR_INVALID_CONFIG});
@@ -263,7 +262,7 @@ std::string test_bad_config(const Context &ctx) {
             if (rng() % 2 == 0) cfg.emplace_back(d.config_fields[i]->name, pool[rng() % pool.size()]);
         if (rng() % 4 == 0) cfg.emplace_back("cf-random-" + std::to_string(rng() % 1000), pool[rng() % pool.size()]);
         OwnedConfig oc(cfg);
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         std::memset(err.message, 0x7f, sizeof err.message);
         conn_instance *out = kSentinel;
         conn_status st = plugin->connector().instance_create(&oc.config, nullptr, &out, &err);
@@ -289,7 +288,7 @@ std::string test_create_destroy(const Context &ctx) {
     const size_t base = thread_count();
     for (int i = 0; i < 200; ++i) {
         conn_instance *in = nullptr;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st = v.instance_create(&cfg.config, &host, &in, &err);
         require(st == CONN_OK && in != nullptr, "instance_create #" + std::to_string(i) + " failed: " + describe_error(st, err));
         v.instance_destroy(in);
@@ -300,7 +299,7 @@ std::string test_create_destroy(const Context &ctx) {
         threads.emplace_back([&] {
             for (int i = 0; i < 50; ++i) {
                 conn_instance *in = nullptr;
-                conn_error err = fresh_error();
+                conn_error err = conn::make_error();
                 if (v.instance_create(&cfg.config, &host, &in, &err) != CONN_OK || in == nullptr) {
                     ++failures;
                     continue;
@@ -314,7 +313,7 @@ std::string test_create_destroy(const Context &ctx) {
     std::vector<conn_instance *> live;
     for (int i = 0; i < 8; ++i) {
         conn_instance *in = nullptr;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st = v.instance_create(&cfg.config, &host, &in, &err);
         require(st == CONN_OK && in != nullptr, "8 live instances: instance_create #" + std::to_string(i) + " failed");
         for (auto *other : live) require(other != in, "instance_create answered the same instance twice");
@@ -336,20 +335,19 @@ std::string test_isolation(const Context &ctx) {
     if (!secret_field.empty()) b_cfg = with_value(b_cfg, secret_field, distinctive_secret(ctx, "other-tenant"));
     Recorder ra, rb;
     conn_host ha = ra.host(), hb = rb.host();
-    Instance a(*plugin, a_cfg, &ha);
+    conn::Instance a = open_instance(*plugin, a_cfg, &ha);
     bool can_check = ctx.sim && v.check != nullptr && declares(d, CONN_CAP_CHECK) && !secret_field.empty();
     auto check = [&](conn_instance *in) {
-        conn_check_result r{};
-        r.struct_size = sizeof r;
-        conn_error err = fresh_error();
+        auto r = conn::make<conn_check_result>();
+        conn_error err = conn::make_error();
         return v.check(in, nullptr, &r, &err);
     };
     if (can_check) require(check(a.get()) == CONN_OK, "check on instance A (the simulator's token) failed before B existed");
     {
-        Instance b(*plugin, b_cfg, &hb);
+        conn::Instance b = open_instance(*plugin, b_cfg, &hb);
         if (can_check) {
             conn_status sb = check(b.get());
-            require(sb == CONN_ERR_UNAUTHENTICATED, "instance B (another token) answered " + status_text(sb) + " to check, expected unauthenticated");
+            require(sb == CONN_ERR_UNAUTHENTICATED, "instance B (another token) answered " + conn::status_text(sb) + " to check, expected unauthenticated");
             require(check(a.get()) == CONN_OK, "check on A failed while B (another token) lives: the instances share credentials");
             std::atomic<int> wrong{0};
             std::thread ta([&] { for (int i = 0; i < 5; ++i) if (check(a.get()) != CONN_OK) ++wrong; });
@@ -408,13 +406,12 @@ std::string test_older_host(const Context &ctx) {
     {
         OwnedConfig cfg(good);
         conn_instance *in = nullptr;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st = v.instance_create(&cfg.config, &old_host, &in, &err);
         x.status("instance_create with a conn_host lacking log", st, {CONN_OK});
         if (st == CONN_OK && in != nullptr) {
             if (ctx.has_service() && v.check != nullptr) {
-                conn_check_result r{};
-                r.struct_size = sizeof r;
+                auto r = conn::make<conn_check_result>();
                 v.check(in, nullptr, &r, &err);
             }
             v.instance_destroy(in);
@@ -429,19 +426,19 @@ std::string test_older_host(const Context &ctx) {
         c.struct_size = sizeof big;
         std::memcpy(big, &c, sizeof c);
         conn_instance *in = nullptr;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st = v.instance_create(reinterpret_cast<conn_config *>(big), nullptr, &in, &err);
         x.status("instance_create with a newer host's larger conn_config", st, {CONN_OK});
         if (st == CONN_OK) v.instance_destroy(in);
     }
     // A smaller conn_check_result (no message) with a service.
     if (ctx.has_service() && v.check != nullptr && declares(d, CONN_CAP_CHECK)) {
-        Instance in(*plugin, good, nullptr);
+        conn::Instance in = open_instance(*plugin, good, nullptr);
         alignas(8) unsigned char buf[sizeof(conn_check_result)];
         std::memset(buf, 0xA5, sizeof buf);
         uint32_t size = offsetof(conn_check_result, message);
         std::memcpy(buf, &size, sizeof size);
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st = v.check(in.get(), nullptr, reinterpret_cast<conn_check_result *>(buf), &err);
         x.status("check with a conn_check_result lacking message", st, {CONN_OK});
         bool untouched = true;
@@ -527,7 +524,7 @@ std::string test_secret(const Context &ctx) {
     };
     auto create = [&](const std::string &what, const ConfigEntries &entries) {
         OwnedConfig cfg(entries);
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_instance *out = nullptr;
         if (v.instance_create(&cfg.config, &host, &out, &err) == CONN_OK) v.instance_destroy(out);
         else look(what, err);
@@ -546,18 +543,17 @@ std::string test_secret(const Context &ctx) {
     std::string note = "create-time errors";
     if (ctx.sim) {
         // The simulator refuses this token: the operations' errors must not echo it.
-        Instance in(*plugin, good, &host);
+        conn::Instance in = open_instance(*plugin, good, &host);
         if (v.check != nullptr && declares(d, CONN_CAP_CHECK)) {
-            conn_check_result r{};
-            r.struct_size = sizeof r;
-            conn_error err = fresh_error();
+            auto r = conn::make<conn_check_result>();
+            conn_error err = conn::make_error();
             conn_status st = v.check(in.get(), nullptr, &r, &err);
             x.status("check with a refused token", st, {CONN_ERR_UNAUTHENTICATED});
             look("check with a refused token", err);
             x.that(!leaks(std::string(r.message, strnlen(r.message, sizeof r.message)), secret), "the check result's message contains the secret");
         }
         if (v.sync != nullptr && declares(d, CONN_CAP_SYNC)) {
-            conn_error err = fresh_error();
+            conn_error err = conn::make_error();
             conn_status st = run_sync(v, in.get(), rec, nullptr, &err);
             x.status("sync with a refused token", st, {CONN_ERR_UNAUTHENTICATED});
             look("sync with a refused token", err);
@@ -584,11 +580,11 @@ std::string test_check(const Context &ctx) {
     if (!declares(d, CONN_CAP_CHECK)) skip("the plugin does not declare CONN_CAP_CHECK");
     require(v.check != nullptr, "CONN_CAP_CHECK declared but check is NULL");
     Recorder rec;
-    Instance in(*plugin, ctx.config, nullptr);
+    conn::Instance in = open_instance(*plugin, ctx.config, nullptr);
     conn_check_result r{};
     std::memset(&r, 0xFF, sizeof r);
     r.struct_size = sizeof r;
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_call call = rec.call();
     rec.begin();
     conn_status st = v.check(in.get(), &call, &r, &err);
@@ -620,18 +616,17 @@ std::string test_quiet(const Context &ctx) {
     Recorder rec;
     conn_host host = rec.host();
     OwnedConfig empty(ConfigEntries{});
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_instance *out = nullptr;
     if (v.instance_create(&empty.config, &host, &out, &err) == CONN_OK) v.instance_destroy(out);
     v.instance_create(nullptr, &host, &out, &err);
-    Instance in(*plugin, good, &host);
+    conn::Instance in = open_instance(*plugin, good, &host);
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    if (v.delete_resource) v.delete_resource(in.get(), nullptr, cs("cf-no-such-type"), cs("x"), &outcome, &err);
-    if (v.grant) v.grant(in.get(), nullptr, cs("cf-bad"), cs("cf-bad"), cs("x"), nullptr, &outcome, &err);
+    if (v.delete_resource) v.delete_resource(in.get(), nullptr, conn::str("cf-no-such-type"), conn::str("x"), &outcome, &err);
+    if (v.grant) v.grant(in.get(), nullptr, conn::str("cf-bad"), conn::str("cf-bad"), conn::str("x"), nullptr, &outcome, &err);
     if (ctx.has_service()) {
         if (v.check != nullptr && declares(d, CONN_CAP_CHECK)) {
-            conn_check_result r{};
-            r.struct_size = sizeof r;
+            auto r = conn::make<conn_check_result>();
             v.check(in.get(), nullptr, &r, &err);
         }
         if (v.sync != nullptr && declares(d, CONN_CAP_SYNC)) run_sync(v, in.get(), rec, nullptr, &err);

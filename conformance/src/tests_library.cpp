@@ -109,7 +109,7 @@ std::string test_unknown_interface(const Context &ctx) {
     RawLibrary lib(ctx.plugin_path, kFlags);
     const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
     conn_status st = e->init();
-    require(st == CONN_OK, "init failed: " + status_text(st));
+    require(st == CONN_OK, "init failed: " + conn::status_text(st));
     std::string problem;
     const auto *v = static_cast<const conn_connector_v1 *>(e->get_interface(CONN_IFACE_CONNECTOR_V1));
     if (v == nullptr) problem = "get_interface(\"" CONN_IFACE_CONNECTOR_V1 "\") answered NULL";
@@ -277,7 +277,7 @@ std::string test_descriptor(const Context &ctx) {
     RawLibrary lib(ctx.plugin_path, kFlags);
     const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
     conn_status st = e->init();
-    require(st == CONN_OK, "init failed: " + status_text(st));
+    require(st == CONN_OK, "init failed: " + conn::status_text(st));
     std::vector<std::string> problems;
     std::string note;
     const auto *v = static_cast<const conn_connector_v1 *>(e->get_interface(CONN_IFACE_CONNECTOR_V1));
@@ -313,17 +313,17 @@ std::string test_init_twice(const Context &ctx) {
     RawLibrary lib(ctx.plugin_path, kFlags);
     const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
     conn_status first = e->init();
-    require(first == CONN_OK, "init failed: " + status_text(first));
+    require(first == CONN_OK, "init failed: " + conn::status_text(first));
     conn_status second = e->init();
     if (second != CONN_ERR_INVALID_STATE) {
         e->deinit();
         if (second == CONN_OK) e->deinit();
-        fail("a second init without deinit answered " + status_text(second) + ", expected invalid_state");
+        fail("a second init without deinit answered " + conn::status_text(second) + ", expected invalid_state");
     }
     require(e->get_interface(CONN_IFACE_CONNECTOR_V1) != nullptr, "after a refused second init the plugin no longer serves connector.v1");
     e->deinit();
     conn_status again = e->init();
-    require(again == CONN_OK, "init after deinit answered " + status_text(again));
+    require(again == CONN_OK, "init after deinit answered " + conn::status_text(again));
     e->deinit();
     return {};
 }
@@ -334,7 +334,7 @@ std::string test_cycles(const Context &ctx) {
         RawLibrary lib(ctx.plugin_path, kFlags);
         const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
         conn_status st = e->init();
-        require(st == CONN_OK, "init failed on cycle " + std::to_string(i) + ": " + status_text(st));
+        require(st == CONN_OK, "init failed on cycle " + std::to_string(i) + ": " + conn::status_text(st));
         const auto *v = static_cast<const conn_connector_v1 *>(e->get_interface(CONN_IFACE_CONNECTOR_V1));
         bool ok = v != nullptr && v->describe != nullptr && v->describe() != nullptr;
         e->deinit();

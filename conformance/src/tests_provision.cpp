@@ -16,7 +16,7 @@ struct Prov {
     // Recorders handed to the plugin outlive the instance (declared first, destroyed after it), so a
     // plugin that calls back late cannot reach freed memory.
     std::vector<std::unique_ptr<Recorder>> recorders;
-    std::unique_ptr<Instance> in;
+    conn::Instance in;
     Recorder &recorder() { return *recorders.emplace_back(std::make_unique<Recorder>()); }
     std::string create_type; // the type create_account creates
 };
@@ -30,7 +30,7 @@ Prov setup(const Context &ctx, uint32_t caps) {
     require(((caps & CONN_CAP_CREATE_ACCOUNT) == 0 || p.v->create_account) && ((caps & CONN_CAP_DELETE) == 0 || p.v->delete_resource) &&
                 ((caps & CONN_CAP_GRANT) == 0 || p.v->grant) && ((caps & CONN_CAP_REVOKE) == 0 || p.v->revoke),
             "a declared operation is NULL in the vtable");
-    p.in = std::make_unique<Instance>(*p.plugin, ctx.config, nullptr);
+    p.in = open_instance(*p.plugin, ctx.config, nullptr);
     for (uint32_t i = 0; i < p.d->resource_type_count; ++i) {
         const conn_resource_type *t = p.d->resource_types[i];
         if ((t->capabilities & CONN_RT_CREATE) != 0 && (p.create_type.empty() || (t->traits & CONN_TRAIT_USER) != 0)) p.create_type = t->id;
@@ -66,14 +66,14 @@ struct Created {
 Created create(Prov &p, const std::vector<std::pair<std::string, std::string>> &values, conn_outcome want, const std::string &what,
                bool with_sink = true) {
     std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : values) kvs.push_back(conn_kv{cs(k), cs(v)});
+    for (const auto &[k, v] : values) kvs.push_back(conn_kv{conn::str(k), conn::str(v)});
     conn_account_request req{sizeof(conn_account_request), 0, kvs.data(), kvs.size()};
     Recorder &rec = p.recorder();
     conn_sink sink = rec.sink();
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     rec.begin();
-    conn_status st = p.v->create_account(p.in->get(), nullptr, &req, with_sink ? &sink : nullptr, &outcome, &err);
+    conn_status st = p.v->create_account(p.in.get(), nullptr, &req, with_sink ? &sink : nullptr, &outcome, &err);
     rec.end();
     require(st == CONN_OK, what + ": create_account failed: " + describe_error(st, err));
     require(outcome == want, what + ": create_account's outcome is " + outcome_text(outcome) + ", expected " + outcome_text(want));
@@ -89,8 +89,8 @@ Created create(Prov &p, const std::vector<std::pair<std::string, std::string>> &
 
 conn_outcome del(const Prov &p, const std::string &type, const std::string &id, const std::string &what) {
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    conn_error err = fresh_error();
-    conn_status st = p.v->delete_resource(p.in->get(), nullptr, cs(type), cs(id), &outcome, &err);
+    conn_error err = conn::make_error();
+    conn_status st = p.v->delete_resource(p.in.get(), nullptr, conn::str(type), conn::str(id), &outcome, &err);
     require(st == CONN_OK, what + ": delete_resource failed: " + describe_error(st, err));
     return outcome;
 }
@@ -146,8 +146,8 @@ std::string test_delete(const Context &ctx) {
 // A grantable entitlement from a sync: (entitlement id, principal type).
 std::pair<std::string, std::string> pick_entitlement(const Context &ctx, Prov &p) {
     Recorder &rec = p.recorder();
-    conn_error err = fresh_error();
-    conn_status st = run_sync(*p.v, p.in->get(), rec, nullptr, &err);
+    conn_error err = conn::make_error();
+    conn_status st = run_sync(*p.v, p.in.get(), rec, nullptr, &err);
     require(st == CONN_OK, "the sync that looks for an entitlement failed: " + describe_error(st, err));
     std::lock_guard lock(rec.mu);
     std::vector<std::string> ids = rec.entitlement_ids;
@@ -174,9 +174,9 @@ conn_outcome grant(Prov &p, const std::string &ent, const std::string &ptype, co
     Recorder &rec = p.recorder();
     conn_sink sink = rec.sink();
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     rec.begin();
-    conn_status st = p.v->grant(p.in->get(), nullptr, cs(ent), cs(ptype), cs(pid), &sink, &outcome, &err);
+    conn_status st = p.v->grant(p.in.get(), nullptr, conn::str(ent), conn::str(ptype), conn::str(pid), &sink, &outcome, &err);
     rec.end();
     require(st == CONN_OK, what + ": grant failed: " + describe_error(st, err));
     std::lock_guard lock(rec.mu);
@@ -189,8 +189,8 @@ conn_outcome grant(Prov &p, const std::string &ent, const std::string &ptype, co
 
 conn_outcome revoke(const Prov &p, const std::string &ent, const std::string &ptype, const std::string &pid, const std::string &what) {
     conn_outcome outcome = CONN_OUTCOME_NONE;
-    conn_error err = fresh_error();
-    conn_status st = p.v->revoke(p.in->get(), nullptr, cs(ent), cs(ptype), cs(pid), &outcome, &err);
+    conn_error err = conn::make_error();
+    conn_status st = p.v->revoke(p.in.get(), nullptr, conn::str(ent), conn::str(ptype), conn::str(pid), &outcome, &err);
     require(st == CONN_OK, what + ": revoke failed: " + describe_error(st, err));
     return outcome;
 }
@@ -234,11 +234,11 @@ std::string test_invalid_requests(const Context &ctx) {
     auto values = account_values(ctx, *p.d, "invalid");
     auto attempt = [&](const std::vector<std::pair<std::string, std::string>> &vals, const std::string &what, const std::string &field) {
         std::vector<conn_kv> kvs;
-        for (const auto &[k, v] : vals) kvs.push_back(conn_kv{cs(k), cs(v)});
+        for (const auto &[k, v] : vals) kvs.push_back(conn_kv{conn::str(k), conn::str(v)});
         conn_account_request req{sizeof(conn_account_request), 0, kvs.empty() ? nullptr : kvs.data(), kvs.size()};
         conn_outcome outcome = CONN_OUTCOME_NONE;
-        conn_error err = fresh_error();
-        conn_status st = p.v->create_account(p.in->get(), nullptr, &req, nullptr, &outcome, &err);
+        conn_error err = conn::make_error();
+        conn_status st = p.v->create_account(p.in.get(), nullptr, &req, nullptr, &outcome, &err);
         require(st == CONN_ERR_INVALID_ARGUMENT, what + " answered " + describe_error(st, err) + ", expected invalid_argument");
         std::string got(err.field, strnlen(err.field, sizeof err.field));
         require(got == field, what + ": err.field is " + printable(got) + ", expected " + printable(field));

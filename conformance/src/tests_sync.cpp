@@ -117,12 +117,6 @@ void require_none(const std::vector<std::string> &p, const std::string &prefix) 
     fail(all);
 }
 
-conn_sync_result fresh_result() {
-    conn_sync_result r{};
-    r.struct_size = sizeof r;
-    return r;
-}
-
 void check_counts(std::vector<std::string> &p, const conn_sync_result &r, Recorder &rec) {
     std::lock_guard lock(rec.mu);
     if (r.resources != rec.resources.size())
@@ -140,9 +134,9 @@ std::string test_truth(const Context &ctx) {
     Truth before = fetch_truth(ctx.sim_admin);
     Recorder rec;
     conn_host host = rec.host();
-    Instance in(*s.plugin, ctx.config, &host);
-    conn_sync_result result = fresh_result();
-    conn_error err = fresh_error();
+    conn::Instance in = open_instance(*s.plugin, ctx.config, &host);
+    conn_sync_result result = conn::make<conn_sync_result>();
+    conn_error err = conn::make_error();
     conn_status st = run_sync(*s.v, in.get(), rec, &result, &err);
     require(st == CONN_OK, "sync failed: " + describe_error(st, err));
     Truth t = fetch_truth(ctx.sim_admin);
@@ -163,15 +157,15 @@ std::string test_repeatable(const Context &ctx) {
     auto s = setup(ctx);
     Truth t = fetch_truth(ctx.sim_admin);
     Recorder recs[3]; // outlive the instances
-    Instance first(*s.plugin, ctx.config, nullptr);
+    conn::Instance first = open_instance(*s.plugin, ctx.config, nullptr);
     for (int run = 1; run <= 3; ++run) {
         Recorder &rec = recs[run - 1];
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st;
         if (run < 3) {
             st = run_sync(*s.v, first.get(), rec, nullptr, &err);
         } else {
-            Instance fresh(*s.plugin, ctx.config, nullptr);
+            conn::Instance fresh = open_instance(*s.plugin, ctx.config, nullptr);
             st = run_sync(*s.v, fresh.get(), rec, nullptr, &err);
         }
         require(st == CONN_OK, "sync run " + std::to_string(run) + " failed: " + describe_error(st, err));
@@ -184,13 +178,13 @@ std::string test_stop(const Context &ctx) {
     auto s = setup(ctx);
     // Every recorder outlives the instance: a plugin that calls back late must not reach freed memory.
     std::vector<std::unique_ptr<Recorder>> recorders;
-    Instance in(*s.plugin, ctx.config, nullptr);
+    conn::Instance in = open_instance(*s.plugin, ctx.config, nullptr);
     std::string note;
     for (uint64_t stop_after : {1ull, 3ull, 25ull}) {
         Recorder &rec = *recorders.emplace_back(std::make_unique<Recorder>());
         rec.stop_after = stop_after;
-        conn_error err = fresh_error();
-        conn_sync_result result = fresh_result();
+        conn_error err = conn::make_error();
+        conn_sync_result result = conn::make<conn_sync_result>();
         conn_status st = run_sync(*s.v, in.get(), rec, &result, &err);
         std::this_thread::sleep_for(200ms);
         std::lock_guard lock(rec.mu);
@@ -209,7 +203,7 @@ std::string test_stop(const Context &ctx) {
                 std::to_string(rec.calls_after_stop) + " callback(s) after STOP";
     }
     Recorder &rec = *recorders.emplace_back(std::make_unique<Recorder>());
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_status st = run_sync(*s.v, in.get(), rec, nullptr, &err);
     require(st == CONN_OK, "a full sync after stopped ones failed: " + describe_error(st, err));
     return note;
@@ -219,8 +213,8 @@ std::string test_no_late_callbacks(const Context &ctx) {
     auto s = setup(ctx);
     Recorder rec, rec2; // both outlive the instance
     conn_host host = rec.host();
-    Instance in(*s.plugin, ctx.config, &host);
-    conn_error err = fresh_error();
+    conn::Instance in = open_instance(*s.plugin, ctx.config, &host);
+    conn_error err = conn::make_error();
     conn_status st = run_sync(*s.v, in.get(), rec, nullptr, &err);
     require(st == CONN_OK, "sync failed: " + describe_error(st, err));
     std::this_thread::sleep_for(500ms);
@@ -255,14 +249,14 @@ std::string test_cancel(const Context &ctx) {
     ConfigEntries cfg = ctx.config.empty() ? working_config(ctx, *s.d) : ctx.config;
     cfg = with_value(with_value(cfg, ctx.url_field, sim.url()), ctx.secret_field, opts.token);
     Recorder rec;
-    Instance in(*s.plugin, cfg, nullptr);
+    conn::Instance in = open_instance(*s.plugin, cfg, nullptr);
     std::chrono::steady_clock::time_point cancel_at;
     std::thread canceller([&] {
         std::this_thread::sleep_for(500ms);
         cancel_at = std::chrono::steady_clock::now();
         rec.cancel = true;
     });
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     conn_status st = run_sync(*s.v, in.get(), rec, nullptr, &err);
     auto returned = std::chrono::steady_clock::now();
     canceller.join();
@@ -284,8 +278,8 @@ std::string test_cancel(const Context &ctx) {
 std::string test_progress(const Context &ctx) {
     auto s = setup(ctx);
     Recorder rec;
-    Instance in(*s.plugin, ctx.config, nullptr);
-    conn_error err = fresh_error();
+    conn::Instance in = open_instance(*s.plugin, ctx.config, nullptr);
+    conn_error err = conn::make_error();
     conn_status st = run_sync(*s.v, in.get(), rec, nullptr, &err);
     require(st == CONN_OK, "sync failed: " + describe_error(st, err));
     std::lock_guard lock(rec.mu);
@@ -309,9 +303,9 @@ std::string test_concurrent_instances(const Context &ctx) {
     auto s = setup(ctx);
     Truth t = fetch_truth(ctx.sim_admin);
     Recorder ra, rb;
-    Instance a(*s.plugin, ctx.config, nullptr), b(*s.plugin, ctx.config, nullptr);
+    conn::Instance a = open_instance(*s.plugin, ctx.config, nullptr), b = open_instance(*s.plugin, ctx.config, nullptr);
     conn_status sa = CONN_ERR_INTERNAL, sb = CONN_ERR_INTERNAL;
-    conn_error ea = fresh_error(), eb = fresh_error();
+    conn_error ea = conn::make_error(), eb = conn::make_error();
     std::thread ta([&] { sa = run_sync(*s.v, a.get(), ra, nullptr, &ea); });
     std::thread tb([&] { sb = run_sync(*s.v, b.get(), rb, nullptr, &eb); });
     ta.join();
@@ -333,7 +327,7 @@ void poison_progress(void *, const conn_progress *) { ++g_poison_progress; }
 std::string test_older_host_sync(const Context &ctx) {
     auto s = setup(ctx);
     Recorder rec, only; // outlive the instance
-    Instance in(*s.plugin, ctx.config, nullptr);
+    conn::Instance in = open_instance(*s.plugin, ctx.config, nullptr);
     conn_sink sink = rec.sink(offsetof(conn_sink, on_warning));
     sink.on_warning = &poison_warning;
     conn_call call = rec.call(offsetof(conn_call, progress));
@@ -344,7 +338,7 @@ std::string test_older_host_sync(const Context &ctx) {
     std::memset(buf, 0xA5, sizeof buf);
     uint32_t size = offsetof(conn_sync_result, warnings);
     std::memcpy(buf, &size, sizeof size);
-    conn_error err = fresh_error();
+    conn_error err = conn::make_error();
     rec.begin();
     conn_status st = s.v->sync(in.get(), &call, &options, &sink, reinterpret_cast<conn_sync_result *>(buf), &err);
     rec.end();
@@ -353,11 +347,10 @@ std::string test_older_host_sync(const Context &ctx) {
     require(g_poison_progress == 0, "progress was called although conn_call.struct_size says the host does not have it");
     for (size_t i = size; i < sizeof buf; ++i) require(buf[i] == 0xA5, "sync wrote past conn_sync_result.struct_size");
     // A sink with only on_resource: other records are dropped, no crash.
-    conn_sink partial{};
-    partial.struct_size = sizeof partial;
+    auto partial = conn::make<conn_sink>();
     partial.ctx = &only;
     partial.on_resource = only.sink().on_resource;
-    conn_error err2 = fresh_error();
+    conn_error err2 = conn::make_error();
     st = run_sync(*s.v, in.get(), only, nullptr, &err2, nullptr, &partial);
     require(st == CONN_OK, "sync into a sink with only on_resource failed: " + describe_error(st, err2));
     std::lock_guard lock(only.mu);

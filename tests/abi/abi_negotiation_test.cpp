@@ -70,27 +70,24 @@ TEST_CASE("the loader loads a conforming plugin and reads its description") {
 
     // An instance streams what its config names; a missing field is named in the error.
     const auto &c = plugin->connector();
-    conn_error err{};
-    err.struct_size = sizeof err;
+    auto err = conn::make<conn_error>();
     conn_config empty{sizeof(conn_config), 0, nullptr, 0};
     conn_instance *inst = nullptr;
     CHECK(c.instance_create(&empty, nullptr, &inst, &err) == CONN_ERR_INVALID_CONFIG);
     CHECK(std::string(err.field) == "users");
     CHECK(inst == nullptr);
 
-    conn_kv kv{connector_host::make_str("users"), connector_host::make_str("alice,bob,carol")};
+    conn_kv kv{conn::str("users"), conn::str("alice,bob,carol")};
     conn_config cfg{sizeof(conn_config), 0, &kv, 1};
     REQUIRE(c.instance_create(&cfg, nullptr, &inst, &err) == CONN_OK);
     std::string seen;
-    conn_sink sink{};
-    sink.struct_size = sizeof sink;
+    auto sink = conn::make<conn_sink>();
     sink.ctx = &seen;
     sink.on_resource = [](void *ctx, const conn_resource *r) -> int32_t {
         *static_cast<std::string *>(ctx) += std::string(connector_host::view(r->id)) + ";";
         return CONN_SINK_CONTINUE;
     };
-    conn_sync_result result{};
-    result.struct_size = sizeof result;
+    auto result = conn::make<conn_sync_result>();
     CHECK(c.sync(inst, nullptr, nullptr, &sink, &result, &err) == CONN_OK);
     CHECK(seen == "alice;bob;carol;");
     CHECK(result.resources == 3);

@@ -76,8 +76,7 @@ TEST_SUITE("unit") {
         const conn_field opt{sizeof(conn_field), 0, CONN_FIELD_INT, 0, "opt", "O", "d", "3", nullptr};
         const conn_field def{sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_STRING, 0, "mode", "M", "d", "fast", nullptr};
         const conn_field *fields[] = {&n, &url, &tok, &opt, &def};
-        conn_descriptor d{};
-        d.struct_size = sizeof d;
+        auto d = conn::make<conn_descriptor>();
         d.config_field_count = 5;
         d.config_fields = fields;
         auto [u, s] = service_fields(d);
@@ -97,22 +96,20 @@ TEST_SUITE("unit") {
     TEST_CASE("the recorder flags late, foreign-thread and malformed callbacks and answers STOP") {
         Recorder rec;
         conn_sink sink = rec.sink();
-        conn_resource r{};
-        r.struct_size = sizeof r;
-        r.type = cs("user");
-        r.id = cs("u1");
+        auto r = conn::make<conn_resource>();
+        r.type = conn::str("user");
+        r.id = conn::str("u1");
         CHECK(sink.on_resource(sink.ctx, &r) == CONN_SINK_CONTINUE); // outside an operation: late
         CHECK(rec.late_calls == 1);
         rec.begin();
         rec.stop_after = 2;
         CHECK(sink.on_resource(sink.ctx, &r) == CONN_SINK_STOP);
         std::thread([&] { sink.on_resource(sink.ctx, &r); }).join();
-        conn_grant g{};
-        g.struct_size = sizeof g;
-        g.id = cs("group:g1:member:user:u2");
-        g.entitlement_id = cs("group:g1:member");
-        g.principal_type = cs("user");
-        g.principal_id = cs("u1");
+        auto g = conn::make<conn_grant>();
+        g.id = conn::str("group:g1:member:user:u2");
+        g.entitlement_id = conn::str("group:g1:member");
+        g.principal_type = conn::str("user");
+        g.principal_id = conn::str("u1");
         sink.on_grant(sink.ctx, &g);
         rec.end();
         CHECK(rec.calls_after_stop == 2);

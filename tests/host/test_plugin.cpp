@@ -3,6 +3,7 @@
 // of group g((i-1) % M + 1), plus one member that names no user (flagged unresolved, with a warning).
 // Tokens starting with "good" are accepted; anything else is refused as unauthenticated.
 #include <connector/connector_abi.h>
+#include <connector/connector_abi.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -24,9 +25,7 @@ conn_status fail(conn_error *err, conn_status st, const char *field, const std::
     return st;
 }
 
-conn_str S(const std::string &s) { return conn_str{s.data(), s.size()}; }
-conn_str S(const char *s) { return conn_str{s, std::strlen(s)}; }
-std::string str(conn_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
+std::string str(conn_str s) { return std::string(conn::view(s)); }
 
 const conn_field f_url{sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_URL, 0, "service-url", "Service URL",
                        "Where the service lives.", nullptr, "https://example.com/api"};
@@ -66,7 +65,7 @@ struct conn_instance {
     long users = 3, groups = 2, delay_ms = 0;
     conn_host host{};
     void log(int32_t level, const std::string &msg) const {
-        if (host.log != nullptr) host.log(host.ctx, level, S(msg));
+        if (host.log != nullptr) host.log(host.ctx, level, conn::str(msg));
     }
 };
 
@@ -148,7 +147,7 @@ conn_status CONN_CALL check(conn_instance *in, const conn_call *, conn_check_res
 // warnings, each also logged at warn level, as the real plugin does), "hostile-text" (C1 and bidi controls).
 conn_status extra_warnings(const conn_instance *in, const conn_sink *sink, conn_error *err) {
     auto warn = [&](const std::string &code, const std::string &message) {
-        return sink->on_warning == nullptr || sink->on_warning(sink->ctx, S(code), S(message)) == CONN_SINK_CONTINUE;
+        return sink->on_warning == nullptr || sink->on_warning(sink->ctx, conn::str(code), conn::str(message)) == CONN_SINK_CONTINUE;
     };
     bool ok = true;
     if (in->mode == "incomplete")
@@ -174,9 +173,8 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
     auto progress = [&](const char *phase) {
         ++pages;
         if (call != nullptr && call->progress != nullptr) {
-            conn_progress p{};
-            p.struct_size = sizeof p;
-            p.phase = S(phase);
+            auto p = conn::make<conn_progress>();
+            p.phase = conn::str(phase);
             p.requests = pages;
             p.pages = pages;
             p.resources = nres;
@@ -200,27 +198,25 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
             if ((u - 1) % in->groups + 1 == gi) ++members;
         if (gi == 1) ++members; // the ghost
         conn_attr attrs[1] = {};
-        attrs[0].key = S("member_count");
+        attrs[0].key = conn::str("member_count");
         attrs[0].kind = CONN_ATTR_INT;
         attrs[0].num = members;
-        conn_resource r{};
-        r.struct_size = sizeof r;
-        r.type = S("group");
-        r.id = S(gid);
-        r.display_name = S(name);
+        auto r = conn::make<conn_resource>();
+        r.type = conn::str("group");
+        r.id = conn::str(gid);
+        r.display_name = conn::str(name);
         r.attrs = attrs;
         r.attr_count = 1;
         if (sink->on_resource && sink->on_resource(sink->ctx, &r) != CONN_SINK_CONTINUE) return stopped();
         ++nres;
         std::string eid = "group:" + gid + ":member", ename = name + " member";
-        conn_entitlement e{};
-        e.struct_size = sizeof e;
+        auto e = conn::make<conn_entitlement>();
         e.purpose = CONN_PURPOSE_ASSIGNMENT;
-        e.id = S(eid);
-        e.resource_type = S("group");
-        e.resource_id = S(gid);
-        e.slug = S("member");
-        e.display_name = S(ename);
+        e.id = conn::str(eid);
+        e.resource_type = conn::str("group");
+        e.resource_id = conn::str(gid);
+        e.slug = conn::str("member");
+        e.display_name = conn::str(ename);
         if (sink->on_entitlement && sink->on_entitlement(sink->ctx, &e) != CONN_SINK_CONTINUE) return stopped();
         ++nent;
         progress("groups");
@@ -232,18 +228,17 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
         if (u == 1) name = "Zoë \"Quote\" O'Brien";
         if (u == 2 && in->mode == "hostile-text") name = "C1 \xC2\x85\xC2\x9B bidi \xE2\x80\xAEgnp.exe\xE2\x80\xAC";
         conn_attr attrs[4] = {};
-        attrs[0].key = S("login"); attrs[0].kind = CONN_ATTR_STRING; attrs[0].str = S(login);
-        attrs[1].key = S("email"); attrs[1].kind = CONN_ATTR_STRING; attrs[1].str = S(login);
-        attrs[2].key = S("status"); attrs[2].kind = CONN_ATTR_STRING; attrs[2].str = S(u % 5 == 0 ? "disabled" : "active");
-        attrs[3].key = S("admin"); attrs[3].kind = CONN_ATTR_BOOL; attrs[3].num = u == 1 ? 1 : 0;
+        attrs[0].key = conn::str("login"); attrs[0].kind = CONN_ATTR_STRING; attrs[0].str = conn::str(login);
+        attrs[1].key = conn::str("email"); attrs[1].kind = CONN_ATTR_STRING; attrs[1].str = conn::str(login);
+        attrs[2].key = conn::str("status"); attrs[2].kind = CONN_ATTR_STRING; attrs[2].str = conn::str(u % 5 == 0 ? "disabled" : "active");
+        attrs[3].key = conn::str("admin"); attrs[3].kind = CONN_ATTR_BOOL; attrs[3].num = u == 1 ? 1 : 0;
         std::string bad = "bad\xC3\x28utf8";
         if (in->mode == "bad-utf8" && u == 2) name = bad;
         if (in->mode == "bad-attr-kind" && u == 2) attrs[3].kind = 7;
-        conn_resource r{};
-        r.struct_size = sizeof r;
-        r.type = S(in->mode == "unknown-type" && u == 2 ? "robot" : "user");
-        r.id = S(uid);
-        r.display_name = S(name);
+        auto r = conn::make<conn_resource>();
+        r.type = conn::str(in->mode == "unknown-type" && u == 2 ? "robot" : "user");
+        r.id = conn::str(uid);
+        r.display_name = conn::str(name);
         r.attrs = attrs;
         r.attr_count = 4;
         int32_t answer;
@@ -257,30 +252,28 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
         ++nres;
         std::string gid = "g" + std::to_string((u - 1) % in->groups + 1);
         std::string eid = "group:" + gid + ":member", grid = eid + ":user:" + uid;
-        conn_grant g{};
-        g.struct_size = sizeof g;
-        g.id = S(grid);
-        g.entitlement_id = S(eid);
-        g.principal_type = S("user");
-        g.principal_id = S(uid);
+        auto g = conn::make<conn_grant>();
+        g.id = conn::str(grid);
+        g.entitlement_id = conn::str(eid);
+        g.principal_type = conn::str("user");
+        g.principal_id = conn::str(uid);
         if (sink->on_grant && sink->on_grant(sink->ctx, &g) != CONN_SINK_CONTINUE) return stopped();
         ++ngr;
         if (u % 2 == 0) progress("users");
     }
     // A member naming no user: flagged, with a warning.
     std::string gh = "group:g1:member:user:ghost";
-    conn_grant g{};
-    g.struct_size = sizeof g;
+    auto g = conn::make<conn_grant>();
     g.flags = CONN_GRANT_UNRESOLVED_PRINCIPAL;
-    g.id = S(gh);
-    g.entitlement_id = S("group:g1:member");
-    g.principal_type = S("user");
-    g.principal_id = S("ghost");
+    g.id = conn::str(gh);
+    g.entitlement_id = conn::str("group:g1:member");
+    g.principal_type = conn::str("user");
+    g.principal_id = conn::str("ghost");
     if (in->groups >= 1) {
         if (sink->on_grant && sink->on_grant(sink->ctx, &g) != CONN_SINK_CONTINUE) return stopped();
         ++ngr;
         if (sink->on_warning &&
-            sink->on_warning(sink->ctx, S("unresolved_member"), S("group g1 names member ghost, who is no user")) !=
+            sink->on_warning(sink->ctx, conn::str("unresolved_member"), conn::str("group g1 names member ghost, who is no user")) !=
                 CONN_SINK_CONTINUE)
             return stopped();
     }
@@ -312,14 +305,13 @@ conn_status CONN_CALL create_account(conn_instance *in, const conn_call *, const
     bool exists = email.rfind("exists@", 0) == 0;
     std::string id = exists ? "u-existing" : "u-new";
     conn_attr attrs[1] = {};
-    attrs[0].key = S("email");
+    attrs[0].key = conn::str("email");
     attrs[0].kind = CONN_ATTR_STRING;
-    attrs[0].str = S(email);
-    conn_resource r{};
-    r.struct_size = sizeof r;
-    r.type = S("user");
-    r.id = S(id);
-    r.display_name = S(name);
+    attrs[0].str = conn::str(email);
+    auto r = conn::make<conn_resource>();
+    r.type = conn::str("user");
+    r.id = conn::str(id);
+    r.display_name = conn::str(name);
     r.attrs = attrs;
     r.attr_count = 1;
     if (sink != nullptr && sink->on_resource != nullptr) sink->on_resource(sink->ctx, &r);
@@ -353,9 +345,8 @@ conn_status CONN_CALL grant(conn_instance *in, const conn_call *, conn_str ent, 
                             const conn_sink *sink, conn_outcome *outcome, conn_error *err) {
     if (conn_status st = grant_like(in, ent, ptype, pid, err); st != CONN_OK) return st;
     std::string id = str(ent) + ":user:" + str(pid);
-    conn_grant g{};
-    g.struct_size = sizeof g;
-    g.id = S(id);
+    auto g = conn::make<conn_grant>();
+    g.id = conn::str(id);
     g.entitlement_id = ent;
     g.principal_type = ptype;
     g.principal_id = pid;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <connector_host/cli/host_services.hpp>
+#include <connector/connector_abi.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-conn_str S(const char *s) { return conn_str{s, std::strlen(s)}; }
 
 std::string read_all(std::FILE *f) {
     std::fflush(f);
@@ -47,13 +47,13 @@ TEST_CASE("validating sink: passes good records, refuses garbage, late and forei
     h.resource = [&](const conn_resource &) { ++resources; };
     h.grant = [&](const conn_grant &) { ++grants; };
     h.warning = [&](std::string_view c, std::string_view m) { warning = std::string(c) + ":" + std::string(m); };
-    conn_resource good{sizeof(conn_resource), 0, S("user"), S("u1"), S("U"), nullptr, 0};
+    conn_resource good{sizeof(conn_resource), 0, conn::str("user"), conn::str("u1"), conn::str("U"), nullptr, 0};
 
     SUBCASE("good records") {
         ValidatingSink sink({"user"}, h);
         const conn_sink *s = sink.open();
         CHECK(s->on_resource(s->ctx, &good) == CONN_SINK_CONTINUE);
-        CHECK(s->on_warning(s->ctx, S("code"), S("msg")) == CONN_SINK_CONTINUE);
+        CHECK(s->on_warning(s->ctx, conn::str("code"), conn::str("msg")) == CONN_SINK_CONTINUE);
         CHECK(s->on_entitlement(s->ctx, nullptr) == CONN_SINK_STOP); // NULL record: refused
         sink.close();
         CHECK(resources == 1);
@@ -65,7 +65,7 @@ TEST_CASE("validating sink: passes good records, refuses garbage, late and forei
         ValidatingSink sink({"user"}, h);
         const conn_sink *s = sink.open();
         conn_resource bad = good;
-        bad.id = S("\xff");
+        bad.id = conn::str("\xff");
         CHECK(s->on_resource(s->ctx, &bad) == CONN_SINK_STOP);
         CHECK(s->on_resource(s->ctx, &good) == CONN_SINK_STOP);
         CHECK(resources == 0);
@@ -107,9 +107,8 @@ TEST_CASE("operation: is_cancelled answers true once the timeout passes; progres
     Operation op(console, std::chrono::milliseconds(1), true, "test");
     const conn_call *call = op.call();
     REQUIRE(call->struct_size == sizeof(conn_call));
-    conn_progress p{};
-    p.struct_size = sizeof p;
-    p.phase = S("users");
+    auto p = conn::make<conn_progress>();
+    p.phase = conn::str("users");
     p.pages = 3;
     p.resources = 42;
     call->progress(call->ctx, &p);
@@ -148,8 +147,8 @@ TEST_CASE("console and plugin log: format, level filter, scrubbing, printable") 
     PluginLog log(console, "my-plugin");
     const conn_host *h = log.host();
     REQUIRE(static_cast<bool>(h->log));
-    h->log(h->ctx, CONN_LOG_WARN, S("token hunter2-secret leaked\nsecond line \x1b[2J"));
-    h->log(h->ctx, CONN_LOG_DEBUG, S("too chatty"));
+    h->log(h->ctx, CONN_LOG_WARN, conn::str("token hunter2-secret leaked\nsecond line \x1b[2J"));
+    h->log(h->ctx, CONN_LOG_DEBUG, conn::str("too chatty"));
     h->log(h->ctx, CONN_LOG_INFO, conn_str{nullptr, 0});
     console.warning("host warning");
     console.error("host error");
@@ -197,8 +196,8 @@ TEST_CASE("plugin log: past 100 lines of one level they are counted, not printed
     {
         PluginLog log(console, "noisy");
         const conn_host *h = log.host();
-        for (int i = 0; i < 1000; ++i) h->log(h->ctx, CONN_LOG_WARN, S("member x names no user"));
-        h->log(h->ctx, CONN_LOG_ERROR, S("one error"));
+        for (int i = 0; i < 1000; ++i) h->log(h->ctx, CONN_LOG_WARN, conn::str("member x names no user"));
+        h->log(h->ctx, CONN_LOG_ERROR, conn::str("one error"));
     }
     std::string out = read_all(err);
     std::fclose(err);

@@ -1,6 +1,7 @@
 // Output writers, record validation, the secret scrubber and printable lines.
 #include <doctest/doctest.h>
 
+#include <connector/connector_abi.hpp>
 #include <connector_host/cli/record_validation.hpp>
 #include <connector_host/cli/sync_writers.hpp>
 #include <connector_host/cli/text_safety.hpp>
@@ -17,7 +18,6 @@ using namespace connector_host::cli;
 
 namespace {
 
-conn_str S(const char *s) { return conn_str{s, std::strlen(s)}; }
 
 // A small fixed descriptor with user and group types.
 const char *const to_user[] = {"user"};
@@ -37,18 +37,18 @@ struct Records {
     conn_entitlement ent{};
     conn_grant grant{}, ghost{};
     Records() {
-        uattrs[0] = conn_attr{S("login"), CONN_ATTR_STRING, 0, S("jane@example.com"), 0};
-        uattrs[1] = conn_attr{S("status"), CONN_ATTR_STRING, 0, S("active"), 0};
-        uattrs[2] = conn_attr{S("admin"), CONN_ATTR_BOOL, 0, {}, 1};
-        uattrs[3] = conn_attr{S("logins"), CONN_ATTR_INT, 0, {}, 42};
-        user = conn_resource{sizeof(conn_resource), 0, S("user"), S("u1"), S("Jane \"J\" Smith\n"), uattrs, 4};
-        gattrs[0] = conn_attr{S("member_count"), CONN_ATTR_INT, 0, {}, 2};
-        group = conn_resource{sizeof(conn_resource), 0, S("group"), S("g1"), S("Admins"), gattrs, 1};
-        ent = conn_entitlement{sizeof(conn_entitlement), CONN_PURPOSE_ASSIGNMENT, S("group:g1:member"), S("group"), S("g1"),
-                               S("member"), S("Admins member")};
-        grant = conn_grant{sizeof(conn_grant), 0, S("group:g1:member:user:u1"), S("group:g1:member"), S("user"), S("u1")};
-        ghost = conn_grant{sizeof(conn_grant), CONN_GRANT_UNRESOLVED_PRINCIPAL, S("group:g1:member:user:zz"),
-                           S("group:g1:member"), S("user"), S("zz")};
+        uattrs[0] = conn_attr{conn::str("login"), CONN_ATTR_STRING, 0, conn::str("jane@example.com"), 0};
+        uattrs[1] = conn_attr{conn::str("status"), CONN_ATTR_STRING, 0, conn::str("active"), 0};
+        uattrs[2] = conn_attr{conn::str("admin"), CONN_ATTR_BOOL, 0, {}, 1};
+        uattrs[3] = conn_attr{conn::str("logins"), CONN_ATTR_INT, 0, {}, 42};
+        user = conn_resource{sizeof(conn_resource), 0, conn::str("user"), conn::str("u1"), conn::str("Jane \"J\" Smith\n"), uattrs, 4};
+        gattrs[0] = conn_attr{conn::str("member_count"), CONN_ATTR_INT, 0, {}, 2};
+        group = conn_resource{sizeof(conn_resource), 0, conn::str("group"), conn::str("g1"), conn::str("Admins"), gattrs, 1};
+        ent = conn_entitlement{sizeof(conn_entitlement), CONN_PURPOSE_ASSIGNMENT, conn::str("group:g1:member"), conn::str("group"), conn::str("g1"),
+                               conn::str("member"), conn::str("Admins member")};
+        grant = conn_grant{sizeof(conn_grant), 0, conn::str("group:g1:member:user:u1"), conn::str("group:g1:member"), conn::str("user"), conn::str("u1")};
+        ghost = conn_grant{sizeof(conn_grant), CONN_GRANT_UNRESOLVED_PRINCIPAL, conn::str("group:g1:member:user:zz"),
+                           conn::str("group:g1:member"), conn::str("user"), conn::str("zz")};
     }
 };
 
@@ -206,18 +206,18 @@ TEST_CASE("record validation refuses garbage and accepts good records") {
     }
     SUBCASE("invalid UTF-8") {
         conn_resource bad = r.user;
-        bad.display_name = S("bad\xC3\x28");
+        bad.display_name = conn::str("bad\xC3\x28");
         CHECK(check_resource(&bad, out, declared)->find("UTF-8") != std::string::npos);
         bad = r.user;
-        bad.id = S("\xED\xA0\x80"); // a surrogate
+        bad.id = conn::str("\xED\xA0\x80"); // a surrogate
         CHECK(check_resource(&bad, out, declared).has_value());
     }
     SUBCASE("unknown type, empty id, NULL with size") {
         conn_resource bad = r.user;
-        bad.type = S("robot");
+        bad.type = conn::str("robot");
         CHECK(check_resource(&bad, out, declared)->find("robot") != std::string::npos);
         bad = r.user;
-        bad.id = S("");
+        bad.id = conn::str("");
         CHECK(check_resource(&bad, out, declared).has_value());
         bad = r.user;
         bad.display_name = conn_str{nullptr, 5};
@@ -236,11 +236,11 @@ TEST_CASE("record validation refuses garbage and accepts good records") {
         bad.attrs = attrs;
         bad.attr_count = 2;
         CHECK(check_resource(&bad, out, declared)->find("twice") != std::string::npos);
-        attrs[1] = conn_attr{S("id"), CONN_ATTR_STRING, 0, S("x"), 0};
+        attrs[1] = conn_attr{conn::str("id"), CONN_ATTR_STRING, 0, conn::str("x"), 0};
         CHECK(check_resource(&bad, out, declared)->find("collides") != std::string::npos);
-        attrs[1] = conn_attr{S("flag"), CONN_ATTR_BOOL, 0, {}, 7};
+        attrs[1] = conn_attr{conn::str("flag"), CONN_ATTR_BOOL, 0, {}, 7};
         CHECK(check_resource(&bad, out, declared).has_value());
-        attrs[1] = conn_attr{S("odd"), 9, 0, {}, 0};
+        attrs[1] = conn_attr{conn::str("odd"), 9, 0, {}, 0};
         CHECK(check_resource(&bad, out, declared)->find("unknown kind") != std::string::npos);
     }
     SUBCASE("entitlements and grants") {
@@ -250,7 +250,7 @@ TEST_CASE("record validation refuses garbage and accepts good records") {
         bad.purpose = 5;
         CHECK(check_entitlement(&bad, e, declared).has_value());
         bad = r.ent;
-        bad.slug = S("");
+        bad.slug = conn::str("");
         CHECK(check_entitlement(&bad, e, declared).has_value());
         conn_grant g{};
         CHECK_FALSE(check_grant(&r.ghost, g).has_value());
@@ -258,11 +258,11 @@ TEST_CASE("record validation refuses garbage and accepts good records") {
         badg.flags = 0x80;
         CHECK(check_grant(&badg, g)->find("flags") != std::string::npos);
         badg = r.grant;
-        badg.principal_id = S("");
+        badg.principal_id = conn::str("");
         CHECK(check_grant(&badg, g).has_value());
         CHECK(check_grant(nullptr, g).has_value());
         badg = r.grant;
-        badg.principal_type = S("robot");
+        badg.principal_type = conn::str("robot");
         CHECK_FALSE(check_grant(&badg, g).has_value()); // no declared types given: not checked
         CHECK(check_grant(&badg, g, RecordLimits{}, declared)->find("robot") != std::string::npos);
     }
@@ -294,8 +294,8 @@ std::string render_hostile(SyncFormat format) {
     REQUIRE(f != nullptr);
     std::string name = "n";
     for (const auto &c : c1_and_bidi) name += c + "|";
-    conn_attr attr{S("\xC2\x85key"), CONN_ATTR_STRING, 0, conn_str{name.data(), name.size()}, 0};
-    conn_resource r{sizeof(conn_resource), 0, S("user"), S("u\xC2\x9B"), conn_str{name.data(), name.size()}, &attr, 1};
+    conn_attr attr{conn::str("\xC2\x85key"), CONN_ATTR_STRING, 0, conn_str{name.data(), name.size()}, 0};
+    conn_resource r{sizeof(conn_resource), 0, conn::str("user"), conn::str("u\xC2\x9B"), conn_str{name.data(), name.size()}, &attr, 1};
     auto w = make_sync_writer(format, f, no_secrets);
     w->begin(desc);
     w->resource(r);

@@ -72,16 +72,13 @@ TEST_CASE("init/deinit state machine") {
     auto &p = Plugin::get();
     p.entry->deinit();
     CHECK(p.entry->get_interface(CONN_IFACE_CONNECTOR_V1) == nullptr);
-    conn_error err{};
-    err.struct_size = sizeof err;
+    auto err = conn::make<conn_error>();
     conn_instance *inst = reinterpret_cast<conn_instance *>(0x1);
-    conn_config cfg{};
-    cfg.struct_size = sizeof cfg;
+    auto cfg = conn::make<conn_config>();
     CHECK(p.v->instance_create(&cfg, nullptr, &inst, &err) == CONN_ERR_INVALID_STATE);
     CHECK(inst == nullptr);
     CHECK(err.status == CONN_ERR_INVALID_STATE);
-    conn_check_result res{};
-    res.struct_size = sizeof res;
+    auto res = conn::make<conn_check_result>();
     CHECK(p.v->check(nullptr, nullptr, &res, &err) == CONN_ERR_INVALID_STATE);
     REQUIRE(p.entry->init() == CONN_OK);
     CHECK(p.entry->init() == CONN_ERR_INVALID_STATE);
@@ -90,8 +87,7 @@ TEST_CASE("init/deinit state machine") {
 
 TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     auto &p = Plugin::get();
-    conn_error err{};
-    err.struct_size = sizeof err;
+    auto err = conn::make<conn_error>();
     conn_instance *out = nullptr;
     CHECK(p.v->instance_create(nullptr, nullptr, &out, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_config cfg{};
@@ -115,29 +111,26 @@ TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     ScriptedServer srv([](const std::string &, const std::string &, int) { return status_reply(200, kUsersPage); });
     Instance in;
     in.open(config_for(srv.url()));
-    conn_check_result res{};
-    res.struct_size = sizeof res;
+    auto res = conn::make<conn_check_result>();
     CHECK(p.v->check(nullptr, nullptr, &res, &err) == CONN_ERR_INVALID_ARGUMENT);
-    CHECK(p.v->check(in.inst, nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(p.v->check(in.inst.get(), nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_call call{};
     call.struct_size = 0;
-    CHECK(p.v->check(in.inst, &call, &res, &err) == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(p.v->check(in.inst.get(), &call, &res, &err) == CONN_ERR_INVALID_ARGUMENT);
     call.struct_size = offsetof(conn_call, is_cancelled);  // an older host's call: no callbacks
     call.is_cancelled = [](void *) -> int32_t { return 1; };  // beyond struct_size: must not be called
-    CHECK(p.v->check(in.inst, &call, &res, &err) == CONN_OK);
-    CHECK(p.v->sync(in.inst, nullptr, nullptr, nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(p.v->check(in.inst.get(), &call, &res, &err) == CONN_OK);
+    CHECK(p.v->sync(in.inst.get(), nullptr, nullptr, nullptr, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
     conn_outcome oc = CONN_OUTCOME_NONE;
-    CHECK(p.v->delete_resource(in.inst, nullptr, conn_str{nullptr, 3}, conn_str{"x", 1}, &oc, &err) ==
+    CHECK(p.v->delete_resource(in.inst.get(), nullptr, conn_str{nullptr, 3}, conn_str{"x", 1}, &oc, &err) ==
           CONN_ERR_INVALID_ARGUMENT);
-    CHECK(p.v->delete_resource(in.inst, nullptr, conn_str{"user", 4}, conn_str{"x", 1}, nullptr, &err) ==
+    CHECK(p.v->delete_resource(in.inst.get(), nullptr, conn_str{"user", 4}, conn_str{"x", 1}, nullptr, &err) ==
           CONN_ERR_INVALID_ARGUMENT);
     CHECK(p.v->revoke(nullptr, nullptr, conn_str{}, conn_str{}, conn_str{}, &oc, &err) == CONN_ERR_INVALID_ARGUMENT);
-    conn_sync_options opts{};
-    opts.struct_size = sizeof opts;
+    auto opts = conn::make<conn_sync_options>();
     opts.resume_from = conn_str{"tok", 3};
-    conn_sink sink{};
-    sink.struct_size = sizeof sink;
-    CHECK(p.v->sync(in.inst, nullptr, &opts, &sink, nullptr, &err) == CONN_ERR_UNSUPPORTED);
+    auto sink = conn::make<conn_sink>();
+    CHECK(p.v->sync(in.inst.get(), nullptr, &opts, &sink, nullptr, &err) == CONN_ERR_UNSUPPORTED);
 
     // A smaller (older) conn_check_result: only its bytes are written.
     struct {
@@ -146,7 +139,7 @@ TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     } small{};
     std::memset(&small, 0x5a, sizeof small);
     small.r.struct_size = offsetof(conn_check_result, message);
-    CHECK(p.v->check(in.inst, nullptr, &small.r, &err) == CONN_OK);
+    CHECK(p.v->check(in.inst.get(), nullptr, &small.r, &err) == CONN_OK);
     CHECK(small.r.user_count == 3);
     CHECK(static_cast<unsigned char>(small.r.message[0]) == 0x5a);
     CHECK(static_cast<unsigned char>(small.guard[0]) == 0x5a);

@@ -95,8 +95,7 @@ struct SinkState {
 
 // A conn_call without callbacks (the plugin must do without them).
 conn_call no_call() {
-    conn_call c{};
-    c.struct_size = sizeof c;
+    auto c = conn::make<conn_call>();
     return c;
 }
 
@@ -109,12 +108,12 @@ void check_error_clean(const conn_error &err) {
 }  // namespace
 
 Instance::~Instance() {
-    if (inst) Plugin::get().v->instance_destroy(inst);
+    inst.reset();
     for (const auto &line : log_lines()) expect_clean(line, "a log line");
 }
 
 conn_status Instance::create(const Entries &config, conn_error &err) {
-    conn_status st = plugin_test::create_instance(*Plugin::get().v, config, host, this, &on_log, &inst, err);
+    conn_status st = plugin_test::create_instance(*Plugin::get().v, config, host, this, &on_log, inst, err);
     check_error_clean(err);
     return st;
 }
@@ -123,7 +122,7 @@ void Instance::open(const Entries &config) {
     conn_error err{};
     conn_status st = create(config, err);
     REQUIRE_MESSAGE(st == CONN_OK, err.message);
-    REQUIRE(inst != nullptr);
+    REQUIRE(inst);
 }
 
 std::vector<std::string> Instance::log_lines() {
@@ -145,7 +144,7 @@ SyncRun sync(Instance &in, const SyncControls &controls) {
     };
     conn_call call = plugin_test::make_call(calls);
     const auto t0 = std::chrono::steady_clock::now();
-    run.status = plugin_test::run_sync(*Plugin::get().v, in.inst, call, sink, run.result, run.err);
+    run.status = plugin_test::run_sync(*Plugin::get().v, in.inst.get(), call, sink, run.result, run.err);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     state.returned = true;
     check_error_clean(run.err);
@@ -153,7 +152,7 @@ SyncRun sync(Instance &in, const SyncControls &controls) {
 }
 
 conn_status check(Instance &in, conn_check_result &result, conn_error &err) {
-    conn_status st = plugin_test::run_check(*Plugin::get().v, in.inst, no_call(), result, err);
+    conn_status st = plugin_test::run_check(*Plugin::get().v, in.inst.get(), no_call(), result, err);
     check_error_clean(err);
     expect_clean(std::string(result.message), "conn_check_result.message");
     return st;
@@ -162,14 +161,14 @@ conn_status check(Instance &in, conn_check_result &result, conn_error &err) {
 Outcome create_account(Instance &in, const Entries &fields) {
     Outcome o;
     SinkState state(nullptr, &o, nullptr);
-    o.status = plugin_test::run_create_account(*Plugin::get().v, in.inst, no_call(), fields, state.sink(), o.outcome, o.err);
+    o.status = plugin_test::run_create_account(*Plugin::get().v, in.inst.get(), no_call(), fields, state.sink(), o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }
 
 Outcome delete_resource(Instance &in, const std::string &type, const std::string &id) {
     Outcome o;
-    o.status = plugin_test::run_delete_resource(*Plugin::get().v, in.inst, no_call(), type, id, o.outcome, o.err);
+    o.status = plugin_test::run_delete_resource(*Plugin::get().v, in.inst.get(), no_call(), type, id, o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }
@@ -177,7 +176,7 @@ Outcome delete_resource(Instance &in, const std::string &type, const std::string
 Outcome grant(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid) {
     Outcome o;
     SinkState state(nullptr, &o, nullptr);
-    o.status = plugin_test::run_grant(*Plugin::get().v, in.inst, no_call(), entitlement, ptype, pid, state.sink(),
+    o.status = plugin_test::run_grant(*Plugin::get().v, in.inst.get(), no_call(), entitlement, ptype, pid, state.sink(),
                                       o.outcome, o.err);
     check_error_clean(o.err);
     return o;
@@ -185,7 +184,7 @@ Outcome grant(Instance &in, const std::string &entitlement, const std::string &p
 
 Outcome revoke(Instance &in, const std::string &entitlement, const std::string &ptype, const std::string &pid) {
     Outcome o;
-    o.status = plugin_test::run_revoke(*Plugin::get().v, in.inst, no_call(), entitlement, ptype, pid, o.outcome, o.err);
+    o.status = plugin_test::run_revoke(*Plugin::get().v, in.inst.get(), no_call(), entitlement, ptype, pid, o.outcome, o.err);
     check_error_clean(o.err);
     return o;
 }

@@ -37,8 +37,9 @@ using plugin_test::EntRec;
 using plugin_test::GrantRec;
 using plugin_test::Record;  // INT attributes as decimal text
 
+// An instance with its log lines; destroying it destroys the instance, then checks the log for the tokens.
 struct Instance {
-    conn_instance *inst = nullptr;
+    conn::Instance inst;  // inst.get() for the ABI calls
     std::mutex log_mu;
     std::vector<std::pair<int, std::string>> log;
     conn_host host{};

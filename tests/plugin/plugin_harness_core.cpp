@@ -15,15 +15,6 @@
 
 namespace plugin_test {
 
-conn_str cs(const std::string &s) { return conn_str{s.data(), s.size()}; }
-std::string str(conn_str s) { return s.data == nullptr || s.size == 0 ? std::string() : std::string(s.data, s.size); }
-
-conn_error fresh_error() {
-    conn_error e{};
-    e.struct_size = sizeof e;
-    return e;
-}
-
 Record to_record(const conn_resource *r) {
     Record rec;
     rec.type = str(r->type);
@@ -53,44 +44,28 @@ EntRec to_entitlement(const conn_entitlement *e) {
 
 namespace {
 
-SinkHandlers &handlers_of(void *ctx) { return *static_cast<SinkHandlers *>(ctx); }
-
-int32_t CONN_CALL sink_resource(void *ctx, const conn_resource *r) {
-    auto &h = handlers_of(ctx);
-    return h.resource ? h.resource(to_record(r)) : CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_entitlement(void *ctx, const conn_entitlement *e) {
-    auto &h = handlers_of(ctx);
-    return h.entitlement ? h.entitlement(to_entitlement(e)) : CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_grant(void *ctx, const conn_grant *g) {
-    auto &h = handlers_of(ctx);
-    return h.grant ? h.grant(to_grant(g)) : CONN_SINK_CONTINUE;
-}
-int32_t CONN_CALL sink_warning(void *ctx, conn_str code, conn_str message) {
-    auto &h = handlers_of(ctx);
-    return h.warning ? h.warning(str(code), str(message)) : CONN_SINK_CONTINUE;
-}
-
 int32_t CONN_CALL call_cancelled(void *ctx) { return static_cast<CallHandlers *>(ctx)->cancelled() ? 1 : 0; }
 void CONN_CALL call_progress(void *ctx, const conn_progress *p) { static_cast<CallHandlers *>(ctx)->progress(*p); }
 
 }  // namespace
 
 conn_sink make_sink(SinkHandlers &handlers) {
-    conn_sink sink{};
-    sink.struct_size = sizeof sink;
-    sink.ctx = &handlers;
-    sink.on_resource = &sink_resource;
-    sink.on_entitlement = &sink_entitlement;
-    sink.on_grant = &sink_grant;
-    sink.on_warning = &sink_warning;
-    return sink;
+    SinkHandlers *h = &handlers;
+    handlers.adapter.on_resource = [h](const conn_resource &r) {
+        return h->resource ? h->resource(to_record(&r)) : CONN_SINK_CONTINUE;
+    };
+    handlers.adapter.on_entitlement = [h](const conn_entitlement &e) {
+        return h->entitlement ? h->entitlement(to_entitlement(&e)) : CONN_SINK_CONTINUE;
+    };
+    handlers.adapter.on_grant = [h](const conn_grant &g) { return h->grant ? h->grant(to_grant(&g)) : CONN_SINK_CONTINUE; };
+    handlers.adapter.on_warning = [h](std::string_view code, std::string_view message) {
+        return h->warning ? h->warning(std::string(code), std::string(message)) : CONN_SINK_CONTINUE;
+    };
+    return handlers.adapter.abi();
 }
 
 conn_call make_call(CallHandlers &handlers) {
-    conn_call call{};
-    call.struct_size = sizeof call;
+    auto call = conn::make<conn_call>();
     call.ctx = &handlers;
     if (handlers.cancelled) call.is_cancelled = &call_cancelled;
     if (handlers.progress) call.progress = &call_progress;
@@ -102,73 +77,68 @@ conn_call make_call(CallHandlers &handlers) {
 namespace {
 std::vector<conn_kv> to_kvs(const Entries &entries) {
     std::vector<conn_kv> kvs;
-    for (const auto &[k, v] : entries) kvs.push_back(conn_kv{cs(k), cs(v)});
+    for (const auto &[k, v] : entries) kvs.push_back(conn_kv{conn::str(k), conn::str(v)});
     return kvs;
 }
 }  // namespace
 
 conn_status create_instance(const conn_connector_v1 &v, const Entries &config, conn_host &host, void *log_ctx,
-                            void(CONN_CALL *log)(void *ctx, int32_t level, conn_str message), conn_instance **inst,
+                            void(CONN_CALL *log)(void *ctx, int32_t level, conn_str message), conn::Instance &inst,
                             conn_error &err) {
     const std::vector<conn_kv> kvs = to_kvs(config);
-    conn_config cfg{};
-    cfg.struct_size = sizeof cfg;
+    auto cfg = conn::make<conn_config>();
     cfg.entries = kvs.data();
     cfg.entry_count = kvs.size();
-    host = conn_host{};
-    host.struct_size = sizeof host;
+    host = conn::make<conn_host>();
     host.ctx = log_ctx;
     host.log = log;
-    err = fresh_error();
-    return v.instance_create(&cfg, &host, inst, &err);
+    err = conn::make_error();
+    return inst.create(v, cfg, &host, &err);
 }
 
 conn_status run_check(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                       conn_check_result &result, conn_error &err) {
-    result = conn_check_result{};
-    result.struct_size = sizeof result;
-    err = fresh_error();
+    result = conn::make<conn_check_result>();
+    err = conn::make_error();
     return v.check(inst, &call, &result, &err);
 }
 
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call, const conn_sink &sink,
                      conn_sync_result &result, conn_error &err) {
-    conn_sync_options opts{};
-    opts.struct_size = sizeof opts;
-    result.struct_size = sizeof result;
-    err = fresh_error();
+    auto opts = conn::make<conn_sync_options>();
+    result = conn::make<conn_sync_result>();
+    err = conn::make_error();
     return v.sync(inst, &call, &opts, &sink, &result, &err);
 }
 
 conn_status run_create_account(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                                const Entries &fields, const conn_sink &sink, conn_outcome &outcome, conn_error &err) {
     const std::vector<conn_kv> kvs = to_kvs(fields);
-    conn_account_request req{};
-    req.struct_size = sizeof req;
+    auto req = conn::make<conn_account_request>();
     req.fields = kvs.data();
     req.field_count = kvs.size();
-    err = fresh_error();
+    err = conn::make_error();
     return v.create_account(inst, &call, &req, &sink, &outcome, &err);
 }
 
 conn_status run_delete_resource(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                                 const std::string &type, const std::string &id, conn_outcome &outcome, conn_error &err) {
-    err = fresh_error();
-    return v.delete_resource(inst, &call, cs(type), cs(id), &outcome, &err);
+    err = conn::make_error();
+    return v.delete_resource(inst, &call, conn::str(type), conn::str(id), &outcome, &err);
 }
 
 conn_status run_grant(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                       const std::string &entitlement, const std::string &ptype, const std::string &pid,
                       const conn_sink &sink, conn_outcome &outcome, conn_error &err) {
-    err = fresh_error();
-    return v.grant(inst, &call, cs(entitlement), cs(ptype), cs(pid), &sink, &outcome, &err);
+    err = conn::make_error();
+    return v.grant(inst, &call, conn::str(entitlement), conn::str(ptype), conn::str(pid), &sink, &outcome, &err);
 }
 
 conn_status run_revoke(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                        const std::string &entitlement, const std::string &ptype, const std::string &pid,
                        conn_outcome &outcome, conn_error &err) {
-    err = fresh_error();
-    return v.revoke(inst, &call, cs(entitlement), cs(ptype), cs(pid), &outcome, &err);
+    err = conn::make_error();
+    return v.revoke(inst, &call, conn::str(entitlement), conn::str(ptype), conn::str(pid), &outcome, &err);
 }
 
 // ---- truth ---------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <connector/connector_abi.h>
+#include <connector/connector_abi.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -22,14 +23,13 @@ namespace plugin_test {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-conn_str cs(const std::string &s);
-std::string str(conn_str s);  // "" for a null or empty string
+// A copy of an ABI string ("" for a null one: conn::view's rule). conn::str goes the other way.
+inline std::string str(conn_str s) { return std::string(conn::view(s)); }
 // A fixed-size, NUL-terminated ABI text field (conn_error.message, conn_check_result.message...), bounded.
 template <size_t N>
 std::string text(const char (&field)[N]) {
-    return std::string(field, strnlen(field, N));
+    return std::string(conn::field_text(field));
 }
-conn_error fresh_error();  // zeroed, struct_size set
 
 struct Record {
     std::string type, id, display_name;
@@ -47,13 +47,15 @@ Record to_record(const conn_resource *r);
 GrantRec to_grant(const conn_grant *g);
 EntRec to_entitlement(const conn_entitlement *e);
 
-// A conn_sink that converts what it receives and hands it to these handlers (an empty handler: the item is
-// dropped and the answer is CONN_SINK_CONTINUE). The handlers must outlive the operation.
+// A conn_sink (a conn::Sink) that converts what it receives and hands it to these handlers (an empty handler:
+// the item is dropped and the answer is CONN_SINK_CONTINUE; a handler that throws answers CONN_SINK_STOP). The
+// handlers must outlive the operation and stay where they are while it runs.
 struct SinkHandlers {
     std::function<int32_t(Record &&)> resource;
     std::function<int32_t(EntRec &&)> entitlement;
     std::function<int32_t(GrantRec &&)> grant;
     std::function<int32_t(const std::string &code, const std::string &message)> warning;
+    conn::Sink adapter;  // filled by make_sink
 };
 conn_sink make_sink(SinkHandlers &handlers);
 
@@ -64,10 +66,10 @@ struct CallHandlers {
 };
 conn_call make_call(CallHandlers &handlers);
 
-// instance_create with `config` as conn_kv entries; `host` is (re)filled with struct_size, log_ctx and log, and
-// must outlive the instance; err is refreshed first.
+// instance_create with `config` as conn_kv entries into `inst` (which owns the instance on success); `host`
+// is (re)filled with struct_size, log_ctx and log, and must outlive the instance; err is refreshed first.
 conn_status create_instance(const conn_connector_v1 &v, const Entries &config, conn_host &host, void *log_ctx,
-                            void(CONN_CALL *log)(void *ctx, int32_t level, conn_str message), conn_instance **inst,
+                            void(CONN_CALL *log)(void *ctx, int32_t level, conn_str message), conn::Instance &inst,
                             conn_error &err);
 
 // The operations, with their request structs, result and error prepared (struct_size set, err refreshed).

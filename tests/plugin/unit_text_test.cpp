@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include <connector/connector_abi.hpp>
+
 #include "abi/abi_text.hpp"
 #include "common/errors.hpp"
 #include "common/scrubber.hpp"
@@ -166,8 +168,7 @@ TEST_CASE("conn_error honours a smaller struct_size") {
     CHECK(small.http_status == 503);
     CHECK(small.retry_after_ms == 1500);
     CHECK(small.field[0] == 'Z');  // beyond struct_size: untouched
-    conn_error full{};
-    full.struct_size = sizeof full;
+    conn_error full = conn::make_error();
     abi::fill_error(&full, CONN_ERR_INVALID_CONFIG, 0, 0, "scim-url", std::string(1000, 'x'));
     CHECK(std::string(full.field) == "scim-url");
     CHECK(std::strlen(full.message) == sizeof full.message - 1);

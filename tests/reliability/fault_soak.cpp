@@ -55,20 +55,6 @@ std::string lower(std::string s) {
 
 bool is_drift(const std::string &user_name) { return user_name.rfind("drift-", 0) == 0; }
 
-const char *outcome_name(conn_outcome o) {
-    switch (o) {
-    case CONN_OUTCOME_CREATED: return "created";
-    case CONN_OUTCOME_ALREADY_EXISTS: return "already_exists";
-    case CONN_OUTCOME_DELETED: return "deleted";
-    case CONN_OUTCOME_ALREADY_DELETED: return "already_deleted";
-    case CONN_OUTCOME_GRANTED: return "granted";
-    case CONN_OUTCOME_ALREADY_GRANTED: return "already_granted";
-    case CONN_OUTCOME_REVOKED: return "revoked";
-    case CONN_OUTCOME_ALREADY_REVOKED: return "already_revoked";
-    default: return "none";
-    }
-}
-
 bool retryable(conn_status s) { return s == CONN_ERR_TRANSIENT || s == CONN_ERR_RATE_LIMITED; }
 
 bool clear_failure(const rel::SyncRun &run) {
@@ -89,13 +75,13 @@ rel::OpResult with_retries(const char *what, Op op, const Settings &s, Totals &t
     ++t.prov_calls;
     if (attempt > 1) ++t.prov_retried_calls;
     if (r.status == CONN_OK) {
-        ++t.outcomes[std::string(what) + ":" + outcome_name(r.outcome)];
+        ++t.outcomes[std::string(what) + ":" + conn::outcome_name(r.outcome, "none")];
     } else if (retryable(r.status)) {
         ++t.prov_gave_up;
         ++t.outcomes[std::string(what) + ":gave_up"];
     } else {
-        ++t.outcomes[std::string(what) + ":error " + connector_host::status_name(r.status)];
-        problems.push_back(std::string(what) + " failed with " + connector_host::status_name(r.status) + ": " + r.err.message);
+        ++t.outcomes[std::string(what) + ":error " + conn::status_text(r.status)];
+        problems.push_back(std::string(what) + " failed with " + conn::status_text(r.status) + ": " + r.err.message);
     }
     return r;
 }
@@ -164,10 +150,10 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
         }
     } else if (clear_failure(run)) {
         ++t.sync_failed_clean;
-        sync_outcome = "failed cleanly: " + connector_host::status_name(run.status) + " (" + run.err.message + ")";
+        sync_outcome = "failed cleanly: " + conn::status_text(run.status) + " (" + run.err.message + ")";
     } else {
         ++t.sync_bad_failure;
-        sync_outcome = "failed UNCLEARLY: " + connector_host::status_name(run.status) + " (" + run.err.message + ")";
+        sync_outcome = "failed UNCLEARLY: " + conn::status_text(run.status) + " (" + run.err.message + ")";
         problems.push_back("sync failed with a status that is neither transient nor rate-limited, or without a message");
     }
 

@@ -70,10 +70,6 @@ void add_record_texts(TextLog &t, const Record &r) {
 
 // ---- instances and operations -----------------------------------------------------------------------------------
 
-Instance::~Instance() {
-    if (inst_ != nullptr) plugin().instance_destroy(inst_);
-}
-
 void Instance::on_log(void *ctx, int32_t level, conn_str message) {
     auto *self = static_cast<Instance *>(ctx);
     std::string line = std::to_string(level) + " " + str(message);
@@ -83,7 +79,7 @@ void Instance::on_log(void *ctx, int32_t level, conn_str message) {
 }
 
 conn_status Instance::create(const Entries &config, conn_error &err) {
-    conn_status st = plugin_test::create_instance(plugin(), config, host_, this, &Instance::on_log, &inst_, err);
+    conn_status st = plugin_test::create_instance(plugin(), config, host_, this, &Instance::on_log, inst_, err);
     if (st != CONN_OK) add_err(texts_, err);
     return st;
 }

@@ -47,25 +47,26 @@ private:
     std::string text_;
 };
 
+// An instance with its log lines and texts: the conn::Instance is the last member, so the instance is destroyed
+// (and may still log) before the log goes.
 class Instance {
 public:
     Instance() = default;
-    ~Instance();
     Instance(const Instance &) = delete;
     Instance &operator=(const Instance &) = delete;
     conn_status create(const Entries &config, conn_error &err);  // err.message is also added to texts()
-    bool ok() const { return inst_ != nullptr; }
-    conn_instance *get() const { return inst_; }
+    bool ok() const { return static_cast<bool>(inst_); }
+    conn_instance *get() const { return inst_.get(); }
     std::vector<std::string> log_lines() const;
     TextLog &texts() { return texts_; }
 
 private:
     static void on_log(void *ctx, int32_t level, conn_str message);
-    conn_instance *inst_ = nullptr;
     conn_host host_{};
     mutable std::mutex mu_;
     std::vector<std::string> log_;
     TextLog texts_;
+    conn::Instance inst_;
 };
 
 using plugin_test::GrantRec;

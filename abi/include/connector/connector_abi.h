@@ -421,40 +421,50 @@ typedef struct conn_connector_v1 {
     conn_status(CONN_CALL *instance_create)(const conn_config *config, const conn_host *host,
                                             conn_instance **out, conn_error *err);
 
-    /* Destroys an instance; NULL is a no-op. Not concurrently with an operation on the same instance.
-     * All plugin threads working for the instance are joined before it returns. */
+    /* Destroys an instance; NULL is a no-op. Any thread; concurrently with instance_create/destroy of
+     * other instances, never concurrently with an operation on the same instance. All plugin threads
+     * working for the instance are joined before it returns. */
     void(CONN_CALL *instance_destroy)(conn_instance *instance);
 
-    /* Proves that the config and credentials work with a cheap authenticated request. */
+    /* Proves that the config and credentials work with a cheap authenticated request.
+     * Threads: any thread; at most one operation at a time on one instance (the host serialises);
+     * concurrently with operations on other instances. */
     conn_status(CONN_CALL *check)(conn_instance *instance, const conn_call *call,
                                   conn_check_result *result, conn_error *err);
 
     /* A full sync: streams every resource, entitlement and grant into sink, exactly once each.
      * Resources of a grant's principal and entitlement may arrive before or after the grant.
-     * options and result may be NULL. */
+     * options and result may be NULL.
+     * Threads: any thread; at most one operation at a time on one instance; concurrently with operations
+     * on other instances. Sink callbacks come only on this calling thread, one at a time, never after
+     * sync returns. */
     conn_status(CONN_CALL *sync)(conn_instance *instance, const conn_call *call,
                                  const conn_sync_options *options, const conn_sink *sink,
                                  conn_sync_result *result, conn_error *err);
 
     /* Creates an account; on success delivers it once to sink->on_resource (sink may be NULL) and
-     * sets *outcome to CREATED or ALREADY_EXISTS. */
+     * sets *outcome to CREATED or ALREADY_EXISTS.
+     * Threads: as check; the sink is called only on this calling thread, never after it returns. */
     conn_status(CONN_CALL *create_account)(conn_instance *instance, const conn_call *call,
                                            const conn_account_request *request, const conn_sink *sink,
                                            conn_outcome *outcome, conn_error *err);
 
-    /* Deletes a resource; *outcome is DELETED or ALREADY_DELETED. */
+    /* Deletes a resource; *outcome is DELETED or ALREADY_DELETED.
+     * Threads: as check. */
     conn_status(CONN_CALL *delete_resource)(conn_instance *instance, const conn_call *call,
                                             conn_str resource_type, conn_str resource_id,
                                             conn_outcome *outcome, conn_error *err);
 
     /* Grants entitlement_id to a principal; on success delivers the grant once to sink->on_grant
-     * (sink may be NULL) and sets *outcome to GRANTED or ALREADY_GRANTED. */
+     * (sink may be NULL) and sets *outcome to GRANTED or ALREADY_GRANTED.
+     * Threads: as check; the sink is called only on this calling thread, never after it returns. */
     conn_status(CONN_CALL *grant)(conn_instance *instance, const conn_call *call,
                                   conn_str entitlement_id, conn_str principal_type,
                                   conn_str principal_id, const conn_sink *sink,
                                   conn_outcome *outcome, conn_error *err);
 
-    /* Revokes a grant; *outcome is REVOKED or ALREADY_REVOKED. */
+    /* Revokes a grant; *outcome is REVOKED or ALREADY_REVOKED.
+     * Threads: as check. */
     conn_status(CONN_CALL *revoke)(conn_instance *instance, const conn_call *call,
                                    conn_str entitlement_id, conn_str principal_type,
                                    conn_str principal_id, conn_outcome *outcome, conn_error *err);
@@ -468,13 +478,15 @@ typedef struct conn_plugin_entry {
     uint32_t abi_minor;                  /* the newest minor the plugin speaks                    */
     uint32_t reserved0;
     /* Called once after loading, before anything else; returns CONN_OK or an error. Calling it again
-     * without deinit answers CONN_ERR_INVALID_STATE. Host's main thread (any one thread). */
+     * without deinit answers CONN_ERR_INVALID_STATE. Threads: any one thread (the host's main
+     * thread, say). */
     conn_status(CONN_CALL *init)(void);
     /* Called once before unloading, after every instance is destroyed. No plugin thread survives it.
-     * Same thread as init. */
+     * Threads: the thread that called init. */
     void(CONN_CALL *deinit)(void);
     /* Returns the vtable for an interface id (e.g. CONN_IFACE_CONNECTOR_V1), or NULL for an id the
-     * plugin does not know. Any thread, between init and deinit. The vtable lives until deinit. */
+     * plugin does not know. Threads: any thread, concurrently, between init and deinit. The vtable
+     * lives until deinit. */
     const void *(CONN_CALL *get_interface)(const char *interface_id);
 } conn_plugin_entry;
 

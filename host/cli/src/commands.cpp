@@ -177,32 +177,13 @@ std::vector<FieldSpec> config_specs(const conn_descriptor &d) {
     return specs;
 }
 
-// The plugin's error detail, one line, scrubbed by the console when printed.
-std::string describe_error(const conn_error &err, conn_status st) {
-    conn_error e = err;
-    e.message[CONN_ERROR_MESSAGE_CAPACITY - 1] = '\0';
-    e.field[CONN_ERROR_FIELD_CAPACITY - 1] = '\0';
-    std::string out = status_name(st);
-    std::string msg = printable_line(e.message);
-    if (!msg.empty()) out += ": " + msg;
-    std::string field = printable_line(e.field);
-    if (!field.empty()) out += " (field: " + field + ")";
-    if (e.http_status > 0) out += " (HTTP " + std::to_string(e.http_status) + ")";
-    if (e.retry_after_ms > 0) out += " (retry after " + std::to_string(e.retry_after_ms) + " ms)";
-    return out;
-}
+// The plugin's error detail, one line (control characters escaped), scrubbed by the console when printed.
+std::string describe_error(conn_status st, const conn_error &err) { return conn::describe(st, err, printable_line); }
 
-conn_error fresh_error() {
-    conn_error e{};
-    e.struct_size = sizeof(conn_error);
-    return e;
-}
-
-// An instance of the plugin, destroyed before the plugin is unloaded.
+// An instance of the plugin made from the assembled config, destroyed before the plugin is unloaded.
 class Instance {
 public:
-    Instance(Console &console, LoadedPlugin &plugin, const ConfigOptions &opts)
-        : plugin_(plugin), log_(console, plugin.descriptor().id) {
+    Instance(Console &console, LoadedPlugin &plugin, const ConfigOptions &opts) : log_(console, plugin.descriptor().id) {
         ConfigInputs inputs;
         inputs.set_args = opts.set_args;
         if (!opts.config_file.empty()) inputs.config_path = opts.config_file;
@@ -222,31 +203,23 @@ public:
         for (const auto &e : config.entries)
             console.info("config " + e.name + " from " + std::string(to_string(e.source)));
         std::vector<conn_kv> kvs;
-        for (const auto &e : config.entries) kvs.push_back(conn_kv{make_str(e.name), make_str(e.value)});
-        conn_config cfg{};
-        cfg.struct_size = sizeof cfg;
+        for (const auto &e : config.entries) kvs.push_back(conn_kv{conn::str(e.name), conn::str(e.value)});
+        auto cfg = conn::make<conn_config>();
         cfg.entries = kvs.empty() ? nullptr : kvs.data();
         cfg.entry_count = kvs.size();
-        conn_error err = fresh_error();
-        conn_instance *inst = nullptr;
-        conn_status st = plugin.connector().instance_create(&cfg, log_.host(), &inst, &err);
+        conn_error err = conn::make_error();
+        conn_status st = instance_.create(plugin.connector(), cfg, log_.host(), &err);
         if (st != CONN_OK) {
-            if (inst != nullptr) plugin.connector().instance_destroy(inst);
             ExitCode code = st == CONN_ERR_INVALID_ARGUMENT ? ExitCode::config_error : exit_code_for_status(st);
-            throw CommandError{code, "the plugin refused the config: " + describe_error(err, st)};
+            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err)};
         }
-        if (inst == nullptr) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
-        instance_ = inst;
+        if (!instance_) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
     }
-    ~Instance() { plugin_.connector().instance_destroy(instance_); }
-    Instance(const Instance &) = delete;
-    Instance &operator=(const Instance &) = delete;
-    conn_instance *get() const { return instance_; }
+    conn_instance *get() const { return instance_.get(); }
 
 private:
-    LoadedPlugin &plugin_;
-    PluginLog log_;
-    conn_instance *instance_ = nullptr;
+    PluginLog log_;          // outlives the instance, which logs through it until destroyed
+    conn::Instance instance_;
 };
 
 // The exit code and message for a finished operation that did not succeed.
@@ -266,7 +239,7 @@ CommandError operation_failure(const char *what, conn_status st, const conn_erro
         return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported cancelled without being asked"};
     if (st == CONN_ERR_STOPPED)
         return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported stopped without a sink asking"};
-    return {exit_code_for_status(st), std::string(what) + " failed: " + describe_error(err, st)};
+    return {exit_code_for_status(st), std::string(what) + " failed: " + describe_error(st, err)};
 }
 
 void require_capability(const LoadedPlugin &plugin, uint32_t cap, const void *fn, const char *what) {
@@ -326,20 +299,6 @@ std::pair<std::string, std::string> split_typed_id(const std::string &text, cons
     std::string type = text.substr(0, colon), id = text.substr(colon + 1);
     if (!is_valid_utf8(text)) throw CommandError{ExitCode::usage, std::string(option) + " is not valid UTF-8"};
     return {type, id};
-}
-
-const char *outcome_name(conn_outcome o) {
-    switch (o) {
-    case CONN_OUTCOME_CREATED: return "created";
-    case CONN_OUTCOME_ALREADY_EXISTS: return "already_exists";
-    case CONN_OUTCOME_DELETED: return "deleted";
-    case CONN_OUTCOME_ALREADY_DELETED: return "already_deleted";
-    case CONN_OUTCOME_GRANTED: return "granted";
-    case CONN_OUTCOME_ALREADY_GRANTED: return "already_granted";
-    case CONN_OUTCOME_REVOKED: return "revoked";
-    case CONN_OUTCOME_ALREADY_REVOKED: return "already_revoked";
-    default: return nullptr;
-    }
 }
 
 void check_outcome(conn_outcome o, conn_outcome a, conn_outcome b, const char *what) {
@@ -548,10 +507,9 @@ int run_check(Console &console, const GlobalOptions &g, const std::string &arg, 
         auto plugin = load_plugin(console, g, arg);
         require_capability(*plugin, CONN_CAP_CHECK, reinterpret_cast<const void *>(plugin->connector().check), "check");
         Instance instance(console, *plugin, c);
-        conn_check_result result{};
-        result.struct_size = sizeof result;
+        auto result = conn::make<conn_check_result>();
         result.user_count = -1;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st;
         {
             Operation op(console, g.timeout, false, "check");
@@ -685,12 +643,10 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
     WarningTally tally(kWarningsShownPerCode);
     SyncCounts &counts = summary.counts;
     ValidatingSink sink(declared_types(d), sync_handlers(console, counts, tally, op, writer));
-    conn_sync_options options{};
-    options.struct_size = sizeof options;
-    options.resume_from = make_str(s.resume_from);
-    conn_sync_result result{};
-    result.struct_size = sizeof result;
-    conn_error err = fresh_error();
+    auto options = conn::make<conn_sync_options>();
+    options.resume_from = conn::str(s.resume_from);
+    auto result = conn::make<conn_sync_result>();
+    conn_error err = conn::make_error();
     conn_status st = plugin.connector().sync(instance.get(), op.call(), &options, sink.open(), &result, &err);
     sink.close();
     op.finished();
@@ -768,14 +724,14 @@ int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, 
         h.grant = [&](const conn_grant &gr) { grant_json = grant_to_json(gr, console.scrubber()); };
         ValidatingSink sink(declared_types(plugin->descriptor()), std::move(h));
         conn_outcome outcome = CONN_OUTCOME_NONE;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         conn_status st;
         {
             Operation op(console, g.timeout, false, what);
             if (revoke)
-                st = conn.revoke(instance.get(), op.call(), make_str(entitlement), make_str(ptype), make_str(pid), &outcome, &err);
+                st = conn.revoke(instance.get(), op.call(), conn::str(entitlement), conn::str(ptype), conn::str(pid), &outcome, &err);
             else
-                st = conn.grant(instance.get(), op.call(), make_str(entitlement), make_str(ptype), make_str(pid),
+                st = conn.grant(instance.get(), op.call(), conn::str(entitlement), conn::str(ptype), conn::str(pid),
                                 sink.open(), &outcome, &err);
             sink.close();
             op.finished();
@@ -786,18 +742,17 @@ int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, 
         else check_outcome(outcome, CONN_OUTCOME_GRANTED, CONN_OUTCOME_ALREADY_GRANTED, what);
         if (grant_json.empty()) {
             std::string id = entitlement + ":" + ptype + ":" + pid;
-            conn_grant gr{};
-            gr.struct_size = sizeof gr;
-            gr.id = make_str(id);
-            gr.entitlement_id = make_str(entitlement);
-            gr.principal_type = make_str(ptype);
-            gr.principal_id = make_str(pid);
+            auto gr = conn::make<conn_grant>();
+            gr.id = conn::str(id);
+            gr.entitlement_id = conn::str(entitlement);
+            gr.principal_type = conn::str(ptype);
+            gr.principal_id = conn::str(pid);
             grant_json = grant_to_json(gr, console.scrubber());
         }
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartObject();
-        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "outcome"); w.String(conn::outcome_name(outcome));
         key(w, "grant"); w.RawValue(grant_json.data(), grant_json.size(), rapidjson::kObjectType);
         w.EndObject();
         print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
@@ -853,9 +808,8 @@ int run_create_account(Console &console, const GlobalOptions &g, const std::stri
                                                     " (give email with --email, others with --profile name=value)"};
         Instance instance(console, *plugin, c);
         std::vector<conn_kv> kvs;
-        for (const auto &f : fields) kvs.push_back(conn_kv{make_str(f.first), make_str(f.second)});
-        conn_account_request req{};
-        req.struct_size = sizeof req;
+        for (const auto &f : fields) kvs.push_back(conn_kv{conn::str(f.first), conn::str(f.second)});
+        auto req = conn::make<conn_account_request>();
         req.fields = kvs.data();
         req.field_count = kvs.size();
         std::string resource_json;
@@ -867,7 +821,7 @@ int run_create_account(Console &console, const GlobalOptions &g, const std::stri
         };
         ValidatingSink sink(declared_types(d), std::move(h));
         conn_outcome outcome = CONN_OUTCOME_NONE;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         {
             Operation op(console, g.timeout, false, "create-account");
             conn_status st = plugin->connector().create_account(instance.get(), op.call(), &req, sink.open(), &outcome, &err);
@@ -880,11 +834,11 @@ int run_create_account(Console &console, const GlobalOptions &g, const std::stri
         if (delivered > 1)
             throw CommandError{ExitCode::plugin_failure, "create-account: the plugin delivered " + std::to_string(delivered) +
                                                              " accounts where the ABI says one"};
-        if (delivered == 0) console.warning("the plugin did not deliver the account it " + std::string(outcome_name(outcome) == std::string("created") ? "created" : "found"));
+        if (delivered == 0) console.warning("the plugin did not deliver the account it " + std::string(conn::outcome_name(outcome) == std::string("created") ? "created" : "found"));
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartObject();
-        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "outcome"); w.String(conn::outcome_name(outcome));
         key(w, "resource");
         if (resource_json.empty()) w.Null();
         else w.RawValue(resource_json.data(), resource_json.size(), rapidjson::kObjectType);
@@ -910,10 +864,10 @@ int run_delete(Console &console, const GlobalOptions &g, const std::string &arg,
             throw CommandError{ExitCode::unsupported, "plugin '" + std::string(d.id) + "' cannot delete resources of type '" + type + "'"};
         Instance instance(console, *plugin, c);
         conn_outcome outcome = CONN_OUTCOME_NONE;
-        conn_error err = fresh_error();
+        conn_error err = conn::make_error();
         {
             Operation op(console, g.timeout, false, "delete");
-            conn_status st = plugin->connector().delete_resource(instance.get(), op.call(), make_str(type), make_str(id),
+            conn_status st = plugin->connector().delete_resource(instance.get(), op.call(), conn::str(type), conn::str(id),
                                                                  &outcome, &err);
             op.finished();
             if (st != CONN_OK || received_signal() != 0) throw operation_failure("delete", st, err, op, nullptr);
@@ -922,7 +876,7 @@ int run_delete(Console &console, const GlobalOptions &g, const std::string &arg,
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartObject();
-        key(w, "outcome"); w.String(outcome_name(outcome));
+        key(w, "outcome"); w.String(conn::outcome_name(outcome));
         key(w, "resource");
         w.StartObject();
         key(w, "type"); str(w, type);

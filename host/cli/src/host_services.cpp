@@ -74,7 +74,7 @@ void Console::clear_progress() {
 
 // ---- plugin log ----------------------------------------------------------------------------------------
 PluginLog::PluginLog(Console &console, std::string plugin_id) : console_(console), plugin_id_(std::move(plugin_id)) {
-    host_.struct_size = sizeof(conn_host);
+    host_ = conn::make<conn_host>();
     host_.ctx = this;
     host_.log = &PluginLog::on_log;
 }
@@ -255,7 +255,7 @@ void emergency_exit(int code) {
 Operation::Operation(Console &console, std::chrono::milliseconds timeout, bool show_progress, std::string label)
     : console_(console), timeout_(timeout), show_progress_(show_progress && console.is_terminal()),
       label_(std::move(label)), start_(std::chrono::steady_clock::now()) {
-    call_.struct_size = sizeof(conn_call);
+    call_ = conn::make<conn_call>();
     call_.ctx = this;
     call_.is_cancelled = &Operation::is_cancelled;
     call_.progress = &Operation::on_progress;
@@ -367,7 +367,7 @@ void Operation::monitor() {
 // ---- validating sink -----------------------------------------------------------------------------------------
 ValidatingSink::ValidatingSink(std::vector<std::string> declared_types, Handlers handlers)
     : types_(std::move(declared_types)), handlers_(std::move(handlers)) {
-    sink_.struct_size = sizeof(conn_sink);
+    sink_ = conn::make<conn_sink>();
     sink_.ctx = this;
     sink_.on_resource = &ValidatingSink::on_resource;
     sink_.on_entitlement = &ValidatingSink::on_entitlement;

@@ -151,7 +151,7 @@ std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path) {
     conn_status st = plugin->entry_.init();
     if (st != CONN_OK)
         throw PluginLoadError(LoadErrorKind::init_failed,
-                              path.string() + ": plugin init failed (" + status_name(st) + ")");
+                              path.string() + ": plugin init failed (" + conn::status_text(st) + ")");
     plugin->initialised_ = true;
 
     const auto *vtable = static_cast<const conn_connector_v1 *>(plugin->entry_.get_interface(CONN_IFACE_CONNECTOR_V1));
@@ -235,27 +235,6 @@ bool is_valid_utf8(std::string_view s) noexcept {
         i += len;
     }
     return true;
-}
-
-std::string status_name(conn_status status) {
-    switch (status) {
-    case CONN_OK: return "ok";
-    case CONN_ERR_INVALID_ARGUMENT: return "invalid_argument";
-    case CONN_ERR_INVALID_CONFIG: return "invalid_config";
-    case CONN_ERR_UNSUPPORTED: return "unsupported";
-    case CONN_ERR_NOT_FOUND: return "not_found";
-    case CONN_ERR_ALREADY_EXISTS: return "already_exists";
-    case CONN_ERR_UNAUTHENTICATED: return "unauthenticated";
-    case CONN_ERR_PERMISSION_DENIED: return "permission_denied";
-    case CONN_ERR_RATE_LIMITED: return "rate_limited";
-    case CONN_ERR_TRANSIENT: return "transient";
-    case CONN_ERR_CANCELLED: return "cancelled";
-    case CONN_ERR_STOPPED: return "stopped";
-    case CONN_ERR_INVALID_STATE: return "invalid_state";
-    case CONN_ERR_FAILED_PRECONDITION: return "failed_precondition";
-    case CONN_ERR_INTERNAL: return "internal";
-    default: return "unknown status " + std::to_string(status);
-    }
 }
 
 } // namespace connector_host

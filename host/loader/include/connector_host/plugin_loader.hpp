@@ -5,6 +5,7 @@
 #pragma once
 
 #include <connector/connector_abi.h>
+#include <connector/connector_abi.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -95,19 +96,10 @@ struct DiscoveryResult {
 // Throws std::runtime_error when the directory cannot be read.
 DiscoveryResult discover_plugins(const std::filesystem::path &dir);
 
-// Views of ABI strings.
-inline std::string_view view(conn_str s) noexcept {
-    return s.data == nullptr ? std::string_view{} : std::string_view(s.data, s.size);
-}
-inline std::string_view view(const char *s) noexcept {
-    return s == nullptr ? std::string_view{} : std::string_view(s);
-}
-inline conn_str make_str(std::string_view s) noexcept { return conn_str{s.data(), s.size()}; }
+// Views of ABI strings (NULL reads as empty): the C++ companion's.
+using conn::view;
 
 // Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
-
-// The text of a status code, e.g. "unauthenticated"; unknown codes read "unknown status N".
-std::string status_name(conn_status status);
 
 } // namespace connector_host
