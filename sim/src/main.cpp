@@ -47,6 +47,26 @@ void add_admin_options(CLI::App &app, scim_sim::Options &o, std::string &key_fil
     app.add_option("--seed-invites", o.seed_invites, "invites: pending, accepted and expired");
 }
 
+// Reads --admin-key-file and splits --admin-scopes; false (after a message) when the key file is unusable.
+bool finish_admin_options(scim_sim::Options &o, const std::string &key_file, const std::string &scopes) {
+    if (!key_file.empty()) {
+        std::ifstream in(key_file, std::ios::binary);
+        std::stringstream ss;
+        if (in) ss << in.rdbuf();
+        o.admin_key = trim(ss.str());
+        if (!in || o.admin_key.empty()) {
+            std::cerr << "scim-sim: cannot read an Admin API key from --admin-key-file " << key_file << "\n";
+            return false;
+        }
+    }
+    for (size_t pos = 0; !scopes.empty() && pos <= scopes.size();) {
+        size_t comma = std::min(scopes.find(',', pos), scopes.size());
+        if (comma > pos) o.admin_scopes.push_back(trim(scopes.substr(pos, comma - pos)));
+        pos = comma + 1;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -91,25 +111,7 @@ int main(int argc, char **argv) {
     add_admin_options(app, o, admin_key_file, admin_scopes);
     CLI11_PARSE(app, argc, argv);
     o.port = port;
-    if (!admin_key_file.empty()) {
-        std::ifstream in(admin_key_file, std::ios::binary);
-        if (!in) {
-            std::cerr << "scim-sim: cannot read --admin-key-file " << admin_key_file << "\n";
-            return 2;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        o.admin_key = trim(ss.str());
-        if (o.admin_key.empty()) {
-            std::cerr << "scim-sim: --admin-key-file " << admin_key_file << " is empty\n";
-            return 2;
-        }
-    }
-    for (size_t pos = 0; !admin_scopes.empty() && pos <= admin_scopes.size();) {
-        size_t comma = std::min(admin_scopes.find(',', pos), admin_scopes.size());
-        if (comma > pos) o.admin_scopes.push_back(trim(admin_scopes.substr(pos, comma - pos)));
-        pos = comma + 1;
-    }
+    if (!finish_admin_options(o, admin_key_file, admin_scopes)) return 2;
 
     if (!token_file.empty()) {
         std::ifstream in(token_file, std::ios::binary);

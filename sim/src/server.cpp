@@ -441,6 +441,21 @@ struct Server::Impl {
         st = Stats{};
     }
 
+    template <class W>
+    static void write_by_status(W &w, const std::map<std::string, std::map<int, uint64_t>> &requests) {
+        w.StartObject();
+        for (auto &[method, by_status] : requests) {
+            w.Key(method.c_str());
+            w.StartObject();
+            for (auto &[status, count] : by_status) {
+                w.Key(std::to_string(status).c_str());
+                w.Uint64(count);
+            }
+            w.EndObject();
+        }
+        w.EndObject();
+    }
+
     std::string stats_json() const {
         Stats s;
         {
@@ -451,17 +466,7 @@ struct Server::Impl {
         rapidjson::Writer<rapidjson::StringBuffer> w(sb);
         w.StartObject();
         w.Key("requests");
-        w.StartObject();
-        for (auto &[method, by_status] : s.requests) {
-            w.Key(method.c_str());
-            w.StartObject();
-            for (auto &[status, count] : by_status) {
-                w.Key(std::to_string(status).c_str());
-                w.Uint64(count);
-            }
-            w.EndObject();
-        }
-        w.EndObject();
+        write_by_status(w, s.requests);
         w.Key("total_requests");
         w.Uint64(s.total_requests);
         w.Key("admin_requests");
@@ -488,17 +493,7 @@ struct Server::Impl {
         w.Key("rate_limited");
         w.Uint64(s.admin_api_rate_limited);
         w.Key("requests");
-        w.StartObject();
-        for (auto &[method, by_status] : s.admin_api_by_status) {
-            w.Key(method.c_str());
-            w.StartObject();
-            for (auto &[status, count] : by_status) {
-                w.Key(std::to_string(status).c_str());
-                w.Uint64(count);
-            }
-            w.EndObject();
-        }
-        w.EndObject();
+        write_by_status(w, s.admin_api_by_status);
         w.EndObject();
         w.EndObject();
         return {sb.GetString(), sb.GetSize()};
