@@ -5,6 +5,9 @@
 #include "sim_admin_util.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 using namespace simtest;
 namespace sd = scim_sim::detail;
@@ -262,4 +265,28 @@ TEST_CASE("admin performance: the bench org (20,000 members, 400 groups, 20 role
     CHECK(seed_s < 10);
     CHECK(members_s / static_cast<double>(w.pages) < 0.25);  // well under a quarter second a page, even under load
     CHECK(group_s / static_cast<double>(gm.pages) < 0.25);
+}
+
+TEST_CASE("admin store: a seed file's users and groups get their members and rbac groups (inactive and nested aside)") {
+    auto dir = std::filesystem::temp_directory_path() / ("scim-sim-admin-seed-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = (dir / "org.json").string();
+    std::ofstream(file) << R"({"users":[
+        {"id":"u1","userName":"one@example.com","active":true},
+        {"id":"u2","userName":"two@example.com","active":false}],
+      "groups":[{"id":"g1","displayName":"Outer","members":["u1","u2","g2"]},{"id":"g2","displayName":"Inner","members":["u1"]}]})";
+    auto o = options();
+    o.admin_key = kAdminKey;
+    o.seed_file = file;
+    scim_sim::Server s(o);
+    s.start();
+    auto st = parse(s.state_json());
+    REQUIRE(st["members"].Size() == 1);  // the inactive user is no member
+    std::string m1 = str(st["members"][0], "id");
+    CHECK(str(st["members"][0], "scim_id") == "u1");
+    std::string outer = truth_id_where(st, "rbac_groups", "name", "Outer");
+    std::string inner = truth_id_where(st, "rbac_groups", "name", "Inner");
+    CHECK(string_array((*truth_find(st, "rbac_groups", outer))["members"]) == std::vector<std::string>{m1});
+    CHECK(string_array((*truth_find(st, "rbac_groups", inner))["members"]) == std::vector<std::string>{m1});
+    std::filesystem::remove_all(dir);
 }
