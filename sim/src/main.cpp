@@ -21,6 +21,52 @@ std::string trim(std::string s) {
     while (b < s.size() && (s[b] == ' ' || s[b] == '\t')) ++b;
     return s.substr(b);
 }
+// The Admin API's flags (see sim/README.md).
+void add_admin_options(CLI::App &app, scim_sim::Options &o, std::string &key_file, std::string &scopes) {
+    auto *key = app.add_option("--admin-key", o.admin_key, "serve the Admin API (/v1/organizations/...) with this key");
+    auto *keyf = app.add_option("--admin-key-file", key_file, "read the Admin API key from this file");
+    key->excludes(keyf);
+    app.add_option("--admin-scopes", scopes, "comma-separated scopes of the key (default: all five)");
+    app.add_flag("--admin-scim-managed", o.admin_scim_managed, "the IdP provisions: invites and member removal get 400");
+    app.add_flag("--admin-idp-roles", o.admin_idp_roles, "the IdP manages roles: role changes get 400");
+    app.add_flag("--admin-legacy", o.admin_legacy, "older generation: beta header needed; roles/group_id/name only");
+    app.add_flag("--admin-no-retry-after", o.admin_no_retry_after, "429s of the Admin API carry no retry-after");
+    app.add_flag("--admin-clamp-limit", o.admin_clamp_limit, "clamp an out-of-range limit instead of answering 400");
+    app.add_flag("--admin-withdrawn-404", o.admin_withdrawn_404, "a withdrawn invite reads 404 instead of status deleted");
+    app.add_option("--admin-rate-limit", o.admin_rate_limit, "Admin API requests per minute (sliding; 0 = off)")
+        ->capture_default_str();
+    app.add_option("--admin-invite-rate-limit", o.admin_invite_rate_limit, "invite creations per hour (0 = off)")
+        ->capture_default_str();
+    app.add_option("--admin-role-ids-null", o.admin_role_ids_null, "fraction of group reads with role_ids: null")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--admin-short-pages", o.admin_short_pages, "fraction of paging-B pages cut short while more follow")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--seed-direct-users", o.seed_direct_users, "members not in SCIM (owners, admins, managed, users)");
+    app.add_option("--seed-direct-groups", o.seed_direct_groups, "direct rbac groups, members drawn from all members");
+    app.add_option("--seed-roles", o.seed_roles, "custom roles, attached to groups through role_ids");
+    app.add_option("--seed-invites", o.seed_invites, "invites: pending, accepted and expired");
+}
+
+// Reads --admin-key-file and splits --admin-scopes; false (after a message) when the key file is unusable.
+bool finish_admin_options(scim_sim::Options &o, const std::string &key_file, const std::string &scopes) {
+    if (!key_file.empty()) {
+        std::ifstream in(key_file, std::ios::binary);
+        std::stringstream ss;
+        if (in) ss << in.rdbuf();
+        o.admin_key = trim(ss.str());
+        if (!in || o.admin_key.empty()) {
+            std::cerr << "scim-sim: cannot read an Admin API key from --admin-key-file " << key_file << "\n";
+            return false;
+        }
+    }
+    for (size_t pos = 0; !scopes.empty() && pos <= scopes.size();) {
+        size_t comma = std::min(scopes.find(',', pos), scopes.size());
+        if (comma > pos) o.admin_scopes.push_back(trim(scopes.substr(pos, comma - pos)));
+        pos = comma + 1;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -43,7 +89,7 @@ int main(int argc, char **argv) {
         ->capture_default_str()->check(CLI::IsMember({200, 204}));
     app.add_option("--seed-users", o.seed_users, "number of generated users");
     app.add_option("--seed-groups", o.seed_groups, "number of generated groups");
-    app.add_option("--seed-members", o.seed_members, "approximate number of generated memberships");
+    app.add_option("--seed-members", o.seed_members, "number of generated memberships (exact; refused when it cannot fit)");
     app.add_option("--seed", o.seed, "seed of the generator and of every fault")->capture_default_str();
     app.add_option("--seed-file", o.seed_file, "JSON file with users and groups to load")->check(CLI::ExistingFile);
     app.add_option("--latency-ms", o.latency_ms, "delay added to every SCIM request");
@@ -61,8 +107,11 @@ int main(int argc, char **argv) {
     app.add_option("--tls-key", o.tls_key, "PEM private key")->check(CLI::ExistingFile);
     app.add_option("--threads", o.threads, "worker threads (0: enough for 64+ connections)");
     app.add_option("--max-body-bytes", o.max_body_bytes, "larger request bodies get 413")->capture_default_str();
+    std::string admin_key_file, admin_scopes;
+    add_admin_options(app, o, admin_key_file, admin_scopes);
     CLI11_PARSE(app, argc, argv);
     o.port = port;
+    if (!finish_admin_options(o, admin_key_file, admin_scopes)) return 2;
 
     if (!token_file.empty()) {
         std::ifstream in(token_file, std::ios::binary);
@@ -105,7 +154,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     std::cerr << "scim-sim: " << server.user_count() << " users, " << server.group_count() << " groups, "
-              << server.membership_count() << " memberships (seeded in " << server.seed_seconds() << " s); admin at "
+              << server.membership_count() << " memberships, " << server.member_count()
+              << " Admin API members (seeded in " << server.seed_seconds() << " s); admin at "
               << server.admin_url() << "\n";
     std::cout << "LISTENING " << server.base_url() << std::endl;  // flushes
 

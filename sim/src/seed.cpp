@@ -1,6 +1,8 @@
 // Deterministic seeding (--seed-users/--seed-groups/--seed-members/--seed) and --seed-file loading.
 #include "store.hpp"
 
+#include "admin_store.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -125,9 +127,72 @@ std::vector<size_t> group_sizes(size_t n_users, size_t n_groups, size_t links) {
     return sizes;
 }
 
+size_t empty_group_count(size_t n_groups) { return n_groups >= 10 ? n_groups / 10 : 0; }
+
+// Links the power-law shape could not place (its caps keep every group at or below the 10% one): spread over the
+// groups with room, in proportion to that room, by largest remainder; the groups meant to stay empty take links only
+// once every other group is full. Returns the extra links per group (the shape itself is left as it was, so a seed
+// whose count was already exact builds the same organisation as before).
+std::vector<size_t> top_up(const std::vector<size_t> &sizes, size_t n_users, size_t want) {
+    std::vector<size_t> extra(sizes.size(), 0);
+    size_t have = std::accumulate(sizes.begin(), sizes.end(), size_t{0});
+    size_t left = want > have ? want - have : 0;
+    size_t first_empty = sizes.size() - empty_group_count(sizes.size());
+    for (size_t limit : {first_empty, sizes.size()}) {
+        auto room = [&](size_t i) { return n_users - sizes[i] - extra[i]; };
+        size_t total = 0;
+        for (size_t i = 0; i < limit; ++i) total += room(i);
+        if (left == 0 || total == 0) continue;
+        size_t give = std::min(left, total), given = 0;
+        for (size_t i = 0; i < limit; ++i) {
+            size_t add = static_cast<size_t>(static_cast<long double>(give) * room(i) / total);
+            extra[i] += add;
+            given += add;
+        }
+        for (size_t i = 0; given < give && i < limit; ++i) {
+            if (room(i) > 0) {
+                ++extra[i];
+                ++given;
+            }
+        }
+        left -= given;
+    }
+    return extra;
+}
+
+// Adds `n` users of `made` that are not yet members of `g` (uniformly, deterministic from `rng`).
+void add_random_members(Group &g, const std::vector<User *> &made, size_t n, uint64_t &rng) {
+    if (n == 0) return;
+    if (g.members.size() + n <= made.size() / 2) {  // sparse: rejection sampling
+        while (n > 0) {
+            User *u = made[splitmix64(rng) % made.size()];
+            if (!g.members.emplace(u->id, MemberKind::User).second) continue;
+            u->groups.insert(g.id);
+            --n;
+        }
+        return;
+    }
+    std::vector<User *> outside;  // dense: a partial Fisher-Yates over the users not in the group
+    for (User *u : made) {
+        if (!g.members.count(u->id)) outside.push_back(u);
+    }
+    for (size_t k = 0; k < n; ++k) {
+        size_t j = k + static_cast<size_t>(splitmix64(rng) % (outside.size() - k));
+        std::swap(outside[k], outside[j]);
+        g.members.emplace(outside[k]->id, MemberKind::User);
+        outside[k]->groups.insert(g.id);
+    }
+}
+
 }  // namespace
 
 void Store::seed(const SeedSpec &spec) {
+    if (spec.members > 0 && (spec.groups == 0 || spec.members / spec.groups > spec.users ||
+                             spec.members > spec.users * spec.groups)) {
+        throw std::runtime_error("scim-sim: --seed-members " + std::to_string(spec.members) + " cannot fit in " +
+                                 std::to_string(spec.users) + " users x " + std::to_string(spec.groups) +
+                                 " groups (at most " + std::to_string(spec.users * spec.groups) + " memberships)");
+    }
     std::unique_lock lock(mu_);
     uint64_t rng = spec.seed * 0x9E3779B97F4A7C15ULL + 0x5EED;
     std::vector<User *> made;
@@ -189,6 +254,7 @@ void Store::seed(const SeedSpec &spec) {
     auto sizes = group_sizes(made.size(), spec.groups, spec.members);
     std::vector<uint32_t> perm(made.size());
     std::iota(perm.begin(), perm.end(), 0u);
+    std::vector<Group *> made_groups;
     for (size_t gi = 0; gi < spec.groups; ++gi) {
         auto g = std::make_unique<Group>();
         do {
@@ -222,8 +288,19 @@ void Store::seed(const SeedSpec &spec) {
             u->groups.insert(p->id);
         }
         memberships_ += p->members.size();
+        made_groups.push_back(p);
+    }
+    // Exactly spec.members links: what the shape above could not place is added afterwards, from a stream of its
+    // own, so that group ids and the links above stay those of earlier versions.
+    auto extra = top_up(sizes, made.size(), spec.members);
+    uint64_t top_rng = spec.seed * 0xD1B54A32D192ED03ULL + 0x70B0;
+    for (size_t gi = 0; gi < made_groups.size(); ++gi) {
+        size_t before = made_groups[gi]->members.size();
+        add_random_members(*made_groups[gi], made, extra[gi], top_rng);
+        memberships_ += made_groups[gi]->members.size() - before;
     }
     std::sort(group_order_.begin(), group_order_.end(), [](const Group *a, const Group *b) { return a->id < b->id; });
+    if (admin_) admin_->adopt_seeded(made, made_groups);
 }
 
 void Store::load_file(const std::string &path) {

@@ -2,6 +2,8 @@
 // the /_admin truth endpoints.
 #include "scim_sim/server.hpp"
 
+#include "admin_api.hpp"
+#include "admin_store.hpp"
 #include "store.hpp"
 
 #include <httplib.h>
@@ -114,6 +116,8 @@ struct Server::Impl {
     mutable std::mutex stats_mu;
     Stats st;
 
+    std::unique_ptr<detail::AdminApi> admin_api;  // set when Options::admin_key is
+
     explicit Impl(Options o)
         : opt(std::move(o)), store(opt.seed, opt.max_page_size, opt.soft_delete, opt.patch_response) {}
 
@@ -175,6 +179,12 @@ struct Server::Impl {
         std::lock_guard lock(stats_mu);
         if (req.path.rfind("/_admin", 0) == 0) {
             ++st.admin_requests;
+            return;
+        }
+        if (admin_api && detail::AdminApi::is_admin_path(req.path)) {
+            ++st.admin_api_requests;
+            ++st.admin_api_by_status[req.method][res.status];
+            if (res.status == 429) ++st.admin_api_rate_limited;
             return;
         }
         ++st.total_requests;
@@ -271,6 +281,7 @@ struct Server::Impl {
 
     void handle(const httplib::Request &req, httplib::Response &res) {
         if (req.path == "/_admin" || req.path.rfind("/_admin/", 0) == 0) return admin(req, res);
+        if (admin_api && detail::AdminApi::is_admin_path(req.path)) return admin_api_request(req, res);
         const std::string &base = opt.base_path;
         std::string raw = req.target.substr(0, req.target.find('?'));
         std::string rest;
@@ -333,18 +344,23 @@ struct Server::Impl {
             res.status = reply.status;
             return;
         }
-        bool ok = reply.status == 200 || reply.status == 201;
+        deliver(res, reply.status, std::move(reply.body), n, kScimType);
+    }
+
+    // A successful answer, unless --drop-rate cuts it or --garbage-rate spoils it (errors are never faulted).
+    void deliver(httplib::Response &res, int status, std::string body, uint64_t n, const char *type) {
+        bool ok = status == 200 || status == 201;
         if (ok && opt.drop_rate > 0 && draw(n, Draw::Drop) < opt.drop_rate) {
             // Headers with the full Content-Length, then half of the body, then the connection is closed.
             count_fault("drop");
-            auto body = std::make_shared<std::string>(std::move(reply.body));
-            size_t cut = std::max<size_t>(1, body->size() / 2);
-            res.status = reply.status;
+            auto shared = std::make_shared<std::string>(std::move(body));
+            size_t cut = std::max<size_t>(1, shared->size() / 2);
+            res.status = status;
             res.set_header("X-Sim-Fault", "drop");
-            res.set_content_provider(body->size(), kScimType,
-                                     [body, cut](size_t offset, size_t, httplib::DataSink &sink) {
+            res.set_content_provider(shared->size(), type,
+                                     [shared, cut](size_t offset, size_t, httplib::DataSink &sink) {
                                          if (offset >= cut) return false;
-                                         sink.write(body->data() + offset, cut - offset);
+                                         sink.write(shared->data() + offset, cut - offset);
                                          return true;
                                      });
             std::lock_guard lock(stats_mu);
@@ -353,18 +369,40 @@ struct Server::Impl {
         }
         if (ok && opt.garbage_rate > 0 && draw(n, Draw::Garbage) < opt.garbage_rate) {
             count_fault("garbage");
-            std::string &b = reply.body;
             switch (static_cast<int>(draw(n, Draw::GarbageShape) * 3)) {
-                case 0: b.resize(std::max<size_t>(1, b.size() / 2)); break;  // truncated
-                case 1: b.insert(b.size() / 2, "\"}]{,,"); break;               // malformed in the middle
-                default: b = "<html><body>502 Bad Gateway</body></html>"; break;  // not JSON at all
+                case 0: body.resize(std::max<size_t>(1, body.size() / 2)); break;  // truncated
+                case 1: body.insert(body.size() / 2, "\"}]{,,"); break;               // malformed in the middle
+                default: body = "<html><body>502 Bad Gateway</body></html>"; break;  // not JSON at all
             }
             rapidjson::Document check;  // an insertion can land right after a backslash: make sure it is broken
-            check.Parse(b.data(), b.size());
-            if (!check.HasParseError()) b.resize(b.size() - 1);
+            check.Parse(body.data(), body.size());
+            if (!check.HasParseError()) body.resize(body.size() - 1);
             res.set_header("X-Sim-Fault", "garbage");
         }
-        send_json(res, reply.status, std::move(reply.body));
+        send_json(res, status, std::move(body), type);
+    }
+
+    // The Admin API: key, version and rate limit first (per organisation), then latency and failures like SCIM,
+    // then the request; a request-id header on every answer.
+    void admin_api_request(const httplib::Request &req, httplib::Response &res) {
+        uint64_t n = seq++;
+        std::string rid = admin_api->request_id();
+        res.set_header("request-id", rid);
+        auto answer = admin_api->admit(req, rid);
+        if (!answer && opt.latency_ms) {
+            count_fault("latency");
+            std::this_thread::sleep_for(std::chrono::milliseconds(opt.latency_ms));
+        }
+        if (!answer && opt.fail_rate > 0 && draw(n, Draw::Fail) < opt.fail_rate) {
+            count_fault("fail");
+            bool overloaded = draw(n, Draw::GarbageShape) < 0.5;
+            answer = detail::AdminApi::error(overloaded ? 529 : 500, overloaded ? "overloaded_error" : "api_error",
+                                             "injected failure (--fail-rate)", rid);
+        }
+        if (!answer) answer = admin_api->serve(req, n, rid);
+        for (auto &[k, v] : answer->headers) res.set_header(k, v);
+        if (answer->status != 200) return send_json(res, answer->status, std::move(answer->body), "application/json");
+        deliver(res, answer->status, std::move(answer->body), n, "application/json");
     }
 
     void admin(const httplib::Request &req, httplib::Response &res) {
@@ -378,12 +416,44 @@ struct Server::Impl {
             reset_stats();
             return send_json(res, 200, R"({"reset":true})", "application/json");
         }
+        if (req.method == "POST" && store.admin() && req.path.rfind("/_admin/invites/", 0) == 0) return invite_action(req, res);
         send_json(res, 404, R"({"error":"no such admin endpoint"})", "application/json");
+    }
+
+    // POST /_admin/invites/{id}/accept (the invitee joins) or /expire (the invite lapses).
+    void invite_action(const httplib::Request &req, httplib::Response &res) {
+        std::string rest = req.path.substr(std::string("/_admin/invites/").size());
+        auto slash = rest.find('/');
+        std::string id = rest.substr(0, slash), action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+        try {
+            detail::Reply r;
+            if (action == "accept") r = store.admin()->accept_invite(id);
+            else if (action == "expire") r = store.admin()->expire_invite(id);
+            else return send_json(res, 404, R"({"error":"no such admin endpoint"})", "application/json");
+            send_json(res, r.status, std::move(r.body), "application/json");
+        } catch (const detail::AdminError &e) {
+            send_json(res, e.status, detail::AdminApi::error(e.status, e.type, e.what(), "").body, "application/json");
+        }
     }
 
     void reset_stats() {
         std::lock_guard lock(stats_mu);
         st = Stats{};
+    }
+
+    template <class W>
+    static void write_by_status(W &w, const std::map<std::string, std::map<int, uint64_t>> &requests) {
+        w.StartObject();
+        for (auto &[method, by_status] : requests) {
+            w.Key(method.c_str());
+            w.StartObject();
+            for (auto &[status, count] : by_status) {
+                w.Key(std::to_string(status).c_str());
+                w.Uint64(count);
+            }
+            w.EndObject();
+        }
+        w.EndObject();
     }
 
     std::string stats_json() const {
@@ -396,17 +466,7 @@ struct Server::Impl {
         rapidjson::Writer<rapidjson::StringBuffer> w(sb);
         w.StartObject();
         w.Key("requests");
-        w.StartObject();
-        for (auto &[method, by_status] : s.requests) {
-            w.Key(method.c_str());
-            w.StartObject();
-            for (auto &[status, count] : by_status) {
-                w.Key(std::to_string(status).c_str());
-                w.Uint64(count);
-            }
-            w.EndObject();
-        }
-        w.EndObject();
+        write_by_status(w, s.requests);
         w.Key("total_requests");
         w.Uint64(s.total_requests);
         w.Key("admin_requests");
@@ -426,6 +486,15 @@ struct Server::Impl {
             w.Uint64(count);
         }
         w.EndObject();
+        w.Key("admin");
+        w.StartObject();
+        w.Key("total_requests");
+        w.Uint64(s.admin_api_requests);
+        w.Key("rate_limited");
+        w.Uint64(s.admin_api_rate_limited);
+        w.Key("requests");
+        write_by_status(w, s.admin_api_by_status);
+        w.EndObject();
         w.EndObject();
         return {sb.GetString(), sb.GetSize()};
     }
@@ -434,6 +503,46 @@ struct Server::Impl {
 Server::Server(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Server::~Server() { stop(); }
+
+namespace {
+// The Admin API's view and surface (before seeding, so that seeded SCIM resources get their members).
+void prepare_admin(Server::Impl &s) {
+    const Options &o = s.opt;
+    if (o.admin_key.empty()) {
+        if (o.seed_direct_users || o.seed_direct_groups || o.seed_roles || o.seed_invites) {
+            throw std::runtime_error("scim-sim: --seed-direct-users/-groups, --seed-roles and --seed-invites need --admin-key");
+        }
+        return;
+    }
+    for (const auto &scope : o.admin_scopes) {
+        if (!detail::AdminApi::all_scopes().count(scope)) throw std::runtime_error("scim-sim: unknown admin scope " + scope);
+    }
+    detail::AdminConfig cfg;
+    cfg.seed = o.seed;
+    cfg.legacy = o.admin_legacy;
+    cfg.scim_managed = o.admin_scim_managed;
+    cfg.idp_roles = o.admin_idp_roles;
+    cfg.clamp_limit = o.admin_clamp_limit;
+    cfg.withdrawn_404 = o.admin_withdrawn_404;
+    cfg.role_ids_null = o.admin_role_ids_null;
+    cfg.short_pages = o.admin_short_pages;
+    cfg.direct_users = o.seed_direct_users;
+    cfg.direct_groups = o.seed_direct_groups;
+    cfg.roles = o.seed_roles;
+    cfg.invites = o.seed_invites;
+    s.store.enable_admin(cfg);
+    detail::AdminApiOptions api;
+    api.key = o.admin_key;
+    api.scopes.insert(o.admin_scopes.begin(), o.admin_scopes.end());
+    api.legacy = o.admin_legacy;
+    api.clamp_limit = o.admin_clamp_limit;
+    api.no_retry_after = o.admin_no_retry_after;
+    api.rate_limit = o.admin_rate_limit;
+    api.invite_rate_limit = o.admin_invite_rate_limit;
+    api.seed = o.seed;
+    s.admin_api = std::make_unique<detail::AdminApi>(api, *s.store.admin());
+}
+}  // namespace
 
 void Server::start() {
     Impl &s = *impl_;
@@ -445,11 +554,13 @@ void Server::start() {
         throw std::runtime_error("scim-sim: patch_response must be 200 or 204");
     }
 
+    prepare_admin(s);
     auto t0 = std::chrono::steady_clock::now();
-    if (s.opt.seed_users || s.opt.seed_groups) {
+    if (s.opt.seed_users || s.opt.seed_groups || s.opt.seed_members) {
         s.store.seed({s.opt.seed, s.opt.seed_users, s.opt.seed_groups, s.opt.seed_members});
     }
     if (!s.opt.seed_file.empty()) s.store.load_file(s.opt.seed_file);
+    if (s.store.admin()) s.store.admin()->seed();
     s.seed_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     s.tls = !s.opt.tls_cert.empty() || !s.opt.tls_key.empty();
@@ -579,6 +690,7 @@ std::string Server::find_user(const std::string &user_name) const { return impl_
 std::vector<std::string> Server::group_members(const std::string &group_id) const {
     return impl_->store.group_members(group_id);
 }
+size_t Server::member_count() const { return impl_->store.admin() ? impl_->store.admin()->member_count() : 0; }
 double Server::seed_seconds() const { return impl_->seed_secs; }
 
 }  // namespace scim_sim

@@ -2,6 +2,8 @@
 // bodies) and out (RapidJSON Writer, no DOM, for responses).
 #include "store.hpp"
 
+#include "admin_store.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -254,6 +256,13 @@ Store::Store(uint64_t seed, size_t max_page_size, bool soft_delete, int patch_re
     : id_state_(mix(seed, 0x1D)), drift_state_(mix(seed, 0xD1F7)), max_page_size_(max_page_size ? max_page_size : 1),
       soft_delete_(soft_delete), patch_response_(patch_response) {}
 
+Store::~Store() = default;
+
+void Store::enable_admin(const AdminConfig &cfg) {
+    std::unique_lock lock(mu_);
+    admin_ = std::make_unique<AdminView>(*this, cfg);
+}
+
 User *Store::user_ptr(const std::string &id) const {
     auto it = users_.find(id);
     return it == users_.end() ? nullptr : it->second.get();
@@ -278,6 +287,7 @@ User &Store::insert_user(std::unique_ptr<User> u) {
     user_order_.insert(pos, p);
     by_name_[p->user_name_lc] = p;
     users_.emplace(p->id, std::move(u));
+    if (admin_) admin_->on_user_changed(*p);
     return *p;
 }
 
@@ -287,6 +297,7 @@ Group &Store::insert_group(std::unique_ptr<Group> g) {
                                 [](const Group *a, const std::string &id) { return a->id < id; });
     group_order_.insert(pos, p);
     groups_.emplace(p->id, std::move(g));
+    if (admin_) admin_->on_group_added(*p);
     return *p;
 }
 
@@ -297,6 +308,7 @@ void Store::add_member(Group &g, const std::string &member_id, MemberKind kind) 
         if (User *u = user_ptr(member_id)) {
             u->groups.insert(g.id);
             u->touch();
+            if (admin_) admin_->on_link(g, member_id, true);
         }
     } else if (Group *c = group_ptr(member_id)) {
         c->parents.insert(g.id);
@@ -310,6 +322,7 @@ void Store::remove_member(Group &g, const std::string &member_id) {
         if (User *u = user_ptr(member_id)) {
             u->groups.erase(g.id);
             u->touch();
+            if (admin_) admin_->on_link(g, member_id, false);
         }
     } else if (Group *c = group_ptr(member_id)) {
         c->parents.erase(g.id);
@@ -324,6 +337,7 @@ void Store::erase_user(const std::string &id) {
     for (const auto &gid : std::vector<std::string>(u->groups.begin(), u->groups.end())) {
         if (Group *g = group_ptr(gid)) remove_member(*g, id);
     }
+    if (admin_) admin_->on_user_erased(*u);
     by_name_.erase(u->user_name_lc);
     auto pos = std::lower_bound(user_order_.begin(), user_order_.end(), id,
                                 [](const User *a, const std::string &k) { return a->id < k; });
@@ -341,6 +355,7 @@ void Store::erase_group(const std::string &id) {
     for (const auto &pid : std::vector<std::string>(g->parents.begin(), g->parents.end())) {
         if (Group *p = group_ptr(pid)) remove_member(*p, id);
     }
+    if (admin_) admin_->on_group_erased(*g);
     auto pos = std::lower_bound(group_order_.begin(), group_order_.end(), id,
                                 [](const Group *a, const std::string &k) { return a->id < k; });
     if (pos != group_order_.end() && (*pos)->id == id) group_order_.erase(pos);
@@ -672,6 +687,7 @@ Reply Store::replace_user(const std::string &id, const std::string &body) {
     u->has_external_id = incoming.has_external_id;
     u->modified = std::max(now_seconds(), u->created);
     u->touch();
+    if (admin_) admin_->on_user_changed(*u);
     return {200, user_json(*u, AttrSel{}), {}};
 }
 
@@ -750,6 +766,7 @@ Reply Store::patch_user(const std::string &id, const std::string &body) {
     u->active = nu.active;
     u->modified = std::max(now_seconds(), u->created);
     u->touch();
+    if (admin_) admin_->on_user_changed(*u);
     if (patch_response_ == 204) return {204, {}, {}};
     return {200, user_json(*u, AttrSel{}), {}};
 }
@@ -763,6 +780,7 @@ Reply Store::delete_user(const std::string &id) {
         u->active = false;
         u->modified = std::max(now_seconds(), u->created);
         u->touch();
+        if (admin_) admin_->on_user_changed(*u);
     } else {
         erase_user(id);
         drift_ids_.erase(std::remove(drift_ids_.begin(), drift_ids_.end(), id), drift_ids_.end());
@@ -904,6 +922,7 @@ Reply Store::replace_group(const std::string &id, const std::string &body) {
         else if (mid != g->id && group_ptr(mid)) add_member(*g, mid, MemberKind::Group);
     }
     g->modified = std::max(now_seconds(), g->created);
+    if (admin_) admin_->on_group_changed(*g);
     return {200, group_json(*g, AttrSel{}), {}};
 }
 
@@ -1017,6 +1036,7 @@ Reply Store::patch_group(const std::string &id, const std::string &body) {
         }
     }
     g->modified = std::max(now_seconds(), g->created);
+    if (admin_) admin_->on_group_changed(*g);
     if (patch_response_ == 204) return {204, {}, {}};
     return {200, group_json(*g, AttrSel{}), {}};
 }
@@ -1117,6 +1137,7 @@ std::string Store::state_json() const {
         w.EndObject();
     }
     w.EndArray();
+    if (admin_) admin_->write_state(w);
     w.EndObject();
     return {sb.GetString(), sb.GetSize()};
 }

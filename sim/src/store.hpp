@@ -31,6 +31,7 @@ struct User {
     bool has_external_id = false;
     bool active = true;
     bool drift = false;  // created by --drift
+    std::string member_id;  // its Admin API member (user_...), while it is one (Admin API enabled and active)
     int64_t created = 0, modified = 0;
     std::set<std::string> groups;  // ids of the groups that list this user as a direct member
     // The default JSON representation, built on first read and dropped (under the exclusive lock) by any change
@@ -78,6 +79,9 @@ struct ListQuery {
     long long count = -1;  // -1: absent
 };
 
+class AdminView;
+struct AdminConfig;
+
 struct SeedSpec {
     uint64_t seed = 1;
     size_t users = 0, groups = 0, members = 0;
@@ -86,6 +90,11 @@ struct SeedSpec {
 class Store {
 public:
     Store(uint64_t seed, size_t max_page_size, bool soft_delete, int patch_response);
+    ~Store();
+
+    // The Admin API view of the same organisation (admin_store.cpp); before seeding. admin() is null without it.
+    void enable_admin(const AdminConfig &cfg);
+    AdminView *admin() const { return admin_.get(); }
 
     void set_base_url(std::string url) { base_url_ = std::move(url); }
     void seed(const SeedSpec &spec);
@@ -124,6 +133,7 @@ public:
     std::vector<std::string> group_members(const std::string &group_id) const;
 
 private:
+    friend class AdminView;
     // All private helpers expect the caller to hold mu_ (shared or exclusive as appropriate).
     User *user_ptr(const std::string &id) const;
     Group *group_ptr(const std::string &id) const;
@@ -158,6 +168,7 @@ private:
     uint64_t drift_serial_ = 0;
     std::vector<std::string> drift_ids_;  // live drift users
     std::string base_url_;
+    std::unique_ptr<AdminView> admin_;
     size_t max_page_size_;
     bool soft_delete_;
     int patch_response_;

@@ -200,3 +200,56 @@ TEST_CASE("scim-sim serves HTTPS with --tls-cert/--tls-key and a seed file") {
     CHECK(c.wait_exit() == 0);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("scim-sim --admin-key-file: the Admin API at the server's origin; LISTENING unchanged; key never printed") {
+    const std::string key = "sk-ant-api01-exe-admin-Kq7";
+    auto dir = std::filesystem::temp_directory_path() / ("scim-sim-exe-admin-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "key") << key << "\n";
+    Child c({"--port", "0", "--token", kSecret, "--admin-key-file", (dir / "key").string(), "--seed-users", "300",
+             "--seed-groups", "10", "--seed-members", "900", "--seed-direct-users", "20", "--seed-direct-groups", "3",
+             "--seed-roles", "4", "--seed-invites", "9", "--admin-rate-limit", "3", "--admin-legacy"});
+    std::string line = c.read_line();
+    REQUIRE(line.rfind("LISTENING http://127.0.0.1:", 0) == 0);
+    CHECK(line.substr(line.size() - 8) == "/scim/v2");
+    httplib::Client cli(line.substr(10, line.size() - 10 - 8));
+    httplib::Headers h{{"x-api-key", key}, {"anthropic-version", "2023-06-01"}};
+    auto r = cli.Get("/v1/organizations/users?limit=5", h);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body.find("\"has_more\":true") != std::string::npos);
+    auto legacy = cli.Get("/v1/organizations/rbac_groups", h);  // --admin-legacy: no beta header, 404
+    REQUIRE(legacy);
+    CHECK(legacy->status == 404);
+    cli.Get("/v1/organizations/users", h);
+    auto limited = cli.Get("/v1/organizations/users", h);  // --admin-rate-limit 3
+    REQUIRE(limited);
+    CHECK(limited->status == 429);
+    CHECK(limited->has_header("retry-after"));
+    auto st = cli.Get("/_admin/state");
+    REQUIRE(st);
+    CHECK(st->body.find("\"members\":[") != std::string::npos);
+    cli.stop();
+    ::kill(c.pid, SIGTERM);
+    CHECK(c.wait_exit() == 0);
+    CHECK(c.out_text == line + "\n");
+    CHECK(c.err_text.find("900 memberships") != std::string::npos);  // --seed-members is exact
+    CHECK(c.out_text.find(key) == std::string::npos);
+    CHECK(c.err_text.find(key) == std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("scim-sim refuses bad Admin API invocations and memberships that cannot fit") {
+    auto refused = [](std::vector<std::string> args, const char *says) {
+        args.insert(args.begin(), {"--port", "0", "--token", kSecret});
+        Child c(args);
+        CHECK(c.wait_exit() != 0);
+        CHECK(c.out_text.find("LISTENING") == std::string::npos);
+        CHECK(c.err_text.find(says) != std::string::npos);
+    };
+    refused({"--seed-users", "10", "--seed-groups", "2", "--seed-members", "21"}, "cannot fit");
+    refused({"--seed-direct-users", "5"}, "--admin-key");
+    refused({"--admin-key", "k", "--admin-role-ids-null", "2"}, "admin-role-ids-null");
+    refused({"--admin-key", "k", "--admin-scopes", "read:members,read:all"}, "unknown admin scope");
+    refused({"--admin-key", "k", "--admin-key-file", "/nonexistent"}, "excludes");
+}

@@ -119,6 +119,36 @@ struct Client {
     Response admin_post(const std::string &what) { return conv(cli->Post(("/_admin/" + what).c_str(), "", "text/plain")); }
 };
 
+inline const std::string kAdminKey = "sk-ant-api01-test-admin-key-9Qx";
+inline const std::string kBetaHeader = "ce-user-management-2026-07-13";
+
+// A client of the Admin API (/v1/organizations/...); every request carries the key and anthropic-version.
+struct AdminClient {
+    std::unique_ptr<httplib::Client> cli;
+    std::string key = kAdminKey;
+    bool bearer = false;   // send the key as Authorization: Bearer instead of x-api-key
+    bool beta = false;     // send anthropic-beta (needed by the older generation's group and role paths)
+    bool version = true;   // send anthropic-version
+
+    explicit AdminClient(const scim_sim::Server &s) : cli(std::make_unique<httplib::Client>(origin(s))) {
+        cli->set_read_timeout(30, 0);
+        cli->set_connection_timeout(10, 0);
+    }
+    httplib::Headers headers() const {
+        httplib::Headers h;
+        if (!key.empty()) h.emplace(bearer ? "Authorization" : "x-api-key", bearer ? "Bearer " + key : key);
+        if (version) h.emplace("anthropic-version", "2023-06-01");
+        if (beta) h.emplace("anthropic-beta", kBetaHeader);
+        return h;
+    }
+    static std::string path(const std::string &p) { return "/v1/organizations" + p; }
+    Response get(const std::string &p) { return Client::conv(cli->Get(path(p).c_str(), headers())); }
+    Response del(const std::string &p) { return Client::conv(cli->Delete(path(p).c_str(), headers())); }
+    Response post(const std::string &p, const std::string &body) {
+        return Client::conv(cli->Post(path(p).c_str(), headers(), body, "application/json"));
+    }
+};
+
 inline std::string str(const rapidjson::Value &v, const char *key) {
     auto it = v.FindMember(key);
     if (it == v.MemberEnd() || !it->value.IsString()) return {};

@@ -35,6 +35,21 @@ struct Options {
     size_t threads = 0;                      // worker threads; 0 = enough for 64+ concurrent connections
     int patch_response = 204;                // status of a successful PATCH: 204 (no body) or 200 (resource)
     bool retry_after_http_date = false;      // Retry-After as an HTTP date (about 2 s ahead) instead of "1"
+
+    // The Claude Enterprise Admin API (/v1/organizations/...) on the same port, over the same organisation.
+    std::string admin_key;                   // non-empty: serve it; requests need x-api-key (or Bearer) = this
+    std::vector<std::string> admin_scopes;   // scopes the key holds (empty: all five)
+    bool admin_scim_managed = false;         // the IdP provisions: invites and member removal answer 400
+    bool admin_idp_roles = false;            // the IdP manages roles: role changes answer 400
+    bool admin_legacy = false;               // older generation: beta header needed, `roles`/`group_id`/`name` only
+    bool admin_no_retry_after = false;       // 429s carry no retry-after
+    bool admin_clamp_limit = false;          // out-of-range `limit` is clamped (default: 400)
+    bool admin_withdrawn_404 = false;        // a withdrawn invite reads 404 (default: status "deleted")
+    uint32_t admin_rate_limit = 100;         // requests per minute per organisation, sliding 60 s; 0 = off
+    uint32_t admin_invite_rate_limit = 1200; // invite creations per hour, sliding; 0 = off
+    double admin_role_ids_null = 0;          // that fraction of group reads answer role_ids: null
+    double admin_short_pages = 0;            // that fraction of paging-B pages are short while more follow
+    size_t seed_direct_users = 0, seed_direct_groups = 0, seed_roles = 0, seed_invites = 0;
 };
 
 // Counters kept by the server (SCIM surface only; /_admin requests are counted apart).
@@ -48,6 +63,10 @@ struct Stats {
     uint64_t server_time_requests = 0;  // requests that time covers (successful routing only)
     std::map<std::string, uint64_t> faults;                   // latency, fail, rate_limit, max_concurrent,
                                                               // drop, garbage, drift_created, drift_deleted
+    // Admin API requests (/v1/organizations/...), counted apart from the SCIM ones above.
+    uint64_t admin_api_requests = 0;
+    uint64_t admin_api_rate_limited = 0;                                // 429s
+    std::map<std::string, std::map<int, uint64_t>> admin_api_by_status;  // method -> status -> count
 };
 
 class Server {
@@ -76,6 +95,7 @@ public:
     // Id of the user with that userName (case-insensitive), or "" when there is none.
     std::string find_user(const std::string &user_name) const;
     std::vector<std::string> group_members(const std::string &group_id) const;
+    size_t member_count() const;  // Admin API members (0 without an admin key)
     double seed_seconds() const;  // how long seeding took (for the benchmark)
 
     struct Impl;
