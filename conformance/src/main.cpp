@@ -378,7 +378,7 @@ std::string needs_text(Needs n) {
 
 std::string level_of(const std::string &name) { return name.substr(0, name.find('.')); }
 
-} // namespace
+}  // namespace
 
 int run(int argc, char **argv) {
     if (argc >= 3 && std::string(argv[1]) == kChildFlag) child_main(argv[2]);
@@ -564,6 +564,6 @@ int run(int argc, char **argv) {
     return failed == 0 ? 0 : 1;
 }
 
-} // namespace conformance
+}  // namespace conformance
 
 int main(int argc, char **argv) { return conformance::run(argc, argv); }

@@ -65,4 +65,4 @@ conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &
     return st;
 }
 
-} // namespace conformance
+}  // namespace conformance

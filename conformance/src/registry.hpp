@@ -59,4 +59,4 @@ std::string describe_error(conn_status st, const conn_error &err);
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,
                      conn_error *err, const conn_call *call = nullptr, const conn_sink *sink = nullptr);
 
-} // namespace conformance
+}  // namespace conformance

@@ -246,7 +246,7 @@ std::vector<std::string> elf_exports(const std::string &bytes) {
     return names;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> read_whole_file(const std::string &path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -712,4 +712,4 @@ conn_host Recorder::host(uint32_t struct_size) {
     return h;
 }
 
-} // namespace conformance
+}  // namespace conformance

@@ -220,4 +220,4 @@ private:
 // Milliseconds elapsed since `start`.
 double ms_since(std::chrono::steady_clock::time_point start);
 
-} // namespace conformance
+}  // namespace conformance

@@ -634,7 +634,7 @@ std::string test_quiet(const Context &ctx) {
     return ctx.has_service() ? "create, refusals, check and sync" : "create and refusals (check and sync need a service)";
 }
 
-} // namespace
+}  // namespace
 
 void register_instance_tests(std::vector<TestCase> &out) {
     out.push_back({"instance.null_arguments", Needs::nothing, "every NULL or out-of-range argument answers CONN_ERR_INVALID_ARGUMENT (NULL config/out/instance/outcome, struct_size 0, conn_str with NULL data and size > 0, undeclared types, malformed ids), no crash, no records", test_null_arguments});
@@ -648,4 +648,4 @@ void register_instance_tests(std::vector<TestCase> &out) {
     out.push_back({"instance.no_stdio_output", Needs::nothing, "the plugin never writes to stdout or stderr (every test's output is captured; this one exercises every entry point)", test_quiet});
 }
 
-} // namespace conformance
+}  // namespace conformance

@@ -381,7 +381,7 @@ std::string test_scan_time(const Context &ctx) {
     return note.str();
 }
 
-} // namespace
+}  // namespace
 
 void register_library_tests(std::vector<TestCase> &out) {
     out.push_back({"library.load", Needs::nothing, "the file loads with dlopen(RTLD_NOW | RTLD_LOCAL), the host's flags: every undefined symbol resolves at load time", test_load});
@@ -395,4 +395,4 @@ void register_library_tests(std::vector<TestCase> &out) {
     out.push_back({"library.scan_time", Needs::nothing, "scanning (load + init + describe + deinit + unload) is fast (reported; fails only above a generous bound)", test_scan_time});
 }
 
-} // namespace conformance
+}  // namespace conformance

@@ -261,7 +261,7 @@ std::string test_invalid_requests(const Context &ctx) {
     return "unknown and missing account fields refused, naming the field";
 }
 
-} // namespace
+}  // namespace
 
 void register_provisioning_tests(std::vector<TestCase> &out) {
     out.push_back({"provision.create_account", Needs::writes, "create_account answers CREATED and delivers the resource once; the same account again answers ALREADY_EXISTS with the same id (also with sink NULL); the simulator holds it once, active", test_create});
@@ -270,4 +270,4 @@ void register_provisioning_tests(std::vector<TestCase> &out) {
     out.push_back({"provision.invalid_requests", Needs::writes, "create_account with an unknown or a missing account field answers CONN_ERR_INVALID_ARGUMENT naming the field, and creates nothing", test_invalid_requests});
 }
 
-} // namespace conformance
+}  // namespace conformance

@@ -358,7 +358,7 @@ std::string test_older_host_sync(const Context &ctx) {
     return "sink without on_warning, call without progress, smaller sync_result and options, partial sink";
 }
 
-} // namespace
+}  // namespace
 
 void register_sync_tests(std::vector<TestCase> &out) {
     out.push_back({"sync.matches_truth", Needs::sim, "a full sync equals the simulator's truth: every user (TRAIT_USER type) and group (TRAIT_GROUP type), entitlement <group type>:<gid>:<slug>, and grant <entitlement>:<user type>:<uid> exactly once, well-formed, counts in sync_result", test_truth});
@@ -371,4 +371,4 @@ void register_sync_tests(std::vector<TestCase> &out) {
     out.push_back({"sync.older_host_structs", Needs::service, "an older host's smaller conn_sink (no on_warning), conn_call (no progress), conn_sync_options and conn_sync_result are honoured; NULL sink callbacks drop records", test_older_host_sync});
 }
 
-} // namespace conformance
+}  // namespace conformance

@@ -34,7 +34,7 @@ fs::path temp_file(const std::string &name, const std::string &content) {
     std::ofstream(path) << content;
     return path;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("the entry negotiates: the lower minor wins, an unknown major is refused") {
     boost::dll::shared_library lib(EXAMPLE_PLUGIN_PATH,

@@ -101,7 +101,7 @@ void expect_caught(const std::string &name, const std::string &test, const std::
     CHECK(r.out.find("cfSecret") == std::string::npos); // the suite's own probe secrets are scrubbed
 }
 
-} // namespace
+}  // namespace
 
 TEST_SUITE("fixtures") {
     TEST_CASE("good") {

@@ -10,7 +10,7 @@ using namespace conformance;
 
 namespace {
 std::string fixture(const std::string &name) { return std::string(CONFORMANCE_FIXTURE_DIR) + "/conformance-fixture-" + name + ".so"; }
-} // namespace
+}  // namespace
 
 TEST_SUITE("unit") {
     TEST_CASE("the ELF reader lists exactly the exported, defined symbols") {

@@ -64,7 +64,7 @@ std::vector<std::string> leftovers(const fs::path &dir) {
     return names;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("version and help") {
     TempDir t;
@@ -570,7 +570,7 @@ Result sync_to_fd(const std::vector<std::string> &args, const TempDir &t, int fd
     return r;
 }
 
-} // namespace
+}  // namespace
 
 // Before pointing --out into the shared /dev: a private device node (root only; CI runs as root) must survive
 // a sync, so a host that would replace a device harms nothing shared. Without root /dev is not writable anyway.

@@ -90,7 +90,7 @@ rapidjson::Document parse(const std::string &text) {
 
 std::string s(const rapidjson::Value &v) { return std::string(v.GetString(), v.GetStringLength()); }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the real plugin through the default plugins dir") {
     TempDir t;

@@ -193,4 +193,4 @@ private:
     std::filesystem::path path_;
 };
 
-} // namespace host_test
+}  // namespace host_test

@@ -58,7 +58,7 @@ const conn_descriptor descriptor{sizeof(conn_descriptor), CONN_ABI_VERSION_MAJOR
 
 std::atomic<bool> initialised{false};
 
-} // namespace
+}  // namespace
 
 struct conn_instance {
     std::string url, token, mode = "normal";
@@ -376,7 +376,7 @@ const void *CONN_CALL get_interface(const char *id) {
 const conn_plugin_entry entry{sizeof(conn_plugin_entry), CONN_ABI_VERSION_MAJOR, CONN_ABI_VERSION_MINOR, 0, init,
                               deinit, get_interface};
 
-} // namespace
+}  // namespace
 
 extern "C" CONN_PLUGIN_ENTRY {
     if (abi_major != CONN_ABI_VERSION_MAJOR) return nullptr;

@@ -53,7 +53,7 @@ std::string error_of(const std::vector<FieldSpec> &f, const ConfigInputs &in) {
     return "";
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("env var names are the field names in upper snake case") {
     CHECK(env_var_name("scim-url") == "SCIM_URL");

@@ -38,7 +38,7 @@ std::string slurp(const fs::path &p) {
     return ss.str();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("validating sink: passes good records, refuses garbage, late and foreign-thread calls") {
     int resources = 0, grants = 0;

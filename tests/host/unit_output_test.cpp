@@ -84,7 +84,7 @@ std::string render(SyncFormat format, const SecretScrubber &sc = {}) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("json writer: one document with the contract's shape, spooled sections appended in order") {
     std::string out = render(SyncFormat::json);
@@ -309,7 +309,7 @@ std::string render_hostile(SyncFormat format) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("json and ndjson: C1 controls are escaped as \\u0080..\\u009f, values intact after parsing") {
     for (SyncFormat format : {SyncFormat::json, SyncFormat::ndjson}) {

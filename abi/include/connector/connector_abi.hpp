@@ -36,7 +36,7 @@ struct has_struct_size : std::false_type {};
 template <typename T>
 struct has_struct_size<T, std::void_t<decltype(std::declval<T &>().struct_size)>>
     : std::is_same<decltype(std::declval<T &>().struct_size), uint32_t> {};
-} // namespace detail
+}  // namespace detail
 
 // A zeroed T whose struct_size is sizeof(T) as this side knows it.
 template <typename T>
@@ -163,7 +163,7 @@ namespace detail {
 struct keep_text {
     std::string operator()(std::string_view s) const { return std::string(s); }
 };
-} // namespace detail
+}  // namespace detail
 
 // One line for a failed call: "<status_text>[: message][ (field: f)][ (HTTP n)][ (retry after n ms)]".
 // message and field are read up to their capacity minus one (the terminator the ABI promises) and passed
@@ -295,6 +295,6 @@ private:
     }
 };
 
-} // namespace conn
+}  // namespace conn
 
 #endif // CONNECTOR_ABI_HPP

@@ -307,7 +307,7 @@ void check_outcome(conn_outcome o, conn_outcome a, conn_outcome b, const char *w
                                                          std::to_string(o) + ", which does not fit the operation"};
 }
 
-} // namespace
+}  // namespace
 
 // ---- plugins -----------------------------------------------------------------------------------------
 int run_plugins(Console &console, const GlobalOptions &g, bool json) {
@@ -665,7 +665,7 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
                         " grants) differ from the records it delivered");
 }
 
-} // namespace
+}  // namespace
 
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
              const SyncOptions &s) {
@@ -888,4 +888,4 @@ int run_delete(Console &console, const GlobalOptions &g, const std::string &arg,
     });
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

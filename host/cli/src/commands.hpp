@@ -40,4 +40,4 @@ int run_create_account(Console &console, const GlobalOptions &g, const std::stri
 int run_delete(Console &console, const GlobalOptions &g, const std::string &plugin, const ConfigOptions &c,
                const std::string &resource);
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -33,7 +33,7 @@ std::string one_line(std::string_view s) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 ConfigError::ConfigError(const std::string &message) : std::runtime_error(one_line(message)) {}
 
@@ -182,7 +182,7 @@ SetArgument parse_set_argument(const std::vector<FieldSpec> &fields, const std::
     return out;
 }
 
-} // namespace
+}  // namespace
 
 AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
     AssembledConfig result;
@@ -257,4 +257,4 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
     return result;
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

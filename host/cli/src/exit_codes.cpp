@@ -67,4 +67,4 @@ std::string_view exit_code_name(ExitCode code) noexcept {
     return "unknown";
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -158,7 +158,7 @@ std::string kind_problem(mode_t mode) {
     return "is not a regular file";
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> read_small_file(const std::string &path, std::string &why, size_t max_bytes) {
     struct stat st {};
@@ -218,7 +218,7 @@ extern "C" void on_signal(int sig) {
         ::_exit(130);
     }
 }
-} // namespace
+}  // namespace
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -471,4 +471,4 @@ int32_t CONN_CALL ValidatingSink::on_warning(void *ctx, conn_str code, conn_str 
     });
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

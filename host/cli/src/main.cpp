@@ -52,7 +52,7 @@ void scrub_set_argument(Console &console, const std::string &arg) {
         if (arg[i] == '=' || arg[i] == ':') console.add_secret(arg.substr(i + 1));
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
     install_signal_handlers();

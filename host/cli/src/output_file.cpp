@@ -72,7 +72,7 @@ std::string refused_kind(mode_t mode) {
     return "is not a regular file";
 }
 
-} // namespace
+}  // namespace
 
 size_t remove_stale_temp_files(const fs::path &target) {
     const std::string prefix = temp_prefix(target);
@@ -188,4 +188,4 @@ void SyncOutput::commit() {
         throw OutputWriteError("cannot write the output", errno != 0 ? errno : EIO);
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

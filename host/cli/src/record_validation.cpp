@@ -23,7 +23,7 @@ std::optional<std::string> copy_record(const T *in, T &out, std::string_view wha
     return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> check_text(conn_str s, std::string_view what, size_t max_bytes, bool allow_empty) {
     if (s.data == nullptr && s.size != 0) return std::string(what) + " has a NULL pointer with a non-zero size";
@@ -101,4 +101,4 @@ std::optional<std::string> check_grant(const conn_grant *in, conn_grant &g, cons
     return std::nullopt;
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -536,7 +536,7 @@ private:
     std::vector<size_t> res_w_, ent_w_, grant_w_, warn_w_;
 };
 
-} // namespace
+}  // namespace
 
 std::string resource_to_json(const conn_resource &r, const SecretScrubber &scrubber) {
     rapidjson::StringBuffer buf;
@@ -563,4 +563,4 @@ std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, 
     return std::make_unique<JsonWriter>(out, scrubber);
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -45,7 +45,7 @@ void append_u_escape(std::string &out, char32_t cp) {
     for (int shift = 12; shift >= 0; shift -= 4) out.push_back(hex[(cp >> shift) & 0xF]);
 }
 
-} // namespace
+}  // namespace
 
 char32_t invisible_control_at(std::string_view s, size_t i, size_t &len) noexcept {
     const auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
@@ -145,4 +145,4 @@ std::string json_quoted(std::string_view s) {
     return out;
 }
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -101,7 +101,7 @@ bool descriptor_strings_ok(const conn_descriptor &d, std::string &why) {
     return nonempty_utf8(d.id, "id") && nonempty_utf8(d.name, "name") && nonempty_utf8(d.version, "version");
 }
 
-} // namespace
+}  // namespace
 
 std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path) {
     // Only a regular file (after following symlinks) is opened: dlopen of a FIFO blocks for ever, of a device
@@ -237,4 +237,4 @@ bool is_valid_utf8(std::string_view s) noexcept {
     return true;
 }
 
-} // namespace connector_host
+}  // namespace connector_host

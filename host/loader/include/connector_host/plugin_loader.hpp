@@ -102,4 +102,4 @@ using conn::view;
 // Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 
-} // namespace connector_host
+}  // namespace connector_host

@@ -63,4 +63,4 @@ std::string env_var_name(std::string_view field_name);
 
 AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &inputs);
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

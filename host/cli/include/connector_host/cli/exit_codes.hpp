@@ -39,4 +39,4 @@ std::string_view exit_code_table() noexcept;
 // The short name of an exit code, e.g. "config_error".
 std::string_view exit_code_name(ExitCode code) noexcept;
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

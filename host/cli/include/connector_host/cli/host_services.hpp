@@ -270,4 +270,4 @@ private:
     std::FILE *stream_ = nullptr; // stdout, or a device / FIFO opened here (closed by the destructor)
 };
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

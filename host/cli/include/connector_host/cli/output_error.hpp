@@ -18,4 +18,4 @@ private:
     int error_;
 };
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -37,4 +37,4 @@ std::optional<std::string> check_text(conn_str s, std::string_view what, size_t 
 // Attribute keys a resource may not use (the host's own JSON fields).
 bool is_reserved_attr_key(std::string_view key) noexcept;
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

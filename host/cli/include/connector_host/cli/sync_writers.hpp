@@ -66,4 +66,4 @@ std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber);
 // `out` stays owned by the caller. Spool files are anonymous (tmpfile()), deleted when closed.
 std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber);
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli

@@ -43,4 +43,4 @@ bool needs_extra_json_escape(std::string_view s) noexcept;
 // escaped as \uXXXX (or \n, \t, ...); other UTF-8 kept as is.
 std::string json_quoted(std::string_view s);
 
-} // namespace connector_host::cli
+}  // namespace connector_host::cli
