@@ -38,7 +38,7 @@ SpillFile::~SpillFile() {
 }
 
 void SpillFile::fail(const char *doing, int err) const {
-    constexpr std::string_view field = config::name_of<&config::Config::spill_dir>();
+    const std::string_view field = config::name_of<&config::Config::spill_dir>();
     throw Error::internal(std::string("could not ") + doing + " the sync's temporary index file in " + dir_ + " (" +
                               std::string(field) + "): " + std::strerror(err),
                           std::string(field));
