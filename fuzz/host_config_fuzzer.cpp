@@ -215,8 +215,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     for (const auto &arg : in.set_args) {
-        const size_t eq = arg.find('=');
-        if (eq == std::string::npos || eq == 0) {
+        // The name is the text before the first '=', ':' or blank; only '=' there makes a good argument.
+        const size_t eq = arg.find_first_of("=: \t");
+        if (eq == std::string::npos || eq == 0 || arg[eq] != '=') {
             public_items.push_back(arg);
             model_fails = true;
             continue;
