@@ -41,6 +41,20 @@ struct Result {
     double seconds = 0;
 };
 
+// This process's environment less the names in `unset` and in `env`, then `env` added: a child's environment.
+inline std::vector<std::string> child_environment(const std::map<std::string, std::string> &env,
+                                                  const std::vector<std::string> &unset) {
+    std::vector<std::string> envs;
+    for (char **e = environ; *e; ++e) {
+        std::string kv = *e, name = kv.substr(0, kv.find('='));
+        bool drop = env.count(name) > 0;
+        for (const auto &u : unset) drop = drop || u == name;
+        if (!drop) envs.push_back(kv);
+    }
+    for (const auto &[k, v] : env) envs.push_back(k + "=" + v);
+    return envs;
+}
+
 class Child {
 public:
     // env: NAME=value entries added; unset: names removed from the inherited environment.
@@ -50,15 +64,7 @@ public:
         ++counter;
         out_path_ = capture_dir / ("out-" + std::to_string(::getpid()) + "-" + std::to_string(counter));
         err_path_ = capture_dir / ("err-" + std::to_string(::getpid()) + "-" + std::to_string(counter));
-        std::vector<std::string> envs;
-        for (char **e = environ; *e; ++e) {
-            std::string kv = *e;
-            std::string name = kv.substr(0, kv.find('='));
-            bool drop = env.count(name) > 0;
-            for (const auto &u : unset) drop = drop || u == name;
-            if (!drop) envs.push_back(kv);
-        }
-        for (const auto &[k, v] : env) envs.push_back(k + "=" + v);
+        std::vector<std::string> envs = child_environment(env, unset);
         std::vector<char *> cargv, cenv;
         for (auto &a : argv) cargv.push_back(a.data());
         cargv.push_back(nullptr);
@@ -134,14 +140,7 @@ inline Result run_with_stdout(std::vector<std::string> argv, const std::filesyst
                               std::map<std::string, std::string> env = {}, std::vector<std::string> unset = {},
                               std::chrono::seconds bound = std::chrono::seconds(60)) {
     std::filesystem::path err_path = dir / ("err-fd-" + std::to_string(::getpid()));
-    std::vector<std::string> envs;
-    for (char **e = environ; *e; ++e) {
-        std::string kv = *e, name = kv.substr(0, kv.find('='));
-        bool drop = env.count(name) > 0;
-        for (const auto &u : unset) drop = drop || u == name;
-        if (!drop) envs.push_back(kv);
-    }
-    for (const auto &[k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<std::string> envs = child_environment(env, unset);
     std::vector<char *> cargv, cenv;
     for (auto &a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
