@@ -39,7 +39,7 @@ struct ConfigFields {
                                    f.name.data(),
                                    f.display_name,
                                    descriptions[i].c_str(),
-                                   integer ? defaults[i].c_str() : nullptr,
+                                   integer ? defaults[i].c_str() : f.default_text,
                                    f.example};
             pointers[i] = &fields[i];
         }

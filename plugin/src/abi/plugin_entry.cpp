@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "abi/abi_text.hpp"
 #include "abi/descriptor.hpp"
@@ -19,6 +20,7 @@
 #include "abi/wall.hpp"
 #include "common/errors.hpp"
 #include "common/scrubber.hpp"
+#include "config/fields.hpp"
 #include "connector/connector.hpp"
 
 using ce::Error;
@@ -34,6 +36,13 @@ struct conn_instance {
 };
 
 namespace {
+
+// Whether a config key names a secret field (config/fields.hpp).
+bool is_secret_field(std::string_view key) {
+    for (const auto &f : ce::config::kFields)
+        if (f.kind == ce::config::Kind::secret && f.name == key) return true;
+    return false;
+}
 
 std::atomic<bool> g_initialised{false};
 std::atomic<int> g_instances{0};
@@ -127,14 +136,15 @@ const conn_descriptor *CONN_CALL describe() { return ce::abi::descriptor(); }
 conn_status CONN_CALL instance_create(const conn_config *config, const conn_host *host, conn_instance **out,
                                       conn_error *err) {
     if (out) *out = nullptr;
-    ce::Scrubber token_scrubber;
-    // The token is looked up first, so that even a refusal of another field is scrubbed of it.
+    // The secrets are looked up first, so that even a refusal of another field is scrubbed of them.
+    std::vector<std::string> secrets;
     if (config && config->struct_size >= offsetof(conn_config, entry_count) + sizeof(size_t) && config->entries) {
         for (size_t i = 0; i < config->entry_count; ++i)
             if (valid_str(config->entries[i].key) && valid_str(config->entries[i].value) &&
-                view(config->entries[i].key) == "scim-token")
-                token_scrubber = ce::Scrubber(view(config->entries[i].value));
+                is_secret_field(view(config->entries[i].key)))
+                secrets.emplace_back(view(config->entries[i].value));
     }
+    const ce::Scrubber token_scrubber(secrets);
     return guarded(err, &token_scrubber, [&] {
         require_initialised();
         if (!out) throw Error::invalid_argument("out", "the output pointer is NULL");
@@ -143,7 +153,7 @@ conn_status CONN_CALL instance_create(const conn_config *config, const conn_host
         ce::config::Config cfg = ce::config::parse_config(
             read_kvs(cfg_in.entries, cfg_in.entry_count, "config", "entries is NULL with a non-zero count"));
         auto inst = std::make_unique<conn_instance>();
-        inst->scrubber = ce::Scrubber(cfg.scim_token);
+        inst->scrubber = ce::Scrubber(cfg.secrets());
         if (host_in) {
             inst->host_ctx = host_in->ctx;
             inst->host_log = host_in->log;  // NULL when the host's struct ends before it

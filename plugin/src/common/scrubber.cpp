@@ -20,10 +20,15 @@ std::string json_escaped(std::string_view s) {
 
 }  // namespace
 
-Scrubber::Scrubber(std::string_view secret) {
+Scrubber::Scrubber(std::string_view secret) { add(secret); }
+
+Scrubber::Scrubber(const std::vector<std::string> &secrets) {
+    for (const auto &s : secrets) add(s);
+}
+
+void Scrubber::add(std::string_view secret) {
     if (secret.empty()) return;
-    needles_.emplace_back(secret);
-    for (std::string v : {text::percent_encode(secret, text::Dot::keep), json_escaped(secret)})
+    for (std::string v : {std::string(secret), text::percent_encode(secret, text::Dot::keep), json_escaped(secret)})
         if (std::find(needles_.begin(), needles_.end(), v) == needles_.end()) needles_.push_back(std::move(v));
     // Longest first, so that a variant containing the plain token is replaced whole.
     std::sort(needles_.begin(), needles_.end(), [](const auto &a, const auto &b) { return a.size() > b.size(); });

@@ -34,4 +34,24 @@ bool looks_like_email(std::string_view s) {
     return dot != std::string_view::npos && dot > 0 && domain.back() != '.';
 }
 
+std::string url_host(std::string_view url) {
+    auto p = url.find("://");
+    if (p != std::string_view::npos) url.remove_prefix(p + 3);
+    url = url.substr(0, url.find_first_of("/?#"));
+    if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);  // never userinfo
+    return std::string(url);
+}
+
+std::string one_line(std::string_view s, size_t max_chars) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (out.size() >= max_chars) {
+            out += "...";
+            break;
+        }
+        out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+    }
+    return out;
+}
+
 }  // namespace ce::text

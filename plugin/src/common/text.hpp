@@ -47,4 +47,11 @@ std::string percent_encode(std::string_view s, Dot dot);
 // at most 254 bytes.
 bool looks_like_email(std::string_view s);
 
+// The host[:port] of a URL, never its userinfo.
+std::string url_host(std::string_view url);
+
+// Text a server sent, made safe for a one-line message: control characters become spaces, and past max_chars it
+// is cut and ends with "...".
+std::string one_line(std::string_view s, size_t max_chars);
+
 }  // namespace ce::text

@@ -59,13 +59,13 @@ bool is_ipv4_loopback(std::string_view h) {
 }
 
 // The host of a URL after its scheme ("rest"), as written (IPv6 in brackets).
-std::string url_host(const std::string &rest) {
+std::string url_host(std::string_view field, std::string_view secret_field, const std::string &rest) {
     const std::string authority = rest.substr(0, rest.find('/'));
     if (authority.find('@') != std::string::npos)
-        bad("scim-url", "must not contain credentials (give the token with scim-token)");
+        bad(field, "must not contain credentials (give them with " + std::string(secret_field) + ")");
     if (authority.empty() || authority.front() != '[') return authority.substr(0, authority.find(':'));
     const auto close = authority.find(']');
-    if (close == std::string::npos) bad("scim-url", "has an unterminated IPv6 address");
+    if (close == std::string::npos) bad(field, "has an unterminated IPv6 address");
     return authority.substr(0, close + 1);
 }
 
@@ -110,30 +110,55 @@ std::map<std::string, std::string, std::less<>> collect(const std::vector<std::p
 
 }  // namespace
 
-void check_url(Config &c) {
-    const std::string &u = c.scim_url;
-    if (has_space_or_control(u)) bad("scim-url", "must not contain spaces or control characters");
+namespace {
+
+// A service URL: https, or plain http to a loopback address (`plain` says which); no query, fragment or
+// credentials.
+void check_service_url(std::string_view field, std::string_view secret_field, const std::string &u, bool &plain) {
+    if (has_space_or_control(u)) bad(field, "must not contain spaces or control characters");
     constexpr std::string_view https = "https://", http = "http://";
     std::string rest;
+    plain = false;
     if (u.rfind(https, 0) == 0) {
         rest = u.substr(https.size());
     } else if (u.rfind(http, 0) == 0) {
         rest = u.substr(http.size());
-        c.plain_http = true;
+        plain = true;
     } else {
-        bad("scim-url", "must be an https:// URL");
+        bad(field, "must be an https:// URL");
     }
-    if (u.find_first_of("?#") != std::string::npos) bad("scim-url", "must not contain a query or a fragment");
-    const std::string host = url_host(rest);
-    if (host.empty()) bad("scim-url", "has no host");
-    if (c.plain_http && !is_loopback_host(host))
-        bad("scim-url", "must use https (plain http is allowed only to a loopback address such as 127.0.0.1)");
+    if (u.find_first_of("?#") != std::string::npos) bad(field, "must not contain a query or a fragment");
+    const std::string host = url_host(field, secret_field, rest);
+    if (host.empty()) bad(field, "has no host");
+    if (plain && !is_loopback_host(host))
+        bad(field, "must use https (plain http is allowed only to a loopback address such as 127.0.0.1)");
 }
 
-void check_token(Config &c) {
-    if (has_space_or_control(c.scim_token))
-        bad("scim-token", "must not contain spaces, line breaks or control characters");
+void check_secret(std::string_view field, const std::string &value) {
+    if (has_space_or_control(value)) bad(field, "must not contain spaces, line breaks or control characters");
 }
+
+// The rules between fields: at least one source; SCIM's two fields together.
+void check_sources(const Config &c) {
+    const bool url = !c.scim_url.empty(), token = !c.scim_token.empty();
+    if (url && !token) bad("scim-token", "is required with scim-url");
+    if (token && !url) bad("scim-url", "is required with scim-token");
+    if (!url && c.admin_api_key.empty())
+        bad("scim-url", "no source is configured: give scim-url with scim-token (SCIM), admin-api-key (the Admin "
+                        "API), or both");
+}
+
+}  // namespace
+
+void check_url(Config &c) { check_service_url("scim-url", "scim-token", c.scim_url, c.plain_http); }
+
+void check_admin_url(Config &c) {
+    check_service_url("admin-api-url", "admin-api-key", c.admin_api_url, c.admin_plain_http);
+}
+
+void check_token(Config &c) { check_secret("scim-token", c.scim_token); }
+
+void check_admin_key(Config &c) { check_secret("admin-api-key", c.admin_api_key); }
 
 void check_spill_dir(Config &c) {
     struct stat st {};
@@ -154,7 +179,7 @@ bool is_loopback_host(std::string_view host) {
 
 Config defaults() {
     Config c;
-    for (const Field &f : kFields) f.set(c, std::string(), f.default_value);
+    for (const Field &f : kFields) f.set(c, f.default_text ? f.default_text : "", f.default_value);
     return c;
 }
 
@@ -164,6 +189,7 @@ Config parse_config(const std::vector<std::pair<std::string, std::string>> &entr
     // Syntax and ranges first, in the table's order; then what the file system says about paths.
     for (const Field &f : kFields)
         if (f.kind != Kind::path) read_field(f, values, c);
+    check_sources(c);
     for (const Field &f : kFields)
         if (f.kind == Kind::path) read_field(f, values, c);
     return c;

@@ -29,13 +29,24 @@ struct Config {
     size_t max_member_kb = 0;
     size_t index_memory_kb = 0;
     std::string spill_dir;
-    bool plain_http = false;  // derived: http:// to a loopback address (a warning is logged)
+    std::string admin_api_key;
+    std::string admin_api_url;
+    unsigned admin_api_rate_limit = 0;
+    bool plain_http = false;        // derived: scim-url is http:// to a loopback address (a warning is logged)
+    bool admin_plain_http = false;  // derived: admin-api-url is http:// to a loopback address
+
+    // The sources configured: SCIM (scim-url with scim-token), the Admin API (admin-api-key). At least one.
+    bool has_scim() const { return !scim_url.empty(); }
+    bool has_admin_api() const { return !admin_api_key.empty(); }
+    // Every secret of the config (for the scrubber).
+    std::vector<std::string> secrets() const { return {scim_token, admin_api_key}; }
 };
 
 // Every field at its default (the table's).
 Config defaults();
 
-// Parses and validates. Unknown or repeated keys are refused.
+// Parses and validates. Unknown or repeated keys are refused; a config names SCIM (scim-url and scim-token,
+// together), the Admin API (admin-api-key), or both.
 Config parse_config(const std::vector<std::pair<std::string, std::string>> &entries);
 
 // Whether a URL host (as written in the URL, IPv6 in brackets) is a loopback address.

@@ -41,6 +41,8 @@ void assign(Config &c, const std::string &text, int64_t number) {
 // The checks of the string fields (config/config.cpp).
 void check_url(Config &c);
 void check_token(Config &c);
+void check_admin_url(Config &c);
+void check_admin_key(Config &c);
 void check_spill_dir(Config &c);
 void check_ca_file(Config &c);
 
@@ -49,7 +51,8 @@ struct Field {
     const char *display_name;
     Kind kind;
     bool required = false;
-    int64_t default_value = 0;  // integers; strings have none (the descriptor shows NULL)
+    int64_t default_value = 0;  // integers
+    const char *default_text = nullptr;  // strings with a default (the descriptor shows NULL for the others)
     int64_t min = 0, max = 0;   // integers
     const char *example = nullptr;
     // One sentence for the descriptor; "{range}" stands for "min-max", "{default}" for the default.
@@ -61,14 +64,29 @@ struct Field {
 inline constexpr int64_t kMaxIndexMemoryKb = static_cast<int64_t>(4 * kMiB);  // 4 GiB counted in KiB: 4 Mi of them
 
 inline constexpr std::array kFields{
-    Field{.name = "scim-url", .display_name = "SCIM URL", .kind = Kind::url, .required = true,
+    Field{.name = "scim-url", .display_name = "SCIM URL", .kind = Kind::url,
           .example = "https://api.workos.com/scim/v2.0/<directory key>",
           .description = "The SCIM 2.0 base URL of the Claude Enterprise directory (https; plain http only to a "
-                         "loopback address, for tests).",
+                         "loopback address, for tests). Given with scim-token; a config needs SCIM, admin-api-key, "
+                         "or both.",
           .set = &assign<&Config::scim_url>, .check = &check_url},
-    Field{.name = "scim-token", .display_name = "SCIM token", .kind = Kind::secret, .required = true,
-          .description = "The bearer token of the SCIM directory. Never logged or echoed.",
+    Field{.name = "scim-token", .display_name = "SCIM token", .kind = Kind::secret,
+          .description = "The bearer token of the SCIM directory (given with scim-url). Never logged or echoed.",
           .set = &assign<&Config::scim_token>, .check = &check_token},
+    Field{.name = "admin-api-key", .display_name = "Admin API key", .kind = Kind::secret,
+          .example = "sk-ant-api01-...",
+          .description = "An Enterprise key of Anthropic's Admin API (claude.ai > Organization settings > API): the "
+                         "sync then sees every member, invite, group and custom role. Never logged or echoed.",
+          .set = &assign<&Config::admin_api_key>, .check = &check_admin_key},
+    Field{.name = "admin-api-url", .display_name = "Admin API URL", .kind = Kind::url,
+          .default_text = "https://api.anthropic.com",
+          .description = "The Admin API's base URL (https; plain http only to a loopback address, for tests).",
+          .set = &assign<&Config::admin_api_url>, .check = &check_admin_url},
+    Field{.name = "admin-api-rate-limit", .display_name = "Admin API rate limit", .kind = Kind::integer,
+          .default_value = 100, .min = 1, .max = 100'000,
+          .description = "Admin API requests a minute the connector never exceeds ({range}; the API allows "
+                         "{default} per organisation, shared by every client of it).",
+          .set = &assign<&Config::admin_api_rate_limit>},
     Field{.name = "page-size", .display_name = "Page size", .kind = Kind::integer, .default_value = 100, .min = 1,
           .max = 1000, .example = "200",
           .description = "Resources asked for per list page ({range}; the service may return fewer).",

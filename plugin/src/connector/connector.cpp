@@ -3,6 +3,7 @@
 #include "common/errors.hpp"
 #include "common/units.hpp"
 #include "config/fields.hpp"
+#include "sync/admin_sync_run.hpp"
 
 namespace ce::connector {
 namespace {
@@ -31,16 +32,35 @@ scim::MemberListLimits member_list_limits(const config::Config &c) {
     return l;
 }
 
+// The Admin API's engine: one request at a time, paced under admin-api-rate-limit (the request count, not
+// concurrency, sets the speed under the API's per-minute limit).
+http::EngineOptions admin_engine_options(const config::Config &c) {
+    http::EngineOptions o = engine_options(c);
+    o.concurrency = 1;
+    o.requests_per_minute = c.admin_api_rate_limit;
+    return o;
+}
+
 }  // namespace
 
 Connector::Connector(config::Config config, LogFn log) : config_(std::move(config)), log_(std::move(log)) {
-    engine_ = std::make_unique<http::Engine>(engine_options(config_), log_);
-    client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token,
-                                             member_list_limits(config_));
-    provisioner_ = std::make_unique<provision::Provisioner>(*client_, log_);
-    if (config_.plain_http)
-        this->log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
-                                      "): the token is not encrypted in transit; use https outside tests");
+    if (config_.has_scim()) {
+        engine_ = std::make_unique<http::Engine>(engine_options(config_), log_);
+        client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token,
+                                                 member_list_limits(config_));
+        provisioner_ = std::make_unique<provision::Provisioner>(*client_, log_);
+        if (config_.plain_http)
+            this->log(LogLevel::warn, "scim-url uses plain http to a loopback address (" + client_->host() +
+                                          "): the token is not encrypted in transit; use https outside tests");
+    }
+    if (config_.has_admin_api()) {
+        admin_engine_ = std::make_unique<http::Engine>(admin_engine_options(config_), log_);
+        admin_client_ = std::make_unique<admin::Client>(*admin_engine_, config_.admin_api_url, config_.admin_api_key);
+        if (config_.admin_plain_http)
+            this->log(LogLevel::warn, "admin-api-url uses plain http to a loopback address (" +
+                                          admin_client_->host() +
+                                          "): the key is not encrypted in transit; use https outside tests");
+    }
 }
 
 void Connector::log(LogLevel level, const std::string &msg) const {
@@ -48,26 +68,54 @@ void Connector::log(LogLevel level, const std::string &msg) const {
 }
 
 void Connector::begin(const CallContext &ctx) {
-    engine_->set_cancel(ctx.cancelled);
-    engine_->reset_stats();
+    for (http::Engine *e : {engine_.get(), admin_engine_.get()}) {
+        if (!e) continue;
+        e->set_cancel(ctx.cancelled);
+        e->reset_stats();
+    }
     if (ctx.cancelled && ctx.cancelled()) throw Error::cancelled();
+}
+
+void Connector::require_scim_provisioning() const {
+    if (admin_client_)
+        throw Error::unsupported("admin-api-key",
+                                 "provisioning with an Admin API key configured is not available in this version "
+                                 "(the sync's ids are the Admin API's); provision with a SCIM-only config "
+                                 "(scim-url and scim-token without admin-api-key)");
+}
+
+std::string Connector::check_scim(int64_t &user_count) {
+    const auto summary = client_->count_users();
+    user_count = summary.total_results;
+    return "connected to " + client_->host() + "; the token can list users (" +
+           (summary.total_results >= 0 ? std::to_string(summary.total_results) + " visible"
+                                       : std::string("count unknown")) +
+           ")";
+}
+
+std::string Connector::check_admin_api() {
+    admin_client_->probe_reads();
+    return "the Admin API at " + admin_client_->host() + " accepts the key: it can list members, groups and roles";
 }
 
 CheckResult Connector::check(const CallContext &ctx) {
     begin(ctx);
-    const auto summary = client_->count_users();
     CheckResult r;
-    r.user_count = summary.total_results;
-    r.message = "connected to " + client_->host() + "; the token can list users (" +
-                (summary.total_results >= 0 ? std::to_string(summary.total_results) + " visible"
-                                            : std::string("count unknown")) +
-                ")";
+    if (client_) {
+        r.message = check_scim(r.user_count);
+    }
+    if (admin_client_) r.message += (r.message.empty() ? "" : "; ") + check_admin_api();
     log(LogLevel::info, "check: " + r.message);
     return r;
 }
 
 void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats) {
     begin(ctx);
+    if (admin_client_) {
+        sync::AdminSyncRun run(*admin_client_, client_.get(), config_, ctx, sink, stats, log_);
+        run.run();
+        return;
+    }
     sync::SyncRun run(*client_, config_, ctx, sink, stats, log_);
     run.run();
 }
@@ -75,12 +123,14 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
 Outcome Connector::create_account(const CallContext &ctx,
                                   const std::vector<std::pair<std::string, std::string>> &fields, RecordSink *sink) {
     const provision::AccountRequest req = provision::read_account_request(fields);
+    require_scim_provisioning();
     begin(ctx);
     return provisioner_->create_account(req, sink);
 }
 
 Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type, std::string_view id) {
     provision::check_delete_args(type, id);
+    require_scim_provisioning();
     begin(ctx);
     return provisioner_->delete_user(id);
 }
@@ -88,6 +138,7 @@ Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type
 Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                          std::string_view principal_id, RecordSink *sink) {
     const std::string gid = provision::membership_group_id(entitlement_id, principal_type, principal_id);
+    require_scim_provisioning();
     begin(ctx);
     return provisioner_->grant(gid, principal_id, sink);
 }
@@ -95,6 +146,7 @@ Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id
 Outcome Connector::revoke(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                           std::string_view principal_id) {
     const std::string gid = provision::membership_group_id(entitlement_id, principal_type, principal_id);
+    require_scim_provisioning();
     begin(ctx);
     return provisioner_->revoke(gid, principal_id);
 }

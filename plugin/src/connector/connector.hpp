@@ -1,6 +1,8 @@
 // The connector: the one object the ABI glue drives, a facade over the operations. check() is here; sync goes to
-// sync/ (one SyncRun a sync), account and membership provisioning to provision/. It owns what the operations
-// share: the HTTP engine and the SCIM client, built from the config. Knows nothing of the ABI's types.
+// sync/ (one SyncRun a SCIM-only sync, one AdminSyncRun a sync with an Admin API key), account and membership
+// provisioning to provision/. It owns what the operations share: for each configured source its HTTP engine and
+// client (SCIM's engine runs `concurrency` requests at once; the Admin API's is paced under
+// admin-api-rate-limit), built from the config. Knows nothing of the ABI's types.
 // All work happens on the calling thread (libcurl multi); no thread is started.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/admin_client.hpp"
 #include "common/call_context.hpp"
 #include "common/log.hpp"
 #include "common/records.hpp"
@@ -49,12 +52,18 @@ public:
 private:
     // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts.
     void begin(const CallContext &ctx);
+    // Provisioning goes through SCIM only, in a SCIM-only config (see provision_refusal()).
+    void require_scim_provisioning() const;
+    std::string check_scim(int64_t &user_count);
+    std::string check_admin_api();
     void log(LogLevel level, const std::string &msg) const;
 
     config::Config config_;
     LogFn log_;
     std::unique_ptr<http::Engine> engine_;
     std::unique_ptr<scim::Client> client_;
+    std::unique_ptr<http::Engine> admin_engine_;
+    std::unique_ptr<admin::Client> admin_client_;
     std::unique_ptr<provision::Provisioner> provisioner_;
 };
 

@@ -195,6 +195,7 @@ Engine::Engine(EngineOptions options, LogFn log)
         options_.seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     }
     rng_.seed(options_.seed);
+    if (options_.requests_per_minute > 0) pacer_.emplace(options_.requests_per_minute);
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("could not create a libcurl multi handle");
     const long conns = static_cast<long>(std::max(1u, options_.concurrency));
@@ -438,9 +439,11 @@ void Engine::start_ready(Clock::time_point now) {
         ready_.push_back(std::move(delayed_.begin()->second));
         delayed_.erase(delayed_.begin());
     }
-    while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_) {
+    while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_ &&
+           (!pacer_ || pacer_->may_start(now))) {
         auto job = std::move(ready_.front());
         ready_.pop_front();
+        if (pacer_) pacer_->started(now);
         start(std::move(job));
     }
 }
@@ -463,6 +466,8 @@ int64_t Engine::wait_ms() const {
     if (!delayed_.empty()) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
     if (!ready_.empty()) {
         if (now < paused_until_) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, paused_until_)));
+        else if (pacer_ && pacer_->next_start(now) > now)
+            wait = std::min<int64_t>(wait, std::max<int64_t>(1, ms_between(now, pacer_->next_start(now))));
         else if (active_.size() < window_.window()) wait = 0;
     }
     return wait;

@@ -41,6 +41,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "http/request_pacer.hpp"
 #include "http/retry_policy.hpp"
 
 namespace ce::http {
@@ -123,6 +124,7 @@ struct EngineOptions {
     std::string user_agent = "claude-enterprise-connector";
     BackoffSettings backoff;
     uint64_t seed = 0;                    // jitter PRNG seed (0: from std::random_device)
+    unsigned requests_per_minute = 0;     // attempts (retries included) started in any minute; 0: unpaced
 };
 
 struct EngineStats {
@@ -185,6 +187,7 @@ private:
     std::unordered_map<void *, std::unique_ptr<Job>> active_;
     Clock::time_point paused_until_{};
     AdaptiveWindow window_;
+    std::optional<RequestPacer> pacer_;
     std::mt19937_64 rng_;
     EngineStats stats_;
     size_t held_total_ = 0;    // bytes held by the bodies of the transfers in flight (and completions running)

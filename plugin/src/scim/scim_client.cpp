@@ -12,26 +12,10 @@ namespace {
 constexpr size_t kMaxDetailChars = 200;
 constexpr int64_t kMsPerSecond = 1000;
 
-std::string host_of(std::string_view url) {
-    auto p = url.find("://");
-    if (p != std::string_view::npos) url.remove_prefix(p + 3);
-    url = url.substr(0, url.find_first_of("/?#"));
-    if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);  // never userinfo
-    return std::string(url);
-}
+std::string host_of(std::string_view url) { return text::url_host(url); }
 
 // A detail from the server, made safe for a one-line message.
-std::string clean_detail(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (out.size() >= kMaxDetailChars) {
-            out += "...";
-            break;
-        }
-        out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
-    }
-    return out;
-}
+std::string clean_detail(std::string_view s) { return text::one_line(s, kMaxDetailChars); }
 
 std::string attempts_text(unsigned attempts) {
     return attempts > 1 ? " after " + std::to_string(attempts) + " attempts" : std::string();

@@ -1,0 +1,261 @@
+#include "sync/admin_sync_run.hpp"
+
+#include <unordered_set>
+#include <vector>
+
+#include "admin/admin_records.hpp"
+#include "common/errors.hpp"
+#include "common/text.hpp"
+#include "common/units.hpp"
+#include "scim/list_walker.hpp"
+#include "sync/store/id_set.hpp"
+
+namespace ce::sync {
+namespace {
+
+// How often a group read answering `role_ids: null` ("temporarily unavailable") is read again.
+constexpr unsigned kRoleIdsRereads = 2;
+// SCIM walks a list at most this many times while it changes (as sync_run.cpp).
+constexpr unsigned kMaxScimPasses = 3;
+
+// The GroupList keeps three strings a group: the source type rides in the external id's place.
+scim::Group stored(const admin::Group &g) { return scim::Group{g.id, g.name, g.source_type}; }
+admin::Group restored(scim::Group g) {
+    return admin::Group{std::move(g.id), std::move(g.display_name), std::move(g.external_id), {}};
+}
+
+// The e-mail a SCIM user is known by here: its userName when it is an address (the service's convention),
+// else its primary e-mail.
+std::string scim_email(const scim::User &u) {
+    if (text::looks_like_email(u.user_name)) return text::ascii_lower(u.user_name);
+    for (const auto &e : u.emails)
+        if (e.primary) return text::ascii_lower(e.value);
+    return u.emails.empty() ? std::string() : text::ascii_lower(u.emails.front().value);
+}
+
+}  // namespace
+
+AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim, const config::Config &config,
+                           const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log)
+    : client_(client),
+      scim_(scim),
+      config_(config),
+      ctx_(ctx),
+      sink_(sink),
+      stats_(stats),
+      log_(log),
+      user_ids_(config.index_memory_kb * kKiB, config.spill_dir),
+      role_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
+      groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir) {}
+
+AdminSyncRun::~AdminSyncRun() { count_requests(); }
+
+void AdminSyncRun::run() {
+    if (scim_) read_scim_ids();
+    emit_org_roles();
+    list_roles();
+    list_members();
+    list_groups();
+    read_group_members();
+    list_invites();
+    log(LogLevel::info, "sync (Admin API): " + std::to_string(stats_.resources) + " resources, " +
+                            std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
+                            " grants, " + std::to_string(stats_.requests) + " requests (" +
+                            std::to_string(stats_.retries) + " retries)");
+}
+
+// With SCIM configured: the SCIM id of each e-mail, so that a member provisioned through SCIM shows both ids.
+// An e-mail that two SCIM users share names neither (kept as "").
+void AdminSyncRun::read_scim_ids() {
+    scim::ListWalker<scim::User> walker(
+        *scim_, scim_->users_url(), {{"excludedAttributes", "groups"}}, config_.page_size, config_.concurrency,
+        kMaxScimPasses, &scim::parse_user_page, "listing SCIM users (for scim_id)",
+        [this](std::vector<scim::User> &fresh, const scim::PagePlanner &) {
+            ++stats_.pages;
+            for (const auto &u : fresh) {
+                const std::string email = scim_email(u);
+                if (email.empty()) continue;
+                auto [it, fresh_email] = scim_id_by_email_.emplace(email, u.id);
+                if (!fresh_email && it->second != u.id) it->second.clear();
+            }
+            report("scim_users");
+        },
+        store::IdIndex(config_.index_memory_kb * kKiB, config_.spill_dir));
+    walker.run();
+    if (!walker.planner().doubt().empty() || !walker.planner().settled())
+        warn("incomplete_scim_ids", "the SCIM user list may be incomplete (" + walker.planner().doubt() +
+                                        "): some users may lack their scim_id");
+}
+
+void AdminSyncRun::emit_org_roles() {
+    for (const auto &r : admin::kOrgRoles) {
+        resource(admin::org_role_resource(r));
+        entitlement(admin::org_role_entitlement(r));
+    }
+}
+
+void AdminSyncRun::list_roles() {
+    const auto end = admin::walk_token_pages<admin::Role>(
+        client_, "rbac_roles", &admin::parse_role_page, "listing roles", [this](std::vector<admin::Role> &page) {
+            ++stats_.pages;
+            for (const auto &r : page) {
+                if (!role_ids_.insert(r.id)) continue;  // listed twice
+                resource(admin::role_resource(r));
+                entitlement(admin::role_entitlement(r));
+            }
+            report("roles");
+        });
+    warn_if_contradicted(end, "role");
+    role_ids_.freeze();
+}
+
+void AdminSyncRun::list_members() {
+    const auto end = admin::walk_cursor_pages<admin::Member>(
+        client_, "users", &admin::parse_member_page, "listing members", [this](std::vector<admin::Member> &page) {
+            ++stats_.pages;
+            for (const auto &m : page) {
+                if (!user_ids_.insert(m.id)) continue;
+                const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
+                resource(admin::user_resource(m, scim == scim_id_by_email_.end() ? "" : scim->second));
+                const bool known = admin::is_org_role(m.role);
+                if (!known) ++stats_.unresolved;
+                if (!known)
+                    warn("unknown_org_role", "member " + m.id + " holds the organisation role \"" +
+                                                 text::one_line(m.role, 64) +
+                                                 "\", which is not an Enterprise role; its grant is flagged "
+                                                 "unresolved");
+                grant(admin::make_grant(admin::org_role_entitlement_id(m.role.empty() ? "unknown" : m.role), "user",
+                                        m.id, !known));
+            }
+            report("users");
+        });
+    warn_if_contradicted(end, "member");
+    user_ids_.freeze();
+}
+
+void AdminSyncRun::list_groups() {
+    const auto end = admin::walk_token_pages<admin::Group>(
+        client_, "rbac_groups", &admin::parse_group_page, "listing groups", [this](std::vector<admin::Group> &page) {
+            ++stats_.pages;
+            for (auto &g : page) {
+                entitlement(admin::group_entitlement(g));
+                grant_roles(g);
+                groups_.push(stored(g));
+            }
+            report("groups");
+        });
+    warn_if_contradicted(end, "group");
+}
+
+// The roles a group holds. `role_ids: null` means the service could not say: read again, then warn (never "no
+// roles").
+void AdminSyncRun::grant_roles(const admin::Group &listed) {
+    std::optional<std::vector<std::string>> role_ids = listed.role_ids;
+    for (unsigned i = 0; !role_ids && i < kRoleIdsRereads; ++i) {
+        const auto again = client_.get_group(listed.id);
+        if (!again) break;  // deleted meanwhile: its members will say the rest
+        role_ids = again->role_ids;
+    }
+    if (!role_ids) {
+        warn("incomplete_group_roles", "the roles of group " + listed.id + " (" + text::one_line(listed.name, 80) +
+                                           ") were unavailable (role_ids: null after " +
+                                           std::to_string(kRoleIdsRereads + 1) +
+                                           " reads): its role grants may be missing; sync again");
+        return;
+    }
+    std::unordered_set<std::string> seen;
+    for (const auto &rid : *role_ids) {
+        if (!seen.insert(rid).second) continue;
+        const bool known = role_ids_.contains(rid);
+        if (!known) ++stats_.unresolved;
+        if (!known)
+            warn("unresolved_role", "group " + listed.id + " holds role " + rid +
+                                        ", which the role list did not name; the grant is flagged unresolved");
+        grant(admin::make_grant(admin::role_entitlement_id(rid), "group", listed.id, !known));
+    }
+}
+
+void AdminSyncRun::read_group_members() {
+    const size_t total = groups_.size();
+    for (size_t i = 0; i < total; ++i) read_members_of(restored(groups_.next()));
+}
+
+void AdminSyncRun::read_members_of(const admin::Group &group) {
+    std::unordered_set<uint64_t> seen;  // fingerprints of this group's members (a repeated row counts once)
+    const std::string what = "listing the members of group " + group.id;
+    const auto end = admin::walk_token_pages<admin::GroupMember>(
+        client_, "rbac_groups/" + admin::path_segment(group.id) + "/members", &admin::parse_group_member_page, what,
+        [&](std::vector<admin::GroupMember> &page) {
+            for (const auto &m : page) {
+                if (!m.group_id.empty() && m.group_id != group.id)
+                    throw client_.malformed(what, "a member row names another group (" +
+                                                      text::one_line(m.group_id, 80) + ")", 200);
+                if (!seen.insert(store::IdSet::fingerprint(m.user_id)).second) continue;
+                const bool known = user_ids_.contains(m.user_id);
+                if (!known) {
+                    ++stats_.unresolved;
+                    warn("unresolved_member", "group " + group.id + " has a member user " + m.user_id +
+                                                  " that names no user of this sync; the grant is flagged unresolved");
+                }
+                grant(admin::make_grant(admin::group_entitlement_id(group.id), "user", m.user_id, !known));
+            }
+        });
+    warn_if_contradicted(end, "group member");
+    resource(admin::group_resource(group, static_cast<int64_t>(seen.size())));
+    ++stats_.pages;
+    report("memberships", groups_.size());
+}
+
+void AdminSyncRun::list_invites() {
+    const auto end = admin::walk_cursor_pages<admin::Invite>(
+        client_, "invites", &admin::parse_invite_page, "listing invites", [this](std::vector<admin::Invite> &page) {
+            ++stats_.pages;
+            for (const auto &i : page) resource(admin::invite_resource(i));
+            report("invites");
+        });
+    warn_if_contradicted(end, "invite");
+}
+
+void AdminSyncRun::resource(const Resource &r) {
+    if (!sink_.resource(r)) throw Error::stopped();
+    ++stats_.resources;
+}
+
+void AdminSyncRun::entitlement(const Entitlement &e) {
+    if (!sink_.entitlement(e)) throw Error::stopped();
+    ++stats_.entitlements;
+}
+
+void AdminSyncRun::grant(const Grant &g) {
+    if (!sink_.grant(g)) throw Error::stopped();
+    ++stats_.grants;
+}
+
+void AdminSyncRun::warn(std::string_view code, const std::string &message) {
+    ++stats_.warnings;
+    log(LogLevel::warn, message);
+    if (!sink_.warning(code, message)) throw Error::stopped();
+}
+
+void AdminSyncRun::warn_if_contradicted(admin::WalkEnd end, const char *what) {
+    if (end == admin::WalkEnd::complete) return;
+    warn("incomplete_listing", std::string("the ") + what +
+                                   " list may be incomplete: a page said more follow (has_more) but gave no next_page "
+                                   "to continue from");
+}
+
+void AdminSyncRun::count_requests() {
+    stats_.requests = client_.engine().stats().requests + (scim_ ? scim_->engine().stats().requests : 0);
+    stats_.retries = client_.engine().stats().retries + (scim_ ? scim_->engine().stats().retries : 0);
+}
+
+void AdminSyncRun::report(std::string_view phase, uint64_t total_hint) {
+    count_requests();
+    if (ctx_.progress) ctx_.progress(Progress{.phase = phase, .counts = stats_, .total_hint = total_hint});
+}
+
+void AdminSyncRun::log(LogLevel level, const std::string &msg) const {
+    if (log_) log_(level, msg);
+}
+
+}  // namespace ce::sync

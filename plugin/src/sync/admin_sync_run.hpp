@@ -1,0 +1,70 @@
+// One sync through the Admin API (issue 14; README "What each source sees"): the fixed organisation roles, the
+// custom roles, every member (with a grant of their organisation role), every group (an entitlement now, the
+// role grants from its role_ids, the group itself once its members are read), the members of each group, then
+// the invites. Every record streams to the sink as its page arrives. Kept meanwhile: the ids of users and roles
+// (store/id_index.hpp, bounded memory) and the groups waiting for their members (store/group_list.hpp); with SCIM
+// also configured, the SCIM ids by e-mail (for the users' scim_id), read first through SCIM's own budget.
+// Requests go out one at a time: under the API's per-minute limit the pacing, not latency, sets the speed.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "admin/admin_client.hpp"
+#include "admin/admin_paging.hpp"
+#include "common/call_context.hpp"
+#include "common/log.hpp"
+#include "common/records.hpp"
+#include "config/config.hpp"
+#include "scim/scim_client.hpp"
+#include "sync/store/group_list.hpp"
+#include "sync/store/id_index.hpp"
+
+namespace ce::sync {
+
+class AdminSyncRun {
+public:
+    // `scim` may be null (no SCIM configured): users then carry no scim_id.
+    AdminSyncRun(const admin::Client &client, const scim::Client *scim, const config::Config &config,
+                 const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log);
+    ~AdminSyncRun();
+    AdminSyncRun(const AdminSyncRun &) = delete;
+    AdminSyncRun &operator=(const AdminSyncRun &) = delete;
+
+    void run();
+
+private:
+    void read_scim_ids();
+    void emit_org_roles();
+    void list_roles();
+    void list_members();
+    void list_groups();
+    void grant_roles(const admin::Group &group);
+    void read_group_members();
+    void read_members_of(const admin::Group &group);
+    void list_invites();
+
+    void resource(const Resource &r);
+    void entitlement(const Entitlement &e);
+    void grant(const Grant &g);
+    void warn(std::string_view code, const std::string &message);
+    void warn_if_contradicted(admin::WalkEnd end, const char *what);
+    void report(std::string_view phase, uint64_t total_hint = 0);
+    void count_requests();
+    void log(LogLevel level, const std::string &msg) const;
+
+    const admin::Client &client_;
+    const scim::Client *scim_;
+    const config::Config &config_;
+    const CallContext &ctx_;
+    RecordSink &sink_;
+    SyncCounts &stats_;
+    const LogFn &log_;
+    store::IdIndex user_ids_;
+    store::IdIndex role_ids_;
+    store::GroupList groups_;
+    std::unordered_map<std::string, std::string> scim_id_by_email_;  // lower-case e-mail -> SCIM id ("" if shared)
+};
+
+}  // namespace ce::sync

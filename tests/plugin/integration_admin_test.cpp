@@ -1,0 +1,328 @@
+// Syncs of the real plugin through the Admin API (issue 14) against the in-process simulator over loopback:
+// Admin-only and combined (Admin API + SCIM) configs equal to the simulator's truth, both field generations,
+// short paging-B pages, role_ids: null (re-read, then a warning, never "no roles"), check naming missing scopes,
+// the key never leaking, and answers the connector must not follow (scripted servers).
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+#include <scim_sim/server.hpp>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "plugin_harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+// The key is the harness's token: every text the plugin produces is checked for it.
+const std::string &kKey = kToken;
+
+scim_sim::Options admin_org(uint64_t seed = 11) {
+    scim_sim::Options o;
+    o.token = "scim-token-for-the-sim";
+    o.admin_key = kKey;
+    o.admin_rate_limit = 0;  // pacing is tested apart: these tests must not take minutes
+    o.seed = seed;
+    o.seed_users = 60;
+    o.seed_groups = 6;
+    o.seed_members = 150;
+    o.seed_direct_users = 25;
+    o.seed_direct_groups = 5;
+    o.seed_roles = 4;
+    o.seed_invites = 12;
+    return o;
+}
+
+// The Admin API's base URL is the simulator's origin.
+std::string origin(const scim_sim::Server &sim) {
+    const std::string base = sim.base_url();
+    return base.substr(0, base.find('/', base.find("://") + 3));
+}
+
+Entries admin_config(const scim_sim::Server &sim, Entries extra = {}) {
+    Entries e{{"admin-api-key", kKey}, {"admin-api-url", origin(sim)}};
+    for (auto &kv : extra) e.push_back(std::move(kv));
+    return e;
+}
+
+// What the simulator says the Admin API view holds, as the records a sync must produce.
+struct AdminTruth {
+    std::map<std::string, Record> resources;  // "<type>:<id>"
+    std::set<std::string> entitlements;
+    std::set<std::string> grants;
+    std::set<std::string> unresolved;  // grants whose principal or role the sync cannot know (a role of another org)
+};
+
+std::string str_of(const rapidjson::Value &v, const char *k) {
+    const auto it = v.FindMember(k);
+    return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+void add(AdminTruth &t, Record r) { t.resources[r.type + ":" + r.id] = std::move(r); }
+
+void read_members(const rapidjson::Value &doc, AdminTruth &t, bool with_scim_ids) {
+    for (const auto &m : doc["members"].GetArray()) {
+        Record r{"user", str_of(m, "id"), str_of(m, "name"), {}};
+        r.attrs = {{"email", str_of(m, "email")}, {"login", str_of(m, "email")}, {"org_role", str_of(m, "role")},
+                   {"status", "active"}};
+        if (with_scim_ids && !str_of(m, "scim_id").empty()) r.attrs["scim_id"] = str_of(m, "scim_id");
+        t.grants.insert("org_role:" + str_of(m, "role") + ":assigned:user:" + r.id);
+        add(t, std::move(r));
+    }
+}
+
+void read_groups(const rapidjson::Value &doc, AdminTruth &t) {
+    for (const auto &g : doc["rbac_groups"].GetArray()) {
+        const std::string id = str_of(g, "id");
+        Record r{"group", id, str_of(g, "name"), {}};
+        r.attrs = {{"source", str_of(g, "source_type")},
+                   {"member_count", std::to_string(g["members"].GetArray().Size())}};
+        add(t, std::move(r));
+        t.entitlements.insert("group:" + id + ":member");
+        for (const auto &u : g["members"].GetArray()) t.grants.insert("group:" + id + ":member:user:" + u.GetString());
+        for (const auto &rid : g["role_ids"].GetArray()) {
+            const std::string grant = std::string("role:") + rid.GetString() + ":assigned:group:" + id;
+            t.grants.insert(grant);
+            // A role of another organisation of the enterprise is attached but not listed (404 for this key).
+            if (!t.entitlements.count(std::string("role:") + rid.GetString() + ":assigned")) t.unresolved.insert(grant);
+        }
+    }
+}
+
+AdminTruth admin_truth(const std::string &state, bool with_scim_ids) {
+    rapidjson::Document doc;
+    doc.Parse(state.c_str());
+    REQUIRE(doc.IsObject());
+    AdminTruth t;
+    for (const auto &r : doc["roles"].GetArray()) {
+        add(t, Record{"role", str_of(r, "id"), str_of(r, "display_name"), {}});
+        t.entitlements.insert("role:" + str_of(r, "id") + ":assigned");
+    }
+    read_members(doc, t, with_scim_ids);
+    read_groups(doc, t);
+    for (const auto &i : doc["invites"].GetArray())
+        add(t, Record{"invite", str_of(i, "id"), str_of(i, "email"),
+                      {{"email", str_of(i, "email")}, {"role", str_of(i, "role")}, {"status", str_of(i, "status")}}});
+    for (const char *role : {"primary_owner", "owner", "membership_admin", "managed", "user"}) {
+        add(t, Record{"org_role", role, "", {}});
+        t.entitlements.insert(std::string("org_role:") + role + ":assigned");
+    }
+    return t;
+}
+
+// Every resource of the truth with the attributes it names (others, such as added_at, are not in the truth), and
+// nothing else; every entitlement and grant exactly once.
+void expect_sync_equals(const SyncRun &run, const AdminTruth &truth) {
+    REQUIRE(run.status == CONN_OK);
+    std::map<std::string, Record> got;
+    for (const auto &r : run.resources) CHECK_MESSAGE(got.emplace(r.type + ":" + r.id, r).second, "twice: ", r.id);
+    CHECK(got.size() == truth.resources.size());
+    for (const auto &[key, want] : truth.resources) {
+        const auto it = got.find(key);
+        if (it == got.end()) {
+            CHECK_MESSAGE(false, "missing ", key);
+            continue;
+        }
+        if (!want.display_name.empty()) CHECK(it->second.display_name == want.display_name);
+        for (const auto &[k, v] : want.attrs) CHECK_MESSAGE(it->second.attrs[k] == v, key, " ", k);
+        if (want.type == "user" && !want.attrs.count("scim_id")) CHECK(it->second.attrs.count("scim_id") == 0);
+    }
+    std::multiset<std::string> ents, grants;
+    for (const auto &e : run.entitlements) ents.insert(e.id);
+    for (const auto &g : run.grants) {
+        grants.insert(g.id);
+        CHECK_MESSAGE(((g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) != 0) == (truth.unresolved.count(g.id) == 1),
+                      "unresolved flag: ", g.id);
+    }
+    CHECK(std::set<std::string>(ents.begin(), ents.end()) == truth.entitlements);
+    CHECK(ents.size() == truth.entitlements.size());
+    CHECK(std::set<std::string>(grants.begin(), grants.end()) == truth.grants);
+    CHECK(grants.size() == truth.grants.size());
+}
+
+bool has_warning(const SyncRun &run, const std::string &code) {
+    for (const auto &[c, m] : run.warnings)
+        if (c == code) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("Admin API: an Admin-only sync equals the simulator's truth") {
+    scim_sim::Server sim(admin_org());
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim));
+    const SyncRun run = sync(in);
+    expect_sync_equals(run, admin_truth(sim.state_json(), false));
+    for (const auto &[code, message] : run.warnings) CHECK_MESSAGE(code == "unresolved_role", code, ": ", message);
+    for (const char *phase : {"roles", "users", "groups", "memberships", "invites"}) CHECK(run.phases.count(phase) == 1);
+    // The least any client needs at limit=1000: one page each of roles, members, groups and invites, one member
+    // page a group.
+    CHECK(run.result.requests == 4 + 11);
+}
+
+TEST_CASE("Admin API: with SCIM also configured, SCIM-provisioned members carry their scim_id") {
+    scim_sim::Server sim(admin_org(12));
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim, {{"scim-url", sim.base_url()}, {"scim-token", "scim-token-for-the-sim"}}));
+    const SyncRun run = sync(in);
+    expect_sync_equals(run, admin_truth(sim.state_json(), true));
+}
+
+TEST_CASE("Admin API: the older field generation (beta header, roles / group_id / name) reads the same") {
+    scim_sim::Options o = admin_org(13);
+    o.admin_legacy = true;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim));
+    const SyncRun run = sync(in);
+    AdminTruth truth = admin_truth(sim.state_json(), false);
+    // Legacy roles have `name` only: the display name the truth gives is the newer field.
+    for (auto &[key, r] : truth.resources)
+        if (r.type == "role") r.display_name.clear();
+    expect_sync_equals(run, truth);
+}
+
+TEST_CASE("Admin API: short pages with has_more are followed to the end (paging B)") {
+    scim_sim::Options o = admin_org(14);
+    o.admin_short_pages = 0.6;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim));
+    expect_sync_equals(sync(in), admin_truth(sim.state_json(), false));
+}
+
+TEST_CASE("Admin API: role_ids null is read again, then warned about, never read as no roles") {
+    SUBCASE("sometimes null: the re-reads find the roles") {
+        scim_sim::Options o = admin_org(15);
+        o.admin_role_ids_null = 0.3;
+        scim_sim::Server sim(o);
+        sim.start();
+        Instance in;
+        in.open(admin_config(sim));
+        const SyncRun run = sync(in);
+        // A group may still be unlucky three times in a row: then its roles are warned about, not dropped silently.
+        if (!has_warning(run, "incomplete_group_roles")) expect_sync_equals(run, admin_truth(sim.state_json(), false));
+    }
+    SUBCASE("always null: one warning a group, naming it, and no role grant") {
+        scim_sim::Options o = admin_org(16);
+        o.admin_role_ids_null = 1.0;
+        scim_sim::Server sim(o);
+        sim.start();
+        Instance in;
+        in.open(admin_config(sim));
+        const SyncRun run = sync(in);
+        REQUIRE(run.status == CONN_OK);
+        size_t warned = 0;
+        for (const auto &[code, message] : run.warnings)
+            if (code == "incomplete_group_roles") {
+                ++warned;
+                CHECK(message.find("rbac_group_") != std::string::npos);
+            }
+        CHECK(warned == 11);
+        for (const auto &g : run.grants) CHECK(g.id.rfind("role:", 0) != 0);
+    }
+}
+
+TEST_CASE("Admin API: check proves the key and names the scopes a 403 says are missing") {
+    scim_sim::Server sim(admin_org(17));
+    sim.start();
+    {
+        Instance in;
+        in.open(admin_config(sim));
+        conn_check_result result{};
+        conn_error err{};
+        REQUIRE(check(in, result, err) == CONN_OK);
+        CHECK(std::string(result.message).find("Admin API") != std::string::npos);
+    }
+    scim_sim::Options o = admin_org(17);
+    o.admin_scopes = {"read:members"};
+    scim_sim::Server narrow(o);
+    narrow.start();
+    Instance in;
+    in.open(admin_config(narrow));
+    conn_check_result result{};
+    conn_error err{};
+    CHECK(check(in, result, err) == CONN_ERR_PERMISSION_DENIED);
+    CHECK(std::string(err.message).find("read:rbac_groups") != std::string::npos);
+    CHECK(std::string(err.field) == "admin-api-key");
+}
+
+TEST_CASE("Admin API: a refused key is unauthenticated, names admin-api-key and never echoes it") {
+    scim_sim::Server sim(admin_org(18));
+    sim.start();
+    Instance in;
+    in.open({{"admin-api-key", kWrongToken}, {"admin-api-url", origin(sim)}});
+    const SyncRun run = sync(in);
+    CHECK(run.status == CONN_ERR_UNAUTHENTICATED);
+    CHECK(std::string(run.err.field) == "admin-api-key");
+    CHECK(std::string(run.err.message).find(kWrongToken) == std::string::npos);
+}
+
+TEST_CASE("Admin API: answers that cannot be followed fail, never end the list early") {
+    auto json = [](std::string body) {
+        ScriptedServer::Reply r;
+        r.body = std::move(body);
+        r.content_type = "application/json";
+        return r;
+    };
+    auto page = [](const std::string &data, const std::string &more) {
+        return R"({"data":[)" + data + R"(],)" + more + "}";
+    };
+    const std::string member = R"({"type":"user","id":"user_1","email":"a@example.com","name":"A","role":"user"})";
+    SUBCASE("has_more with no last_id") {
+        ScriptedServer s([&](const std::string &, const std::string &path, int) -> ScriptedServer::Reply {
+            if (path.find("/users") != std::string::npos) return json(page(member, R"("has_more":true,"last_id":null)"));
+            return json(page("", R"("has_more":false,"next_page":null)"));
+        });
+        Instance in;
+        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+        const SyncRun run = sync(in);
+        CHECK(run.status != CONN_OK);
+        CHECK(std::string(run.err.message).find("last_id") != std::string::npos);
+    }
+    SUBCASE("a cursor that comes back") {
+        ScriptedServer s([&](const std::string &, const std::string &path, int) -> ScriptedServer::Reply {
+            if (path.find("/rbac_roles") != std::string::npos)
+                return json(page("", R"("has_more":true,"next_page":"same")"));
+            return json(page("", R"("has_more":false,"next_page":null)"));
+        });
+        Instance in;
+        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+        const SyncRun run = sync(in);
+        CHECK(run.status != CONN_OK);
+        CHECK(std::string(run.err.message).find("loop") != std::string::npos);
+        CHECK(s.requests() == 2);
+    }
+    SUBCASE("has_more with a null next_page: the sync ends and says the list may be incomplete") {
+        ScriptedServer s([&](const std::string &, const std::string &path, int) -> ScriptedServer::Reply {
+            if (path.find("/rbac_groups") != std::string::npos)
+                return json(page("", R"("has_more":true,"next_page":null)"));
+            if (path.find("/users") != std::string::npos || path.find("/invites") != std::string::npos)
+                return json(page("", R"("has_more":false,"first_id":null,"last_id":null)"));
+            return json(page("", R"("has_more":false,"next_page":null)"));
+        });
+        Instance in;
+        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+        const SyncRun run = sync(in);
+        CHECK(run.status == CONN_OK);
+        CHECK(has_warning(run, "incomplete_listing"));
+    }
+}
+
+TEST_CASE("Admin API: provisioning with an Admin API key is refused as unsupported, saying what to do") {
+    scim_sim::Server sim(admin_org(19));
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim));
+    const Outcome o = create_account(in, {{"email", "new@example.com"}, {"display_name", "New Person"}});
+    CHECK(o.status == CONN_ERR_UNSUPPORTED);
+    CHECK(std::string(o.err.message).find("SCIM-only") != std::string::npos);
+}
