@@ -326,3 +326,31 @@ TEST_CASE("Admin API: provisioning with an Admin API key is refused as unsupport
     CHECK(o.status == CONN_ERR_UNSUPPORTED);
     CHECK(std::string(o.err.message).find("SCIM-only") != std::string::npos);
 }
+
+TEST_CASE("Admin API: a 429 (another client spending the budget) is waited out, with and without retry-after") {
+    for (const bool retry_after : {true, false}) {
+        CAPTURE(retry_after);
+        ScriptedServer s([&](const std::string &, const std::string &path, int nth) -> ScriptedServer::Reply {
+            ScriptedServer::Reply r;
+            r.content_type = "application/json";
+            if (nth == 0) {
+                r.status = 429;
+                r.body = R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})";
+                if (retry_after) r.headers.emplace_back("retry-after", "1");
+                return r;
+            }
+            const bool cursor = path.find("/users") != std::string::npos || path.find("/invites") != std::string::npos;
+            r.body = cursor ? R"({"data":[],"has_more":false,"first_id":null,"last_id":null})"
+                            : R"({"data":[],"has_more":false,"next_page":null})";
+            return r;
+        });
+        Instance in;
+        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+        const SyncRun run = sync(in);
+        CHECK(run.status == CONN_OK);
+        CHECK(s.requests() == 5);  // roles refused, roles again, then members, groups and invites
+        const auto times = s.request_times();
+        REQUIRE(times.size() == 5);
+        if (retry_after) CHECK(times[1] - times[0] >= std::chrono::milliseconds(950));
+    }
+}

@@ -122,3 +122,36 @@ TEST_CASE("loopback hosts") {
     CHECK_FALSE(is_loopback_host("10.0.0.1"));
     CHECK_FALSE(is_loopback_host("[::2]"));
 }
+
+TEST_CASE("sources: SCIM, the Admin API, or both; SCIM's two fields together") {
+    const std::string url = "https://api.workos.com/scim/v2.0/KEY";
+    CHECK(refused_field({}) == "scim-url");
+    CHECK(refused_field({{"page-size", "10"}}) == "scim-url");
+    CHECK(refused_field({{"scim-url", url}}) == "scim-token");
+    CHECK(refused_field({{"scim-token", kToken}}) == "scim-url");
+    CHECK(refused_field({{"scim-token", kToken}, {"admin-api-key", kToken}}) == "scim-url");
+
+    const Config admin = parse_config({{"admin-api-key", kToken}});
+    CHECK(admin.has_admin_api());
+    CHECK_FALSE(admin.has_scim());
+    CHECK(admin.admin_api_url == "https://api.anthropic.com");
+    CHECK(admin.admin_api_rate_limit == 100);
+    CHECK_FALSE(admin.admin_plain_http);
+
+    const Config both = parse_config({{"scim-url", url}, {"scim-token", kToken}, {"admin-api-key", "k2"}});
+    CHECK(both.has_scim());
+    CHECK(both.has_admin_api());
+    CHECK(both.secrets() == std::vector<std::string>{kToken, "k2"});
+}
+
+TEST_CASE("admin-api-url: https, or http only to loopback; admin-api-key: no white space; the rate limit's range") {
+    CHECK(parse_config({{"admin-api-key", kToken}, {"admin-api-url", "http://127.0.0.1:8080"}}).admin_plain_http);
+    CHECK(refused_field({{"admin-api-key", kToken}, {"admin-api-url", "http://api.anthropic.com"}}) ==
+          "admin-api-url");
+    CHECK(refused_field({{"admin-api-key", kToken}, {"admin-api-url", "https://u:p@api.anthropic.com"}}) ==
+          "admin-api-url");
+    CHECK(refused_field({{"admin-api-key", kToken}, {"admin-api-url", "ftp://x"}}) == "admin-api-url");
+    CHECK(refused_field({{"admin-api-key", "a b"}}) == "admin-api-key");
+    CHECK(refused_field({{"admin-api-key", kToken}, {"admin-api-rate-limit", "0"}}) == "admin-api-rate-limit");
+    CHECK(parse_config({{"admin-api-key", kToken}, {"admin-api-rate-limit", "600"}}).admin_api_rate_limit == 600);
+}
