@@ -317,7 +317,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
     }
 }
 
-TEST_CASE("Admin API: provisioning with an Admin API key is refused as unsupported, saying what to do") {
+TEST_CASE("Admin API: create-account with an Admin API key is refused as unsupported, saying what to do") {
     scim_sim::Server sim(admin_org(19));
     sim.start();
     Instance in;
@@ -325,6 +325,136 @@ TEST_CASE("Admin API: provisioning with an Admin API key is refused as unsupport
     const Outcome o = create_account(in, {{"email", "new@example.com"}, {"display_name", "New Person"}});
     CHECK(o.status == CONN_ERR_UNSUPPORTED);
     CHECK(std::string(o.err.message).find("SCIM-only") != std::string::npos);
+}
+
+namespace {
+
+// The first row of `list` in the state whose `key` is `value` (and, when given, `key2` is not `not_value`).
+std::string first_id(const std::string &state, const char *list, const char *key, const std::string &value) {
+    rapidjson::Document doc;
+    doc.Parse(state.c_str());
+    for (const auto &row : doc[list].GetArray())
+        if (str_of(row, key) == value) return str_of(row, "id");
+    return {};
+}
+
+std::string role_of(const scim_sim::Server &sim, const std::string &uid) {
+    rapidjson::Document doc;
+    doc.Parse(sim.state_json().c_str());
+    for (const auto &m : doc["members"].GetArray())
+        if (str_of(m, "id") == uid) return str_of(m, "role");
+    return "<gone>";
+}
+
+bool in_group(const scim_sim::Server &sim, const std::string &gid, const std::string &uid) {
+    rapidjson::Document doc;
+    doc.Parse(sim.state_json().c_str());
+    for (const auto &g : doc["rbac_groups"].GetArray())
+        if (str_of(g, "id") == gid)
+            for (const auto &u : g["members"].GetArray())
+                if (uid == u.GetString()) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("Admin API provisioning: direct group members, idempotent, checked against the truth") {
+    scim_sim::Server sim(admin_org(21));
+    sim.start();
+    const std::string state = sim.state_json();
+    const std::string gid = first_id(state, "rbac_groups", "source_type", "direct");
+    const std::string scim_gid = first_id(state, "rbac_groups", "source_type", "scim");
+    const std::string uid = first_id(state, "members", "role", "user");
+    REQUIRE(!gid.empty());
+    REQUIRE(!uid.empty());
+    Instance in;
+    in.open(admin_config(sim));
+    const std::string ent = "group:" + gid + ":member";
+    if (in_group(sim, gid, uid)) REQUIRE(revoke(in, ent, "user", uid).outcome == CONN_OUTCOME_REVOKED);
+    CHECK_FALSE(in_group(sim, gid, uid));
+    Outcome o = grant(in, ent, "user", uid);
+    CHECK(o.status == CONN_OK);
+    CHECK(o.outcome == CONN_OUTCOME_GRANTED);
+    REQUIRE(o.grants.size() == 1);
+    CHECK(o.grants[0].id == ent + ":user:" + uid);
+    CHECK(in_group(sim, gid, uid));
+    CHECK(grant(in, ent, "user", uid).outcome == CONN_OUTCOME_ALREADY_GRANTED);
+    CHECK(revoke(in, ent, "user", uid).outcome == CONN_OUTCOME_REVOKED);
+    CHECK_FALSE(in_group(sim, gid, uid));
+    CHECK(revoke(in, ent, "user", uid).outcome == CONN_OUTCOME_ALREADY_REVOKED);
+    // A scim group is changed in the identity provider; an unknown group or member is not found.
+    o = grant(in, "group:" + scim_gid + ":member", "user", uid);
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(std::string(o.err.message).find("identity provider") != std::string::npos);
+    CHECK(grant(in, "group:rbac_group_01nope:member", "user", uid).status == CONN_ERR_NOT_FOUND);
+    CHECK(revoke(in, ent, "user", "user_01nope").status == CONN_ERR_NOT_FOUND);
+    CHECK(grant(in, "role:rbac_role_01x:assigned", "group", gid).status == CONN_ERR_UNSUPPORTED);
+}
+
+TEST_CASE("Admin API provisioning: organisation roles user and managed only") {
+    scim_sim::Server sim(admin_org(22));
+    sim.start();
+    const std::string state = sim.state_json();
+    const std::string uid = first_id(state, "members", "role", "user");
+    const std::string owner = first_id(state, "members", "role", "owner");
+    REQUIRE(!owner.empty());
+    Instance in;
+    in.open(admin_config(sim));
+    CHECK(grant(in, "org_role:managed:assigned", "user", uid).outcome == CONN_OUTCOME_GRANTED);
+    CHECK(role_of(sim, uid) == "managed");
+    CHECK(grant(in, "org_role:managed:assigned", "user", uid).outcome == CONN_OUTCOME_ALREADY_GRANTED);
+    CHECK(revoke(in, "org_role:managed:assigned", "user", uid).outcome == CONN_OUTCOME_REVOKED);
+    CHECK(role_of(sim, uid) == "user");
+    CHECK(revoke(in, "org_role:managed:assigned", "user", uid).outcome == CONN_OUTCOME_ALREADY_REVOKED);
+    CHECK(grant(in, "org_role:user:assigned", "user", uid).outcome == CONN_OUTCOME_ALREADY_GRANTED);
+    Outcome o = grant(in, "org_role:owner:assigned", "user", uid);
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(std::string(o.err.message).find("claude.ai") != std::string::npos);
+    o = grant(in, "org_role:managed:assigned", "user", owner);
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(role_of(sim, owner) == "owner");
+}
+
+TEST_CASE("Admin API provisioning: removing members and withdrawing invites") {
+    scim_sim::Server sim(admin_org(23));
+    sim.start();
+    const std::string state = sim.state_json();
+    const std::string invite = first_id(state, "invites", "status", "pending");
+    const std::string owner = first_id(state, "members", "role", "owner");
+    REQUIRE(!invite.empty());
+    rapidjson::Document doc;
+    doc.Parse(state.c_str());
+    std::string direct_user, email;
+    for (const auto &m : doc["members"].GetArray())
+        if (str_of(m, "role") == "user" && !m["scim_id"].IsString()) {
+            direct_user = str_of(m, "id");
+            email = str_of(m, "email");
+        }
+    REQUIRE(!direct_user.empty());
+    Instance in;
+    in.open(admin_config(sim));
+    CHECK(delete_resource(in, "invite", invite).outcome == CONN_OUTCOME_DELETED);
+    CHECK(delete_resource(in, "invite", invite).outcome == CONN_OUTCOME_ALREADY_DELETED);
+    CHECK(delete_resource(in, "user", "email=" + email).outcome == CONN_OUTCOME_DELETED);
+    CHECK(role_of(sim, direct_user) == "<gone>");
+    CHECK(delete_resource(in, "user", direct_user).outcome == CONN_OUTCOME_ALREADY_DELETED);
+    const Outcome o = delete_resource(in, "user", owner);
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(role_of(sim, owner) == "owner");
+}
+
+TEST_CASE("Admin API provisioning: while SCIM manages membership, removal says where to do it") {
+    scim_sim::Options opts = admin_org(24);
+    opts.admin_scim_managed = true;
+    scim_sim::Server sim(opts);
+    sim.start();
+    const std::string uid = first_id(sim.state_json(), "members", "role", "user");
+    Instance in;
+    in.open(admin_config(sim));
+    const Outcome o = delete_resource(in, "user", uid);
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(std::string(o.err.message).find("identity provider") != std::string::npos);
+    CHECK(role_of(sim, uid) == "user");
 }
 
 TEST_CASE("Admin API: a 429 (another client spending the budget) is waited out, with and without retry-after") {

@@ -35,7 +35,7 @@ TEST_CASE("descriptor and entry") {
     CHECK(d->abi_major == 1u);
     CHECK(d->capabilities == (CONN_CAP_CHECK | CONN_CAP_SYNC | CONN_CAP_CREATE_ACCOUNT | CONN_CAP_DELETE |
                               CONN_CAP_GRANT | CONN_CAP_REVOKE));
-    REQUIRE(d->resource_type_count == 2);
+    REQUIRE(d->resource_type_count == 5);
     CHECK(std::string(d->resource_types[0]->id) == "user");
     CHECK(d->resource_types[0]->traits == CONN_TRAIT_USER);
     CHECK(d->resource_types[0]->capabilities == (CONN_RT_SYNC | CONN_RT_CREATE | CONN_RT_DELETE));
@@ -48,13 +48,30 @@ TEST_CASE("descriptor and entry") {
     CHECK(et->flags == (CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE));
     REQUIRE(et->grantable_to_count == 1);
     CHECK(std::string(et->grantable_to[0]) == "user");
+    // The Admin API's types: roles held by groups and organisation roles held by users (read-only), invites.
+    CHECK(std::string(d->resource_types[2]->id) == "role");
+    CHECK(d->resource_types[2]->traits == CONN_TRAIT_ROLE);
+    REQUIRE(d->resource_types[2]->entitlement_type_count == 1);
+    CHECK(std::string(d->resource_types[2]->entitlement_types[0]->slug) == "assigned");
+    CHECK(d->resource_types[2]->entitlement_types[0]->flags == 0u);
+    CHECK(std::string(d->resource_types[2]->entitlement_types[0]->grantable_to[0]) == "group");
+    CHECK(std::string(d->resource_types[3]->id) == "org_role");
+    CHECK(std::string(d->resource_types[3]->entitlement_types[0]->grantable_to[0]) == "user");
+    CHECK(std::string(d->resource_types[4]->id) == "invite");
+    CHECK(d->resource_types[3]->entitlement_types[0]->flags == (CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE));
+    CHECK(d->resource_types[4]->capabilities == (CONN_RT_SYNC | CONN_RT_DELETE));
     std::map<std::string, const conn_field *> fields;
     for (uint32_t i = 0; i < d->config_field_count; ++i) fields[d->config_fields[i]->name] = d->config_fields[i];
     for (const char *f : {"scim-url", "scim-token", "page-size", "concurrency", "connect-timeout-ms",
                           "request-timeout-ms", "retry-budget-ms", "ca-file", "max-response-mb", "max-member-list-mb", "max-member-kb",
-                          "index-memory-kb", "spill-dir"})
+                          "index-memory-kb", "spill-dir", "admin-api-key", "admin-api-url", "admin-api-rate-limit"})
         CHECK_MESSAGE(fields.count(f) == 1, f);
-    CHECK(fields.at("scim-token")->flags == (CONN_FIELD_REQUIRED | CONN_FIELD_SECRET));
+    // Either source may be configured alone: neither is required by itself (the config must name one).
+    CHECK(fields.at("scim-token")->flags == CONN_FIELD_SECRET);
+    CHECK(fields.at("scim-url")->flags == 0u);
+    CHECK(fields.at("admin-api-key")->flags == CONN_FIELD_SECRET);
+    CHECK(std::string(fields.at("admin-api-url")->default_value) == "https://api.anthropic.com");
+    CHECK(std::string(fields.at("admin-api-rate-limit")->default_value) == "100");
     CHECK(fields.at("scim-url")->type == CONN_FIELD_URL);
     CHECK(std::string(fields.at("page-size")->default_value) == "100");
     CHECK(std::string(fields.at("concurrency")->default_value) == "8");

@@ -100,7 +100,8 @@ const conn_resource_type user_type{sizeof(conn_resource_type),
                                    0,
                                    "user",
                                    "User",
-                                   "A Claude Enterprise member provisioned through SCIM.",
+                                   "A Claude Enterprise member: a SCIM user (SCIM-only config), or with admin-api-key "
+                                   "an Admin API member (id user_..., with org_role and scim_id).",
                                    nullptr};
 const conn_resource_type group_type{sizeof(conn_resource_type),
                                     CONN_TRAIT_GROUP,
@@ -108,10 +109,60 @@ const conn_resource_type group_type{sizeof(conn_resource_type),
                                     count(group_entitlements),
                                     "group",
                                     "Group",
-                                    "A group provisioned through SCIM; its members are grants of its member "
-                                    "entitlement.",
+                                    "A group: a SCIM group, or with admin-api-key an rbac group (source direct or "
+                                    "scim); its members are grants of its member entitlement.",
                                     group_entitlements};
-const conn_resource_type *const resource_types[] = {&user_type, &group_type};
+
+// Read with admin-api-key only. A custom role is held by groups (role_ids); the organisation roles by members.
+const char *const held_by_groups[] = {"group"};
+const conn_entitlement_type role_assigned{sizeof(conn_entitlement_type),
+                                          CONN_PURPOSE_PERMISSION,
+                                          0,
+                                          count(held_by_groups),
+                                          "assigned",
+                                          "Assigned",
+                                          "The role is attached to the group (read-only here: attach roles in "
+                                          "claude.ai).",
+                                          held_by_groups};
+const conn_entitlement_type *const role_entitlements[] = {&role_assigned};
+const conn_resource_type role_type{sizeof(conn_resource_type),
+                                   CONN_TRAIT_ROLE,
+                                   CONN_RT_SYNC,
+                                   count(role_entitlements),
+                                   "role",
+                                   "Role",
+                                   "A custom or built-in role of the organisation (Admin API), held by groups.",
+                                   role_entitlements};
+const conn_entitlement_type org_role_assigned{sizeof(conn_entitlement_type),
+                                              CONN_PURPOSE_PERMISSION,
+                                              CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE,
+                                              count(grantable_to),
+                                              "assigned",
+                                              "Assigned",
+                                              "The member holds this organisation role (only user and managed can "
+                                              "be set; revoking managed makes the member a user).",
+                                              grantable_to};
+const conn_entitlement_type *const org_role_entitlements[] = {&org_role_assigned};
+const conn_resource_type org_role_type{sizeof(conn_resource_type),
+                                       CONN_TRAIT_ROLE,
+                                       CONN_RT_SYNC,
+                                       count(org_role_entitlements),
+                                       "org_role",
+                                       "Organisation role",
+                                       "One of the fixed organisation roles (primary_owner, owner, membership_admin, "
+                                       "managed, user), read with admin-api-key.",
+                                       org_role_entitlements};
+const conn_resource_type invite_type{sizeof(conn_resource_type),
+                                     0,
+                                     CONN_RT_SYNC | CONN_RT_DELETE,
+                                     0,
+                                     "invite",
+                                     "Invite",
+                                     "An invitation to the organisation (pending, accepted, expired or withdrawn), "
+                                     "read with admin-api-key; deleting a pending one withdraws it.",
+                                     nullptr};
+const conn_resource_type *const resource_types[] = {&user_type, &group_type, &role_type, &org_role_type,
+                                                    &invite_type};
 
 conn_descriptor make_descriptor() {
     return conn_descriptor{sizeof(conn_descriptor),
@@ -123,7 +174,8 @@ conn_descriptor make_descriptor() {
                            "Claude Enterprise",
                            CE_PLUGIN_VERSION,
                            "Users, groups and group memberships of a Claude Enterprise organisation over SCIM 2.0, "
-                           "with account and membership provisioning.",
+                           "with account and membership provisioning; with an Admin API key also every member's "
+                           "organisation role, invites, direct groups and custom roles.",
                            "Anthropic",
                            "https://www.anthropic.com/enterprise",
                            count(resource_types),

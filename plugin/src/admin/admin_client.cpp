@@ -1,5 +1,6 @@
 #include "admin/admin_client.hpp"
 
+#include "admin/admin_paging.hpp"
 #include "common/text.hpp"
 
 namespace ce::admin {
@@ -119,6 +120,50 @@ std::optional<Group> Client::get_group(std::string_view id) const {
     auto g = get<Group>(url("rbac_groups/" + path_segment(id)), "reading a group", &parse_group, true);
     if (g && g->id != id) throw malformed("reading a group", "the answer describes another group", 200);
     return g;
+}
+
+std::optional<Member> Client::get_member(std::string_view id) const {
+    auto m = get<Member>(url("users/" + path_segment(id)), "reading a member", &parse_member, true);
+    if (m && m->id != id) throw malformed("reading a member", "the answer describes another member", 200);
+    return m;
+}
+
+std::optional<Invite> Client::get_invite(std::string_view id) const {
+    auto i = get<Invite>(url("invites/" + path_segment(id)), "reading an invite", &parse_invite, true);
+    if (i && i->id != id) throw malformed("reading an invite", "the answer describes another invite", 200);
+    return i;
+}
+
+std::optional<Member> Client::find_member_by_email(std::string_view email) const {
+    std::optional<Member> found;
+    std::vector<Member> matches;
+    walk_cursor_pages<Member>(*this, "users", &parse_member_page, "looking a member up by e-mail",
+                              [&](std::vector<Member> &page) {
+                                  for (auto &m : page)
+                                      if (text::iequals(m.email, email)) matches.push_back(std::move(m));
+                              },
+                              {{"email", std::string(email)}});
+    if (matches.size() > 1)
+        throw Error::failed_precondition("principal_id", "several members have the e-mail " + std::string(email) +
+                                                             ": name the member by id");
+    if (!matches.empty()) found = std::move(matches.front());
+    return found;
+}
+
+bool Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {
+    bool listed = false;
+    walk_token_pages<GroupMember>(*this, "rbac_groups/" + path_segment(group_id) + "/members",
+                                  &parse_group_member_page, "reading the members of a group",
+                                  [&](std::vector<GroupMember> &page) {
+                                      for (const auto &m : page)
+                                          listed = listed || (m.user_id == user_id &&
+                                                              (m.group_id.empty() || m.group_id == group_id));
+                                  });
+    return listed;
+}
+
+http::Response Client::send(http::Method method, const std::string &u, std::string body) const {
+    return engine_.perform(make(method, u, std::move(body)));
 }
 
 }  // namespace ce::admin

@@ -46,7 +46,18 @@ public:
     // One row each of members, groups and roles: whether the key can read what a sync reads (check()); a 403
     // names the scopes missing.
     void probe_reads() const;
+    // Single reads, each answer checked to be about what was asked (another id is a malformed answer); nullopt
+    // on 404.
     std::optional<Group> get_group(std::string_view id) const;
+    std::optional<Member> get_member(std::string_view id) const;
+    std::optional<Invite> get_invite(std::string_view id) const;
+    // GET users?email=: only members whose e-mail equals `email` (case-insensitively) are taken (the API also
+    // matches plus-address variants); several such members throw failed_precondition.
+    std::optional<Member> find_member_by_email(std::string_view email) const;
+    // Whether user_id is among the group's members (every page read).
+    bool group_lists_member(std::string_view group_id, std::string_view user_id) const;
+    // Writes: the raw answer (the provisioner decides what each status means).
+    http::Response send(http::Method method, const std::string &url, std::string body = {}) const;
 
 private:
     http::Engine &engine_;

@@ -44,12 +44,14 @@ inline void count_empty(unsigned &empty_run, bool empty, const Client &client, s
 
 template <typename T>
 WalkEnd walk_cursor_pages(const Client &client, const std::string &path, CursorPage<T> (*parse)(std::string &),
-                          std::string_view what, const std::function<void(std::vector<T> &)> &on_page) {
+                          std::string_view what, const std::function<void(std::vector<T> &)> &on_page,
+                          const Query &filters = {}) {
     std::unordered_set<std::string> seen;
     std::string after;
     unsigned empty_run = 0;
     for (;;) {
         Query q{{"limit", std::to_string(kPageLimit)}};
+        q.insert(q.end(), filters.begin(), filters.end());
         if (!after.empty()) q.emplace_back("after_id", after);
         CursorPage<T> page = *client.get<CursorPage<T>>(client.url(path, q), what, parse);
         detail::count_empty(empty_run, page.data.empty(), client, what);

@@ -56,6 +56,7 @@ Connector::Connector(config::Config config, LogFn log) : config_(std::move(confi
     if (config_.has_admin_api()) {
         admin_engine_ = std::make_unique<http::Engine>(admin_engine_options(config_), log_);
         admin_client_ = std::make_unique<admin::Client>(*admin_engine_, config_.admin_api_url, config_.admin_api_key);
+        admin_provisioner_ = std::make_unique<provision::AdminProvisioner>(*admin_client_, log_);
         if (config_.admin_plain_http)
             this->log(LogLevel::warn, "admin-api-url uses plain http to a loopback address (" +
                                           admin_client_->host() +
@@ -79,9 +80,9 @@ void Connector::begin(const CallContext &ctx) {
 void Connector::require_scim_provisioning() const {
     if (admin_client_)
         throw Error::unsupported("admin-api-key",
-                                 "provisioning with an Admin API key configured is not available in this version "
-                                 "(the sync's ids are the Admin API's); provision with a SCIM-only config "
-                                 "(scim-url and scim-token without admin-api-key)");
+                                 "creating accounts with an Admin API key configured (an invite) is not available in "
+                                 "this version; create them with a SCIM-only config (scim-url and scim-token without "
+                                 "admin-api-key)");
 }
 
 std::string Connector::check_scim(int64_t &user_count) {
@@ -129,24 +130,33 @@ Outcome Connector::create_account(const CallContext &ctx,
 }
 
 Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type, std::string_view id) {
+    if (admin_provisioner_) {
+        begin(ctx);
+        return admin_provisioner_->delete_resource(type, id);
+    }
     provision::check_delete_args(type, id);
-    require_scim_provisioning();
     begin(ctx);
     return provisioner_->delete_user(id);
 }
 
 Outcome Connector::grant(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                          std::string_view principal_id, RecordSink *sink) {
+    if (admin_provisioner_) {
+        begin(ctx);
+        return admin_provisioner_->grant(entitlement_id, principal_type, principal_id, sink);
+    }
     const std::string gid = provision::membership_group_id(entitlement_id, principal_type, principal_id);
-    require_scim_provisioning();
     begin(ctx);
     return provisioner_->grant(gid, principal_id, sink);
 }
 
 Outcome Connector::revoke(const CallContext &ctx, std::string_view entitlement_id, std::string_view principal_type,
                           std::string_view principal_id) {
+    if (admin_provisioner_) {
+        begin(ctx);
+        return admin_provisioner_->revoke(entitlement_id, principal_type, principal_id);
+    }
     const std::string gid = provision::membership_group_id(entitlement_id, principal_type, principal_id);
-    require_scim_provisioning();
     begin(ctx);
     return provisioner_->revoke(gid, principal_id);
 }

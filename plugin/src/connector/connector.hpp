@@ -18,6 +18,7 @@
 #include "common/records.hpp"
 #include "config/config.hpp"
 #include "http/http_engine.hpp"
+#include "provision/admin_provisioner.hpp"
 #include "provision/provisioner.hpp"
 #include "scim/scim_client.hpp"
 #include "sync/sync_run.hpp"
@@ -52,7 +53,7 @@ public:
 private:
     // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts.
     void begin(const CallContext &ctx);
-    // Provisioning goes through SCIM only, in a SCIM-only config (see provision_refusal()).
+    // create-account goes through SCIM only, in a SCIM-only config.
     void require_scim_provisioning() const;
     std::string check_scim(int64_t &user_count);
     std::string check_admin_api();
@@ -64,6 +65,7 @@ private:
     std::unique_ptr<scim::Client> client_;
     std::unique_ptr<http::Engine> admin_engine_;
     std::unique_ptr<admin::Client> admin_client_;
+    std::unique_ptr<provision::AdminProvisioner> admin_provisioner_;
     std::unique_ptr<provision::Provisioner> provisioner_;
 };
 

@@ -1,0 +1,46 @@
+// Provisioning through the Admin API (with admin-api-key configured): remove members, withdraw invites, add and
+// remove members of `direct` groups, set a member's organisation role between `user` and `managed`. Each outcome
+// is idempotent and decided from what was read and checked: a member, group or invite read by id must be that
+// one; a member named by e-mail is taken only on an exact, unique match; "already granted" after a 400 only when
+// the group's member list shows the member; "already revoked" after a 404 only once the group and the member are
+// known to exist. What the API cannot change (owners and admins, `scim` groups, members while SCIM manages
+// membership, custom roles) is refused with FAILED_PRECONDITION or UNSUPPORTED naming where to change it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "admin/admin_client.hpp"
+#include "common/log.hpp"
+#include "common/records.hpp"
+#include "provision/provisioner.hpp"
+
+namespace ce::provision {
+
+class AdminProvisioner {
+public:
+    AdminProvisioner(const admin::Client &client, LogFn log) : client_(client), log_(std::move(log)) {}
+
+    // `user:<id>` (or email=<address>) removes the member; `invite:<id>` withdraws the invite.
+    Outcome delete_resource(std::string_view type, std::string_view id);
+    // `group:<gid>:member` or `org_role:<role>:assigned` to a user; the grant is delivered to sink (may be null).
+    Outcome grant(std::string_view entitlement_id, std::string_view principal_type, std::string_view principal_id,
+                  RecordSink *sink);
+    Outcome revoke(std::string_view entitlement_id, std::string_view principal_type, std::string_view principal_id);
+
+private:
+    admin::Member member_of(std::string_view arg, const char *field) const;
+    Outcome delete_member(std::string_view id);
+    Outcome withdraw_invite(std::string_view id);
+    admin::Group direct_group(const std::string &gid, const char *verb) const;
+    Outcome add_to_group(const std::string &gid, const admin::Member &m);
+    Outcome remove_from_group(const std::string &gid, const admin::Member &m);
+    Outcome set_org_role(const admin::Member &m, const std::string &role, bool revoking);
+    [[noreturn]] void refused(const http::Response &r, std::string_view what) const;
+    void log(LogLevel level, const std::string &msg) const;
+
+    const admin::Client &client_;
+    LogFn log_;
+};
+
+}  // namespace ce::provision
