@@ -3,8 +3,8 @@
 #
 #   bench/admin.sh [--rate N] [--latency-ms L] [--build DIR]
 #
-# Starts scim-sim on loopback serving the Admin API with an organisation of 20,000 members (14,000 through SCIM,
-# 6,000 direct), 400 groups (200 SCIM, 200 direct), 20 custom roles and 300 invites, enforcing --rate requests a
+# Starts scim-sim on loopback serving the Admin API with an organisation of 20,000 members (13,258 through SCIM:
+# the active ones of 14,000 SCIM users at seed 42; 6,742 direct), 400 groups (200 SCIM, 200 direct), 20 custom roles and 300 invites, enforcing --rate requests a
 # minute (default 600), then syncs it with connector-host through the Admin API at admin-api-rate-limit = --rate
 # and prints:
 #   - requests made vs the least any client needs at limit=1000 (computed from the simulator's truth: one page a
@@ -34,7 +34,7 @@ printf '%s' "$key" >"$work/key"
 
 rm -f "$work/sim.out"; mkfifo "$work/sim.out"
 "$build/bin/scim-sim" --port 0 --token-file "$work/token" --admin-key-file "$work/key" --seed 42 \
-  --seed-users 14000 --seed-groups 200 --seed-members 42000 --seed-direct-users 6000 --seed-direct-groups 200 \
+  --seed-users 14000 --seed-groups 200 --seed-members 42000 --seed-direct-users 6742 --seed-direct-groups 200 \
   --seed-roles 20 --seed-invites 300 --admin-rate-limit "$rate" --latency-ms "$latency" \
   >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!

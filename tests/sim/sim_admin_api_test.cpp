@@ -33,7 +33,7 @@ TEST_CASE("admin api: key (x-api-key or Bearer), anthropic-version, error shape,
     auto ok = c.get("/users?limit=1");
     CHECK(ok.status == 200);
     CHECK(ok.header("request-id").rfind("req_01", 0) == 0);
-    CHECK(ok.header("Content-Type") == "application/json");
+    CHECK(ok.header("Content-Type") == "application/json; charset=utf-8");
     c.bearer = true;
     CHECK(c.get("/users?limit=1").status == 200);
     c.bearer = false;

@@ -15,6 +15,7 @@
 
 #include "admin/admin_json.hpp"
 #include "common/errors.hpp"
+#include "http/fetch.hpp"
 #include "http/http_engine.hpp"
 
 namespace ce::admin {
@@ -72,31 +73,11 @@ std::string path_segment(std::string_view id);
 template <typename T>
 std::optional<T> Client::get(const std::string &url, std::string_view what, T (*parse)(std::string &),
                              bool absent_on_404) const {
-    std::optional<T> out;
-    std::optional<Error> err;
-    bool absent = false;
-    engine_.submit(make(http::Method::get, url), [&](http::Response &r) {
-        if (absent_on_404 && r.is(404)) {
-            absent = true;
-            return http::Disposition::done;
-        }
-        if (!r.ok()) {
-            err = error_for(r, what);
-            return http::Disposition::done;
-        }
-        try {
-            out = parse(r.body);
-        } catch (const ParseError &e) {
-            if (r.can_retry) return http::Disposition::retry;
-            err = malformed(what, e.what(), r.status);
-        }
-        return http::Disposition::done;
-    });
-    engine_.run();
-    if (err) throw *err;
-    if (absent) return std::nullopt;
-    if (!out) throw Error::internal(std::string(what) + ": no response");
-    return out;
+    const auto read = [parse](http::Response &r) { return parse(r.body); };
+    const auto fail = [&](const http::Response &r) { return error_for(r, what); };
+    const auto bad = [&](const std::string &why, long status) { return malformed(what, why, status); };
+    if (absent_on_404) return http::fetch<T, ParseError>(engine_, make(http::Method::get, url), {404}, read, fail, bad);
+    return http::fetch<T, ParseError>(engine_, make(http::Method::get, url), {}, read, fail, bad);
 }
 
 }  // namespace ce::admin

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/errors.hpp"
+#include "http/fetch.hpp"
 #include "http/http_engine.hpp"
 #include "scim/members_reader.hpp"
 #include "scim/scim_json.hpp"
@@ -155,31 +156,9 @@ private:
 template <typename T>
 std::optional<T> Client::get(http::Request request, std::string_view what,
                              const std::function<T(http::Response &)> &read, std::initializer_list<long> absent) const {
-    std::optional<T> out;
-    std::optional<Error> err;
-    bool is_absent = false;
-    engine_.submit(std::move(request), [&](http::Response &r) {
-        if (r.failure == http::Failure::none && std::find(absent.begin(), absent.end(), r.status) != absent.end()) {
-            is_absent = true;
-            return http::Disposition::done;
-        }
-        if (!r.ok()) {
-            err = error_for(r, what);
-            return http::Disposition::done;
-        }
-        try {
-            out = read(r);
-        } catch (const ParseError &e) {
-            if (r.can_retry) return http::Disposition::retry;
-            err = malformed(what, e.what(), r.status);
-        }
-        return http::Disposition::done;
-    });
-    engine_.run();
-    if (err) throw *err;
-    if (is_absent) return std::nullopt;
-    if (!out) throw Error::internal(std::string(what) + ": no response");
-    return out;
+    return http::fetch<T, ParseError>(
+        engine_, std::move(request), absent, read, [&](const http::Response &r) { return error_for(r, what); },
+        [&](const std::string &why, long status) { return malformed(what, why, status); });
 }
 
 }  // namespace ce::scim
