@@ -21,9 +21,12 @@ host_warn() { "$bin/connector-host" --plugins-dir "$build/plugins" "$@"; }
 
 # A token made for this run only; it reaches the host through the environment, never the command line.
 token="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+# The same organisation also answers as Anthropic's Admin API, with a key of this run kept in a 0600 file.
+(umask 077 && printf 'sk-ant-api01-demo-%s' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >"$work/admin-key")
 mkfifo "$work/sim.out"
 "$bin/scim-sim" --port 0 --token "$token" --seed-users 250 --seed-groups 12 --seed-members 700 --seed 7 \
-  --soft-delete >"$work/sim.out" 2>"$work/sim.err" &
+  --soft-delete --admin-key-file "$work/admin-key" --seed-direct-users 40 --seed-direct-groups 4 --seed-roles 3 \
+  --seed-invites 6 >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 read -r listening url <"$work/sim.out" || true
 [ "$listening" = "LISTENING" ] || { echo "scim-sim did not start:" >&2; cat "$work/sim.err" >&2; exit 1; }
@@ -69,5 +72,23 @@ host delete claude-enterprise --resource "user:$uid"
 step "connector-host check claude-enterprise  (with a wrong token)"
 SCIM_TOKEN=wrong-token host check claude-enterprise && true
 echo "exit code: $? (4 = authentication failure)"
+echo
+echo "The same organisation through Anthropic's Admin API: every member with their organisation role, invites,"
+echo "direct groups and custom roles (SCIM sees only what the identity provider pushed)."
+origin="${url%%/scim*}"
+admin_host() { ADMIN_API_KEY="$(cat "$work/admin-key")" SCIM_URL= SCIM_TOKEN= host "$@" --set admin-api-url="$origin"; }
+step "ADMIN_API_KEY=... connector-host check claude-enterprise"
+admin_host check claude-enterprise
+step "ADMIN_API_KEY=... connector-host sync claude-enterprise --out admin.json"
+admin_host sync claude-enterprise --out "$work/admin.json"
+step "ADMIN_API_KEY=... connector-host sync claude-enterprise --format ndjson | grep org_role (a few lines)"
+admin_host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"grant"' | grep 'org_role:' | head -n 3 || true
+member=$(admin_host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"grant"' |
+  grep -o 'org_role:user:assigned:user:user_[A-Za-z0-9]*' | sed -n '1s/.*:user://p' || true)
+[ -n "$member" ] || { echo "could not read a member id" >&2; exit 1; }
+step "ADMIN_API_KEY=... connector-host grant claude-enterprise --entitlement org_role:managed:assigned --principal user:$member"
+admin_host grant claude-enterprise --entitlement org_role:managed:assigned --principal "user:$member"
+step "ADMIN_API_KEY=... connector-host revoke claude-enterprise --entitlement org_role:managed:assigned --principal user:$member"
+admin_host revoke claude-enterprise --entitlement org_role:managed:assigned --principal "user:$member"
 echo
 echo "Demo complete. The simulator has stopped; try the commands yourself (README, host/CLI.md)."
