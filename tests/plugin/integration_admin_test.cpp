@@ -317,16 +317,6 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
     }
 }
 
-TEST_CASE("Admin API: create-account with an Admin API key is refused as unsupported, saying what to do") {
-    scim_sim::Server sim(admin_org(19));
-    sim.start();
-    Instance in;
-    in.open(admin_config(sim));
-    const Outcome o = create_account(in, {{"email", "new@example.com"}, {"display_name", "New Person"}});
-    CHECK(o.status == CONN_ERR_UNSUPPORTED);
-    CHECK(std::string(o.err.message).find("SCIM-only") != std::string::npos);
-}
-
 namespace {
 
 // The first row of `list` in the state whose `key` is `value` (and, when given, `key2` is not `not_value`).
@@ -357,6 +347,65 @@ bool in_group(const scim_sim::Server &sim, const std::string &gid, const std::st
 }
 
 }  // namespace
+
+TEST_CASE("Admin API: create-account in an Admin-only config is an invite; a member or pending invite is already_exists") {
+    scim_sim::Server sim(admin_org(19));
+    sim.start();
+    const std::string state = sim.state_json();
+    const std::string gid = first_id(state, "rbac_groups", "source_type", "direct");
+    Instance in;
+    in.open(admin_config(sim));
+    Outcome o = create_account(in, {{"email", "new.person@example.com"}, {"role", "managed"}, {"groups", gid}});
+    REQUIRE(o.status == CONN_OK);
+    CHECK(o.outcome == CONN_OUTCOME_CREATED);
+    REQUIRE(o.resources.size() == 1);
+    CHECK(o.resources[0].type == "invite");
+    CHECK(o.resources[0].attrs["role"] == "managed");
+    CHECK(o.resources[0].attrs["status"] == "pending");
+    const std::string invite_id = o.resources[0].id;
+    CHECK(first_id(sim.state_json(), "invites", "email", "new.person@example.com") == invite_id);
+    o = create_account(in, {{"email", "New.Person@example.com"}, {"display_name", "New Person"}});
+    CHECK(o.outcome == CONN_OUTCOME_ALREADY_EXISTS);
+    REQUIRE(o.resources.size() == 1);
+    CHECK(o.resources[0].id == invite_id);
+    rapidjson::Document doc;
+    doc.Parse(state.c_str());
+    const std::string member_email = str_of(doc["members"][0], "email");
+    o = create_account(in, {{"email", member_email}});
+    CHECK(o.outcome == CONN_OUTCOME_ALREADY_EXISTS);
+    REQUIRE(o.resources.size() == 1);
+    CHECK(o.resources[0].type == "user");
+    CHECK(o.resources[0].id == str_of(doc["members"][0], "id"));
+    o = create_account(in, {{"email", "x@example.com"}, {"role", "owner"}});
+    CHECK(o.status == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(o.err.field) == "role");
+}
+
+TEST_CASE("Admin API: an org that provisions through its IdP refuses invites: FAILED_PRECONDITION naming SCIM") {
+    scim_sim::Options opts = admin_org(20);
+    opts.admin_scim_managed = true;
+    scim_sim::Server sim(opts);
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim));
+    const Outcome o = create_account(in, {{"email", "someone.new@example.com"}});
+    CHECK(o.status == CONN_ERR_FAILED_PRECONDITION);
+    CHECK(std::string(o.err.message).find("scim-url") != std::string::npos);
+}
+
+TEST_CASE("Admin API: with SCIM also configured, create-account goes through SCIM and returns the member's id") {
+    scim_sim::Server sim(admin_org(25));
+    sim.start();
+    Instance in;
+    in.open(admin_config(sim, {{"scim-url", sim.base_url()}, {"scim-token", "scim-token-for-the-sim"}}));
+    Outcome o = create_account(in, {{"email", "jane.smith@example.com"}, {"display_name", "Jane Smith"}});
+    REQUIRE(o.status == CONN_OK);
+    CHECK(o.outcome == CONN_OUTCOME_CREATED);
+    REQUIRE(o.resources.size() == 1);
+    CHECK(o.resources[0].id.rfind("user_", 0) == 0);
+    CHECK(o.resources[0].id == first_id(sim.state_json(), "members", "email", "jane.smith@example.com"));
+    CHECK(o.resources[0].attrs.count("scim_id") == 1);
+}
 
 TEST_CASE("Admin API provisioning: direct group members, idempotent, checked against the truth") {
     scim_sim::Server sim(admin_org(21));

@@ -76,7 +76,9 @@ TEST_CASE("descriptor and entry") {
     CHECK(std::string(fields.at("page-size")->default_value) == "100");
     CHECK(std::string(fields.at("concurrency")->default_value) == "8");
     CHECK(fields.at("ca-file")->type == CONN_FIELD_PATH);
-    REQUIRE(d->account_field_count == 2);
+    REQUIRE(d->account_field_count == 4);
+    CHECK(std::string(d->account_fields[2]->name) == "role");
+    CHECK(std::string(d->account_fields[3]->name) == "groups");
     CHECK(std::string(d->account_fields[0]->name) == "email");
     CHECK(d->account_fields[0]->type == CONN_FIELD_EMAIL);
     CHECK(std::string(d->account_fields[1]->name) == "display_name");

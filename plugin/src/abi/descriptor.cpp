@@ -79,9 +79,15 @@ const conn_field a_email{kField, CONN_FIELD_REQUIRED, CONN_FIELD_EMAIL, 0, "emai
                          "The user's e-mail: it becomes the SCIM userName and the primary work e-mail.", nullptr,
                          "jane@example.com"};
 const conn_field a_name{kField, CONN_FIELD_REQUIRED, CONN_FIELD_STRING, 0, "display_name", "Display name",
-                        "The full name; the first word becomes the given name, the rest the family name.", nullptr,
+                        "The full name; the first word becomes the given name, the rest the family name (an "
+                        "invite carries no name: ignored then).", nullptr,
                         "Jane Smith"};
-const conn_field *const account_fields[] = {&a_email, &a_name};
+const conn_field a_role{kField, 0, CONN_FIELD_STRING, 0, "role", "Role",
+                        "Invites only (an Admin-only config): user or managed; default user.", "user", "managed"};
+const conn_field a_groups{kField, 0, CONN_FIELD_STRING, 0, "groups", "Groups",
+                          "Invites only (an Admin-only config): comma-separated rbac group ids the person joins.",
+                          nullptr, "rbac_group_01..."};
+const conn_field *const account_fields[] = {&a_email, &a_name, &a_role, &a_groups};
 
 const char *const grantable_to[] = {"user"};
 const conn_entitlement_type member_type{sizeof(conn_entitlement_type),

@@ -77,14 +77,6 @@ void Connector::begin(const CallContext &ctx) {
     if (ctx.cancelled && ctx.cancelled()) throw Error::cancelled();
 }
 
-void Connector::require_scim_provisioning() const {
-    if (admin_client_)
-        throw Error::unsupported("admin-api-key",
-                                 "creating accounts with an Admin API key configured (an invite) is not available in "
-                                 "this version; create them with a SCIM-only config (scim-url and scim-token without "
-                                 "admin-api-key)");
-}
-
 std::string Connector::check_scim(int64_t &user_count) {
     const auto summary = client_->count_users();
     user_count = summary.total_results;
@@ -121,12 +113,43 @@ void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats)
     run.run();
 }
 
+namespace {
+
+// Keeps the account a SCIM creation delivers, so that the Admin API's view of it can be delivered instead.
+class AccountCapture final : public RecordSink {
+public:
+    bool resource(const Resource &r) override {
+        if (!account) account = r;
+        return true;
+    }
+    bool entitlement(const Entitlement &) override { return true; }
+    bool grant(const Grant &) override { return true; }
+    bool warning(std::string_view, std::string_view) override { return true; }
+    std::optional<Resource> account;
+};
+
+}  // namespace
+
 Outcome Connector::create_account(const CallContext &ctx,
                                   const std::vector<std::pair<std::string, std::string>> &fields, RecordSink *sink) {
-    const provision::AccountRequest req = provision::read_account_request(fields);
-    require_scim_provisioning();
+    const bool invite = admin_provisioner_ && !provisioner_;
+    const provision::AccountRequest req = provision::read_account_request(
+        fields, invite ? provision::AccountRoute::invite : provision::AccountRoute::scim);
     begin(ctx);
-    return provisioner_->create_account(req, sink);
+    if (invite) return admin_provisioner_->invite(req.email, req.role, req.groups, sink);
+    if (!admin_provisioner_) return provisioner_->create_account(req, sink);
+    // Both sources: SCIM creates the account; the sync's id for it is the Admin API member's.
+    AccountCapture scim_account;
+    const Outcome out = provisioner_->create_account(req, &scim_account);
+    std::optional<Resource> account;
+    if (scim_account.account) account = admin_provisioner_->member_resource(req.email, scim_account.account->id);
+    if (!account) {
+        log(LogLevel::warn, "create-account: the Admin API does not show a member with this e-mail yet; the SCIM "
+                            "user is returned (a sync will show the member)");
+        account = scim_account.account;
+    }
+    if (sink && account && !sink->resource(*account)) throw Error::stopped();
+    return out;
 }
 
 Outcome Connector::delete_resource(const CallContext &ctx, std::string_view type, std::string_view id) {

@@ -53,8 +53,6 @@ public:
 private:
     // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts.
     void begin(const CallContext &ctx);
-    // create-account goes through SCIM only, in a SCIM-only config.
-    void require_scim_provisioning() const;
     std::string check_scim(int64_t &user_count);
     std::string check_admin_api();
     void log(LogLevel level, const std::string &msg) const;

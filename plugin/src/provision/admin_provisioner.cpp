@@ -1,5 +1,6 @@
 #include "provision/admin_provisioner.hpp"
 
+#include "admin/admin_paging.hpp"
 #include "admin/admin_records.hpp"
 #include "common/errors.hpp"
 #include "common/text.hpp"
@@ -50,6 +51,63 @@ void AdminProvisioner::refused(const http::Response &r, std::string_view what) c
     if (r.is(400))
         throw Error(ErrorKind::failed_precondition, e.what(), e.field(), r.status);
     throw e;
+}
+
+std::optional<admin::Invite> AdminProvisioner::pending_invite(const std::string &email) const {
+    std::optional<admin::Invite> found;
+    admin::walk_cursor_pages<admin::Invite>(
+        client_, "invites", &admin::parse_invite_page, "looking an invite up by e-mail",
+        [&](std::vector<admin::Invite> &page) {
+            for (auto &i : page)
+                if (!found && i.status == "pending" && text::iequals(i.email, email)) found = std::move(i);
+        },
+        {{"email", email}});
+    return found;
+}
+
+Outcome AdminProvisioner::invite(const std::string &email, const std::string &role,
+                                 const std::vector<std::string> &group_ids, RecordSink *sink) {
+    const auto deliver = [sink](const Resource &r) {
+        if (sink && !sink->resource(r)) throw Error::stopped();
+    };
+    const auto existing = [&]() -> bool {
+        if (const auto m = client_.find_member_by_email(email)) {
+            deliver(admin::user_resource(*m));
+            return true;
+        }
+        if (const auto i = pending_invite(email)) {
+            deliver(admin::invite_resource(*i));
+            return true;
+        }
+        return false;
+    };
+    if (existing()) return Outcome::already_exists;
+    http::Response r = client_.send(http::Method::post, client_.url("invites"), admin::build_invite(email, role, group_ids));
+    if (r.ok()) {
+        admin::Invite created;
+        try {
+            created = admin::parse_invite(r.body);
+        } catch (const admin::ParseError &e) {
+            throw client_.malformed("creating an invite", e.what(), r.status);
+        }
+        if (!text::iequals(created.email, email))
+            throw client_.malformed("creating an invite", "the answer describes an invite for another e-mail", r.status);
+        deliver(admin::invite_resource(created));
+        return Outcome::created;
+    }
+    if (!r.is(400)) throw client_.error_for(r, "creating an invite");
+    if (existing()) return Outcome::already_exists;  // made meanwhile by someone else
+    throw Error::failed_precondition("email", std::string(client_.error_for(r, "creating an invite").what()) +
+                                                  "; if the organisation provisions users through its identity "
+                                                  "provider (SCIM or JIT), create accounts through SCIM: configure "
+                                                  "scim-url and scim-token")
+        .with_http(400);
+}
+
+std::optional<Resource> AdminProvisioner::member_resource(const std::string &email, const std::string &scim_id) const {
+    const auto m = client_.find_member_by_email(email);
+    if (!m) return std::nullopt;
+    return admin::user_resource(*m, scim_id);
 }
 
 admin::Member AdminProvisioner::member_of(std::string_view arg, const char *field) const {

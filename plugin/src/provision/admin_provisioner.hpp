@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "admin/admin_client.hpp"
 #include "common/log.hpp"
@@ -21,6 +22,13 @@ class AdminProvisioner {
 public:
     AdminProvisioner(const admin::Client &client, LogFn log) : client_(client), log_(std::move(log)) {}
 
+    // An invite (Admin-only configs): role user or managed, optional rbac group ids. A member with that e-mail is
+    // already_exists with the user; a pending invite for it already_exists with the invite.
+    Outcome invite(const std::string &email, const std::string &role, const std::vector<std::string> &group_ids,
+                   RecordSink *sink);
+    // After SCIM created (or found) the account: the member the Admin API shows for that e-mail, as a sync would
+    // give it (nullopt when the API does not show it yet).
+    std::optional<Resource> member_resource(const std::string &email, const std::string &scim_id) const;
     // `user:<id>` (or email=<address>) removes the member; `invite:<id>` withdraws the invite.
     Outcome delete_resource(std::string_view type, std::string_view id);
     // `group:<gid>:member` or `org_role:<role>:assigned` to a user; the grant is delivered to sink (may be null).
@@ -29,6 +37,8 @@ public:
     Outcome revoke(std::string_view entitlement_id, std::string_view principal_type, std::string_view principal_id);
 
 private:
+    // The pending invite for this e-mail, if any (exact e-mail match only).
+    std::optional<admin::Invite> pending_invite(const std::string &email) const;
     admin::Member member_of(std::string_view arg, const char *field) const;
     Outcome delete_member(std::string_view id);
     Outcome withdraw_invite(std::string_view id);

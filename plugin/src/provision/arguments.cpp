@@ -26,11 +26,50 @@ void take_once(std::optional<std::string> &slot, const std::string &value, const
 
 }  // namespace
 
-AccountRequest read_account_request(const std::vector<std::pair<std::string, std::string>> &fields) {
-    std::optional<std::string> email, display;
+namespace {
+
+std::vector<std::string> group_ids_of(const std::string &list) {
+    std::vector<std::string> ids;
+    size_t at = 0;
+    while (at <= list.size()) {
+        size_t comma = list.find(',', at);
+        if (comma == std::string::npos) comma = list.size();
+        std::string id = list.substr(at, comma - at);
+        while (!id.empty() && id.front() == ' ') id.erase(0, 1);
+        while (!id.empty() && id.back() == ' ') id.pop_back();
+        if (id.empty()) throw Error::invalid_argument("groups", "groups must be comma-separated rbac group ids");
+        require_service_id(id, "group", "groups");
+        ids.push_back(std::move(id));
+        at = comma + 1;
+    }
+    return ids;
+}
+
+AccountRequest invite_fields(AccountRequest req, const std::optional<std::string> &role,
+                             const std::optional<std::string> &groups) {
+    if (role) {
+        if (*role != "user" && *role != "managed")
+            throw Error::invalid_argument("role", "role must be user or managed (owner and admin roles are given in "
+                                                  "claude.ai's Organization settings)");
+        req.role = *role;
+    }
+    if (groups) req.groups = group_ids_of(*groups);
+    return req;
+}
+
+}  // namespace
+
+AccountRequest read_account_request(const std::vector<std::pair<std::string, std::string>> &fields,
+                                    AccountRoute route) {
+    std::optional<std::string> email, display, role, groups;
     for (const auto &[k, v] : fields) {
         if (k == "email") take_once(email, v, "email");
         else if (k == "display_name") take_once(display, v, "display_name");
+        else if ((k == "role" || k == "groups") && route == AccountRoute::scim)
+            throw Error::invalid_argument(k, k + " applies to invites, made when only admin-api-key is configured; "
+                                                 "a SCIM account is created as a user with no groups");
+        else if (k == "role") take_once(role, v, "role");
+        else if (k == "groups") take_once(groups, v, "groups");
         else {
             const std::string shown = shown_field_name(k);
             throw Error::invalid_argument(shown, "unknown account field \"" + shown + "\"");
@@ -38,12 +77,12 @@ AccountRequest read_account_request(const std::vector<std::pair<std::string, std
     }
     if (!email || email->empty()) throw Error::invalid_argument("email", "email is required");
     if (!text::looks_like_email(*email)) throw Error::invalid_argument("email", "email is not a valid e-mail address");
-    if (!display) throw Error::invalid_argument("display_name", "display_name is required");
-    AccountRequest req{*email, split_display_name(*display)};
+    if (!display && route == AccountRoute::scim) throw Error::invalid_argument("display_name", "display_name is required");
+    AccountRequest req{*email, split_display_name(display.value_or(route == AccountRoute::invite ? "-" : "")), {}, {}};
     if (req.name.full.empty()) throw Error::invalid_argument("display_name", "display_name is empty");
     if (text::has_control(req.name.full))
         throw Error::invalid_argument("display_name", "display_name contains control characters");
-    return req;
+    return route == AccountRoute::invite ? invite_fields(std::move(req), role, groups) : req;
 }
 
 void require_service_id(std::string_view id, const char *what, const char *field) {

@@ -20,10 +20,18 @@ inline bool names_by_email(std::string_view arg) { return arg.substr(0, kEmailPr
 struct AccountRequest {
     std::string email;
     SplitName name;
+    std::string role = "user";        // invites only: user or managed
+    std::vector<std::string> groups;  // invites only: rbac group ids
 };
 
-// Fields "email" and "display_name", both required; unknown or repeated fields are refused.
-AccountRequest read_account_request(const std::vector<std::pair<std::string, std::string>> &fields);
+// How an account is made: a SCIM user (SCIM configured), or an Admin API invite (an Admin-only config).
+enum class AccountRoute { scim, invite };
+
+// SCIM: fields "email" and "display_name", both required. Invite: "email" required, "display_name" optional (an
+// invite carries none), "role" (user or managed, default user) and "groups" (comma-separated rbac group ids).
+// Unknown or repeated fields, and the invite fields on the SCIM route, are refused.
+AccountRequest read_account_request(const std::vector<std::pair<std::string, std::string>> &fields,
+                                    AccountRoute route = AccountRoute::scim);
 
 // SCIM ids of this service never hold '@': such a value is an e-mail given where an id belongs. Refused, since a
 // 404 for it would otherwise read as "already deleted" / "already revoked" while the account stays as it is.
