@@ -562,3 +562,35 @@ TEST_CASE("Admin API under faults (5xx/529, dropped connections, garbage bodies)
     MESSAGE("faulty Admin API syncs: ", exact, " exact, ", failed, " failed cleanly");
     CHECK(exact >= 4);
 }
+
+TEST_CASE("Admin API provisioning with SCIM also configured: scim groups and SCIM-managed removals go through SCIM") {
+    scim_sim::Options opts = admin_org(26);
+    opts.admin_scim_managed = true;
+    scim_sim::Server sim(opts);
+    sim.start();
+    const std::string state = sim.state_json();
+    const std::string gid = first_id(state, "rbac_groups", "source_type", "scim");
+    rapidjson::Document doc;
+    doc.Parse(state.c_str());
+    std::string uid;
+    for (const auto &m : doc["members"].GetArray())
+        if (m["scim_id"].IsString() && !in_group(sim, gid, str_of(m, "id"))) uid = str_of(m, "id");
+    REQUIRE(!gid.empty());
+    REQUIRE(!uid.empty());
+    Instance in;
+    in.open(admin_config(sim, {{"scim-url", sim.base_url()}, {"scim-token", "scim-token-for-the-sim"}}));
+    const std::string ent = "group:" + gid + ":member";
+    Outcome o = grant(in, ent, "user", uid);
+    REQUIRE(o.status == CONN_OK);
+    CHECK(o.outcome == CONN_OUTCOME_GRANTED);
+    CHECK(in_group(sim, gid, uid));
+    CHECK(grant(in, ent, "user", uid).outcome == CONN_OUTCOME_ALREADY_GRANTED);
+    CHECK(revoke(in, ent, "user", uid).outcome == CONN_OUTCOME_REVOKED);
+    CHECK_FALSE(in_group(sim, gid, uid));
+    CHECK(revoke(in, ent, "user", uid).outcome == CONN_OUTCOME_ALREADY_REVOKED);
+    // The Admin API refuses the removal (SCIM manages membership): the SCIM user with that e-mail is deleted.
+    o = delete_resource(in, "user", uid);
+    CHECK(o.status == CONN_OK);
+    CHECK(o.outcome == CONN_OUTCOME_DELETED);
+    CHECK(role_of(sim, uid) == "<gone>");
+}

@@ -56,7 +56,8 @@ Connector::Connector(config::Config config, LogFn log) : config_(std::move(confi
     if (config_.has_admin_api()) {
         admin_engine_ = std::make_unique<http::Engine>(admin_engine_options(config_), log_);
         admin_client_ = std::make_unique<admin::Client>(*admin_engine_, config_.admin_api_url, config_.admin_api_key);
-        admin_provisioner_ = std::make_unique<provision::AdminProvisioner>(*admin_client_, log_);
+        admin_provisioner_ =
+            std::make_unique<provision::AdminProvisioner>(*admin_client_, provisioner_.get(), client_.get(), log_);
         if (config_.admin_plain_http)
             this->log(LogLevel::warn, "admin-api-url uses plain http to a loopback address (" +
                                           admin_client_->host() +

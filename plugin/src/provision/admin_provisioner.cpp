@@ -145,6 +145,10 @@ Outcome AdminProvisioner::delete_member(std::string_view arg) {
     if (holds_admin_role(*m)) throw admin_role_refusal(*m, "the Admin API cannot remove");
     const http::Response r = client_.send(http::Method::del, client_.url("users/" + admin::path_segment(m->id)));
     if (r.is(404)) return Outcome::already_deleted;
+    if (r.is(400) && scim_) {
+        log(LogLevel::info, "the Admin API refused to remove member " + m->id + "; removing the SCIM user instead");
+        return scim_->delete_user(std::string(kEmailPrefix) + m->email);
+    }
     if (r.is(400))
         throw Error::failed_precondition("resource_id",
                                          "the Admin API refused to remove member " + m->id + " (" + m->email +
@@ -210,11 +214,11 @@ Outcome AdminProvisioner::revoke(std::string_view entitlement_id, std::string_vi
                                   "entitlement id must be group:<id>:member or org_role:<role>:assigned");
 }
 
-admin::Group AdminProvisioner::direct_group(const std::string &gid, const char *verb) const {
+admin::Group AdminProvisioner::writable_group(const std::string &gid, const char *verb) const {
     require_service_id(gid, "group", "entitlement_id");
     const auto g = client_.get_group(gid);
     if (!g) throw Error::not_found("entitlement_id", "group " + gid + " not found").with_http(404);
-    if (g->source_type == "scim")
+    if (g->source_type == "scim" && !scim_)
         throw Error::failed_precondition("entitlement_id",
                                          "group " + gid + " (" + text::one_line(g->name, 80) +
                                              ") is provisioned by the identity provider (SCIM): " + verb +
@@ -222,8 +226,17 @@ admin::Group AdminProvisioner::direct_group(const std::string &gid, const char *
     return *g;
 }
 
+std::string AdminProvisioner::scim_group_of(const admin::Group &g) const {
+    const auto id = scim_client_->find_group_by_display_name(g.name);
+    if (!id)
+        throw Error::failed_precondition("entitlement_id", "group " + g.id + " comes from SCIM, but SCIM has no group "
+                                                           "named \"" + text::one_line(g.name, 80) + "\"");
+    return *id;
+}
+
 Outcome AdminProvisioner::add_to_group(const std::string &gid, const admin::Member &m) {
-    direct_group(gid, "add");
+    const admin::Group g = writable_group(gid, "add");
+    if (g.source_type == "scim") return scim_->grant(scim_group_of(g), std::string(kEmailPrefix) + m.email, nullptr);
     const http::Response r =
         client_.send(http::Method::post, client_.url("rbac_groups/" + admin::path_segment(gid) + "/members"),
                      admin::build_group_member(m.id));
@@ -234,7 +247,8 @@ Outcome AdminProvisioner::add_to_group(const std::string &gid, const admin::Memb
 }
 
 Outcome AdminProvisioner::remove_from_group(const std::string &gid, const admin::Member &m) {
-    direct_group(gid, "remove");
+    const admin::Group g = writable_group(gid, "remove");
+    if (g.source_type == "scim") return scim_->revoke(scim_group_of(g), std::string(kEmailPrefix) + m.email);
     const http::Response r = client_.send(
         http::Method::del, client_.url("rbac_groups/" + admin::path_segment(gid) + "/members/" +
                                        admin::path_segment(m.id)));

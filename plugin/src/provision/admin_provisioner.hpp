@@ -20,7 +20,10 @@ namespace ce::provision {
 
 class AdminProvisioner {
 public:
-    AdminProvisioner(const admin::Client &client, LogFn log) : client_(client), log_(std::move(log)) {}
+    // `scim` (may be null): SCIM's provisioner and client, for what the Admin API refuses because SCIM manages it
+    // (members of `scim` groups, removals while SCIM manages membership).
+    AdminProvisioner(const admin::Client &client, Provisioner *scim, const scim::Client *scim_client, LogFn log)
+        : client_(client), scim_(scim), scim_client_(scim_client), log_(std::move(log)) {}
 
     // An invite (Admin-only configs): role user or managed, optional rbac group ids. A member with that e-mail is
     // already_exists with the user; a pending invite for it already_exists with the invite.
@@ -42,14 +45,20 @@ private:
     admin::Member member_of(std::string_view arg, const char *field) const;
     Outcome delete_member(std::string_view id);
     Outcome withdraw_invite(std::string_view id);
-    admin::Group direct_group(const std::string &gid, const char *verb) const;
+    // The group, read; a scim one without SCIM configured is refused (naming the identity provider).
+    admin::Group writable_group(const std::string &gid, const char *verb) const;
     Outcome add_to_group(const std::string &gid, const admin::Member &m);
     Outcome remove_from_group(const std::string &gid, const admin::Member &m);
     Outcome set_org_role(const admin::Member &m, const std::string &role, bool revoking);
     [[noreturn]] void refused(const http::Response &r, std::string_view what) const;
     void log(LogLevel level, const std::string &msg) const;
 
+    // The SCIM group an rbac group of source scim is (matched by its name, exactly and uniquely).
+    std::string scim_group_of(const admin::Group &g) const;
+
     const admin::Client &client_;
+    Provisioner *scim_;
+    const scim::Client *scim_client_;
     LogFn log_;
 };
 

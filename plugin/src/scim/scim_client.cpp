@@ -166,6 +166,27 @@ UserLookup Client::find_user_by_user_name(std::string_view user_name) const {
     return out;
 }
 
+std::optional<std::string> Client::find_group_by_display_name(std::string_view name) const {
+    const std::string url =
+        with_query(groups_url(), {{"filter", filter_eq("displayName", name)}, {"excludedAttributes", "members"}});
+    auto page = get_parsed<ListPage<Group>>(url, "looking up a group by displayName",
+                                            [](std::string &b) { return parse_group_page(b); });
+    std::optional<std::string> id;
+    size_t matches = 0;
+    for (auto &g : page.resources) {
+        if (g.display_name != name) continue;
+        if (++matches == 1) id = std::move(g.id);
+    }
+    if (matches > 1)
+        throw Error::failed_precondition("entitlement_id", "SCIM lists " + std::to_string(matches) +
+                                                               " groups with this name: cannot tell which one is meant");
+    const bool whole_page = page.total_results >= 0 && static_cast<size_t>(page.total_results) <= page.resources.size();
+    if (matches == 0 && !page.resources.empty() && !whole_page)
+        throw Error::failed_precondition("entitlement_id", "the SCIM service ignored the displayName filter, so the "
+                                                           "group cannot be identified");
+    return id;
+}
+
 http::Response Client::post_user(const NewUser &user) const {
     return engine_.perform(make(http::Method::post, users_url(), build_create_user(user)));
 }

@@ -128,6 +128,10 @@ public:
     // GET /Users?filter=userName eq "…", every answer checked against what was asked: only a user whose userName
     // equals user_name (case-insensitively) is taken; several such users throw (failed_precondition).
     UserLookup find_user_by_user_name(std::string_view user_name) const;
+    // GET /Groups?filter=displayName eq "…": the id of the one group of exactly that name (checked against what was
+    // asked); nullopt when the answer proves there is none; several, or an ignored filter that cannot prove
+    // absence, throw failed_precondition.
+    std::optional<std::string> find_group_by_display_name(std::string_view name) const;
     // POST /Users: the raw response (the connector decides what 201 and 409 mean).
     http::Response post_user(const NewUser &user) const;
     // PATCH /Users/{id} active.
