@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #ifndef CONNECTOR_HOST_VERSION
@@ -52,141 +53,174 @@ void scrub_set_argument(Console &console, const std::string &arg) {
         if (arg[i] == '=' || arg[i] == ':') console.add_secret(arg.substr(i + 1));
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    install_signal_handlers();
-    Console console(stderr, ::isatty(STDERR_FILENO) == 1);
-
+// Everything the command line sets, and the subcommands, so that dispatch can ask which one was parsed.
+struct CommandLine {
     CLI::App app{"connector-host: sync, inspect and provision through connector plugins (connector ABI " +
                      std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(CONN_ABI_VERSION_MINOR) + ")",
                  "connector-host"};
-    app.footer(std::string("\n") + config_help + std::string(exit_code_table()) + "\nSee host/CLI.md for examples.");
-    app.set_version_flag("--version", std::string("connector-host ") + CONNECTOR_HOST_VERSION + " (connector ABI " +
-                                          std::to_string(CONN_ABI_VERSION_MAJOR) + "." +
-                                          std::to_string(CONN_ABI_VERSION_MINOR) + ")");
-    app.require_subcommand(1, 1);
-    app.fallthrough();
-
     std::string plugins_dir;
     std::string log_level = "warn";
     double timeout_s = 0;
-    app.add_option("--plugins-dir", plugins_dir, "Directory holding plugins (default: plugins/ beside the executable)")
-        ->envname("CONNECTOR_PLUGINS_DIR");
-    app.add_option("--log-level", log_level, "Plugin and host log level: error, warn, info, debug, trace (default warn)")
-        ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug", "trace"}));
-    app.add_option("--timeout", timeout_s, "Cancel a plugin operation that runs longer than SECONDS (default: none)")
-        ->check(CLI::NonNegativeNumber);
-
     std::string plugin_arg;
-    auto add_plugin_arg = [&](CLI::App *sub) {
+    ConfigOptions cfg;
+    bool json = false;
+    SyncOptions sync_opts;
+    std::string entitlement, principal;
+    std::string email;
+    std::vector<std::string> profile;
+    std::string resource;
+    CLI::App *plugins = nullptr, *describe = nullptr, *check = nullptr, *sync = nullptr, *grant = nullptr,
+             *revoke = nullptr, *create = nullptr, *del = nullptr;
+
+    void add_plugin_arg(CLI::App *sub) {
         sub->add_option("plugin", plugin_arg, "A plugin id found in the plugins directory, or a path to a plugin file")
             ->required();
-    };
-    ConfigOptions cfg;
-    auto add_config = [&](CLI::App *sub) {
+    }
+    void add_config(CLI::App *sub) {
         sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE for a secret (repeatable)")
             ->type_size(1)
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         sub->add_option("--config", cfg.config_file, "JSON file holding config fields");
         sub->footer(config_help);
-    };
-    bool json = false;
+    }
+};
 
-    auto *plugins = app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
-    plugins->add_flag("--json", json, "Print a JSON array");
+void add_global_options(CommandLine &cl) {
+    CLI::App &app = cl.app;
+    app.footer(std::string("\n") + config_help + std::string(exit_code_table()) + "\nSee host/CLI.md for examples.");
+    app.set_version_flag("--version", std::string("connector-host ") + CONNECTOR_HOST_VERSION + " (connector ABI " +
+                                          std::to_string(CONN_ABI_VERSION_MAJOR) + "." +
+                                          std::to_string(CONN_ABI_VERSION_MINOR) + ")");
+    app.require_subcommand(1, 1);
+    app.fallthrough();
+    app.add_option("--plugins-dir", cl.plugins_dir, "Directory holding plugins (default: plugins/ beside the executable)")
+        ->envname("CONNECTOR_PLUGINS_DIR");
+    app.add_option("--log-level", cl.log_level, "Plugin and host log level: error, warn, info, debug, trace (default warn)")
+        ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug", "trace"}));
+    app.add_option("--timeout", cl.timeout_s, "Cancel a plugin operation that runs longer than SECONDS (default: none)")
+        ->check(CLI::NonNegativeNumber);
+}
 
-    auto *describe = app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
+void add_inspection_commands(CommandLine &cl) {
+    cl.plugins = cl.app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
+    cl.plugins->add_flag("--json", cl.json, "Print a JSON array");
+
+    cl.describe = cl.app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
                                                     "entitlements, config and account fields");
-    add_plugin_arg(describe);
-    describe->add_flag("--json", json, "Print JSON");
+    cl.add_plugin_arg(cl.describe);
+    cl.describe->add_flag("--json", cl.json, "Print JSON");
 
-    auto *check = app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
-    add_plugin_arg(check);
-    add_config(check);
-    check->add_flag("--json", json, "Print JSON");
+    cl.check = cl.app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
+    cl.add_plugin_arg(cl.check);
+    cl.add_config(cl.check);
+    cl.check->add_flag("--json", cl.json, "Print JSON");
+}
 
-    SyncOptions sync_opts;
-    auto *sync = app.add_subcommand("sync", "Run a full sync: every resource, entitlement and grant");
-    add_plugin_arg(sync);
-    add_config(sync);
-    sync->add_option("--out", sync_opts.out, "Write to FILE (a regular or new file: atomically, a temporary file "
-                                             "renamed at the end, mode and owner kept, new files 0600; a symlink is "
-                                             "followed; a character device or FIFO is written directly; a directory, "
-                                             "socket or block device is refused, exit 2); default standard output");
-    sync->add_option("--format", sync_opts.format,
+void add_sync_command(CommandLine &cl) {
+    SyncOptions &o = cl.sync_opts;
+    CLI::App *sync = cl.sync = cl.app.add_subcommand("sync", "Run a full sync: every resource, entitlement and grant");
+    cl.add_plugin_arg(sync);
+    cl.add_config(sync);
+    sync->add_option("--out", o.out, "Write to FILE (a regular or new file: atomically, a temporary file "
+                                     "renamed at the end, mode and owner kept, new files 0600; a symlink is "
+                                     "followed; a character device or FIFO is written directly; a directory, "
+                                     "socket or block device is refused, exit 2); default standard output");
+    sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
                      "line, streamed), table (default on a terminal)")
         ->check(CLI::IsMember({"json", "ndjson", "table"}));
-    sync->add_option("--resume-from", sync_opts.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
-    sync->add_flag("--strict", sync_opts.strict,
+    sync->add_option("--resume-from", o.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
+    sync->add_flag("--strict", o.strict,
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
                    "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");
+}
 
-    std::string entitlement, principal;
-    auto *grant = app.add_subcommand("grant", "Grant an entitlement to a principal");
-    auto *revoke = app.add_subcommand("revoke", "Revoke an entitlement from a principal");
-    for (auto *sub : {grant, revoke}) {
-        add_plugin_arg(sub);
-        add_config(sub);
-        sub->add_option("--entitlement", entitlement, "Entitlement id, e.g. group:<gid>:member")->required();
-        sub->add_option("--principal", principal, "Principal as <type>:<id>, e.g. user:<uid>")->required();
+void add_provisioning_commands(CommandLine &cl) {
+    cl.grant = cl.app.add_subcommand("grant", "Grant an entitlement to a principal");
+    cl.revoke = cl.app.add_subcommand("revoke", "Revoke an entitlement from a principal");
+    for (auto *sub : {cl.grant, cl.revoke}) {
+        cl.add_plugin_arg(sub);
+        cl.add_config(sub);
+        sub->add_option("--entitlement", cl.entitlement, "Entitlement id, e.g. group:<gid>:member")->required();
+        sub->add_option("--principal", cl.principal, "Principal as <type>:<id>, e.g. user:<uid>")->required();
     }
 
-    std::string email;
-    std::vector<std::string> profile;
-    auto *create = app.add_subcommand("create-account", "Create an account (or report the existing one)");
-    add_plugin_arg(create);
-    add_config(create);
-    create->add_option("--email", email, "The account's email (sent as the account field \"email\")");
-    create->add_option("--profile", profile, "Another account field, name=value (repeatable), e.g. "
-                                             "display_name=\"Jane Smith\"")
+    cl.create = cl.app.add_subcommand("create-account", "Create an account (or report the existing one)");
+    cl.add_plugin_arg(cl.create);
+    cl.add_config(cl.create);
+    cl.create->add_option("--email", cl.email, "The account's email (sent as the account field \"email\")");
+    cl.create->add_option("--profile", cl.profile, "Another account field, name=value (repeatable), e.g. "
+                                                   "display_name=\"Jane Smith\"")
         ->type_size(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
-    std::string resource;
-    auto *del = app.add_subcommand("delete", "Delete a resource");
-    add_plugin_arg(del);
-    add_config(del);
-    del->add_option("--resource", resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+    cl.del = cl.app.add_subcommand("delete", "Delete a resource");
+    cl.add_plugin_arg(cl.del);
+    cl.add_config(cl.del);
+    cl.del->add_option("--resource", cl.resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+}
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp &e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp &e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion &e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError &e) {
-        // The message may quote arguments; never echo any part of a --set argument (it may be a secret).
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            if (a == "--set" && i + 1 < argc) scrub_set_argument(console, argv[i + 1]);
-            else if (a.rfind("--set=", 0) == 0) scrub_set_argument(console, a.substr(6));
-        }
-        std::ostringstream out, err;
-        app.exit(e, out, err);
-        std::istringstream lines(err.str());
-        for (std::string line; std::getline(lines, line);) console.line(line);
-        return to_int(ExitCode::usage);
+// A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
+// argument is ever echoed (it may be a secret).
+int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--set" && i + 1 < argc) scrub_set_argument(console, argv[i + 1]);
+        else if (a.rfind("--set=", 0) == 0) scrub_set_argument(console, a.substr(6));
     }
+    std::ostringstream out, err;
+    app.exit(e, out, err);
+    std::istringstream lines(err.str());
+    for (std::string line; std::getline(lines, line);) console.line(line);
+    return to_int(ExitCode::usage);
+}
 
-    console.set_level(parse_log_level(log_level));
+// The exit code when parsing ended the run (help, version, a usage error); nullopt when a command is to run.
+std::optional<int> parse_command_line(Console &console, CommandLine &cl, int argc, char **argv) {
+    try {
+        cl.app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::CallForAllHelp &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::CallForVersion &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        return report_parse_error(console, cl.app, e, argc, argv);
+    }
+    return std::nullopt;
+}
+
+int run_parsed_command(Console &console, const CommandLine &cl) {
+    console.set_level(parse_log_level(cl.log_level));
     GlobalOptions g;
-    g.plugins_dir = plugins_dir.empty() ? default_plugins_dir() : fs::path(plugins_dir);
-    g.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000.0));
+    g.plugins_dir = cl.plugins_dir.empty() ? default_plugins_dir() : fs::path(cl.plugins_dir);
+    g.timeout = std::chrono::milliseconds(static_cast<long long>(cl.timeout_s * 1000.0));
 
-    if (plugins->parsed()) return run_plugins(console, g, json);
-    if (describe->parsed()) return run_describe(console, g, plugin_arg, json);
-    if (check->parsed()) return run_check(console, g, plugin_arg, cfg, json);
-    if (sync->parsed()) return run_sync(console, g, plugin_arg, cfg, sync_opts);
-    if (grant->parsed()) return run_grant(console, g, plugin_arg, cfg, entitlement, principal, false);
-    if (revoke->parsed()) return run_grant(console, g, plugin_arg, cfg, entitlement, principal, true);
-    if (create->parsed()) return run_create_account(console, g, plugin_arg, cfg, email, profile);
-    if (del->parsed()) return run_delete(console, g, plugin_arg, cfg, resource);
+    if (cl.plugins->parsed()) return run_plugins(console, g, cl.json);
+    if (cl.describe->parsed()) return run_describe(console, g, cl.plugin_arg, cl.json);
+    if (cl.check->parsed()) return run_check(console, g, cl.plugin_arg, cl.cfg, cl.json);
+    if (cl.sync->parsed()) return run_sync(console, g, cl.plugin_arg, cl.cfg, cl.sync_opts);
+    if (cl.grant->parsed()) return run_grant(console, g, cl.plugin_arg, cl.cfg, cl.entitlement, cl.principal, false);
+    if (cl.revoke->parsed()) return run_grant(console, g, cl.plugin_arg, cl.cfg, cl.entitlement, cl.principal, true);
+    if (cl.create->parsed()) return run_create_account(console, g, cl.plugin_arg, cl.cfg, cl.email, cl.profile);
+    if (cl.del->parsed()) return run_delete(console, g, cl.plugin_arg, cl.cfg, cl.resource);
     console.error("no command given");
     return to_int(ExitCode::usage);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    install_signal_handlers();
+    Console console(stderr, ::isatty(STDERR_FILENO) == 1);
+    CommandLine cl;
+    add_global_options(cl);
+    add_inspection_commands(cl);
+    add_sync_command(cl);
+    add_provisioning_commands(cl);
+    if (auto code = parse_command_line(console, cl, argc, argv)) return *code;
+    return run_parsed_command(console, cl);
 }
