@@ -2,7 +2,10 @@
 
 #include "connector_host/cli/config_assembly.hpp"
 #include "connector_host/cli/record_validation.hpp"
+#include "connector_host/cli/snapshot_sync_writer.hpp"
 #include "connector_host/cli/sync_writers.hpp"
+
+#include <connector_host/store/sqlite_handle.hpp>
 
 #include <connector_host/plugin_loader.hpp>
 
@@ -202,6 +205,7 @@ public:
         for (const auto &w : config.warnings) console.warning(w);
         for (const auto &e : config.entries)
             console.info("config " + e.name + " from " + std::string(to_string(e.source)));
+        identity_ = run_identity(plugin.descriptor(), config.entries);
         std::vector<conn_kv> kvs;
         for (const auto &e : config.entries) kvs.push_back(conn_kv{conn::str(e.name), conn::str(e.value)});
         auto cfg = conn::make<conn_config>();
@@ -216,8 +220,11 @@ public:
         if (!instance_) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
     }
     conn_instance *get() const { return instance_.get(); }
+    // Who this instance syncs: a fingerprint of the non-secret config and the tenant URL, for snapshots.
+    const RunIdentity &identity() const { return identity_; }
 
 private:
+    RunIdentity identity_;
     PluginLog log_;          // outlives the instance, which logs through it until destroyed
     conn::Instance instance_;
 };
@@ -694,41 +701,92 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
 
 }  // namespace
 
+namespace {
+
+// Where a sync's records go: a writer over an output file (json, ndjson, table), or a snapshot writer that
+// owns its database file (sqlite).
+struct SyncDestination {
+    std::unique_ptr<SyncOutput> output; // null for a snapshot
+    std::unique_ptr<SyncWriter> writer;
+    bool atomic() const { return output != nullptr && output->atomic(); }
+};
+
+SyncDestination open_sync_destination(Console &console, SyncFormat format, const SyncOptions &s,
+                                      const Instance &instance) {
+    SyncDestination dest;
+    if (format == SyncFormat::sqlite) {
+        if (s.out.empty() || s.out == "-")
+            throw CommandError{ExitCode::usage, "a snapshot (--format sqlite) needs --out FILE"};
+        dest.writer = make_snapshot_writer(s.out, instance.identity(), s.keep, console.scrubber());
+        return dest;
+    }
+    dest.output = open_sync_output(s.out);
+    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber());
+    return dest;
+}
+
+void begin_sync_output(SyncWriter &writer, const conn_descriptor &d) {
+    try {
+        writer.begin(d);
+    } catch (const store::StoreError &e) {
+        throw CommandError{ExitCode::output_error, e.what()};
+    }
+}
+
+void check_sync_preconditions(const LoadedPlugin &plugin, const SyncOptions &s, SyncFormat format) {
+    const conn_descriptor &d = plugin.descriptor();
+    require_capability(plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin.connector().sync), "sync");
+    if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
+        throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
+    if (format == SyncFormat::sqlite) return; // the store opens its own file (no symlink, FIFO or device)
+    try {
+        SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
+    } catch (const OutputRefused &e) {
+        throw CommandError{ExitCode::usage, e.what()};
+    }
+}
+
+}  // namespace
+
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
              const SyncOptions &s) {
     SyncSummary summary;
     bool started = false, atomic = false;
+    SyncFormat format = SyncFormat::json;
+    SyncDestination dest;
     int code = guard(console, [&] {
-        const SyncFormat format = sync_format(s);
+        format = sync_format(s);
         auto plugin = load_plugin(console, g, arg);
-        const conn_descriptor &d = plugin->descriptor();
-        require_capability(*plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin->connector().sync), "sync");
-        if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
-            throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
-        try {
-            SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
-        } catch (const OutputRefused &e) {
-            throw CommandError{ExitCode::usage, e.what()};
-        }
+        check_sync_preconditions(*plugin, s, format);
         Instance instance(console, *plugin, c);
-        auto output = open_sync_output(s.out);
-        atomic = output->atomic();
-        auto writer = make_sync_writer(format, output->file(), console.scrubber());
+        dest = open_sync_destination(console, format, s, instance);
+        atomic = dest.atomic() || format == SyncFormat::sqlite;
         started = true;
-        writer->begin(d);
-        run_plugin_sync(console, g, *plugin, instance, s, *writer, summary);
-        if (s.strict && summary.counts.incomplete > 0)
-            throw CommandError{ExitCode::incomplete,
-                               "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
-                                   " incomplete_* warning(s): the data may be incomplete"};
-        writer->finish(summary);
-        if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
-        output->commit();
+        begin_sync_output(*dest.writer, plugin->descriptor());
+        try {
+            run_plugin_sync(console, g, *plugin, instance, s, *dest.writer, summary);
+            if (s.strict && summary.counts.incomplete > 0)
+                throw CommandError{ExitCode::incomplete,
+                                   "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
+                                       " incomplete_* warning(s): the data may be incomplete"};
+            if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+            dest.writer->finish(summary);
+        } catch (const CommandError &e) {
+            dest.writer->abandon(e.message.empty() ? "sync failed" : e.message);
+            throw;
+        } catch (const std::exception &e) {
+            dest.writer->abandon(e.what());
+            throw;
+        }
+        if (dest.output && received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+        if (dest.output) dest.output->commit();
         console.line(sync_summary_line(summary, "sync: ") + (atomic ? " -> " + s.out : std::string{}));
         return 0;
     });
     if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
-        console.line(sync_summary_line(summary, "sync failed after receiving ") + (atomic ? "; " + s.out + " not written" : ""));
+        console.line(sync_summary_line(summary, "sync failed after receiving ") +
+                     (format == SyncFormat::sqlite ? "; the run is marked failed in " + s.out
+                                                   : (atomic ? "; " + s.out + " not written" : "")));
     return code;
 }
 

@@ -128,8 +128,11 @@ void add_sync_command(CommandLine &cl) {
                                      "socket or block device is refused, exit 2); default standard output");
     sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
-                     "line, streamed), table (default on a terminal)")
-        ->check(CLI::IsMember({"json", "ndjson", "table"}));
+                     "line, streamed), table (default on a terminal), sqlite (a snapshot: default when --out ends in "
+                     ".db or .sqlite; see host/SNAPSHOT.md)")
+        ->check(CLI::IsMember({"json", "ndjson", "table", "sqlite"}));
+    sync->add_option("--keep", o.keep, "Snapshots: how many complete runs to keep (default 2)")
+        ->check(CLI::PositiveNumber);
     sync->add_option("--resume-from", o.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
     sync->add_flag("--strict", o.strict,
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "

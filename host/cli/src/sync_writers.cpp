@@ -18,7 +18,8 @@ SyncFormat parse_sync_format(std::string_view name) {
     if (name == "json") return SyncFormat::json;
     if (name == "ndjson") return SyncFormat::ndjson;
     if (name == "table") return SyncFormat::table;
-    throw std::invalid_argument("unknown format '" + std::string(name) + "' (json, ndjson or table)");
+    if (name == "sqlite") return SyncFormat::sqlite;
+    throw std::invalid_argument("unknown format '" + std::string(name) + "' (json, ndjson, table or sqlite)");
 }
 
 std::string_view to_string(SyncFormat format) noexcept {
@@ -26,6 +27,7 @@ std::string_view to_string(SyncFormat format) noexcept {
     case SyncFormat::json: return "json";
     case SyncFormat::ndjson: return "ndjson";
     case SyncFormat::table: return "table";
+    case SyncFormat::sqlite: return "sqlite";
     }
     return "json";
 }
@@ -36,6 +38,7 @@ SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_termina
     };
     if (ends_with(".json")) return SyncFormat::json;
     if (ends_with(".ndjson") || ends_with(".jsonl")) return SyncFormat::ndjson;
+    if (ends_with(".db") || ends_with(".sqlite")) return SyncFormat::sqlite;
     if (!out_path.empty()) return SyncFormat::json;
     return stdout_is_terminal ? SyncFormat::table : SyncFormat::json;
 }
@@ -115,12 +118,7 @@ void put_key(W &w, std::string_view s) {
 }
 
 template <typename W>
-void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool with_kind) {
-    w.StartObject();
-    if (with_kind) { put_key(w, "kind"); w.String("resource"); }
-    put_key(w, "type"); put_string(w, view(r.type), sc);
-    put_key(w, "id"); put_string(w, view(r.id), sc);
-    put_key(w, "display_name"); put_string(w, view(r.display_name), sc);
+void write_attribute_members(W &w, const conn_resource &r, const SecretScrubber &sc) {
     for (size_t i = 0; i < r.attr_count; ++i) {
         const conn_attr &a = r.attrs[i];
         put_string(w, view(a.key), sc); // as a key: Writer accepts String in key position
@@ -130,6 +128,16 @@ void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool
         default: put_string(w, view(a.str), sc); break;
         }
     }
+}
+
+template <typename W>
+void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("resource"); }
+    put_key(w, "type"); put_string(w, view(r.type), sc);
+    put_key(w, "id"); put_string(w, view(r.id), sc);
+    put_key(w, "display_name"); put_string(w, view(r.display_name), sc);
+    write_attribute_members(w, r, sc);
     w.EndObject();
 }
 
@@ -552,6 +560,15 @@ std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber) {
     return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scrubber) {
+    rapidjson::StringBuffer buf;
+    StringWriter w(buf);
+    w.StartObject();
+    write_attribute_members(w, r, scrubber);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
 bool is_incomplete_warning(std::string_view code) noexcept { return code.substr(0, 11) == "incomplete_"; }
 
 std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber) {
@@ -559,6 +576,7 @@ std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, 
     case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber);
     case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber);
     case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber);
+    case SyncFormat::sqlite: break; // make_snapshot_writer: the store writes its own file
     }
     return std::make_unique<JsonWriter>(out, scrubber);
 }
