@@ -1,6 +1,7 @@
 // connector-host: load connector plugins through the stable C ABI and sync, inspect and provision with
 // them. Generic: it knows the ABI, not any particular plugin. See host/CLI.md.
 #include "commands.hpp"
+#include "query_commands.hpp"
 
 #include "connector_host/cli/exit_codes.hpp"
 #include "connector_host/cli/host_services.hpp"
@@ -71,6 +72,9 @@ struct CommandLine {
     std::string resource;
     CLI::App *plugins = nullptr, *describe = nullptr, *check = nullptr, *sync = nullptr, *grant = nullptr,
              *revoke = nullptr, *create = nullptr, *del = nullptr;
+    QueryOptions query;
+    std::vector<std::pair<CLI::App *, Question>> questions;
+    CLI::App *diff = nullptr;
 
     void add_plugin_arg(CLI::App *sub) {
         sub->add_option("plugin", plugin_arg, "A plugin id found in the plugins directory, or a path to a plugin file")
@@ -165,6 +169,47 @@ void add_provisioning_commands(CommandLine &cl) {
     cl.del->add_option("--resource", cl.resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
 }
 
+void add_query_options(CommandLine &cl, CLI::App *sub) {
+    sub->add_option("snapshot", cl.query.snapshot, "A snapshot written by sync --out FILE.db")->required();
+    sub->add_option("--format", cl.query.format, "table (default on a terminal), json (default otherwise), ndjson, csv")
+        ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
+    sub->add_option("--run", cl.query.run, "Read this run (default: the latest complete one)");
+}
+
+CLI::App *add_question(CommandLine &cl, const char *name, const char *what, Question question) {
+    CLI::App *sub = cl.app.add_subcommand(name, what);
+    add_query_options(cl, sub);
+    cl.questions.emplace_back(sub, question);
+    return sub;
+}
+
+void add_question_commands(CommandLine &cl) {
+    QueryOptions &q = cl.query;
+    auto *resources = add_question(cl, "resources", "List a snapshot's resources", Question::resources);
+    resources->add_option("--type", q.type, "Only resources of this type, e.g. user");
+    resources->add_option("--filter", q.filter, "key=value: a column (type, id, display_name, email, status) or an attribute");
+    resources->add_option("--search", q.search, "Text in the id, display name or e-mail (case-insensitive)");
+    auto *entitlements = add_question(cl, "entitlements", "List a snapshot's entitlements, with grant counts",
+                                      Question::entitlements);
+    entitlements->add_option("--resource", q.resource, "Only this resource's, as <type>:<id>");
+    auto *grants = add_question(cl, "grants", "List grants, names beside ids", Question::grants);
+    grants->add_option("--entitlement", q.entitlement, "Only grants of this entitlement id");
+    grants->add_option("--principal", q.principal, "Only this principal's: <type>:<id> or user:email=<address>");
+    auto *access = add_question(cl, "access", "Everything one principal holds, directly and through groups, with the path",
+                                Question::access);
+    access->add_option("principal", q.target, "<type>:<id> or user:email=<address>")->required();
+    auto *members = add_question(cl, "members", "Who holds an entitlement or is a member of a group (with the path)",
+                                 Question::members);
+    members->add_option("target", q.target, "An entitlement id, or a resource <type>:<id> (its assignment entitlements)")
+        ->required();
+    add_question(cl, "stats", "Counts by type, status and source; grants, unresolved grants; warnings", Question::stats);
+    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two snapshots: "
+                                            "joiners, leavers, status changes, grants added and removed. "
+                                            "Exit 0: no change, 1: changes");
+    add_query_options(cl, cl.diff);
+    cl.diff->add_option("new", q.other, "A second, newer snapshot (then the first is the old one)");
+}
+
 // A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
 // argument is ever echoed (it may be a secret).
 int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
@@ -210,6 +255,9 @@ int run_parsed_command(Console &console, const CommandLine &cl) {
     if (cl.revoke->parsed()) return run_grant(console, g, cl.plugin_arg, cl.cfg, cl.entitlement, cl.principal, true);
     if (cl.create->parsed()) return run_create_account(console, g, cl.plugin_arg, cl.cfg, cl.email, cl.profile);
     if (cl.del->parsed()) return run_delete(console, g, cl.plugin_arg, cl.cfg, cl.resource);
+    for (const auto &[sub, question] : cl.questions)
+        if (sub->parsed()) return run_question(console, question, cl.query);
+    if (cl.diff->parsed()) return run_diff(console, cl.query);
     console.error("no command given");
     return to_int(ExitCode::usage);
 }
@@ -224,6 +272,7 @@ int main(int argc, char **argv) {
     add_inspection_commands(cl);
     add_sync_command(cl);
     add_provisioning_commands(cl);
+    add_question_commands(cl);
     if (auto code = parse_command_line(console, cl, argc, argv)) return *code;
     return run_parsed_command(console, cl);
 }

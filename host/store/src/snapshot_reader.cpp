@@ -44,6 +44,11 @@ std::pair<std::string, std::string> split_typed(const std::string &text, const c
     return {text.substr(0, colon), text.substr(colon + 1)};
 }
 
+// An attribute (named by ?4) as text: JSON true / false as "true" / "false", numbers in decimal.
+constexpr const char *kAttributeTextSql =
+    "CASE json_type(r.attributes, '$.\"' || ?4 || '\"') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+    "ELSE CAST(json_extract(r.attributes, '$.\"' || ?4 || '\"') AS TEXT) END";
+
 bool is_resource_column(const std::string &key) {
     return key == "type" || key == "id" || key == "display_name" || key == "email" || key == "status";
 }
@@ -65,10 +70,10 @@ RunSummary SnapshotReader::run(std::optional<int64_t> id) const {
                              : std::string(kRunSql) + " WHERE status IN ('complete', 'incomplete') ORDER BY id DESC LIMIT 1");
     if (id) s.bind(1, *id);
     if (!s.step())
-        throw StoreError(id ? "the snapshot has no run " + std::to_string(*id) : "the snapshot has no complete run");
+        throw StoreNotFound(id ? "the snapshot has no run " + std::to_string(*id) : "the snapshot has no complete run");
     RunSummary r{s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
     if (id && r.status != "complete" && r.status != "incomplete")
-        throw StoreError("run " + std::to_string(*id) + " is " + r.status + ": it holds no records");
+        throw StoreNotFound("run " + std::to_string(*id) + " is " + r.status + ": it holds no records");
     return r;
 }
 
@@ -90,7 +95,7 @@ std::pair<std::string, std::string> SnapshotReader::resolve_principal(int64_t ru
     if (id.rfind("email=", 0) != 0) return {type, id};
     auto s = db_->prepare("SELECT id FROM resources WHERE run_id = ?1 AND type = ?2 AND email = ?3 COLLATE NOCASE");
     s.bind(1, run).bind(2, type).bind(3, id.substr(6));
-    if (!s.step()) throw StoreError("no " + type + " with the e-mail " + id.substr(6) + " in run " + std::to_string(run));
+    if (!s.step()) throw StoreNotFound("no " + type + " with the e-mail " + id.substr(6) + " in run " + std::to_string(run));
     std::string found = s.text(0);
     if (s.step()) throw StoreError("two " + type + "s have the e-mail " + id.substr(6));
     return {type, found};
@@ -101,7 +106,7 @@ void SnapshotReader::resources(int64_t run, const ResourceQuery &q, RowVisitor &
     if (!q.type.empty()) sql += " AND r.type = ?2";
     if (!q.filter_key.empty())
         sql += is_resource_column(q.filter_key) ? " AND r." + q.filter_key + " = ?3"
-                                                : " AND CAST(json_extract(r.attributes, '$.\"' || ?4 || '\"') AS TEXT) = ?3";
+                                                : " AND " + std::string(kAttributeTextSql) + " = ?3";
     if (!q.search.empty())
         sql += " AND (instr(lower(r.id), lower(?5)) OR instr(lower(r.display_name), lower(?5)) OR "
                "instr(lower(coalesce(r.email, '')), lower(?5)))";

@@ -19,6 +19,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// What was asked for (a run, a principal named by e-mail) is not in the snapshot.
+class StoreNotFound : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
 class Statement {
 public:
     Statement(sqlite3 *db, std::string_view sql);
