@@ -152,7 +152,7 @@ TEST_CASE("describe: by id (flag or env), by path, as text and JSON") {
     CHECK(std::string(d["id"].GetString()) == "host-test");
     CHECK(std::string(d["version"].GetString()) == "1.2.3");
     CHECK(d["capabilities"].Size() == 6);
-    CHECK(d["resource_types"].Size() == 2);
+    CHECK(d["resource_types"].Size() == 3);
     CHECK(std::string(d["resource_types"][1]["entitlements"][0]["slug"].GetString()) == "member");
     CHECK(d["config_fields"].Size() == 6);
     CHECK(d["config_fields"][1]["secret"].GetBool());
@@ -348,7 +348,7 @@ TEST_CASE("sync: json to --out, json on a pipe by default, ndjson, table") {
 
     r = ch({"sync", plugin, "--out", (t / "out.ndjson").string()}, t, env);
     CHECK(r.code == 0);
-    CHECK(count_lines(slurp(t / "out.ndjson")) == 1 + 2 + 7 + 2 + 6 + 1 + 1);
+    CHECK(count_lines(slurp(t / "out.ndjson")) == 1 + 3 + 7 + 2 + 6 + 1 + 1);
     all_written() += slurp(t / "out.ndjson");
 
     r = ch({"sync", plugin, "--format", "table"}, t, env);
@@ -638,7 +638,7 @@ TEST_CASE("--out: a FIFO with a reader gets the data and stays a FIFO") {
     ::close(reader);
     CHECK_MESSAGE(r.code == 0, r.err);
     CHECK(S_ISFIFO(stat_of(fifo).st_mode));
-    CHECK(count_lines(got) == 1 + 2 + 5 + 2 + 4 + 1 + 1);
+    CHECK(count_lines(got) == 1 + 3 + 5 + 2 + 4 + 1 + 1);
     CHECK(leftovers(t.path()).empty());
 }
 
