@@ -23,8 +23,10 @@ namespace {
 const std::string host = CONNECTOR_HOST_PATH;
 const std::string plugin = TEST_PLUGIN_PATH;
 const std::string token = "good-Tk9-host-e2e-7f3a9c1d";
-const std::vector<std::string> config_env_names = {"SERVICE_URL", "API_TOKEN", "USERS", "GROUPS", "MODE", "DELAY_MS",
-                                                   "CONNECTOR_PLUGINS_DIR"};
+const std::vector<std::string> config_env_names = {
+    "SERVICE_URL", "API_TOKEN", "USERS", "GROUPS", "MODE", "DELAY_MS", "CONNECTOR_PLUGINS_DIR",
+    "CONNECTOR_HOST_TEST_SERVICE_URL", "CONNECTOR_HOST_TEST_API_TOKEN", "CONNECTOR_HOST_TEST_USERS",
+    "CONNECTOR_HOST_TEST_GROUPS", "CONNECTOR_HOST_TEST_MODE", "CONNECTOR_HOST_TEST_DELAY_MS"};
 
 // Every byte the host wrote in this test file, to scan for the token at the end.
 std::string &all_written() {
@@ -142,7 +144,8 @@ TEST_CASE("describe: by id (flag or env), by path, as text and JSON") {
     auto r = ch({"--plugins-dir", dir.string(), "describe", "host-test"}, t);
     CHECK(r.code == 0);
     CHECK(r.out.find("Host test plugin") != std::string::npos);
-    CHECK(r.out.find("api-token (string, required, secret)  env API_TOKEN") != std::string::npos);
+    CHECK(r.out.find("api-token (string, required, secret)  env CONNECTOR_HOST_TEST_API_TOKEN or API_TOKEN") !=
+          std::string::npos);
     CHECK(r.out.find("group:<id>:member") != std::string::npos);
     CHECK(r.out.find("display_name") != std::string::npos);
 
@@ -157,6 +160,7 @@ TEST_CASE("describe: by id (flag or env), by path, as text and JSON") {
     CHECK(d["config_fields"].Size() == 6);
     CHECK(d["config_fields"][1]["secret"].GetBool());
     CHECK(std::string(d["config_fields"][0]["env"].GetString()) == "SERVICE_URL");
+    CHECK(std::string(d["config_fields"][0]["env_plugin"].GetString()) == "CONNECTOR_HOST_TEST_SERVICE_URL");
     CHECK(d["account_fields"].Size() == 2);
 
     r = ch({"describe", plugin}, t);
@@ -238,6 +242,25 @@ TEST_CASE("on a terminal: table by default and a live progress line; off a termi
     CHECK(count_lines(r.err) == 1);
 }
 
+TEST_CASE("environment: CONNECTOR_<PLUGIN>_<FIELD> wins over the short name; a refused value names its variable") {
+    TempDir t;
+    auto env = good_env();
+    env["USERS"] = "9";
+    env["CONNECTOR_HOST_TEST_USERS"] = "2";
+    auto r = ch({"check", plugin}, t, env);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("authenticated to https://svc.example") != std::string::npos);
+    r = ch({"sync", plugin, "--format", "json"}, t, env);
+    REQUIRE(r.code == 0);
+    CHECK(parse(r.out)["summary"]["resources_by_type"]["user"].GetInt() == 2);
+
+    env["CONNECTOR_HOST_TEST_SERVICE_URL"] = "ftp://svc.example";
+    r = ch({"check", plugin}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("service-url came from the environment variable CONNECTOR_HOST_TEST_SERVICE_URL") !=
+          std::string::npos);
+}
+
 TEST_CASE("check: config from each source, missing, unknown and bad config, bad token") {
     TempDir t;
     auto r = ch({"check", plugin}, t, good_env());
@@ -271,8 +294,8 @@ TEST_CASE("check: config from each source, missing, unknown and bad config, bad 
 
     r = ch({"check", plugin}, t);
     CHECK(r.code == 3);
-    CHECK(r.err.find("service-url (SERVICE_URL)") != std::string::npos);
-    CHECK(r.err.find("api-token (API_TOKEN)") != std::string::npos);
+    CHECK(r.err.find("service-url (CONNECTOR_HOST_TEST_SERVICE_URL or SERVICE_URL)") != std::string::npos);
+    CHECK(r.err.find("api-token (CONNECTOR_HOST_TEST_API_TOKEN or API_TOKEN)") != std::string::npos);
     CHECK(count_lines(r.err) == 1);
 
     r = ch({"check", plugin, "--set", "bogus=1", "--set", "colour=red"}, t, good_env());

@@ -183,6 +183,15 @@ std::vector<FieldSpec> config_specs(const conn_descriptor &d) {
 // The plugin's error detail, one line (control characters escaped), scrubbed by the console when printed.
 std::string describe_error(conn_status st, const conn_error &err) { return conn::describe(st, err, printable_line); }
 
+// When the field the plugin refused came from the environment: which variable, so the user can find it.
+std::string environment_origin(const std::vector<ConfigEntry> &entries, const conn_error &err) {
+    const std::string field(err.field, strnlen(err.field, sizeof err.field));
+    for (const auto &e : entries)
+        if (!field.empty() && e.name == field && !e.env_name.empty())
+            return " (" + field + " came from the environment variable " + e.env_name + ")";
+    return {};
+}
+
 // An instance of the plugin made from the assembled config, destroyed before the plugin is unloaded.
 class Instance {
 public:
@@ -195,6 +204,7 @@ public:
             const char *v = std::getenv(name.c_str());
             return v ? std::optional<std::string>(v) : std::nullopt;
         };
+        inputs.env_prefix = plugin_env_prefix(plugin.descriptor().id);
         AssembledConfig config;
         try {
             config = assemble_config(config_specs(plugin.descriptor()), inputs);
@@ -204,7 +214,8 @@ public:
         for (const auto &s : config.secret_values) console.add_secret(s);
         for (const auto &w : config.warnings) console.warning(w);
         for (const auto &e : config.entries)
-            console.info("config " + e.name + " from " + std::string(to_string(e.source)));
+            console.info("config " + e.name + " from " + std::string(to_string(e.source)) +
+                         (e.env_name.empty() ? "" : " (" + e.env_name + ")"));
         identity_ = run_identity(plugin.descriptor(), config.entries);
         std::vector<conn_kv> kvs;
         for (const auto &e : config.entries) kvs.push_back(conn_kv{conn::str(e.name), conn::str(e.value)});
@@ -215,7 +226,8 @@ public:
         conn_status st = instance_.create(plugin.connector(), cfg, log_.host(), &err);
         if (st != CONN_OK) {
             ExitCode code = st == CONN_ERR_INVALID_ARGUMENT ? ExitCode::config_error : exit_code_for_status(st);
-            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err)};
+            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err) +
+                                         environment_origin(config.entries, err)};
         }
         if (!instance_) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
     }
@@ -422,9 +434,10 @@ void write_resource_type_json(JsonWriter &w, const conn_resource_type &rt) {
     w.EndObject();
 }
 
-// A config field also names its environment variable; an account field does not.
+// A config field also names its environment variables (CONNECTOR_<PLUGIN>_<FIELD> first, then the short
+// name); an account field does not. `env_prefix` is empty for account fields.
 void write_fields_json(JsonWriter &w, const char *name, const conn_field *const *fields, uint32_t count,
-                       bool with_env) {
+                       const std::string &env_prefix) {
     key(w, name);
     w.StartArray();
     for (uint32_t i = 0; i < count; ++i) {
@@ -438,7 +451,10 @@ void write_fields_json(JsonWriter &w, const char *name, const conn_field *const 
         key(w, "secret"); w.Bool((f.flags & CONN_FIELD_SECRET) != 0);
         key(w, "default"); cstr(w, f.default_value);
         key(w, "example"); cstr(w, f.example);
-        if (with_env) { key(w, "env"); str(w, env_var_name(f.name)); }
+        if (!env_prefix.empty()) {
+            key(w, "env"); str(w, env_var_name(f.name));
+            key(w, "env_plugin"); str(w, env_prefix + env_var_name(f.name));
+        }
         w.EndObject();
     }
     w.EndArray();
@@ -463,8 +479,8 @@ std::string describe_json(const LoadedPlugin &plugin) {
     w.StartArray();
     for (uint32_t i = 0; i < d.resource_type_count; ++i) write_resource_type_json(w, *d.resource_types[i]);
     w.EndArray();
-    write_fields_json(w, "config_fields", d.config_fields, d.config_field_count, true);
-    write_fields_json(w, "account_fields", d.account_fields, d.account_field_count, false);
+    write_fields_json(w, "config_fields", d.config_fields, d.config_field_count, plugin_env_prefix(d.id));
+    write_fields_json(w, "account_fields", d.account_fields, d.account_field_count, "");
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
 }
@@ -488,7 +504,8 @@ std::string resource_type_text(const conn_resource_type &rt) {
     return out;
 }
 
-std::string fields_text(const char *title, const conn_field *const *fields, uint32_t count, bool with_env) {
+std::string fields_text(const char *title, const conn_field *const *fields, uint32_t count,
+                        const std::string &env_prefix) {
     const auto p = printable_or_empty;
     std::string out = std::string("\n") + title + ":\n";
     if (count == 0) out += "  none\n";
@@ -497,7 +514,9 @@ std::string fields_text(const char *title, const conn_field *const *fields, uint
         std::string flags = field_type_name(f.type);
         if (f.flags & CONN_FIELD_REQUIRED) flags += ", required";
         if (f.flags & CONN_FIELD_SECRET) flags += ", secret";
-        out += "  " + p(f.name) + " (" + flags + ")" + (with_env ? "  env " + env_var_name(f.name) : std::string{}) + "\n";
+        const std::string env = env_var_name(f.name);
+        out += "  " + p(f.name) + " (" + flags + ")" +
+               (env_prefix.empty() ? std::string{} : "  env " + p((env_prefix + env).c_str()) + " or " + env) + "\n";
         if (f.description && *f.description) out += "      " + p(f.description) + "\n";
         if (f.default_value) out += "      default: " + p(f.default_value) + "\n";
         if (f.example) out += "      example: " + p(f.example) + "\n";
@@ -518,8 +537,8 @@ std::string describe_text(const LoadedPlugin &plugin) {
     out += "  path: " + plugin.path().string() + "\n";
     out += "  capabilities: " + caps_text(d.capabilities) + "\n\nResource types:\n";
     for (uint32_t i = 0; i < d.resource_type_count; ++i) out += resource_type_text(*d.resource_types[i]);
-    out += fields_text("Config fields", d.config_fields, d.config_field_count, true);
-    out += fields_text("Account fields", d.account_fields, d.account_field_count, false);
+    out += fields_text("Config fields", d.config_fields, d.config_field_count, plugin_env_prefix(d.id));
+    out += fields_text("Account fields", d.account_fields, d.account_field_count, "");
     out.pop_back();
     return out;
 }
