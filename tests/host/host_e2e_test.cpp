@@ -78,13 +78,22 @@ TEST_CASE("version and help") {
     CHECK(r.code == 0);
     CHECK(r.out.find("Exit codes") != std::string::npos);
     CHECK(r.out.find("130") != std::string::npos);
-    for (const char *cmd : {"plugins", "describe", "check", "sync", "grant", "revoke", "create-account", "delete"}) {
+    for (const char *cmd : {"plugins", "describe", "check", "sync", "grant", "revoke", "create-account", "delete",
+                            "resources", "entitlements", "grants", "access", "members", "stats", "diff"}) {
         r = ch({cmd, "--help"}, t);
         CHECK_MESSAGE(r.code == 0, cmd);
         CHECK_MESSAGE(r.out.find("Usage") != std::string::npos, cmd);
+        CHECK_MESSAGE(r.out.find("Exit codes") != std::string::npos, cmd);
     }
     r = ch({"frobnicate"}, t);
     CHECK(r.code == 2);
+    CHECK(r.err.find("did you mean") == std::string::npos);
+    r = ch({"synk", plugin}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("unknown command 'synk', did you mean 'sync'?") != std::string::npos);
+    r = ch({"--log-level", "info", "membres", "x.db", "group:g1"}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("did you mean 'members'?") != std::string::npos);
     r = ch({}, t);
     CHECK(r.code == 2);
     r = ch({"sync"}, t);

@@ -130,6 +130,8 @@ std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec>
     return out;
 }
 
+}  // namespace
+
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -144,6 +146,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     }
     return row[b.size()];
 }
+
+namespace {
 
 // " (did you mean 'scim-url'?)" when a declared name is within two edits of `typed` (only the declared,
 // public name is shown), else "".

@@ -3,7 +3,9 @@
 #include "commands.hpp"
 #include "query_commands.hpp"
 
+#include "connector_host/cli/config_assembly.hpp"
 #include "connector_host/cli/exit_codes.hpp"
+#include "connector_host/cli/text_safety.hpp"
 #include "connector_host/cli/host_services.hpp"
 
 #include <CLI/CLI.hpp>
@@ -87,7 +89,7 @@ struct CommandLine {
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         sub->add_option("--config", cfg.config_file, "JSON file holding config fields");
-        sub->footer(config_help);
+        sub->footer(std::string(config_help) + std::string(exit_code_table()));
     }
 };
 
@@ -110,11 +112,13 @@ void add_global_options(CommandLine &cl) {
 void add_inspection_commands(CommandLine &cl) {
     cl.plugins = cl.app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
     cl.plugins->add_flag("--json", cl.json, "Print a JSON array");
+    cl.plugins->footer(std::string(exit_code_table()));
 
     cl.describe = cl.app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
                                                     "entitlements, config and account fields");
     cl.add_plugin_arg(cl.describe);
     cl.describe->add_flag("--json", cl.json, "Print JSON");
+    cl.describe->footer(std::string(exit_code_table()));
 
     cl.check = cl.app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
     cl.add_plugin_arg(cl.check);
@@ -175,6 +179,8 @@ void add_query_options(CommandLine &cl, CLI::App *sub) {
     sub->add_option("--format", cl.query.format, "table (default on a terminal), json (default otherwise), ndjson, csv")
         ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
     sub->add_option("--run", cl.query.run, "Read this run (default: the latest complete one)");
+    sub->footer(std::string("See host/SNAPSHOT.md for the snapshot's schema.\n\n") + std::string(exit_code_table()) +
+                (sub->get_name() == "diff" ? "  diff only: 0 no change, 1 changes (errors are 2 or more)\n" : ""));
 }
 
 CLI::App *add_question(CommandLine &cl, const char *name, const char *what, Question question) {
@@ -211,6 +217,39 @@ void add_question_commands(CommandLine &cl) {
     cl.diff->add_option("new", q.other, "A second, newer snapshot (then the first is the old one)");
 }
 
+// The first argument that is neither a global option nor its value: what should be the command.
+std::string command_word(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--plugins-dir" || a == "--log-level" || a == "--timeout") {
+            ++i;
+            continue;
+        }
+        if (a.rfind("-", 0) == 0) continue;
+        return a;
+    }
+    return {};
+}
+
+// "unknown command 'synk', did you mean 'sync'?" when the command word is no command but within two edits of
+// one; empty otherwise.
+std::string nearest_command_hint(const CLI::App &app, int argc, char **argv) {
+    const std::string word = command_word(argc, argv);
+    if (word.empty()) return {};
+    std::string best;
+    size_t best_distance = 3;
+    for (const CLI::App *sub : app.get_subcommands({})) {
+        if (sub->get_name() == word) return {};
+        const size_t d = edit_distance(word, sub->get_name());
+        if (d < best_distance) {
+            best_distance = d;
+            best = sub->get_name();
+        }
+    }
+    if (best.empty()) return {};
+    return "connector-host: error: unknown command '" + printable_line(word) + "', did you mean '" + best + "'?";
+}
+
 // A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
 // argument is ever echoed (it may be a secret).
 int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
@@ -223,6 +262,7 @@ int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e
     app.exit(e, out, err);
     std::istringstream lines(err.str());
     for (std::string line; std::getline(lines, line);) console.line(line);
+    if (const std::string hint = nearest_command_hint(app, argc, argv); !hint.empty()) console.line(hint);
     return to_int(ExitCode::usage);
 }
 

@@ -65,6 +65,9 @@ public:
 // "scim-url" -> "SCIM_URL": letters upper-cased, every other non-alphanumeric byte becomes '_'.
 std::string env_var_name(std::string_view field_name);
 
+// Levenshtein distance (bytes).
+size_t edit_distance(std::string_view a, std::string_view b);
+
 // "claude-enterprise" -> "CONNECTOR_CLAUDE_ENTERPRISE_".
 std::string plugin_env_prefix(std::string_view plugin_id);
 
