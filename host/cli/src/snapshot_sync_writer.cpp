@@ -33,6 +33,20 @@ std::string traits_text(uint32_t traits) {
     return out;
 }
 
+// A string as it may be stored: the plugin's own text when it holds no secret (no copy), else the scrubbed copy.
+struct Scrubbed {
+    Scrubbed(const SecretScrubber &sc, std::string_view s) : text(s) {
+        if (!sc.empty() && sc.contains_secret(s)) {
+            copy = sc.scrub(s);
+            text = copy;
+        }
+    }
+    Scrubbed(const Scrubbed &) = delete;
+    Scrubbed &operator=(const Scrubbed &) = delete;
+    std::string copy;
+    std::string_view text;
+};
+
 class SnapshotSyncWriter final : public SyncWriter {
 public:
     SnapshotSyncWriter(const std::filesystem::path &path, const RunIdentity &identity, unsigned keep,
@@ -48,21 +62,24 @@ public:
                 store_->resource_type(clean(view(rt->id)), clean(view(rt->display_name)), traits_text(rt->traits));
     }
     void resource(const conn_resource &r) override {
-        const std::string type = clean(view(r.type)), id = clean(view(r.id)), name = clean(view(r.display_name));
-        const std::string email = clean(attribute_text(r, "email")), status = clean(status_of(r));
+        Scrubbed type(sc_, view(r.type)), id(sc_, view(r.id)), name(sc_, view(r.display_name));
+        Scrubbed email(sc_, attribute_text(r, "email"));
+        const std::string status_text = status_of(r);
+        Scrubbed status(sc_, status_text);
         const std::string attributes = attributes_to_json(r, sc_);
-        store_->resource(store::ResourceRow{type, id, name, email, status, attributes});
+        store_->resource(store::ResourceRow{type.text, id.text, name.text, email.text, status.text, attributes});
     }
     void entitlement(const conn_entitlement &e) override {
-        const std::string id = clean(view(e.id)), type = clean(view(e.resource_type)), rid = clean(view(e.resource_id));
-        const std::string slug = clean(view(e.slug)), name = clean(view(e.display_name));
-        store_->entitlement(store::EntitlementRow{id, type, rid, slug, name,
+        Scrubbed id(sc_, view(e.id)), type(sc_, view(e.resource_type)), rid(sc_, view(e.resource_id));
+        Scrubbed slug(sc_, view(e.slug)), name(sc_, view(e.display_name));
+        store_->entitlement(store::EntitlementRow{id.text, type.text, rid.text, slug.text, name.text,
                                                   e.purpose == CONN_PURPOSE_PERMISSION ? "permission" : "assignment"});
     }
     void grant(const conn_grant &g) override {
-        const std::string id = clean(view(g.id)), ent = clean(view(g.entitlement_id));
-        const std::string ptype = clean(view(g.principal_type)), pid = clean(view(g.principal_id));
-        store_->grant(store::GrantRow{id, ent, ptype, pid, (g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) != 0});
+        Scrubbed id(sc_, view(g.id)), ent(sc_, view(g.entitlement_id));
+        Scrubbed ptype(sc_, view(g.principal_type)), pid(sc_, view(g.principal_id));
+        store_->grant(
+            store::GrantRow{id.text, ent.text, ptype.text, pid.text, (g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) != 0});
     }
     void warning(std::string_view code, std::string_view message) override {
         store_->warning(clean(code), clean(message));

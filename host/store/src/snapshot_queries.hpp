@@ -76,7 +76,7 @@ WITH RECURSIVE targets(id) AS (
 ),
 holders(ptype, pid, entitlement, path, depth) AS (
   SELECT g.principal_type, g.principal_id, g.entitlement_id, '', 0
-  FROM grants g WHERE g.run_id = ?1 AND g.entitlement_id IN (SELECT id FROM targets)
+  FROM targets t CROSS JOIN grants g ON g.run_id = ?1 AND g.entitlement_id = t.id
   UNION
   SELECT g.principal_type, g.principal_id, h.entitlement,
          h.path || CASE WHEN h.path = '' THEN '' ELSE ' < ' END || h.ptype || ':' || h.pid, h.depth + 1
@@ -139,12 +139,16 @@ inline std::string diff_sql(const std::string &old_schema) {
            "SELECT 'added', 'grant', n.id, coalesce(p.display_name, '') || ' -> ' || coalesce(e.display_name, ''), '' "
            "FROM main.grants n LEFT JOIN main.resources p ON p.run_id = ?2 AND p.type = n.principal_type AND "
            "p.id = n.principal_id LEFT JOIN main.entitlements e ON e.run_id = ?2 AND e.id = n.entitlement_id "
-           "WHERE n.run_id = ?2 AND NOT EXISTS (SELECT 1 FROM " + o + "grants x WHERE x.run_id = ?1 AND x.id = n.id) "
+           "WHERE n.run_id = ?2 AND NOT EXISTS (SELECT 1 FROM " + o + "grants x WHERE x.run_id = ?1 AND "
+           "x.entitlement_id = n.entitlement_id AND x.principal_type = n.principal_type AND "
+           "x.principal_id = n.principal_id) "
            "UNION ALL "
            "SELECT 'removed', 'grant', x.id, coalesce(p.display_name, '') || ' -> ' || coalesce(e.display_name, ''), '' "
            "FROM " + o + "grants x LEFT JOIN " + o + "resources p ON p.run_id = ?1 AND p.type = x.principal_type AND "
            "p.id = x.principal_id LEFT JOIN " + o + "entitlements e ON e.run_id = ?1 AND e.id = x.entitlement_id "
-           "WHERE x.run_id = ?1 AND NOT EXISTS (SELECT 1 FROM main.grants n WHERE n.run_id = ?2 AND n.id = x.id) "
+           "WHERE x.run_id = ?1 AND NOT EXISTS (SELECT 1 FROM main.grants n WHERE n.run_id = ?2 AND "
+           "n.entitlement_id = x.entitlement_id AND n.principal_type = x.principal_type AND "
+           "n.principal_id = x.principal_id) "
            "ORDER BY 2 DESC, 1, 3";
 }
 

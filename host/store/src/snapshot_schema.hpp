@@ -61,11 +61,10 @@ CREATE TABLE grants (
   entitlement_id TEXT NOT NULL,
   principal_type TEXT NOT NULL,
   principal_id TEXT NOT NULL,
-  unresolved INTEGER NOT NULL,
-  PRIMARY KEY (run_id, id)
-) WITHOUT ROWID;
+  unresolved INTEGER NOT NULL
+);
 CREATE INDEX grants_by_principal ON grants (run_id, principal_type, principal_id);
-CREATE INDEX grants_by_entitlement ON grants (run_id, entitlement_id);
+CREATE UNIQUE INDEX grants_by_entitlement ON grants (run_id, entitlement_id, principal_type, principal_id);
 CREATE TABLE warnings (
   run_id INTEGER NOT NULL REFERENCES sync_runs(id),
   seq INTEGER NOT NULL,

@@ -27,6 +27,12 @@ Statement &Statement::bind(int index, std::string_view text) {
     return *this;
 }
 
+Statement &Statement::bind_borrowed(int index, std::string_view text) {
+    if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC) != SQLITE_OK)
+        fail(db_, "binding a snapshot value failed");
+    return *this;
+}
+
 Statement &Statement::bind(int index, int64_t number) {
     if (sqlite3_bind_int64(stmt_, index, number) != SQLITE_OK) fail(db_, "binding a snapshot value failed");
     return *this;

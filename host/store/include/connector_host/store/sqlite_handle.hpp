@@ -33,7 +33,9 @@ public:
     Statement &operator=(const Statement &) = delete;
     Statement(Statement &&other) noexcept;
 
-    Statement &bind(int index, std::string_view text);
+    Statement &bind(int index, std::string_view text); // copied
+    // Not copied: the text must stay alive until the statement is run or reset (the writer's hot path).
+    Statement &bind_borrowed(int index, std::string_view text);
     Statement &bind(int index, int64_t number);
     Statement &bind(int index, double number);
     Statement &bind_null(int index);
