@@ -212,10 +212,10 @@ TEST_CASE("a plugin that only serves a future ABI major is refused") {
 }
 #endif
 
-TEST_CASE("on a terminal: table by default and a live progress line; off a terminal: only the summary") {
+TEST_CASE("on a terminal: the summary and a sample by default, a live progress line; off a terminal: only the summary") {
     TempDir t;
     auto env = good_env();
-    env["USERS"] = "8";
+    env["USERS"] = "25";
     env["DELAY_MS"] = "60";
     int master = -1;
     pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
@@ -241,8 +241,11 @@ TEST_CASE("on a terminal: table by default and a live progress line; off a termi
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(tty.find("\r\x1b[Ksync") != std::string::npos); // the live progress line
     CHECK(tty.find("pages") != std::string::npos);
-    CHECK(tty.find("Resources:    10 (2 group, 8 user)") != std::string::npos); // table by default
-    CHECK(tty.find("sync: 10 resources") != std::string::npos);                 // the summary
+    CHECK(tty.find("Resources:    27 (2 group, 25 user)") != std::string::npos); // the counts by default
+    CHECK(tty.find("User 8") != std::string::npos);                              // a sample of ten rows
+    CHECK(tty.find("User 9") == std::string::npos);
+    CHECK(tty.find("... and 17 more resources (--format table or --out FILE for every row)") != std::string::npos);
+    CHECK(tty.find("sync: 27 resources") != std::string::npos);                  // the summary
 
     auto r = ch({"sync", plugin, "--out", (t / "x.json").string()}, t, env);
     CHECK(r.code == 0);

@@ -137,7 +137,7 @@ void add_sync_command(CommandLine &cl) {
                                      "socket or block device is refused, exit 2); default standard output");
     sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
-                     "line, streamed), table (default on a terminal), sqlite (a snapshot: default when --out ends in "
+                     "line, streamed), table (every row; without --format a terminal gets the counts and the first 10 rows of each table), sqlite (a snapshot: default when --out ends in "
                      ".db or .sqlite; see host/SNAPSHOT.md)")
         ->check(CLI::IsMember({"json", "ndjson", "table", "sqlite"}));
     sync->add_option("--keep", o.keep, "Snapshots: how many complete runs to keep (default 2)")

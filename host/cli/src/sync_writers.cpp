@@ -28,6 +28,7 @@ std::string_view to_string(SyncFormat format) noexcept {
     case SyncFormat::ndjson: return "ndjson";
     case SyncFormat::table: return "table";
     case SyncFormat::sqlite: return "sqlite";
+    case SyncFormat::table_sample: return "table";
     }
     return "json";
 }
@@ -40,7 +41,7 @@ SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_termina
     if (ends_with(".ndjson") || ends_with(".jsonl")) return SyncFormat::ndjson;
     if (ends_with(".db") || ends_with(".sqlite")) return SyncFormat::sqlite;
     if (!out_path.empty()) return SyncFormat::json;
-    return stdout_is_terminal ? SyncFormat::table : SyncFormat::json;
+    return stdout_is_terminal ? SyncFormat::table_sample : SyncFormat::json;
 }
 
 namespace {
@@ -440,7 +441,9 @@ std::string fit(std::string_view s, size_t max) {
 class TableWriter final : public SyncWriter {
 public:
     static constexpr size_t max_col = 60;
-    TableWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), sc_(sc) {}
+    // rows_shown: the rows printed of each section (the rest counted in one line); 0: every row.
+    TableWriter(std::FILE *out, const SecretScrubber &sc, uint64_t rows_shown)
+        : stream_(out), sc_(sc), rows_shown_(rows_shown) {}
     void begin(const conn_descriptor &d) override {
         plugin_ = std::string(view(d.id)) + " " + std::string(view(d.version));
     }
@@ -482,10 +485,10 @@ public:
         head += "Warnings:     " + n(s.counts.warnings) + "\n";
         if (!s.complete) head += "Complete:     no (incomplete_* warnings: the data may be incomplete)\n";
         emit(head);
-        table("RESOURCES", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
-        table("ENTITLEMENTS", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
-        table("GRANTS", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
-        table("WARNINGS", {"CODE", "MESSAGE"}, warnings_, warn_w_);
+        table("RESOURCES", "resources", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
+        table("ENTITLEMENTS", "entitlements", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
+        table("GRANTS", "grants", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
+        table("WARNINGS", "warnings", {"CODE", "MESSAGE"}, warnings_, warn_w_);
         stream_.Flush();
         stream_.check("writing the table output failed");
     }
@@ -501,7 +504,8 @@ private:
         }
         spool.append(line);
     }
-    void table(const char *title, std::vector<std::string> header, Spool &spool, std::vector<size_t> widths) {
+    void table(const char *title, const char *what, std::vector<std::string> header, Spool &spool,
+               std::vector<size_t> widths) {
         if (spool.lines() == 0) return;
         widths.resize(header.size(), 0);
         for (size_t i = 0; i < header.size(); ++i) widths[i] = std::max(widths[i], header[i].size());
@@ -518,7 +522,9 @@ private:
             emit(line);
         };
         print_row(header);
+        uint64_t printed = 0;
         spool.for_each([&](std::string_view line) {
+            if (rows_shown_ != 0 && printed++ >= rows_shown_) return;
             std::vector<std::string> cells;
             size_t start = 0;
             while (true) {
@@ -530,6 +536,9 @@ private:
             cells.resize(header.size());
             print_row(cells);
         });
+        if (rows_shown_ != 0 && spool.lines() > rows_shown_)
+            emit("... and " + std::to_string(spool.lines() - rows_shown_) + " more " + what +
+                 " (--format table or --out FILE for every row)\n");
     }
 
     void emit(const std::string &text) {
@@ -539,10 +548,13 @@ private:
 
     FileStream stream_;
     const SecretScrubber &sc_;
+    uint64_t rows_shown_;
     std::string plugin_;
     Spool resources_, entitlements_, grants_, warnings_;
     std::vector<size_t> res_w_, ent_w_, grant_w_, warn_w_;
 };
+
+constexpr uint64_t kSampleRows = 10;
 
 }  // namespace
 
@@ -575,7 +587,8 @@ std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, 
     switch (format) {
     case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber);
     case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber);
-    case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber);
+    case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber, 0);
+    case SyncFormat::table_sample: return std::make_unique<TableWriter>(out, scrubber, kSampleRows);
     case SyncFormat::sqlite: break; // make_snapshot_writer: the store writes its own file
     }
     return std::make_unique<JsonWriter>(out, scrubber);

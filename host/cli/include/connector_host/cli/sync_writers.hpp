@@ -19,12 +19,14 @@
 
 namespace connector_host::cli {
 
-enum class SyncFormat { json, ndjson, table, sqlite };
+// table_sample: the table's counts and the first rows of each section (the default on a terminal).
+enum class SyncFormat { json, ndjson, table, sqlite, table_sample };
 // "json" | "ndjson" | "table" | "sqlite"; nullopt-like: throws std::invalid_argument for anything else.
 SyncFormat parse_sync_format(std::string_view name);
 std::string_view to_string(SyncFormat format) noexcept;
 // The format when --format is not given: json when --out ends in .json or stdout is not a terminal,
-// ndjson when --out ends in .ndjson or .jsonl, sqlite when it ends in .db or .sqlite, table otherwise.
+// ndjson when --out ends in .ndjson or .jsonl, sqlite when it ends in .db or .sqlite, json for other names,
+// table_sample on a terminal.
 SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_terminal);
 
 struct SyncCounts {
