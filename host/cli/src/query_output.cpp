@@ -152,23 +152,6 @@ private:
     std::FILE *out_;
 };
 
-size_t display_width(std::string_view s) {
-    size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-std::string fit(const std::string &s, size_t max) {
-    if (display_width(s) <= max) return s;
-    std::string out;
-    size_t cols = 0;
-    for (char ch : s) {
-        if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80 && ++cols >= max) break;
-        out.push_back(ch);
-    }
-    return out + "\xE2\x80\xA6";
-}
 
 // Columns sized from the first rows; later rows are cut to those widths.
 class TableQueryOutput final : public QueryOutput {
