@@ -20,6 +20,12 @@ bench_prepare() {
   "$root/scripts/install-deps.sh"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF >/dev/null
   cmake --build "$build" -j "$(nproc)" --target "$@" >/dev/null
+  bench_workdir
+}
+
+# bench_workdir: a work dir removed on exit (the simulator stopped) and the token file, for binaries already
+# built in $build.
+bench_workdir() {
   work=$(mktemp -d)
   sim_pid=""
   trap 'stop_sim; rm -rf "$work"' EXIT

@@ -11,6 +11,7 @@ packages=(
   libcpp-httplib-dev
   libssl-dev openssl
   zlib1g-dev
+  libsqlite3-dev sqlite3
   doctest-dev
   g++-mingw-w64-x86-64
   curl bc time

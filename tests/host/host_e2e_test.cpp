@@ -23,8 +23,10 @@ namespace {
 const std::string host = CONNECTOR_HOST_PATH;
 const std::string plugin = TEST_PLUGIN_PATH;
 const std::string token = "good-Tk9-host-e2e-7f3a9c1d";
-const std::vector<std::string> config_env_names = {"SERVICE_URL", "API_TOKEN", "USERS", "GROUPS", "MODE", "DELAY_MS",
-                                                   "CONNECTOR_PLUGINS_DIR"};
+const std::vector<std::string> config_env_names = {
+    "SERVICE_URL", "API_TOKEN", "USERS", "GROUPS", "MODE", "DELAY_MS", "CONNECTOR_PLUGINS_DIR",
+    "CONNECTOR_HOST_TEST_SERVICE_URL", "CONNECTOR_HOST_TEST_API_TOKEN", "CONNECTOR_HOST_TEST_USERS",
+    "CONNECTOR_HOST_TEST_GROUPS", "CONNECTOR_HOST_TEST_MODE", "CONNECTOR_HOST_TEST_DELAY_MS"};
 
 // Every byte the host wrote in this test file, to scan for the token at the end.
 std::string &all_written() {
@@ -76,13 +78,22 @@ TEST_CASE("version and help") {
     CHECK(r.code == 0);
     CHECK(r.out.find("Exit codes") != std::string::npos);
     CHECK(r.out.find("130") != std::string::npos);
-    for (const char *cmd : {"plugins", "describe", "check", "sync", "grant", "revoke", "create-account", "delete"}) {
+    for (const char *cmd : {"plugins", "describe", "check", "sync", "grant", "revoke", "create-account", "delete",
+                            "resources", "entitlements", "grants", "access", "members", "stats", "diff"}) {
         r = ch({cmd, "--help"}, t);
         CHECK_MESSAGE(r.code == 0, cmd);
         CHECK_MESSAGE(r.out.find("Usage") != std::string::npos, cmd);
+        CHECK_MESSAGE(r.out.find("Exit codes") != std::string::npos, cmd);
     }
     r = ch({"frobnicate"}, t);
     CHECK(r.code == 2);
+    CHECK(r.err.find("did you mean") == std::string::npos);
+    r = ch({"synk", plugin}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("unknown command 'synk', did you mean 'sync'?") != std::string::npos);
+    r = ch({"--log-level", "info", "membres", "x.db", "group:g1"}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("did you mean 'members'?") != std::string::npos);
     r = ch({}, t);
     CHECK(r.code == 2);
     r = ch({"sync"}, t);
@@ -142,7 +153,8 @@ TEST_CASE("describe: by id (flag or env), by path, as text and JSON") {
     auto r = ch({"--plugins-dir", dir.string(), "describe", "host-test"}, t);
     CHECK(r.code == 0);
     CHECK(r.out.find("Host test plugin") != std::string::npos);
-    CHECK(r.out.find("api-token (string, required, secret)  env API_TOKEN") != std::string::npos);
+    CHECK(r.out.find("api-token (string, required, secret)  env CONNECTOR_HOST_TEST_API_TOKEN or API_TOKEN") !=
+          std::string::npos);
     CHECK(r.out.find("group:<id>:member") != std::string::npos);
     CHECK(r.out.find("display_name") != std::string::npos);
 
@@ -152,11 +164,12 @@ TEST_CASE("describe: by id (flag or env), by path, as text and JSON") {
     CHECK(std::string(d["id"].GetString()) == "host-test");
     CHECK(std::string(d["version"].GetString()) == "1.2.3");
     CHECK(d["capabilities"].Size() == 6);
-    CHECK(d["resource_types"].Size() == 2);
+    CHECK(d["resource_types"].Size() == 3);
     CHECK(std::string(d["resource_types"][1]["entitlements"][0]["slug"].GetString()) == "member");
     CHECK(d["config_fields"].Size() == 6);
     CHECK(d["config_fields"][1]["secret"].GetBool());
     CHECK(std::string(d["config_fields"][0]["env"].GetString()) == "SERVICE_URL");
+    CHECK(std::string(d["config_fields"][0]["env_plugin"].GetString()) == "CONNECTOR_HOST_TEST_SERVICE_URL");
     CHECK(d["account_fields"].Size() == 2);
 
     r = ch({"describe", plugin}, t);
@@ -199,10 +212,10 @@ TEST_CASE("a plugin that only serves a future ABI major is refused") {
 }
 #endif
 
-TEST_CASE("on a terminal: table by default and a live progress line; off a terminal: only the summary") {
+TEST_CASE("on a terminal: the summary and a sample by default, a live progress line; off a terminal: only the summary") {
     TempDir t;
     auto env = good_env();
-    env["USERS"] = "8";
+    env["USERS"] = "25";
     env["DELAY_MS"] = "60";
     int master = -1;
     pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
@@ -228,14 +241,36 @@ TEST_CASE("on a terminal: table by default and a live progress line; off a termi
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(tty.find("\r\x1b[Ksync") != std::string::npos); // the live progress line
     CHECK(tty.find("pages") != std::string::npos);
-    CHECK(tty.find("Resources:    10 (2 group, 8 user)") != std::string::npos); // table by default
-    CHECK(tty.find("sync: 10 resources") != std::string::npos);                 // the summary
+    CHECK(tty.find("Resources:    27 (2 group, 25 user)") != std::string::npos); // the counts by default
+    CHECK(tty.find("User 8") != std::string::npos);                              // a sample of ten rows
+    CHECK(tty.find("User 9") == std::string::npos);
+    CHECK(tty.find("... and 17 more resources (--format table or --out FILE for every row)") != std::string::npos);
+    CHECK(tty.find("sync: 27 resources") != std::string::npos);                  // the summary
 
     auto r = ch({"sync", plugin, "--out", (t / "x.json").string()}, t, env);
     CHECK(r.code == 0);
     CHECK(r.err.find('\r') == std::string::npos);
     CHECK(r.err.find("\x1b") == std::string::npos);
     CHECK(count_lines(r.err) == 1);
+}
+
+TEST_CASE("environment: CONNECTOR_<PLUGIN>_<FIELD> wins over the short name; a refused value names its variable") {
+    TempDir t;
+    auto env = good_env();
+    env["USERS"] = "9";
+    env["CONNECTOR_HOST_TEST_USERS"] = "2";
+    auto r = ch({"check", plugin}, t, env);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("authenticated to https://svc.example") != std::string::npos);
+    r = ch({"sync", plugin, "--format", "json"}, t, env);
+    REQUIRE(r.code == 0);
+    CHECK(parse(r.out)["summary"]["resources_by_type"]["user"].GetInt() == 2);
+
+    env["CONNECTOR_HOST_TEST_SERVICE_URL"] = "ftp://svc.example";
+    r = ch({"check", plugin}, t, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("service-url came from the environment variable CONNECTOR_HOST_TEST_SERVICE_URL") !=
+          std::string::npos);
 }
 
 TEST_CASE("check: config from each source, missing, unknown and bad config, bad token") {
@@ -271,8 +306,8 @@ TEST_CASE("check: config from each source, missing, unknown and bad config, bad 
 
     r = ch({"check", plugin}, t);
     CHECK(r.code == 3);
-    CHECK(r.err.find("service-url (SERVICE_URL)") != std::string::npos);
-    CHECK(r.err.find("api-token (API_TOKEN)") != std::string::npos);
+    CHECK(r.err.find("service-url (CONNECTOR_HOST_TEST_SERVICE_URL or SERVICE_URL)") != std::string::npos);
+    CHECK(r.err.find("api-token (CONNECTOR_HOST_TEST_API_TOKEN or API_TOKEN)") != std::string::npos);
     CHECK(count_lines(r.err) == 1);
 
     r = ch({"check", plugin, "--set", "bogus=1", "--set", "colour=red"}, t, good_env());
@@ -348,7 +383,7 @@ TEST_CASE("sync: json to --out, json on a pipe by default, ndjson, table") {
 
     r = ch({"sync", plugin, "--out", (t / "out.ndjson").string()}, t, env);
     CHECK(r.code == 0);
-    CHECK(count_lines(slurp(t / "out.ndjson")) == 1 + 2 + 7 + 2 + 6 + 1 + 1);
+    CHECK(count_lines(slurp(t / "out.ndjson")) == 1 + 3 + 7 + 2 + 6 + 1 + 1);
     all_written() += slurp(t / "out.ndjson");
 
     r = ch({"sync", plugin, "--format", "table"}, t, env);
@@ -638,7 +673,7 @@ TEST_CASE("--out: a FIFO with a reader gets the data and stays a FIFO") {
     ::close(reader);
     CHECK_MESSAGE(r.code == 0, r.err);
     CHECK(S_ISFIFO(stat_of(fifo).st_mode));
-    CHECK(count_lines(got) == 1 + 2 + 5 + 2 + 4 + 1 + 1);
+    CHECK(count_lines(got) == 1 + 3 + 5 + 2 + 4 + 1 + 1);
     CHECK(leftovers(t.path()).empty());
 }
 

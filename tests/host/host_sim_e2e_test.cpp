@@ -293,6 +293,62 @@ TEST_CASE("provisioning against the simulator, checked in its truth") {
     CHECK_FALSE(active);
 }
 
+TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revoke, a create and a delete in diff") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    const std::string db = (t / "org.db").string();
+    auto r = ch({"sync", plugin, "--out", db}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto truth = simulator.state();
+    const std::string gid = s(truth["groups"][0]["id"]);
+    std::set<std::string> truth_members, got_members;
+    for (const auto &m : truth["groups"][0]["members"].GetArray()) truth_members.insert("user:" + s(m));
+    r = ch({"members", db, "group:" + gid, "--format", "json"}, t);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto members = parse(r.out);
+    for (const auto &m : members["members"].GetArray()) got_members.insert(s(m["principal"]));
+    CHECK(got_members == truth_members);
+
+    // A user outside the group to grant, a member to revoke, another user to delete.
+    std::string outsider, member = *truth_members.begin(), victim;
+    for (const auto &u : truth["users"].GetArray()) {
+        const std::string id = "user:" + s(u["id"]);
+        if (!u["active"].GetBool() || truth_members.count(id)) continue;
+        if (outsider.empty()) outsider = id;
+        else if (victim.empty()) victim = id;
+    }
+    REQUIRE(!victim.empty());
+    const std::string ent = "group:" + gid + ":member";
+    CHECK(ch({"grant", plugin, "--entitlement", ent, "--principal", outsider}, t, env).code == 0);
+    CHECK(ch({"revoke", plugin, "--entitlement", ent, "--principal", member}, t, env).code == 0);
+    r = ch({"create-account", plugin, "--email", "diff.person@example.com", "--profile", "display_name=Diff Person"}, t, env);
+    REQUIRE(r.code == 0);
+    const std::string created = "user:" + s(parse(r.out)["resource"]["id"]);
+    CHECK(ch({"delete", plugin, "--resource", victim}, t, env).code == 0);
+    REQUIRE(ch({"sync", plugin, "--out", db}, t, env).code == 0);
+
+    r = ch({"diff", db, "--format", "json"}, t);
+    CHECK(r.code == 1);
+    auto d = parse(r.out);
+    std::set<std::string> changes;
+    for (const auto &c : d["changes"].GetArray())
+        changes.insert(s(c["change"]) + " " + s(c["kind"]) + " " + s(c["id"]));
+    CHECK(changes.count("added grant " + ent + ":" + outsider) == 1);
+    CHECK(changes.count("removed grant " + ent + ":" + member) == 1);
+    CHECK(changes.count("added resource " + created) == 1);
+    // The deleted user is no longer listed: a leaver, its memberships removed with it.
+    CHECK(changes.count("removed resource " + victim) == 1);
+    size_t victim_groups = 0;
+    for (const auto &g : truth["groups"].GetArray())
+        for (const auto &m : g["members"].GetArray())
+            if ("user:" + s(m) == victim) {
+                ++victim_groups;
+                CHECK(changes.count("removed grant group:" + s(g["id"]) + ":member:" + victim) == 1);
+            }
+    CHECK(changes.size() == 4 + victim_groups);
+}
+
 TEST_CASE("a user named by e-mail: an e-mail where an id belongs is refused; user:email=<address> resolves") {
     TempDir t;
     Simulator simulator(t);

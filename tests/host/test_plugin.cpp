@@ -1,6 +1,7 @@
 // A small, well-behaved connector plugin for the connector-host tests (it can be told to misbehave with
 // the config field `mode`). Synthetic data, deterministic: users u1..uN, groups g1..gM, user ui is a member
 // of group g((i-1) % M + 1), plus one member that names no user (flagged unresolved, with a warning).
+// Mode "roles" adds role r1, held by group g1 (so by its members, through the group) and by user u2.
 // Tokens starting with "good" are accepted; anything else is refused as unauthenticated.
 #include <connector/connector_abi.h>
 #include <connector/connector_abi.hpp>
@@ -49,12 +50,18 @@ const conn_resource_type rt_user{sizeof(conn_resource_type), CONN_TRAIT_USER, CO
                                  0, "user", "User", "A person.", nullptr};
 const conn_resource_type rt_group{sizeof(conn_resource_type), CONN_TRAIT_GROUP, CONN_RT_SYNC, 1, "group", "Group",
                                   "A group of users.", group_ents};
-const conn_resource_type *const types[] = {&rt_user, &rt_group};
+const char *const to_users_and_groups[] = {"user", "group"};
+const conn_entitlement_type assigned{sizeof(conn_entitlement_type), CONN_PURPOSE_ASSIGNMENT, 0, 2, "assigned", "Assigned",
+                                     "Holds the role.", to_users_and_groups};
+const conn_entitlement_type *const role_ents[] = {&assigned};
+const conn_resource_type rt_role{sizeof(conn_resource_type), CONN_TRAIT_ROLE, CONN_RT_SYNC, 1, "role", "Role",
+                                 "A role, held by users or by groups (mode roles).", role_ents};
+const conn_resource_type *const types[] = {&rt_user, &rt_group, &rt_role};
 const conn_descriptor descriptor{sizeof(conn_descriptor), CONN_ABI_VERSION_MAJOR, CONN_ABI_VERSION_MINOR,
                                  CONN_CAP_CHECK | CONN_CAP_SYNC | CONN_CAP_CREATE_ACCOUNT | CONN_CAP_DELETE |
                                      CONN_CAP_GRANT | CONN_CAP_REVOKE,
                                  "host-test", "Host test plugin", "1.2.3", "Synthetic directory for host tests.",
-                                 "tests", nullptr, 2, 6, 2, 0, types, config_fields, account_fields};
+                                 "tests", nullptr, 3, 6, 2, 0, types, config_fields, account_fields};
 
 std::atomic<bool> initialised{false};
 
@@ -163,6 +170,41 @@ conn_status extra_warnings(const conn_instance *in, const conn_sink *sink, conn_
         ok = warn("odd_text", "warn \xC2\x85 \xE2\x80\xAE" "desrever\xE2\x80\xAC");
     }
     return ok ? CONN_OK : fail(err, CONN_ERR_STOPPED, "", "stopped by the sink");
+}
+
+struct RecordCounts {
+    uint64_t resources = 0, entitlements = 0, grants = 0;
+};
+
+// Mode "roles": role r1 with the entitlement role:r1:assigned, granted to group g1 (so every member of g1
+// holds it through the group) and directly to user u2. False when the sink stopped the sync.
+bool emit_roles(const conn_sink *sink, RecordCounts &n) {
+    auto r = conn::make<conn_resource>();
+    r.type = conn::str("role");
+    r.id = conn::str("r1");
+    r.display_name = conn::str("Workspace admin");
+    if (sink->on_resource && sink->on_resource(sink->ctx, &r) != CONN_SINK_CONTINUE) return false;
+    ++n.resources;
+    auto e = conn::make<conn_entitlement>();
+    e.purpose = CONN_PURPOSE_ASSIGNMENT;
+    e.id = conn::str("role:r1:assigned");
+    e.resource_type = conn::str("role");
+    e.resource_id = conn::str("r1");
+    e.slug = conn::str("assigned");
+    e.display_name = conn::str("Workspace admin assigned");
+    if (sink->on_entitlement && sink->on_entitlement(sink->ctx, &e) != CONN_SINK_CONTINUE) return false;
+    ++n.entitlements;
+    for (auto [ptype, pid] : {std::pair{"group", "g1"}, std::pair{"user", "u2"}}) {
+        const std::string id = std::string("role:r1:assigned:") + ptype + ":" + pid;
+        auto g = conn::make<conn_grant>();
+        g.id = conn::str(id);
+        g.entitlement_id = conn::str("role:r1:assigned");
+        g.principal_type = conn::str(ptype);
+        g.principal_id = conn::str(pid);
+        if (sink->on_grant && sink->on_grant(sink->ctx, &g) != CONN_SINK_CONTINUE) return false;
+        ++n.grants;
+    }
+    return true;
 }
 
 conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_sync_options *, const conn_sink *sink,
@@ -278,6 +320,13 @@ conn_status CONN_CALL sync(conn_instance *in, const conn_call *call, const conn_
             return stopped();
     }
     if (conn_status st = extra_warnings(in, sink, err); st != CONN_OK) return st;
+    if (in->mode == "roles") {
+        RecordCounts roles;
+        if (!emit_roles(sink, roles)) return stopped();
+        nres += roles.resources;
+        nent += roles.entitlements;
+        ngr += roles.grants;
+    }
     if (in->mode == "log-secret") in->log(CONN_LOG_ERROR, "sync done with " + in->token);
     if (result != nullptr && result->struct_size >= sizeof(conn_sync_result)) {
         result->resources = nres;

@@ -86,6 +86,34 @@ TEST_CASE("each source alone supplies the config") {
     }
 }
 
+TEST_CASE("environment: CONNECTOR_<PLUGIN>_<FIELD> first, the short name as a fallback, the variable recorded") {
+    World w;
+    CHECK(plugin_env_prefix("claude-enterprise") == "CONNECTOR_CLAUDE_ENTERPRISE_");
+    w.env = {{"CONNECTOR_CLAUDE_ENTERPRISE_PAGE_SIZE", "200"}, {"PAGE_SIZE", "100"}, {"SCIM_URL", "https://short"},
+             {"CONNECTOR_CLAUDE_ENTERPRISE_SCIM_TOKEN", "tok-long1"}};
+    ConfigInputs in = w.inputs();
+    in.env_prefix = plugin_env_prefix("claude-enterprise");
+    auto c = assemble_config(fields(), in);
+    CHECK(as_map(c) == std::map<std::string, std::string>{
+                           {"scim-url", "https://short"}, {"scim-token", "tok-long1"}, {"page-size", "200"}});
+    std::map<std::string, std::string> vars;
+    for (const auto &e : c.entries) vars[e.name] = e.env_name;
+    CHECK(vars == std::map<std::string, std::string>{{"scim-url", "SCIM_URL"},
+                                                     {"scim-token", "CONNECTOR_CLAUDE_ENTERPRISE_SCIM_TOKEN"},
+                                                     {"page-size", "CONNECTOR_CLAUDE_ENTERPRISE_PAGE_SIZE"}});
+    // A missing field names both variables it was looked for in.
+    w.env.clear();
+    in = w.inputs();
+    in.env_prefix = plugin_env_prefix("claude-enterprise");
+    try {
+        assemble_config(fields(), in);
+        FAIL("missing fields were accepted");
+    } catch (const ConfigError &e) {
+        CHECK(std::string(e.what()).find("scim-url (CONNECTOR_CLAUDE_ENTERPRISE_SCIM_URL or SCIM_URL)") !=
+              std::string::npos);
+    }
+}
+
 TEST_CASE("precedence: --set over --config over environment") {
     World w;
     w.env = {{"SCIM_URL", "https://env"}, {"SCIM_TOKEN", "tok-env1"}, {"PAGE_SIZE", "10"}};

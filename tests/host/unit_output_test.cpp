@@ -185,7 +185,8 @@ TEST_CASE("writers scrub secret values from every string") {
 TEST_CASE("default format follows --out and the terminal") {
     CHECK(default_sync_format("out.json", true) == SyncFormat::json);
     CHECK(default_sync_format("out.ndjson", true) == SyncFormat::ndjson);
-    CHECK(default_sync_format("", true) == SyncFormat::table);
+    CHECK(default_sync_format("", true) == SyncFormat::table_sample);
+    CHECK(parse_sync_format("table") == SyncFormat::table);
     CHECK(default_sync_format("", false) == SyncFormat::json);
     CHECK(default_sync_format("out.txt", true) == SyncFormat::json);
     CHECK(parse_sync_format("table") == SyncFormat::table);

@@ -2,7 +2,10 @@
 
 #include "connector_host/cli/config_assembly.hpp"
 #include "connector_host/cli/record_validation.hpp"
+#include "connector_host/cli/snapshot_sync_writer.hpp"
 #include "connector_host/cli/sync_writers.hpp"
+
+#include <connector_host/store/sqlite_handle.hpp>
 
 #include <connector_host/plugin_loader.hpp>
 
@@ -180,6 +183,15 @@ std::vector<FieldSpec> config_specs(const conn_descriptor &d) {
 // The plugin's error detail, one line (control characters escaped), scrubbed by the console when printed.
 std::string describe_error(conn_status st, const conn_error &err) { return conn::describe(st, err, printable_line); }
 
+// When the field the plugin refused came from the environment: which variable, so the user can find it.
+std::string environment_origin(const std::vector<ConfigEntry> &entries, const conn_error &err) {
+    const std::string field(err.field, strnlen(err.field, sizeof err.field));
+    for (const auto &e : entries)
+        if (!field.empty() && e.name == field && !e.env_name.empty())
+            return " (" + field + " came from the environment variable " + e.env_name + ")";
+    return {};
+}
+
 // An instance of the plugin made from the assembled config, destroyed before the plugin is unloaded.
 class Instance {
 public:
@@ -192,6 +204,7 @@ public:
             const char *v = std::getenv(name.c_str());
             return v ? std::optional<std::string>(v) : std::nullopt;
         };
+        inputs.env_prefix = plugin_env_prefix(plugin.descriptor().id);
         AssembledConfig config;
         try {
             config = assemble_config(config_specs(plugin.descriptor()), inputs);
@@ -201,7 +214,9 @@ public:
         for (const auto &s : config.secret_values) console.add_secret(s);
         for (const auto &w : config.warnings) console.warning(w);
         for (const auto &e : config.entries)
-            console.info("config " + e.name + " from " + std::string(to_string(e.source)));
+            console.info("config " + e.name + " from " + std::string(to_string(e.source)) +
+                         (e.env_name.empty() ? "" : " (" + e.env_name + ")"));
+        identity_ = run_identity(plugin.descriptor(), config.entries);
         std::vector<conn_kv> kvs;
         for (const auto &e : config.entries) kvs.push_back(conn_kv{conn::str(e.name), conn::str(e.value)});
         auto cfg = conn::make<conn_config>();
@@ -211,13 +226,17 @@ public:
         conn_status st = instance_.create(plugin.connector(), cfg, log_.host(), &err);
         if (st != CONN_OK) {
             ExitCode code = st == CONN_ERR_INVALID_ARGUMENT ? ExitCode::config_error : exit_code_for_status(st);
-            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err)};
+            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err) +
+                                         environment_origin(config.entries, err)};
         }
         if (!instance_) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
     }
     conn_instance *get() const { return instance_.get(); }
+    // Who this instance syncs: a fingerprint of the non-secret config and the tenant URL, for snapshots.
+    const RunIdentity &identity() const { return identity_; }
 
 private:
+    RunIdentity identity_;
     PluginLog log_;          // outlives the instance, which logs through it until destroyed
     conn::Instance instance_;
 };
@@ -359,144 +378,178 @@ int run_plugins(Console &console, const GlobalOptions &g, bool json) {
 }
 
 // ---- describe ----------------------------------------------------------------------------------------
+namespace {
+
+constexpr std::pair<uint32_t, const char *> kCapabilityNames[] = {
+    {CONN_CAP_CHECK, "check"},   {CONN_CAP_SYNC, "sync"},     {CONN_CAP_CREATE_ACCOUNT, "create_account"},
+    {CONN_CAP_DELETE, "delete"}, {CONN_CAP_GRANT, "grant"},   {CONN_CAP_REVOKE, "revoke"},
+    {CONN_CAP_CHECKPOINT, "checkpoint"}};
+constexpr std::pair<uint32_t, const char *> kTraitNames[] = {
+    {CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"}, {CONN_TRAIT_ROLE, "role"}, {CONN_TRAIT_APP, "app"}};
+constexpr std::pair<uint32_t, const char *> kTypeCapabilityNames[] = {
+    {CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}};
+
+template <size_t N>
+void write_flag_names(JsonWriter &w, uint32_t bits, const std::pair<uint32_t, const char *> (&names)[N]) {
+    w.StartArray();
+    for (auto [bit, name] : names)
+        if (bits & bit) w.String(name);
+    w.EndArray();
+}
+
+template <size_t N>
+std::string flag_names_text(uint32_t bits, const std::pair<uint32_t, const char *> (&names)[N]) {
+    std::string out;
+    for (auto [bit, name] : names)
+        if (bits & bit) out += (out.empty() ? "" : ", ") + std::string(name);
+    return out.empty() ? "none" : out;
+}
+
+void write_entitlement_type_json(JsonWriter &w, const conn_entitlement_type &et) {
+    w.StartObject();
+    key(w, "slug"); cstr(w, et.slug);
+    key(w, "display_name"); cstr(w, et.display_name);
+    key(w, "description"); cstr(w, et.description);
+    key(w, "purpose"); w.String(et.purpose == CONN_PURPOSE_PERMISSION ? "permission" : "assignment");
+    key(w, "grantable"); w.Bool((et.flags & CONN_ENT_GRANTABLE) != 0);
+    key(w, "revocable"); w.Bool((et.flags & CONN_ENT_REVOCABLE) != 0);
+    key(w, "grantable_to");
+    w.StartArray();
+    for (uint32_t k = 0; k < et.grantable_to_count; ++k) cstr(w, et.grantable_to[k]);
+    w.EndArray();
+    w.EndObject();
+}
+
+void write_resource_type_json(JsonWriter &w, const conn_resource_type &rt) {
+    w.StartObject();
+    key(w, "id"); cstr(w, rt.id);
+    key(w, "display_name"); cstr(w, rt.display_name);
+    key(w, "description"); cstr(w, rt.description);
+    key(w, "traits"); write_flag_names(w, rt.traits, kTraitNames);
+    key(w, "capabilities"); write_flag_names(w, rt.capabilities, kTypeCapabilityNames);
+    key(w, "entitlements");
+    w.StartArray();
+    for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) write_entitlement_type_json(w, *rt.entitlement_types[j]);
+    w.EndArray();
+    w.EndObject();
+}
+
+// A config field also names its environment variables (CONNECTOR_<PLUGIN>_<FIELD> first, then the short
+// name); an account field does not. `env_prefix` is empty for account fields.
+void write_fields_json(JsonWriter &w, const char *name, const conn_field *const *fields, uint32_t count,
+                       const std::string &env_prefix) {
+    key(w, name);
+    w.StartArray();
+    for (uint32_t i = 0; i < count; ++i) {
+        const conn_field &f = *fields[i];
+        w.StartObject();
+        key(w, "name"); cstr(w, f.name);
+        key(w, "display_name"); cstr(w, f.display_name);
+        key(w, "description"); cstr(w, f.description);
+        key(w, "type"); w.String(field_type_name(f.type));
+        key(w, "required"); w.Bool((f.flags & CONN_FIELD_REQUIRED) != 0);
+        key(w, "secret"); w.Bool((f.flags & CONN_FIELD_SECRET) != 0);
+        key(w, "default"); cstr(w, f.default_value);
+        key(w, "example"); cstr(w, f.example);
+        if (!env_prefix.empty()) {
+            key(w, "env"); str(w, env_var_name(f.name));
+            key(w, "env_plugin"); str(w, env_prefix + env_var_name(f.name));
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
+std::string describe_json(const LoadedPlugin &plugin) {
+    const conn_descriptor &d = plugin.descriptor();
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    key(w, "id"); cstr(w, d.id);
+    key(w, "name"); cstr(w, d.name);
+    key(w, "version"); cstr(w, d.version);
+    key(w, "description"); cstr(w, d.description);
+    key(w, "vendor"); cstr(w, d.vendor);
+    key(w, "url"); cstr(w, d.url);
+    key(w, "abi"); str(w, std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
+    key(w, "abi_negotiated"); str(w, std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin.abi_minor()));
+    key(w, "path"); str(w, plugin.path().string());
+    key(w, "capabilities"); write_flag_names(w, d.capabilities, kCapabilityNames);
+    key(w, "resource_types");
+    w.StartArray();
+    for (uint32_t i = 0; i < d.resource_type_count; ++i) write_resource_type_json(w, *d.resource_types[i]);
+    w.EndArray();
+    write_fields_json(w, "config_fields", d.config_fields, d.config_field_count, plugin_env_prefix(d.id));
+    write_fields_json(w, "account_fields", d.account_fields, d.account_field_count, "");
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string printable_or_empty(const char *s) { return printable_line(s ? s : ""); }
+
+std::string resource_type_text(const conn_resource_type &rt) {
+    const auto p = printable_or_empty;
+    std::string out = "  " + p(rt.id) + " (" + p(rt.display_name) + ")  traits: " + flag_names_text(rt.traits, kTraitNames) +
+                      "; capabilities: " + flag_names_text(rt.capabilities, kTypeCapabilityNames) + "\n";
+    if (rt.description && *rt.description) out += "      " + p(rt.description) + "\n";
+    for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) {
+        const conn_entitlement_type &et = *rt.entitlement_types[j];
+        std::string to;
+        for (uint32_t k = 0; k < et.grantable_to_count; ++k) to += (to.empty() ? "" : ", ") + p(et.grantable_to[k]);
+        out += "      entitlement " + p(rt.id) + ":<id>:" + p(et.slug) + " (" + p(et.display_name) + ")" +
+               (et.purpose == CONN_PURPOSE_PERMISSION ? " permission" : " assignment") +
+               ((et.flags & CONN_ENT_GRANTABLE) ? ", grantable" : "") +
+               ((et.flags & CONN_ENT_REVOCABLE) ? ", revocable" : "") + (to.empty() ? "" : ", to " + to) + "\n";
+    }
+    return out;
+}
+
+std::string fields_text(const char *title, const conn_field *const *fields, uint32_t count,
+                        const std::string &env_prefix) {
+    const auto p = printable_or_empty;
+    std::string out = std::string("\n") + title + ":\n";
+    if (count == 0) out += "  none\n";
+    for (uint32_t i = 0; i < count; ++i) {
+        const conn_field &f = *fields[i];
+        std::string flags = field_type_name(f.type);
+        if (f.flags & CONN_FIELD_REQUIRED) flags += ", required";
+        if (f.flags & CONN_FIELD_SECRET) flags += ", secret";
+        const std::string env = env_var_name(f.name);
+        out += "  " + p(f.name) + " (" + flags + ")" +
+               (env_prefix.empty() ? std::string{} : "  env " + p((env_prefix + env).c_str()) + " or " + env) + "\n";
+        if (f.description && *f.description) out += "      " + p(f.description) + "\n";
+        if (f.default_value) out += "      default: " + p(f.default_value) + "\n";
+        if (f.example) out += "      example: " + p(f.example) + "\n";
+    }
+    return out;
+}
+
+std::string describe_text(const LoadedPlugin &plugin) {
+    const conn_descriptor &d = plugin.descriptor();
+    const auto p = printable_or_empty;
+    std::string out;
+    out += p(d.name) + " (" + p(d.id) + ") " + p(d.version) + "\n";
+    if (d.description && *d.description) out += "  " + p(d.description) + "\n";
+    if (d.vendor && *d.vendor) out += "  vendor: " + p(d.vendor) + "\n";
+    if (d.url && *d.url) out += "  url: " + p(d.url) + "\n";
+    out += "  ABI: " + std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor) + " (negotiated " +
+           std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin.abi_minor()) + ")\n";
+    out += "  path: " + plugin.path().string() + "\n";
+    out += "  capabilities: " + caps_text(d.capabilities) + "\n\nResource types:\n";
+    for (uint32_t i = 0; i < d.resource_type_count; ++i) out += resource_type_text(*d.resource_types[i]);
+    out += fields_text("Config fields", d.config_fields, d.config_field_count, plugin_env_prefix(d.id));
+    out += fields_text("Account fields", d.account_fields, d.account_field_count, "");
+    out.pop_back();
+    return out;
+}
+
+}  // namespace
+
 int run_describe(Console &console, const GlobalOptions &g, const std::string &arg, bool json) {
     return guard(console, [&] {
         auto plugin = load_plugin(console, g, arg);
-        const conn_descriptor &d = plugin->descriptor();
-        if (json) {
-            rapidjson::StringBuffer buf;
-            JsonWriter w(buf);
-            w.StartObject();
-            key(w, "id"); cstr(w, d.id);
-            key(w, "name"); cstr(w, d.name);
-            key(w, "version"); cstr(w, d.version);
-            key(w, "description"); cstr(w, d.description);
-            key(w, "vendor"); cstr(w, d.vendor);
-            key(w, "url"); cstr(w, d.url);
-            key(w, "abi"); str(w, std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
-            key(w, "abi_negotiated"); str(w, std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin->abi_minor()));
-            key(w, "path"); str(w, plugin->path().string());
-            key(w, "capabilities");
-            w.StartArray();
-            for (auto [bit, name] : {std::pair{CONN_CAP_CHECK, "check"}, {CONN_CAP_SYNC, "sync"},
-                                     {CONN_CAP_CREATE_ACCOUNT, "create_account"}, {CONN_CAP_DELETE, "delete"},
-                                     {CONN_CAP_GRANT, "grant"}, {CONN_CAP_REVOKE, "revoke"}, {CONN_CAP_CHECKPOINT, "checkpoint"}})
-                if (d.capabilities & bit) w.String(name);
-            w.EndArray();
-            key(w, "resource_types");
-            w.StartArray();
-            for (uint32_t i = 0; i < d.resource_type_count; ++i) {
-                const conn_resource_type &rt = *d.resource_types[i];
-                w.StartObject();
-                key(w, "id"); cstr(w, rt.id);
-                key(w, "display_name"); cstr(w, rt.display_name);
-                key(w, "description"); cstr(w, rt.description);
-                key(w, "traits");
-                w.StartArray();
-                for (auto [bit, name] : {std::pair{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"},
-                                         {CONN_TRAIT_ROLE, "role"}, {CONN_TRAIT_APP, "app"}})
-                    if (rt.traits & bit) w.String(name);
-                w.EndArray();
-                key(w, "capabilities");
-                w.StartArray();
-                for (auto [bit, name] : {std::pair{CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}})
-                    if (rt.capabilities & bit) w.String(name);
-                w.EndArray();
-                key(w, "entitlements");
-                w.StartArray();
-                for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) {
-                    const conn_entitlement_type &et = *rt.entitlement_types[j];
-                    w.StartObject();
-                    key(w, "slug"); cstr(w, et.slug);
-                    key(w, "display_name"); cstr(w, et.display_name);
-                    key(w, "description"); cstr(w, et.description);
-                    key(w, "purpose"); w.String(et.purpose == CONN_PURPOSE_PERMISSION ? "permission" : "assignment");
-                    key(w, "grantable"); w.Bool((et.flags & CONN_ENT_GRANTABLE) != 0);
-                    key(w, "revocable"); w.Bool((et.flags & CONN_ENT_REVOCABLE) != 0);
-                    key(w, "grantable_to");
-                    w.StartArray();
-                    for (uint32_t k = 0; k < et.grantable_to_count; ++k) cstr(w, et.grantable_to[k]);
-                    w.EndArray();
-                    w.EndObject();
-                }
-                w.EndArray();
-                w.EndObject();
-            }
-            w.EndArray();
-            for (auto [fkey, fields, count] : {std::tuple{"config_fields", d.config_fields, d.config_field_count},
-                                               std::tuple{"account_fields", d.account_fields, d.account_field_count}}) {
-                key(w, fkey);
-                w.StartArray();
-                for (uint32_t i = 0; i < count; ++i) {
-                    const conn_field &f = *fields[i];
-                    w.StartObject();
-                    key(w, "name"); cstr(w, f.name);
-                    key(w, "display_name"); cstr(w, f.display_name);
-                    key(w, "description"); cstr(w, f.description);
-                    key(w, "type"); w.String(field_type_name(f.type));
-                    key(w, "required"); w.Bool((f.flags & CONN_FIELD_REQUIRED) != 0);
-                    key(w, "secret"); w.Bool((f.flags & CONN_FIELD_SECRET) != 0);
-                    key(w, "default"); cstr(w, f.default_value);
-                    key(w, "example"); cstr(w, f.example);
-                    if (std::string_view(fkey) == "config_fields") { key(w, "env"); str(w, env_var_name(f.name)); }
-                    w.EndObject();
-                }
-                w.EndArray();
-            }
-            w.EndObject();
-            print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
-            return 0;
-        }
-        auto p = [](const char *s) { return printable_line(s ? s : ""); };
-        std::string out;
-        out += p(d.name) + " (" + p(d.id) + ") " + p(d.version) + "\n";
-        if (d.description && *d.description) out += "  " + p(d.description) + "\n";
-        if (d.vendor && *d.vendor) out += "  vendor: " + p(d.vendor) + "\n";
-        if (d.url && *d.url) out += "  url: " + p(d.url) + "\n";
-        out += "  ABI: " + std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor) + " (negotiated " +
-               std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(plugin->abi_minor()) + ")\n";
-        out += "  path: " + plugin->path().string() + "\n";
-        out += "  capabilities: " + caps_text(d.capabilities) + "\n\nResource types:\n";
-        for (uint32_t i = 0; i < d.resource_type_count; ++i) {
-            const conn_resource_type &rt = *d.resource_types[i];
-            std::string traits, caps;
-            for (auto [bit, name] : {std::pair{CONN_TRAIT_USER, "user"}, {CONN_TRAIT_GROUP, "group"},
-                                     {CONN_TRAIT_ROLE, "role"}, {CONN_TRAIT_APP, "app"}})
-                if (rt.traits & bit) traits += (traits.empty() ? "" : ", ") + std::string(name);
-            for (auto [bit, name] : {std::pair{CONN_RT_SYNC, "sync"}, {CONN_RT_CREATE, "create"}, {CONN_RT_DELETE, "delete"}})
-                if (rt.capabilities & bit) caps += (caps.empty() ? "" : ", ") + std::string(name);
-            out += "  " + p(rt.id) + " (" + p(rt.display_name) + ")  traits: " + (traits.empty() ? "none" : traits) +
-                   "; capabilities: " + (caps.empty() ? "none" : caps) + "\n";
-            if (rt.description && *rt.description) out += "      " + p(rt.description) + "\n";
-            for (uint32_t j = 0; j < rt.entitlement_type_count; ++j) {
-                const conn_entitlement_type &et = *rt.entitlement_types[j];
-                std::string to;
-                for (uint32_t k = 0; k < et.grantable_to_count; ++k) to += (to.empty() ? "" : ", ") + p(et.grantable_to[k]);
-                out += "      entitlement " + p(rt.id) + ":<id>:" + p(et.slug) + " (" + p(et.display_name) + ")" +
-                       (et.purpose == CONN_PURPOSE_PERMISSION ? " permission" : " assignment") +
-                       ((et.flags & CONN_ENT_GRANTABLE) ? ", grantable" : "") +
-                       ((et.flags & CONN_ENT_REVOCABLE) ? ", revocable" : "") +
-                       (to.empty() ? "" : ", to " + to) + "\n";
-            }
-        }
-        for (auto [title, fields, count, env] :
-             {std::tuple{"Config fields", d.config_fields, d.config_field_count, true},
-              std::tuple{"Account fields", d.account_fields, d.account_field_count, false}}) {
-            out += std::string("\n") + title + ":\n";
-            if (count == 0) out += "  none\n";
-            for (uint32_t i = 0; i < count; ++i) {
-                const conn_field &f = *fields[i];
-                std::string flags = field_type_name(f.type);
-                if (f.flags & CONN_FIELD_REQUIRED) flags += ", required";
-                if (f.flags & CONN_FIELD_SECRET) flags += ", secret";
-                out += "  " + p(f.name) + " (" + flags + ")" + (env ? "  env " + env_var_name(f.name) : std::string{}) + "\n";
-                if (f.description && *f.description) out += "      " + p(f.description) + "\n";
-                if (f.default_value) out += "      default: " + p(f.default_value) + "\n";
-                if (f.example) out += "      example: " + p(f.example) + "\n";
-            }
-        }
-        out.pop_back();
-        print_human(out, console.scrubber());
+        if (json) print_stdout(describe_json(*plugin), console.scrubber());
+        else print_human(describe_text(*plugin), console.scrubber());
         return 0;
     });
 }
@@ -667,41 +720,92 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
 
 }  // namespace
 
+namespace {
+
+// Where a sync's records go: a writer over an output file (json, ndjson, table), or a snapshot writer that
+// owns its database file (sqlite).
+struct SyncDestination {
+    std::unique_ptr<SyncOutput> output; // null for a snapshot
+    std::unique_ptr<SyncWriter> writer;
+    bool atomic() const { return output != nullptr && output->atomic(); }
+};
+
+SyncDestination open_sync_destination(Console &console, SyncFormat format, const SyncOptions &s,
+                                      const Instance &instance) {
+    SyncDestination dest;
+    if (format == SyncFormat::sqlite) {
+        if (s.out.empty() || s.out == "-")
+            throw CommandError{ExitCode::usage, "a snapshot (--format sqlite) needs --out FILE"};
+        dest.writer = make_snapshot_writer(s.out, instance.identity(), s.keep, console.scrubber());
+        return dest;
+    }
+    dest.output = open_sync_output(s.out);
+    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber());
+    return dest;
+}
+
+void begin_sync_output(SyncWriter &writer, const conn_descriptor &d) {
+    try {
+        writer.begin(d);
+    } catch (const store::StoreError &e) {
+        throw CommandError{ExitCode::output_error, e.what()};
+    }
+}
+
+void check_sync_preconditions(const LoadedPlugin &plugin, const SyncOptions &s, SyncFormat format) {
+    const conn_descriptor &d = plugin.descriptor();
+    require_capability(plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin.connector().sync), "sync");
+    if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
+        throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
+    if (format == SyncFormat::sqlite) return; // the store opens its own file (no symlink, FIFO or device)
+    try {
+        SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
+    } catch (const OutputRefused &e) {
+        throw CommandError{ExitCode::usage, e.what()};
+    }
+}
+
+}  // namespace
+
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
              const SyncOptions &s) {
     SyncSummary summary;
     bool started = false, atomic = false;
+    SyncFormat format = SyncFormat::json;
+    SyncDestination dest;
     int code = guard(console, [&] {
-        const SyncFormat format = sync_format(s);
+        format = sync_format(s);
         auto plugin = load_plugin(console, g, arg);
-        const conn_descriptor &d = plugin->descriptor();
-        require_capability(*plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin->connector().sync), "sync");
-        if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
-            throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
-        try {
-            SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
-        } catch (const OutputRefused &e) {
-            throw CommandError{ExitCode::usage, e.what()};
-        }
+        check_sync_preconditions(*plugin, s, format);
         Instance instance(console, *plugin, c);
-        auto output = open_sync_output(s.out);
-        atomic = output->atomic();
-        auto writer = make_sync_writer(format, output->file(), console.scrubber());
+        dest = open_sync_destination(console, format, s, instance);
+        atomic = dest.atomic() || format == SyncFormat::sqlite;
         started = true;
-        writer->begin(d);
-        run_plugin_sync(console, g, *plugin, instance, s, *writer, summary);
-        if (s.strict && summary.counts.incomplete > 0)
-            throw CommandError{ExitCode::incomplete,
-                               "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
-                                   " incomplete_* warning(s): the data may be incomplete"};
-        writer->finish(summary);
-        if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
-        output->commit();
+        begin_sync_output(*dest.writer, plugin->descriptor());
+        try {
+            run_plugin_sync(console, g, *plugin, instance, s, *dest.writer, summary);
+            if (s.strict && summary.counts.incomplete > 0)
+                throw CommandError{ExitCode::incomplete,
+                                   "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
+                                       " incomplete_* warning(s): the data may be incomplete"};
+            if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+            dest.writer->finish(summary);
+        } catch (const CommandError &e) {
+            dest.writer->abandon(e.message.empty() ? "sync failed" : e.message);
+            throw;
+        } catch (const std::exception &e) {
+            dest.writer->abandon(e.what());
+            throw;
+        }
+        if (dest.output && received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+        if (dest.output) dest.output->commit();
         console.line(sync_summary_line(summary, "sync: ") + (atomic ? " -> " + s.out : std::string{}));
         return 0;
     });
     if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
-        console.line(sync_summary_line(summary, "sync failed after receiving ") + (atomic ? "; " + s.out + " not written" : ""));
+        console.line(sync_summary_line(summary, "sync failed after receiving ") +
+                     (format == SyncFormat::sqlite ? "; the run is marked failed in " + s.out
+                                                   : (atomic ? "; " + s.out + " not written" : "")));
     return code;
 }
 
@@ -761,89 +865,124 @@ int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, 
 }
 
 // ---- create-account -------------------------------------------------------------------------------------
+namespace {
+
+using AccountFields = std::vector<std::pair<std::string, std::string>>;
+
+// --email and each --profile name=value, in order; a name given twice or text that is not UTF-8 is refused.
+AccountFields account_fields_from_options(const std::string &email, const std::vector<std::string> &profile) {
+    AccountFields fields;
+    if (!email.empty()) fields.emplace_back("email", email);
+    for (const auto &kv : profile) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw CommandError{ExitCode::usage, "--profile expects name=value, got '" + printable_line(kv) + "'"};
+        std::string name = kv.substr(0, eq);
+        for (const auto &f : fields)
+            if (f.first == name) throw CommandError{ExitCode::usage, "account field '" + name + "' is given twice"};
+        fields.emplace_back(name, kv.substr(eq + 1));
+    }
+    for (const auto &f : fields)
+        if (!is_valid_utf8(f.first) || !is_valid_utf8(f.second))
+            throw CommandError{ExitCode::usage, "account fields must be valid UTF-8"};
+    return fields;
+}
+
+std::string joined_printable(const std::vector<std::string> &names) {
+    std::string out;
+    for (const auto &s : names) out += (out.empty() ? "" : ", ") + printable_line(s);
+    return out;
+}
+
+// Every given field must be declared by the plugin, and every required field without a default given.
+void check_account_fields(const conn_descriptor &d, const AccountFields &fields) {
+    std::vector<std::string> unknown, missing, declared;
+    for (const auto &f : fields) {
+        bool known = false;
+        for (uint32_t i = 0; i < d.account_field_count; ++i) known = known || f.first == d.account_fields[i]->name;
+        if (!known) unknown.push_back(f.first);
+    }
+    for (uint32_t i = 0; i < d.account_field_count; ++i) {
+        const conn_field &af = *d.account_fields[i];
+        declared.emplace_back(af.name);
+        bool given = false;
+        for (const auto &f : fields) given = given || f.first == af.name;
+        if (!given && (af.flags & CONN_FIELD_REQUIRED) && af.default_value == nullptr) missing.emplace_back(af.name);
+    }
+    if (!unknown.empty())
+        throw CommandError{ExitCode::usage, "unknown account field(s): " + joined_printable(unknown) +
+                                                " (this plugin declares: " +
+                                                (declared.empty() ? std::string("none") : joined_printable(declared)) + ")"};
+    if (!missing.empty())
+        throw CommandError{ExitCode::usage, "missing required account field(s): " + joined_printable(missing) +
+                                                " (give email with --email, others with --profile name=value)"};
+}
+
+struct CreatedAccount {
+    conn_outcome outcome = CONN_OUTCOME_NONE;
+    std::string resource_json; // empty when the plugin delivered no account
+};
+
+CreatedAccount call_create_account(Console &console, const GlobalOptions &g, LoadedPlugin &plugin, Instance &instance,
+                                   const AccountFields &fields) {
+    std::vector<conn_kv> kvs;
+    for (const auto &f : fields) kvs.push_back(conn_kv{conn::str(f.first), conn::str(f.second)});
+    auto req = conn::make<conn_account_request>();
+    req.fields = kvs.data();
+    req.field_count = kvs.size();
+    CreatedAccount created;
+    int delivered = 0;
+    ValidatingSink::Handlers h;
+    h.resource = [&](const conn_resource &r) {
+        ++delivered;
+        created.resource_json = resource_to_json(r, console.scrubber());
+    };
+    ValidatingSink sink(declared_types(plugin.descriptor()), std::move(h));
+    conn_error err = conn::make_error();
+    {
+        Operation op(console, g.timeout, false, "create-account");
+        conn_status st =
+            plugin.connector().create_account(instance.get(), op.call(), &req, sink.open(), &created.outcome, &err);
+        sink.close();
+        op.finished();
+        if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
+            throw operation_failure("create-account", st, err, op, &sink);
+    }
+    check_outcome(created.outcome, CONN_OUTCOME_CREATED, CONN_OUTCOME_ALREADY_EXISTS, "create-account");
+    if (delivered > 1)
+        throw CommandError{ExitCode::plugin_failure, "create-account: the plugin delivered " + std::to_string(delivered) +
+                                                         " accounts where the ABI says one"};
+    if (delivered == 0)
+        console.warning("the plugin did not deliver the account it " +
+                        std::string(created.outcome == CONN_OUTCOME_CREATED ? "created" : "found"));
+    return created;
+}
+
+std::string created_account_json(const CreatedAccount &created) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    key(w, "outcome"); w.String(conn::outcome_name(created.outcome));
+    key(w, "resource");
+    if (created.resource_json.empty()) w.Null();
+    else w.RawValue(created.resource_json.data(), created.resource_json.size(), rapidjson::kObjectType);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
 int run_create_account(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
                        const std::string &email, const std::vector<std::string> &profile) {
     return guard(console, [&] {
-        std::vector<std::pair<std::string, std::string>> fields;
-        if (!email.empty()) fields.emplace_back("email", email);
-        for (const auto &kv : profile) {
-            auto eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0)
-                throw CommandError{ExitCode::usage, "--profile expects name=value, got '" + printable_line(kv) + "'"};
-            std::string name = kv.substr(0, eq);
-            for (const auto &f : fields)
-                if (f.first == name) throw CommandError{ExitCode::usage, "account field '" + name + "' is given twice"};
-            fields.emplace_back(name, kv.substr(eq + 1));
-        }
-        for (const auto &f : fields)
-            if (!is_valid_utf8(f.first) || !is_valid_utf8(f.second))
-                throw CommandError{ExitCode::usage, "account fields must be valid UTF-8"};
+        const AccountFields fields = account_fields_from_options(email, profile);
         auto plugin = load_plugin(console, g, arg);
-        const conn_descriptor &d = plugin->descriptor();
         require_capability(*plugin, CONN_CAP_CREATE_ACCOUNT,
                            reinterpret_cast<const void *>(plugin->connector().create_account), "create-account");
-        std::vector<std::string> unknown, missing, declared;
-        for (const auto &f : fields) {
-            bool known = false;
-            for (uint32_t i = 0; i < d.account_field_count; ++i) known = known || f.first == d.account_fields[i]->name;
-            if (!known) unknown.push_back(f.first);
-        }
-        for (uint32_t i = 0; i < d.account_field_count; ++i) {
-            const conn_field &af = *d.account_fields[i];
-            declared.emplace_back(af.name);
-            bool given = false;
-            for (const auto &f : fields) given = given || f.first == af.name;
-            if (!given && (af.flags & CONN_FIELD_REQUIRED) && af.default_value == nullptr) missing.emplace_back(af.name);
-        }
-        auto join = [](const std::vector<std::string> &v) {
-            std::string out;
-            for (const auto &s : v) out += (out.empty() ? "" : ", ") + printable_line(s);
-            return out;
-        };
-        if (!unknown.empty())
-            throw CommandError{ExitCode::usage, "unknown account field(s): " + join(unknown) + " (this plugin declares: " +
-                                                    (declared.empty() ? std::string("none") : join(declared)) + ")"};
-        if (!missing.empty())
-            throw CommandError{ExitCode::usage, "missing required account field(s): " + join(missing) +
-                                                    " (give email with --email, others with --profile name=value)"};
+        check_account_fields(plugin->descriptor(), fields);
         Instance instance(console, *plugin, c);
-        std::vector<conn_kv> kvs;
-        for (const auto &f : fields) kvs.push_back(conn_kv{conn::str(f.first), conn::str(f.second)});
-        auto req = conn::make<conn_account_request>();
-        req.fields = kvs.data();
-        req.field_count = kvs.size();
-        std::string resource_json;
-        int delivered = 0;
-        ValidatingSink::Handlers h;
-        h.resource = [&](const conn_resource &r) {
-            ++delivered;
-            resource_json = resource_to_json(r, console.scrubber());
-        };
-        ValidatingSink sink(declared_types(d), std::move(h));
-        conn_outcome outcome = CONN_OUTCOME_NONE;
-        conn_error err = conn::make_error();
-        {
-            Operation op(console, g.timeout, false, "create-account");
-            conn_status st = plugin->connector().create_account(instance.get(), op.call(), &req, sink.open(), &outcome, &err);
-            sink.close();
-            op.finished();
-            if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
-                throw operation_failure("create-account", st, err, op, &sink);
-        }
-        check_outcome(outcome, CONN_OUTCOME_CREATED, CONN_OUTCOME_ALREADY_EXISTS, "create-account");
-        if (delivered > 1)
-            throw CommandError{ExitCode::plugin_failure, "create-account: the plugin delivered " + std::to_string(delivered) +
-                                                             " accounts where the ABI says one"};
-        if (delivered == 0) console.warning("the plugin did not deliver the account it " + std::string(conn::outcome_name(outcome) == std::string("created") ? "created" : "found"));
-        rapidjson::StringBuffer buf;
-        JsonWriter w(buf);
-        w.StartObject();
-        key(w, "outcome"); w.String(conn::outcome_name(outcome));
-        key(w, "resource");
-        if (resource_json.empty()) w.Null();
-        else w.RawValue(resource_json.data(), resource_json.size(), rapidjson::kObjectType);
-        w.EndObject();
-        print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
+        const CreatedAccount created = call_create_account(console, g, *plugin, instance, fields);
+        print_stdout(created_account_json(created), console.scrubber());
         return 0;
     });
 }

@@ -30,6 +30,7 @@ struct SyncOptions {
     std::string format; // empty: default
     std::string resume_from;
     bool strict = false; // an incomplete_* warning fails the sync (exit 14, output not committed)
+    unsigned keep = 2;   // snapshots: the usable runs kept
 };
 int run_sync(Console &console, const GlobalOptions &g, const std::string &plugin, const ConfigOptions &c,
              const SyncOptions &s);

@@ -130,6 +130,8 @@ std::map<std::string, std::string> read_config_file(const std::vector<FieldSpec>
     return out;
 }
 
+}  // namespace
+
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -144,6 +146,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     }
     return row[b.size()];
 }
+
+namespace {
 
 // " (did you mean 'scim-url'?)" when a declared name is within two edits of `typed` (only the declared,
 // public name is shown), else "".
@@ -184,19 +188,43 @@ SetArgument parse_set_argument(const std::vector<FieldSpec> &fields, const std::
 
 }  // namespace
 
+std::string plugin_env_prefix(std::string_view plugin_id) { return "CONNECTOR_" + env_var_name(plugin_id) + "_"; }
+
+namespace {
+
+// The variables a field is read from, in order: the plugin's own name first, then the short one.
+std::vector<std::string> env_names_of(const FieldSpec &f, const std::string &prefix) {
+    if (prefix.empty()) return {env_var_name(f.name)};
+    return {prefix + env_var_name(f.name), env_var_name(f.name)};
+}
+
+std::string env_names_text(const FieldSpec &f, const std::string &prefix) {
+    const auto names = env_names_of(f, prefix);
+    return names.size() == 1 ? names[0] : names[0] + " or " + names[1];
+}
+
+void read_environment(const std::vector<FieldSpec> &fields, const ConfigInputs &in,
+                      std::map<std::string, ConfigEntry> &chosen) {
+    if (!in.get_env) return;
+    for (const auto &f : fields)
+        for (const auto &name : env_names_of(f, in.env_prefix)) {
+            auto v = in.get_env(name);
+            if (!v || v->empty()) continue;
+            chosen[f.name] = ConfigEntry{f.name, *v, ConfigSource::environment, name};
+            break;
+        }
+}
+
+}  // namespace
+
 AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &in) {
     AssembledConfig result;
     std::map<std::string, ConfigEntry> chosen;
 
     // Lowest precedence first; later sources overwrite.
-    if (in.get_env) {
-        for (const auto &f : fields) {
-            auto v = in.get_env(env_var_name(f.name));
-            if (v && !v->empty()) chosen[f.name] = ConfigEntry{f.name, *v, ConfigSource::environment};
-        }
-    }
+    read_environment(fields, in, chosen);
     for (auto &[name, value] : read_config_file(fields, in))
-        chosen[name] = ConfigEntry{name, value, ConfigSource::config_file};
+        chosen[name] = ConfigEntry{name, value, ConfigSource::config_file, {}};
 
     std::vector<std::string> unknown, malformed;
     std::vector<std::string> literal_secrets;
@@ -215,12 +243,12 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
             if (!text)
                 throw ConfigError("cannot read the value of secret field '" + name + "' (--set " + name + "=@FILE): " +
                                   with_path(path, why));
-            chosen[name] = ConfigEntry{name, strip_one_newline(*text), ConfigSource::set_file};
+            chosen[name] = ConfigEntry{name, strip_one_newline(*text), ConfigSource::set_file, {}};
         } else {
             if (f->secret &&
                 std::find(literal_secrets.begin(), literal_secrets.end(), name) == literal_secrets.end())
                 literal_secrets.push_back(name);
-            chosen[name] = ConfigEntry{name, value, ConfigSource::set_flag};
+            chosen[name] = ConfigEntry{name, value, ConfigSource::set_flag, {}};
         }
     }
     if (!malformed.empty())
@@ -245,7 +273,7 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
     for (const auto &f : fields) {
         auto it = chosen.find(f.name);
         if (it == chosen.end()) {
-            if (f.required && !f.has_default) missing.push_back(f.name + " (" + env_var_name(f.name) + ")");
+            if (f.required && !f.has_default) missing.push_back(f.name + " (" + env_names_text(f, in.env_prefix) + ")");
             continue;
         }
         if (f.secret && !it->second.value.empty()) result.secret_values.push_back(it->second.value);

@@ -1,8 +1,11 @@
 // connector-host: load connector plugins through the stable C ABI and sync, inspect and provision with
 // them. Generic: it knows the ABI, not any particular plugin. See host/CLI.md.
 #include "commands.hpp"
+#include "query_commands.hpp"
 
+#include "connector_host/cli/config_assembly.hpp"
 #include "connector_host/cli/exit_codes.hpp"
+#include "connector_host/cli/text_safety.hpp"
 #include "connector_host/cli/host_services.hpp"
 
 #include <CLI/CLI.hpp>
@@ -11,6 +14,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #ifndef CONNECTOR_HOST_VERSION
@@ -37,7 +41,8 @@ const char *config_help =
     "  Every config field the plugin declares (see `describe`) can be given, highest precedence first, as\n"
     "    --set name=value         on the command line (repeatable)\n"
     "    --config FILE            a JSON object {\"name\": \"value\", ...}\n"
-    "    NAME                     an environment variable: the field name in upper snake case\n"
+    "    CONNECTOR_<PLUGIN>_NAME  an environment variable: the plugin id and the field name in upper snake\n"
+    "                             case (CONNECTOR_CLAUDE_ENTERPRISE_SCIM_URL), else the short NAME alone\n"
     "                             (scim-url -> SCIM_URL, scim-token -> SCIM_TOKEN)\n"
     "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed; FILE and a\n"
     "  --config FILE must be regular files of at most 1 MiB). A secret\n"
@@ -52,141 +57,263 @@ void scrub_set_argument(Console &console, const std::string &arg) {
         if (arg[i] == '=' || arg[i] == ':') console.add_secret(arg.substr(i + 1));
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-    install_signal_handlers();
-    Console console(stderr, ::isatty(STDERR_FILENO) == 1);
-
+// Everything the command line sets, and the subcommands, so that dispatch can ask which one was parsed.
+struct CommandLine {
     CLI::App app{"connector-host: sync, inspect and provision through connector plugins (connector ABI " +
                      std::to_string(CONN_ABI_VERSION_MAJOR) + "." + std::to_string(CONN_ABI_VERSION_MINOR) + ")",
                  "connector-host"};
+    std::string plugins_dir;
+    std::string log_level = "warn";
+    double timeout_s = 0;
+    std::string plugin_arg;
+    ConfigOptions cfg;
+    bool json = false;
+    SyncOptions sync_opts;
+    std::string entitlement, principal;
+    std::string email;
+    std::vector<std::string> profile;
+    std::string resource;
+    CLI::App *plugins = nullptr, *describe = nullptr, *check = nullptr, *sync = nullptr, *grant = nullptr,
+             *revoke = nullptr, *create = nullptr, *del = nullptr;
+    QueryOptions query;
+    std::vector<std::pair<CLI::App *, Question>> questions;
+    CLI::App *diff = nullptr;
+
+    void add_plugin_arg(CLI::App *sub) {
+        sub->add_option("plugin", plugin_arg, "A plugin id found in the plugins directory, or a path to a plugin file")
+            ->required();
+    }
+    void add_config(CLI::App *sub) {
+        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE for a secret (repeatable)")
+            ->type_size(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        sub->add_option("--config", cfg.config_file, "JSON file holding config fields");
+        sub->footer(std::string(config_help) + std::string(exit_code_table()));
+    }
+};
+
+void add_global_options(CommandLine &cl) {
+    CLI::App &app = cl.app;
     app.footer(std::string("\n") + config_help + std::string(exit_code_table()) + "\nSee host/CLI.md for examples.");
     app.set_version_flag("--version", std::string("connector-host ") + CONNECTOR_HOST_VERSION + " (connector ABI " +
                                           std::to_string(CONN_ABI_VERSION_MAJOR) + "." +
                                           std::to_string(CONN_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1, 1);
     app.fallthrough();
-
-    std::string plugins_dir;
-    std::string log_level = "warn";
-    double timeout_s = 0;
-    app.add_option("--plugins-dir", plugins_dir, "Directory holding plugins (default: plugins/ beside the executable)")
+    app.add_option("--plugins-dir", cl.plugins_dir, "Directory holding plugins (default: plugins/ beside the executable)")
         ->envname("CONNECTOR_PLUGINS_DIR");
-    app.add_option("--log-level", log_level, "Plugin and host log level: error, warn, info, debug, trace (default warn)")
+    app.add_option("--log-level", cl.log_level, "Plugin and host log level: error, warn, info, debug, trace (default warn)")
         ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug", "trace"}));
-    app.add_option("--timeout", timeout_s, "Cancel a plugin operation that runs longer than SECONDS (default: none)")
+    app.add_option("--timeout", cl.timeout_s, "Cancel a plugin operation that runs longer than SECONDS (default: none)")
         ->check(CLI::NonNegativeNumber);
+}
 
-    std::string plugin_arg;
-    auto add_plugin_arg = [&](CLI::App *sub) {
-        sub->add_option("plugin", plugin_arg, "A plugin id found in the plugins directory, or a path to a plugin file")
-            ->required();
-    };
-    ConfigOptions cfg;
-    auto add_config = [&](CLI::App *sub) {
-        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE for a secret (repeatable)")
-            ->type_size(1)
-            ->allow_extra_args(false)
-            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-        sub->add_option("--config", cfg.config_file, "JSON file holding config fields");
-        sub->footer(config_help);
-    };
-    bool json = false;
+void add_inspection_commands(CommandLine &cl) {
+    cl.plugins = cl.app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
+    cl.plugins->add_flag("--json", cl.json, "Print a JSON array");
+    cl.plugins->footer(std::string(exit_code_table()));
 
-    auto *plugins = app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
-    plugins->add_flag("--json", json, "Print a JSON array");
-
-    auto *describe = app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
+    cl.describe = cl.app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
                                                     "entitlements, config and account fields");
-    add_plugin_arg(describe);
-    describe->add_flag("--json", json, "Print JSON");
+    cl.add_plugin_arg(cl.describe);
+    cl.describe->add_flag("--json", cl.json, "Print JSON");
+    cl.describe->footer(std::string(exit_code_table()));
 
-    auto *check = app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
-    add_plugin_arg(check);
-    add_config(check);
-    check->add_flag("--json", json, "Print JSON");
+    cl.check = cl.app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
+    cl.add_plugin_arg(cl.check);
+    cl.add_config(cl.check);
+    cl.check->add_flag("--json", cl.json, "Print JSON");
+}
 
-    SyncOptions sync_opts;
-    auto *sync = app.add_subcommand("sync", "Run a full sync: every resource, entitlement and grant");
-    add_plugin_arg(sync);
-    add_config(sync);
-    sync->add_option("--out", sync_opts.out, "Write to FILE (a regular or new file: atomically, a temporary file "
-                                             "renamed at the end, mode and owner kept, new files 0600; a symlink is "
-                                             "followed; a character device or FIFO is written directly; a directory, "
-                                             "socket or block device is refused, exit 2); default standard output");
-    sync->add_option("--format", sync_opts.format,
+void add_sync_command(CommandLine &cl) {
+    SyncOptions &o = cl.sync_opts;
+    CLI::App *sync = cl.sync = cl.app.add_subcommand("sync", "Run a full sync: every resource, entitlement and grant");
+    cl.add_plugin_arg(sync);
+    cl.add_config(sync);
+    sync->add_option("--out", o.out, "Write to FILE (a regular or new file: atomically, a temporary file "
+                                     "renamed at the end, mode and owner kept, new files 0600; a symlink is "
+                                     "followed; a character device or FIFO is written directly; a directory, "
+                                     "socket or block device is refused, exit 2); default standard output");
+    sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
-                     "line, streamed), table (default on a terminal)")
-        ->check(CLI::IsMember({"json", "ndjson", "table"}));
-    sync->add_option("--resume-from", sync_opts.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
-    sync->add_flag("--strict", sync_opts.strict,
+                     "line, streamed), table (every row; without --format a terminal gets the counts and the first 10 rows of each table), sqlite (a snapshot: default when --out ends in "
+                     ".db or .sqlite; see host/SNAPSHOT.md)")
+        ->check(CLI::IsMember({"json", "ndjson", "table", "sqlite"}));
+    sync->add_option("--keep", o.keep, "Snapshots: how many complete runs to keep (default 2)")
+        ->check(CLI::PositiveNumber);
+    sync->add_option("--resume-from", o.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
+    sync->add_flag("--strict", o.strict,
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
                    "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");
+}
 
-    std::string entitlement, principal;
-    auto *grant = app.add_subcommand("grant", "Grant an entitlement to a principal");
-    auto *revoke = app.add_subcommand("revoke", "Revoke an entitlement from a principal");
-    for (auto *sub : {grant, revoke}) {
-        add_plugin_arg(sub);
-        add_config(sub);
-        sub->add_option("--entitlement", entitlement, "Entitlement id, e.g. group:<gid>:member")->required();
-        sub->add_option("--principal", principal, "Principal as <type>:<id>, e.g. user:<uid>")->required();
+void add_provisioning_commands(CommandLine &cl) {
+    cl.grant = cl.app.add_subcommand("grant", "Grant an entitlement to a principal");
+    cl.revoke = cl.app.add_subcommand("revoke", "Revoke an entitlement from a principal");
+    for (auto *sub : {cl.grant, cl.revoke}) {
+        cl.add_plugin_arg(sub);
+        cl.add_config(sub);
+        sub->add_option("--entitlement", cl.entitlement, "Entitlement id, e.g. group:<gid>:member")->required();
+        sub->add_option("--principal", cl.principal, "Principal as <type>:<id>, e.g. user:<uid>")->required();
     }
 
-    std::string email;
-    std::vector<std::string> profile;
-    auto *create = app.add_subcommand("create-account", "Create an account (or report the existing one)");
-    add_plugin_arg(create);
-    add_config(create);
-    create->add_option("--email", email, "The account's email (sent as the account field \"email\")");
-    create->add_option("--profile", profile, "Another account field, name=value (repeatable), e.g. "
-                                             "display_name=\"Jane Smith\"")
+    cl.create = cl.app.add_subcommand("create-account", "Create an account (or report the existing one)");
+    cl.add_plugin_arg(cl.create);
+    cl.add_config(cl.create);
+    cl.create->add_option("--email", cl.email, "The account's email (sent as the account field \"email\")");
+    cl.create->add_option("--profile", cl.profile, "Another account field, name=value (repeatable), e.g. "
+                                                   "display_name=\"Jane Smith\"")
         ->type_size(1)
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
-    std::string resource;
-    auto *del = app.add_subcommand("delete", "Delete a resource");
-    add_plugin_arg(del);
-    add_config(del);
-    del->add_option("--resource", resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+    cl.del = cl.app.add_subcommand("delete", "Delete a resource");
+    cl.add_plugin_arg(cl.del);
+    cl.add_config(cl.del);
+    cl.del->add_option("--resource", cl.resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+}
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp &e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp &e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion &e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError &e) {
-        // The message may quote arguments; never echo any part of a --set argument (it may be a secret).
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            if (a == "--set" && i + 1 < argc) scrub_set_argument(console, argv[i + 1]);
-            else if (a.rfind("--set=", 0) == 0) scrub_set_argument(console, a.substr(6));
+void add_query_options(CommandLine &cl, CLI::App *sub) {
+    sub->add_option("snapshot", cl.query.snapshot, "A snapshot written by sync --out FILE.db")->required();
+    sub->add_option("--format", cl.query.format, "table (default on a terminal), json (default otherwise), ndjson, csv")
+        ->check(CLI::IsMember({"table", "json", "ndjson", "csv"}));
+    sub->add_option("--run", cl.query.run, "Read this run (default: the latest complete one)");
+    sub->footer(std::string("See host/SNAPSHOT.md for the snapshot's schema.\n\n") + std::string(exit_code_table()) +
+                (sub->get_name() == "diff" ? "  diff only: 0 no change, 1 changes (errors are 2 or more)\n" : ""));
+}
+
+CLI::App *add_question(CommandLine &cl, const char *name, const char *what, Question question) {
+    CLI::App *sub = cl.app.add_subcommand(name, what);
+    add_query_options(cl, sub);
+    cl.questions.emplace_back(sub, question);
+    return sub;
+}
+
+void add_question_commands(CommandLine &cl) {
+    QueryOptions &q = cl.query;
+    auto *resources = add_question(cl, "resources", "List a snapshot's resources", Question::resources);
+    resources->add_option("--type", q.type, "Only resources of this type, e.g. user");
+    resources->add_option("--filter", q.filter, "key=value: a column (type, id, display_name, email, status) or an attribute");
+    resources->add_option("--search", q.search, "Text in the id, display name or e-mail (case-insensitive)");
+    auto *entitlements = add_question(cl, "entitlements", "List a snapshot's entitlements, with grant counts",
+                                      Question::entitlements);
+    entitlements->add_option("--resource", q.resource, "Only this resource's, as <type>:<id>");
+    auto *grants = add_question(cl, "grants", "List grants, names beside ids", Question::grants);
+    grants->add_option("--entitlement", q.entitlement, "Only grants of this entitlement id");
+    grants->add_option("--principal", q.principal, "Only this principal's: <type>:<id> or user:email=<address>");
+    auto *access = add_question(cl, "access", "Everything one principal holds, directly and through groups, with the path",
+                                Question::access);
+    access->add_option("principal", q.target, "<type>:<id> or user:email=<address>")->required();
+    auto *members = add_question(cl, "members", "Who holds an entitlement or is a member of a group (with the path)",
+                                 Question::members);
+    members->add_option("target", q.target, "An entitlement id, or a resource <type>:<id> (its assignment entitlements)")
+        ->required();
+    add_question(cl, "stats", "Counts by type, status and source; grants, unresolved grants; warnings", Question::stats);
+    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two snapshots: "
+                                            "joiners, leavers, status changes, grants added and removed. "
+                                            "Exit 0: no change, 1: changes");
+    add_query_options(cl, cl.diff);
+    cl.diff->add_option("new", q.other, "A second, newer snapshot (then the first is the old one)");
+}
+
+// The first argument that is neither a global option nor its value: what should be the command.
+std::string command_word(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--plugins-dir" || a == "--log-level" || a == "--timeout") {
+            ++i;
+            continue;
         }
-        std::ostringstream out, err;
-        app.exit(e, out, err);
-        std::istringstream lines(err.str());
-        for (std::string line; std::getline(lines, line);) console.line(line);
-        return to_int(ExitCode::usage);
+        if (a.rfind("-", 0) == 0) continue;
+        return a;
     }
+    return {};
+}
 
-    console.set_level(parse_log_level(log_level));
+// "unknown command 'synk', did you mean 'sync'?" when the command word is no command but within two edits of
+// one; empty otherwise.
+std::string nearest_command_hint(const CLI::App &app, int argc, char **argv) {
+    const std::string word = command_word(argc, argv);
+    if (word.empty()) return {};
+    std::string best;
+    size_t best_distance = 3;
+    for (const CLI::App *sub : app.get_subcommands({})) {
+        if (sub->get_name() == word) return {};
+        const size_t d = edit_distance(word, sub->get_name());
+        if (d < best_distance) {
+            best_distance = d;
+            best = sub->get_name();
+        }
+    }
+    if (best.empty()) return {};
+    return "connector-host: error: unknown command '" + printable_line(word) + "', did you mean '" + best + "'?";
+}
+
+// A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
+// argument is ever echoed (it may be a secret).
+int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--set" && i + 1 < argc) scrub_set_argument(console, argv[i + 1]);
+        else if (a.rfind("--set=", 0) == 0) scrub_set_argument(console, a.substr(6));
+    }
+    std::ostringstream out, err;
+    app.exit(e, out, err);
+    std::istringstream lines(err.str());
+    for (std::string line; std::getline(lines, line);) console.line(line);
+    if (const std::string hint = nearest_command_hint(app, argc, argv); !hint.empty()) console.line(hint);
+    return to_int(ExitCode::usage);
+}
+
+// The exit code when parsing ended the run (help, version, a usage error); nullopt when a command is to run.
+std::optional<int> parse_command_line(Console &console, CommandLine &cl, int argc, char **argv) {
+    try {
+        cl.app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::CallForAllHelp &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::CallForVersion &e) {
+        return cl.app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        return report_parse_error(console, cl.app, e, argc, argv);
+    }
+    return std::nullopt;
+}
+
+int run_parsed_command(Console &console, const CommandLine &cl) {
+    console.set_level(parse_log_level(cl.log_level));
     GlobalOptions g;
-    g.plugins_dir = plugins_dir.empty() ? default_plugins_dir() : fs::path(plugins_dir);
-    g.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000.0));
+    g.plugins_dir = cl.plugins_dir.empty() ? default_plugins_dir() : fs::path(cl.plugins_dir);
+    g.timeout = std::chrono::milliseconds(static_cast<long long>(cl.timeout_s * 1000.0));
 
-    if (plugins->parsed()) return run_plugins(console, g, json);
-    if (describe->parsed()) return run_describe(console, g, plugin_arg, json);
-    if (check->parsed()) return run_check(console, g, plugin_arg, cfg, json);
-    if (sync->parsed()) return run_sync(console, g, plugin_arg, cfg, sync_opts);
-    if (grant->parsed()) return run_grant(console, g, plugin_arg, cfg, entitlement, principal, false);
-    if (revoke->parsed()) return run_grant(console, g, plugin_arg, cfg, entitlement, principal, true);
-    if (create->parsed()) return run_create_account(console, g, plugin_arg, cfg, email, profile);
-    if (del->parsed()) return run_delete(console, g, plugin_arg, cfg, resource);
+    if (cl.plugins->parsed()) return run_plugins(console, g, cl.json);
+    if (cl.describe->parsed()) return run_describe(console, g, cl.plugin_arg, cl.json);
+    if (cl.check->parsed()) return run_check(console, g, cl.plugin_arg, cl.cfg, cl.json);
+    if (cl.sync->parsed()) return run_sync(console, g, cl.plugin_arg, cl.cfg, cl.sync_opts);
+    if (cl.grant->parsed()) return run_grant(console, g, cl.plugin_arg, cl.cfg, cl.entitlement, cl.principal, false);
+    if (cl.revoke->parsed()) return run_grant(console, g, cl.plugin_arg, cl.cfg, cl.entitlement, cl.principal, true);
+    if (cl.create->parsed()) return run_create_account(console, g, cl.plugin_arg, cl.cfg, cl.email, cl.profile);
+    if (cl.del->parsed()) return run_delete(console, g, cl.plugin_arg, cl.cfg, cl.resource);
+    for (const auto &[sub, question] : cl.questions)
+        if (sub->parsed()) return run_question(console, question, cl.query);
+    if (cl.diff->parsed()) return run_diff(console, cl.query);
     console.error("no command given");
     return to_int(ExitCode::usage);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    install_signal_handlers();
+    Console console(stderr, ::isatty(STDERR_FILENO) == 1);
+    CommandLine cl;
+    add_global_options(cl);
+    add_inspection_commands(cl);
+    add_sync_command(cl);
+    add_provisioning_commands(cl);
+    add_question_commands(cl);
+    if (auto code = parse_command_line(console, cl, argc, argv)) return *code;
+    return run_parsed_command(console, cl);
 }

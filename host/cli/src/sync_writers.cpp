@@ -18,7 +18,8 @@ SyncFormat parse_sync_format(std::string_view name) {
     if (name == "json") return SyncFormat::json;
     if (name == "ndjson") return SyncFormat::ndjson;
     if (name == "table") return SyncFormat::table;
-    throw std::invalid_argument("unknown format '" + std::string(name) + "' (json, ndjson or table)");
+    if (name == "sqlite") return SyncFormat::sqlite;
+    throw std::invalid_argument("unknown format '" + std::string(name) + "' (json, ndjson, table or sqlite)");
 }
 
 std::string_view to_string(SyncFormat format) noexcept {
@@ -26,6 +27,8 @@ std::string_view to_string(SyncFormat format) noexcept {
     case SyncFormat::json: return "json";
     case SyncFormat::ndjson: return "ndjson";
     case SyncFormat::table: return "table";
+    case SyncFormat::sqlite: return "sqlite";
+    case SyncFormat::table_sample: return "table";
     }
     return "json";
 }
@@ -36,8 +39,9 @@ SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_termina
     };
     if (ends_with(".json")) return SyncFormat::json;
     if (ends_with(".ndjson") || ends_with(".jsonl")) return SyncFormat::ndjson;
+    if (ends_with(".db") || ends_with(".sqlite")) return SyncFormat::sqlite;
     if (!out_path.empty()) return SyncFormat::json;
-    return stdout_is_terminal ? SyncFormat::table : SyncFormat::json;
+    return stdout_is_terminal ? SyncFormat::table_sample : SyncFormat::json;
 }
 
 namespace {
@@ -115,12 +119,7 @@ void put_key(W &w, std::string_view s) {
 }
 
 template <typename W>
-void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool with_kind) {
-    w.StartObject();
-    if (with_kind) { put_key(w, "kind"); w.String("resource"); }
-    put_key(w, "type"); put_string(w, view(r.type), sc);
-    put_key(w, "id"); put_string(w, view(r.id), sc);
-    put_key(w, "display_name"); put_string(w, view(r.display_name), sc);
+void write_attribute_members(W &w, const conn_resource &r, const SecretScrubber &sc) {
     for (size_t i = 0; i < r.attr_count; ++i) {
         const conn_attr &a = r.attrs[i];
         put_string(w, view(a.key), sc); // as a key: Writer accepts String in key position
@@ -130,6 +129,16 @@ void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool
         default: put_string(w, view(a.str), sc); break;
         }
     }
+}
+
+template <typename W>
+void write_resource(W &w, const conn_resource &r, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("resource"); }
+    put_key(w, "type"); put_string(w, view(r.type), sc);
+    put_key(w, "id"); put_string(w, view(r.id), sc);
+    put_key(w, "display_name"); put_string(w, view(r.display_name), sc);
+    write_attribute_members(w, r, sc);
     w.EndObject();
 }
 
@@ -406,33 +415,13 @@ std::string cell(std::string_view s, const SecretScrubber &sc) {
     return clean;
 }
 
-size_t display_width(std::string_view s) {
-    size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-// At most max display columns, cut on a UTF-8 boundary, with an ellipsis when cut.
-std::string fit(std::string_view s, size_t max) {
-    if (display_width(s) <= max) return std::string(s);
-    std::string out;
-    size_t cols = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if ((c & 0xC0) != 0x80) {
-            if (cols + 1 >= max) break;
-            ++cols;
-        }
-        out.push_back(s[i]);
-    }
-    return out + "\xE2\x80\xA6";
-}
 
 class TableWriter final : public SyncWriter {
 public:
     static constexpr size_t max_col = 60;
-    TableWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), sc_(sc) {}
+    // rows_shown: the rows printed of each section (the rest counted in one line); 0: every row.
+    TableWriter(std::FILE *out, const SecretScrubber &sc, uint64_t rows_shown)
+        : stream_(out), sc_(sc), rows_shown_(rows_shown) {}
     void begin(const conn_descriptor &d) override {
         plugin_ = std::string(view(d.id)) + " " + std::string(view(d.version));
     }
@@ -474,10 +463,10 @@ public:
         head += "Warnings:     " + n(s.counts.warnings) + "\n";
         if (!s.complete) head += "Complete:     no (incomplete_* warnings: the data may be incomplete)\n";
         emit(head);
-        table("RESOURCES", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
-        table("ENTITLEMENTS", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
-        table("GRANTS", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
-        table("WARNINGS", {"CODE", "MESSAGE"}, warnings_, warn_w_);
+        table("RESOURCES", "resources", {"TYPE", "ID", "DISPLAY NAME", "ATTRIBUTES"}, resources_, res_w_);
+        table("ENTITLEMENTS", "entitlements", {"ID", "SLUG", "DISPLAY NAME"}, entitlements_, ent_w_);
+        table("GRANTS", "grants", {"ENTITLEMENT", "PRINCIPAL", "FLAGS"}, grants_, grant_w_);
+        table("WARNINGS", "warnings", {"CODE", "MESSAGE"}, warnings_, warn_w_);
         stream_.Flush();
         stream_.check("writing the table output failed");
     }
@@ -493,7 +482,8 @@ private:
         }
         spool.append(line);
     }
-    void table(const char *title, std::vector<std::string> header, Spool &spool, std::vector<size_t> widths) {
+    void table(const char *title, const char *what, std::vector<std::string> header, Spool &spool,
+               std::vector<size_t> widths) {
         if (spool.lines() == 0) return;
         widths.resize(header.size(), 0);
         for (size_t i = 0; i < header.size(); ++i) widths[i] = std::max(widths[i], header[i].size());
@@ -510,7 +500,9 @@ private:
             emit(line);
         };
         print_row(header);
+        uint64_t printed = 0;
         spool.for_each([&](std::string_view line) {
+            if (rows_shown_ != 0 && printed++ >= rows_shown_) return;
             std::vector<std::string> cells;
             size_t start = 0;
             while (true) {
@@ -522,6 +514,9 @@ private:
             cells.resize(header.size());
             print_row(cells);
         });
+        if (rows_shown_ != 0 && spool.lines() > rows_shown_)
+            emit("... and " + std::to_string(spool.lines() - rows_shown_) + " more " + what +
+                 " (--format table or --out FILE for every row)\n");
     }
 
     void emit(const std::string &text) {
@@ -531,10 +526,13 @@ private:
 
     FileStream stream_;
     const SecretScrubber &sc_;
+    uint64_t rows_shown_;
     std::string plugin_;
     Spool resources_, entitlements_, grants_, warnings_;
     std::vector<size_t> res_w_, ent_w_, grant_w_, warn_w_;
 };
+
+constexpr uint64_t kSampleRows = 10;
 
 }  // namespace
 
@@ -552,13 +550,24 @@ std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber) {
     return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scrubber) {
+    rapidjson::StringBuffer buf;
+    StringWriter w(buf);
+    w.StartObject();
+    write_attribute_members(w, r, scrubber);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
 bool is_incomplete_warning(std::string_view code) noexcept { return code.substr(0, 11) == "incomplete_"; }
 
 std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber) {
     switch (format) {
     case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber);
     case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber);
-    case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber);
+    case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber, 0);
+    case SyncFormat::table_sample: return std::make_unique<TableWriter>(out, scrubber, kSampleRows);
+    case SyncFormat::sqlite: break; // make_snapshot_writer: the store writes its own file
     }
     return std::make_unique<JsonWriter>(out, scrubber);
 }

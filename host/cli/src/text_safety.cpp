@@ -145,4 +145,26 @@ std::string json_quoted(std::string_view s) {
     return out;
 }
 
+size_t display_width(std::string_view s) {
+    size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+std::string fit(std::string_view s, size_t max) {
+    if (display_width(s) <= max) return std::string(s);
+    std::string out;
+    size_t cols = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if ((c & 0xC0) != 0x80) {
+            if (cols + 1 >= max) break;
+            ++cols;
+        }
+        out.push_back(s[i]);
+    }
+    return out + "\xE2\x80\xA6";
+}
+
 }  // namespace connector_host::cli

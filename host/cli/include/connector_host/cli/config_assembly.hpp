@@ -2,8 +2,8 @@
 // environment) into the key/value list handed to instance_create. Pure: the environment and the file
 // system are reached through callbacks, so every rule is unit-tested.
 //
-// Precedence, highest first: --set name=value  >  --config FILE (a JSON object)  >  environment (the field
-// name in upper snake case: "scim-url" -> SCIM_URL). Secret fields may be given as --set name=@FILE (the
+// Precedence, highest first: --set name=value  >  --config FILE (a JSON object)  >  environment
+// (CONNECTOR_<PLUGIN>_<FIELD>, then the field name in upper snake case: "scim-url" -> SCIM_URL). Secret fields may be given as --set name=@FILE (the
 // file's content, one trailing newline removed); a secret given literally on the command line works but
 // warns that other users of the machine can see it. Unknown names (in --set or the config file) and
 // missing required fields are errors that name every offending field at once.
@@ -33,6 +33,7 @@ struct ConfigEntry {
     std::string name;
     std::string value;
     ConfigSource source = ConfigSource::set_flag;
+    std::string env_name; // the environment variable it came from, when source is environment
 };
 
 struct ConfigInputs {
@@ -42,6 +43,9 @@ struct ConfigInputs {
     std::function<std::optional<std::string>(const std::string &path, std::string &why)> read_file;
     // Looks up an environment variable; nullopt when unset.
     std::function<std::optional<std::string>(const std::string &name)> get_env;
+    // "CONNECTOR_<PLUGIN>_" (plugin_env_prefix): each field is read from <prefix><FIELD> first, then from the
+    // short name <FIELD>. Empty: the short name only.
+    std::string env_prefix;
 };
 
 struct AssembledConfig {
@@ -60,6 +64,12 @@ public:
 
 // "scim-url" -> "SCIM_URL": letters upper-cased, every other non-alphanumeric byte becomes '_'.
 std::string env_var_name(std::string_view field_name);
+
+// Levenshtein distance (bytes).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// "claude-enterprise" -> "CONNECTOR_CLAUDE_ENTERPRISE_".
+std::string plugin_env_prefix(std::string_view plugin_id);
 
 AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const ConfigInputs &inputs);
 

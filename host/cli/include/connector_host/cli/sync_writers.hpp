@@ -19,12 +19,14 @@
 
 namespace connector_host::cli {
 
-enum class SyncFormat { json, ndjson, table };
-// "json" | "ndjson" | "table"; nullopt-like: throws std::invalid_argument for anything else.
+// table_sample: the table's counts and the first rows of each section (the default on a terminal).
+enum class SyncFormat { json, ndjson, table, sqlite, table_sample };
+// "json" | "ndjson" | "table" | "sqlite"; nullopt-like: throws std::invalid_argument for anything else.
 SyncFormat parse_sync_format(std::string_view name);
 std::string_view to_string(SyncFormat format) noexcept;
 // The format when --format is not given: json when --out ends in .json or stdout is not a terminal,
-// ndjson when --out ends in .ndjson or .jsonl, table otherwise.
+// ndjson when --out ends in .ndjson or .jsonl, sqlite when it ends in .db or .sqlite, json for other names,
+// table_sample on a terminal.
 SyncFormat default_sync_format(std::string_view out_path, bool stdout_is_terminal);
 
 struct SyncCounts {
@@ -57,11 +59,15 @@ public:
     // Every method throws OutputWriteError (with errno) when writing the output failed; finish() also when
     // writing failed at any earlier point. Spool failures throw std::runtime_error.
     virtual void finish(const SyncSummary &summary) = 0;
+    // The sync failed or was interrupted before finish(): a writer that records runs marks this one so.
+    virtual void abandon(std::string_view /*reason*/) noexcept {}
 };
 
 // One record as a JSON object (the same shape as in the json format), for provisioning output.
 std::string resource_to_json(const conn_resource &r, const SecretScrubber &scrubber);
 std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber);
+// A resource's attributes alone as one JSON object (keys in the plugin's order).
+std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scrubber);
 
 // `out` stays owned by the caller. Spool files are anonymous (tmpfile()), deleted when closed.
 std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber);

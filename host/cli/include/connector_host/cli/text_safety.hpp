@@ -43,4 +43,9 @@ bool needs_extra_json_escape(std::string_view s) noexcept;
 // escaped as \uXXXX (or \n, \t, ...); other UTF-8 kept as is.
 std::string json_quoted(std::string_view s);
 
+// Columns a UTF-8 string takes on a terminal, counting one per code point.
+size_t display_width(std::string_view s);
+// At most max display columns, cut on a UTF-8 boundary, with an ellipsis when cut.
+std::string fit(std::string_view s, size_t max);
+
 }  // namespace connector_host::cli

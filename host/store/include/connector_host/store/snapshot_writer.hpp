@@ -1,0 +1,85 @@
+// Writes one sync run into an SQLite snapshot (schema: host/SNAPSHOT.md). The run's row is committed first
+// with status 'running'; every record then streams into one transaction that complete() commits with the
+// run's counts and status. A run that fails or is interrupted is rolled back and its row marked 'failed'
+// (with the reason), so it never shadows the last complete run. The store knows nothing of the plugin ABI:
+// records arrive as plain rows.
+#pragma once
+
+#include "connector_host/store/sqlite_handle.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace connector_host::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct RunStart {
+    std::string plugin_id, plugin_version;
+    std::string config_fingerprint; // a hash of the non-secret config: no secret, no value readable from it
+    std::string tenant;             // the service URL without credentials, query or fragment; may be empty
+};
+
+struct ResourceRow {
+    std::string_view type, id, display_name;
+    std::string_view email, status; // the common traits, empty when the plugin gave none
+    std::string_view attributes_json; // every attribute as one JSON object
+};
+
+struct EntitlementRow {
+    std::string_view id, resource_type, resource_id, slug, display_name, purpose;
+};
+
+struct GrantRow {
+    std::string_view id, entitlement_id, principal_type, principal_id;
+    bool unresolved = false;
+};
+
+struct RunTotals {
+    uint64_t resources = 0, entitlements = 0, grants = 0, unresolved_grants = 0, warnings = 0;
+    uint64_t requests = 0, retries = 0, pages = 0;
+    double elapsed_seconds = 0;
+    bool complete = true; // false: status 'incomplete' (the plugin warned the data may be incomplete)
+};
+
+class SnapshotWriter {
+public:
+    // Opens (or creates, mode 0600) the snapshot, checks its schema version and starts a run. `keep`: how
+    // many usable runs (complete or incomplete) to keep once this one completes (at least 1).
+    SnapshotWriter(const std::filesystem::path &path, const RunStart &start, unsigned keep);
+    ~SnapshotWriter(); // a run neither completed nor failed is marked failed ("interrupted")
+    SnapshotWriter(const SnapshotWriter &) = delete;
+    SnapshotWriter &operator=(const SnapshotWriter &) = delete;
+
+    int64_t run_id() const noexcept { return run_id_; }
+    void resource_type(std::string_view id, std::string_view display_name, std::string_view traits);
+    void resource(const ResourceRow &row);
+    void entitlement(const EntitlementRow &row);
+    void grant(const GrantRow &row);
+    void warning(std::string_view code, std::string_view message);
+    void complete(const RunTotals &totals);
+    // Rolls the run's records back and marks the run failed with the reason. Never throws.
+    void fail(std::string_view reason) noexcept;
+
+private:
+    void create_or_check_schema();
+    int64_t insert_running_run(const RunStart &start);
+    void prepare_inserts();
+    void prune_old_runs();
+
+    std::unique_ptr<Database> db_;
+    unsigned keep_;
+    int64_t run_id_ = 0;
+    bool finished_ = false;
+    uint64_t warning_seq_ = 0;
+    std::unique_ptr<Statement> insert_type_, insert_resource_, insert_entitlement_, insert_grant_, insert_warning_;
+};
+
+// The current UTC time as 2026-12-02T13:51:26Z.
+std::string utc_now();
+
+}  // namespace connector_host::store

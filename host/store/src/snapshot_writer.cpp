@@ -1,0 +1,172 @@
+#include "connector_host/store/snapshot_writer.hpp"
+
+#include "snapshot_schema.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace connector_host::store {
+
+namespace {
+
+// A new snapshot file is created 0600 before SQLite opens it (SQLite would create it 0644).
+void create_private_file_if_missing(const std::filesystem::path &path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (errno != EEXIST) throw StoreError("cannot create the snapshot " + path.string() + ": " + std::strerror(errno));
+}
+
+
+}  // namespace
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart &start, unsigned keep)
+    : keep_(keep == 0 ? 1 : keep) {
+    create_private_file_if_missing(path);
+    db_ = std::make_unique<Database>(path, Database::Mode::read_write_create);
+    db_->execute("PRAGMA synchronous = NORMAL");
+    db_->execute("PRAGMA cache_size = -16384"); // 16 MiB: index inserts in random key order stay in memory
+    create_or_check_schema();
+    run_id_ = insert_running_run(start);
+    prepare_inserts();
+    db_->execute("BEGIN IMMEDIATE");
+}
+
+SnapshotWriter::~SnapshotWriter() {
+    if (!finished_) fail("interrupted");
+}
+
+void SnapshotWriter::create_or_check_schema() {
+    db_->execute("BEGIN IMMEDIATE");
+    auto tables = db_->prepare("SELECT count(*) FROM sqlite_schema");
+    tables.step();
+    if (tables.integer(0) == 0) {
+        db_->execute(kSchemaSql);
+        auto meta = db_->prepare("INSERT INTO snapshot_meta (key, value) VALUES (?1, ?2)");
+        meta.bind(1, "schema_version").bind(2, std::to_string(kSchemaVersion)).run();
+        meta.bind(1, "created_at").bind(2, utc_now()).run();
+        db_->execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+        db_->execute("COMMIT");
+        return;
+    }
+    db_->execute("COMMIT");
+    auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
+    if (!version.step() || version.text(0) != std::to_string(kSchemaVersion))
+        throw StoreError("the file is a snapshot of another schema version (this host writes version " +
+                         std::to_string(kSchemaVersion) + ")");
+}
+
+int64_t SnapshotWriter::insert_running_run(const RunStart &start) {
+    auto insert = db_->prepare("INSERT INTO sync_runs (plugin_id, plugin_version, config_fingerprint, tenant, "
+                               "started_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running') RETURNING id");
+    insert.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
+    insert.bind(4, start.tenant).bind(5, utc_now());
+    if (!insert.step()) throw StoreError("the snapshot did not number the new run");
+    const int64_t id = insert.integer(0);
+    insert.reset();
+    return id;
+}
+
+void SnapshotWriter::prepare_inserts() {
+    auto make = [&](const char *sql) { return std::make_unique<Statement>(db_->prepare(sql)); };
+    insert_type_ = make("INSERT INTO resource_types (run_id, id, display_name, traits) VALUES (?1, ?2, ?3, ?4)");
+    insert_resource_ = make("INSERT INTO resources (run_id, type, id, display_name, email, status, attributes) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert_entitlement_ = make("INSERT INTO entitlements (run_id, id, resource_type, resource_id, slug, display_name, "
+                               "purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert_grant_ = make("INSERT INTO grants (run_id, id, entitlement_id, principal_type, principal_id, unresolved) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    insert_warning_ = make("INSERT INTO warnings (run_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)");
+}
+
+void SnapshotWriter::resource_type(std::string_view id, std::string_view display_name, std::string_view traits) {
+    insert_type_->bind(1, run_id_).bind(2, id).bind(3, display_name).bind(4, traits).run();
+}
+
+void SnapshotWriter::resource(const ResourceRow &row) {
+    Statement &s = *insert_resource_;
+    s.bind(1, run_id_).bind_borrowed(2, row.type).bind_borrowed(3, row.id).bind_borrowed(4, row.display_name);
+    if (row.email.empty()) s.bind_null(5);
+    else s.bind_borrowed(5, row.email);
+    if (row.status.empty()) s.bind_null(6);
+    else s.bind_borrowed(6, row.status);
+    s.bind_borrowed(7, row.attributes_json.empty() ? std::string_view("{}") : row.attributes_json);
+    s.run();
+}
+
+void SnapshotWriter::entitlement(const EntitlementRow &row) {
+    insert_entitlement_->bind(1, run_id_).bind_borrowed(2, row.id).bind_borrowed(3, row.resource_type).bind_borrowed(4, row.resource_id);
+    insert_entitlement_->bind(5, row.slug).bind_borrowed(6, row.display_name).bind_borrowed(7, row.purpose).run();
+}
+
+void SnapshotWriter::grant(const GrantRow &row) {
+    insert_grant_->bind(1, run_id_).bind_borrowed(2, row.id).bind_borrowed(3, row.entitlement_id).bind_borrowed(4, row.principal_type);
+    insert_grant_->bind(5, row.principal_id).bind(6, int64_t{row.unresolved ? 1 : 0}).run();
+}
+
+void SnapshotWriter::warning(std::string_view code, std::string_view message) {
+    insert_warning_->bind(1, run_id_).bind(2, static_cast<int64_t>(++warning_seq_)).bind_borrowed(3, code).bind_borrowed(4, message).run();
+}
+
+void SnapshotWriter::complete(const RunTotals &t) {
+    auto update = db_->prepare(
+        "UPDATE sync_runs SET status = ?2, ended_at = ?3, resources = ?4, entitlements = ?5, grants = ?6, "
+        "unresolved_grants = ?7, warnings = ?8, requests = ?9, retries = ?10, pages = ?11, elapsed_seconds = ?12 "
+        "WHERE id = ?1");
+    update.bind(1, run_id_).bind(2, t.complete ? "complete" : "incomplete").bind(3, utc_now());
+    update.bind(4, static_cast<int64_t>(t.resources)).bind(5, static_cast<int64_t>(t.entitlements));
+    update.bind(6, static_cast<int64_t>(t.grants)).bind(7, static_cast<int64_t>(t.unresolved_grants));
+    update.bind(8, static_cast<int64_t>(t.warnings)).bind(9, static_cast<int64_t>(t.requests));
+    update.bind(10, static_cast<int64_t>(t.retries)).bind(11, static_cast<int64_t>(t.pages));
+    update.bind(12, t.elapsed_seconds).run();
+    prune_old_runs();
+    // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
+    // the indexes that fit them rather than a scan of the run.
+    db_->execute("PRAGMA analysis_limit = 400; ANALYZE");
+    db_->execute("COMMIT");
+    finished_ = true;
+}
+
+// Keeps the newest keep_ usable runs and whatever is newer; every older run goes, rows and all.
+void SnapshotWriter::prune_old_runs() {
+    auto oldest = db_->prepare("SELECT id FROM sync_runs WHERE status IN ('complete', 'incomplete') "
+                               "ORDER BY id DESC LIMIT 1 OFFSET ?1");
+    oldest.bind(1, static_cast<int64_t>(keep_ - 1));
+    if (!oldest.step()) return;
+    const int64_t oldest_kept = oldest.integer(0);
+    for (const char *table : kRecordTables)
+        db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id < ?1").bind(1, oldest_kept).run();
+    db_->prepare("DELETE FROM sync_runs WHERE id < ?1").bind(1, oldest_kept).run();
+}
+
+void SnapshotWriter::fail(std::string_view reason) noexcept {
+    if (finished_) return;
+    finished_ = true;
+    try {
+        db_->execute("ROLLBACK");
+    } catch (...) {
+    }
+    try {
+        auto update = db_->prepare("UPDATE sync_runs SET status = 'failed', ended_at = ?2, error = ?3 WHERE id = ?1");
+        update.bind(1, run_id_).bind(2, utc_now()).bind(3, reason).run();
+    } catch (...) {
+        // the run's row stays 'running': readers treat it as not usable, like a failed run
+    }
+}
+
+}  // namespace connector_host::store

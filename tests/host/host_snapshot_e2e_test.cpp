@@ -1,0 +1,248 @@
+// End-to-end: sync --out X.db writes SQLite snapshots, and the question commands read them (the real
+// connector-host binary and the test plugin, whose data is known exactly: tests/host/test_plugin.cpp).
+// The snapshot is read back here through SQLite's C API, independently of the host's store.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "process.hpp"
+
+#include <rapidjson/document.h>
+#include <sqlite3.h>
+
+#include <sys/stat.h>
+
+#include <set>
+
+using namespace host_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string host = CONNECTOR_HOST_PATH;
+const std::string plugin = TEST_PLUGIN_PATH;
+const std::string token = "good-Tk9-snapshot-5e1b7c2a";
+const std::vector<std::string> config_env_names = {"SERVICE_URL", "API_TOKEN", "USERS", "GROUPS", "MODE", "DELAY_MS",
+                                                   "CONNECTOR_PLUGINS_DIR"};
+
+std::map<std::string, std::string> env_for(int users, const std::string &mode = "normal") {
+    return {{"SERVICE_URL", "https://admin:hunter22pw@svc.example/scim/v2?tenant=7#x"},
+            {"API_TOKEN", token},
+            {"USERS", std::to_string(users)},
+            {"MODE", mode}};
+}
+
+// Paths given to the host are absolute: it runs in the test's working directory.
+std::string at(const TempDir &t, const char *name) { return (t / name).string(); }
+
+Result ch(std::vector<std::string> args, const TempDir &dir, std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), host);
+    return run(args, dir.path(), std::move(env), config_env_names);
+}
+
+rapidjson::Document parse(const std::string &text) {
+    rapidjson::Document d;
+    d.Parse(text.c_str());
+    REQUIRE_MESSAGE(!d.HasParseError(), text);
+    return d;
+}
+
+// Every row of a query, each as its columns joined by '|'.
+std::vector<std::string> sql_rows(const fs::path &db, const std::string &sql) {
+    sqlite3 *h = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000); // a sync writing its run may hold the file's lock a moment
+    sqlite3_stmt *st = nullptr;
+    REQUIRE_MESSAGE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(h));
+    std::vector<std::string> rows;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        std::string row;
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+            const auto *t = reinterpret_cast<const char *>(sqlite3_column_text(st, i));
+            row += (i ? "|" : "") + std::string(t ? t : "NULL");
+        }
+        rows.push_back(row);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return rows;
+}
+
+std::string sql_one(const fs::path &db, const std::string &sql) {
+    auto rows = sql_rows(db, sql);
+    REQUIRE(rows.size() == 1);
+    return rows[0];
+}
+
+// The "col" member of every object in the document's array `what`.
+std::vector<std::string> column_of(const rapidjson::Document &d, const char *what, const char *col) {
+    std::vector<std::string> out;
+    for (const auto &row : d[what].GetArray())
+        out.emplace_back(row[col].IsString() ? row[col].GetString() : "null");
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mode 0600") {
+    TempDir t;
+    auto r = ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const fs::path db = t / "org.db";
+    struct stat st {};
+    REQUIRE(::stat(db.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "1");
+    CHECK(sql_one(db, "select status, plugin_id, plugin_version, tenant, resources, entitlements, grants, "
+                      "unresolved_grants, warnings from sync_runs") ==
+          "complete|host-test|1.2.3|https://svc.example/scim/v2|7|2|6|1|1");
+    CHECK(sql_one(db, "select count(*) from grants") == "6");
+    CHECK(sql_one(db, "select count(*) from resources where type = 'user' and status = 'disabled'") == "1");
+    CHECK(sql_one(db, "select json_extract(attributes, '$.login') from resources where id = 'u3'") ==
+          "user3@example.com");
+    CHECK(sql_one(db, "select code from warnings") == "unresolved_member");
+    CHECK(sql_one(db, "select started_at <= ended_at and ended_at like '20__-__-__T__:__:__Z' from sync_runs") == "1");
+    const std::string bytes = slurp(db);
+    CHECK(bytes.find(token) == std::string::npos);
+    CHECK(bytes.find("hunter22pw") == std::string::npos);
+    CHECK(r.out.find(token) == std::string::npos);
+    CHECK(r.err.find(token) == std::string::npos);
+
+    SUBCASE("--format sqlite chooses a snapshot whatever the name; standard output is refused") {
+        r = ch({"sync", plugin, "--format", "sqlite", "--out", at(t, "snap.bin")}, t, env_for(2));
+        CHECK(r.code == 0);
+        CHECK(sql_one(t / "snap.bin", "select count(*) from resources") == "4");
+        r = ch({"sync", plugin, "--format", "sqlite"}, t, env_for(2));
+        CHECK(r.code == 2);
+        CHECK(r.err.find("needs --out FILE") != std::string::npos);
+    }
+}
+
+TEST_CASE("runs add up to --keep; a failed or interrupted run is marked and never shadows the last complete one") {
+    TempDir t;
+    for (int users : {3, 4, 5}) REQUIRE(ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(users)).code == 0);
+    const fs::path db = t / "org.db";
+    CHECK(sql_rows(db, "select id, status from sync_runs order by id") == std::vector<std::string>{"2|complete", "3|complete"});
+    CHECK(sql_one(db, "select count(distinct run_id) from resources") == "2");
+
+    auto r = ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(6, "bad-utf8"));
+    CHECK(r.code == 8);
+    CHECK(r.err.find("marked failed") != std::string::npos);
+    CHECK(sql_one(db, "select status, error like '%not valid UTF-8%' from sync_runs where id = 4") == "failed|1");
+    CHECK(sql_one(db, "select count(*) from resources where run_id = 4") == "0");
+    r = ch({"stats", at(t, "org.db"), "--format", "json"}, t);
+    REQUIRE(r.code == 0);
+    CHECK(parse(r.out)["run"]["id"].GetInt() == 3);
+
+    auto slow = env_for(1000);
+    slow["DELAY_MS"] = "50";
+    Child c({host, "sync", plugin, "--out", (t / "org.db").string()}, t.path(), slow, config_env_names);
+    for (int i = 0; i < 500 && sql_rows(db, "select id from sync_runs where status = 'running'").empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    c.signal(SIGINT);
+    r = c.wait(std::chrono::seconds(20));
+    CHECK(r.code == 130);
+    CHECK(sql_one(db, "select status, error from sync_runs where id = 5") == "failed|sync interrupted");
+    r = ch({"resources", at(t, "org.db"), "--type", "user", "--format", "json"}, t);
+    CHECK(parse(r.out)["run"]["id"].GetInt() == 3);
+    CHECK(parse(r.out)["resources"].Size() == 5);
+
+    r = ch({"sync", plugin, "--out", at(t, "org.db"), "--keep", "1"}, t, env_for(2));
+    CHECK(r.code == 0);
+    CHECK(sql_rows(db, "select id, status from sync_runs order by id") == std::vector<std::string>{"6|complete"});
+    r = ch({"resources", at(t, "org.db"), "--run", "5"}, t);
+    CHECK(r.code == 5);
+}
+
+TEST_CASE("resources, entitlements, grants: filters, names beside ids, every format") {
+    TempDir t;
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(10)).code == 0);
+    auto r = ch({"resources", at(t, "org.db"), "--filter", "status=disabled", "--format", "json"}, t);
+    REQUIRE(r.code == 0);
+    auto d = parse(r.out);
+    CHECK(column_of(d, "resources", "id") == std::vector<std::string>{"u10", "u5"});
+    CHECK(d["resources"][0]["attributes"]["status"].GetString() == std::string("disabled"));
+    r = ch({"resources", at(t, "org.db"), "--filter", "admin=true", "--format", "csv"}, t);
+    CHECK(r.out == "type,id,display_name,email,status,attributes\r\nuser,u1,\"Zo\xC3\xAB \"\"Quote\"\" O'Brien\","
+                   "user1@example.com,active,\"{\"\"login\"\":\"\"user1@example.com\"\",\"\"email\"\":\"\"user1@example.com\"\","
+                   "\"\"status\"\":\"\"active\"\",\"\"admin\"\":true}\"\r\n");
+    r = ch({"resources", at(t, "org.db"), "--type", "group", "--search", "UP 2", "--format", "ndjson"}, t);
+    CHECK(r.out == "{\"type\":\"group\",\"id\":\"g2\",\"display_name\":\"Group 2\",\"email\":null,\"status\":null,"
+                   "\"attributes\":{\"member_count\":5}}\n");
+
+    r = ch({"entitlements", at(t, "org.db"), "--resource", "group:g1", "--format", "json"}, t);
+    d = parse(r.out);
+    REQUIRE(d["entitlements"].Size() == 1);
+    CHECK(d["entitlements"][0]["grants"].GetInt() == 6); // five users and the ghost
+
+    r = ch({"grants", at(t, "org.db"), "--principal", "user:email=user4@example.com", "--format", "json"}, t);
+    d = parse(r.out);
+    REQUIRE(d["grants"].Size() == 1);
+    CHECK(d["grants"][0]["entitlement"].GetString() == std::string("group:g2:member"));
+    CHECK(d["grants"][0]["entitlement_name"].GetString() == std::string("Group 2 member"));
+    CHECK(d["grants"][0]["principal_name"].GetString() == std::string("User 4"));
+    r = ch({"grants", at(t, "org.db"), "--entitlement", "group:g1:member", "--format", "table"}, t);
+    CHECK(r.out.find("ENTITLEMENT      ENTITLEMENT NAME  PRINCIPAL   PRINCIPAL NAME") == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 7);
+    r = ch({"grants", at(t, "org.db"), "--principal", "user:email=nobody@example.com"}, t);
+    CHECK(r.code == 5);
+    r = ch({"grants", at(t, "missing.db")}, t);
+    CHECK(r.code == 2);
+}
+
+TEST_CASE("access and members: a role held by a group reaches its members, with the path") {
+    TempDir t;
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(3, "roles")).code == 0);
+    auto r = ch({"access", at(t, "org.db"), "user:u1", "--format", "json"}, t);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto d = parse(r.out);
+    CHECK(column_of(d, "access", "entitlement") == std::vector<std::string>{"group:g1:member", "role:r1:assigned"});
+    CHECK(column_of(d, "access", "path") == std::vector<std::string>{"direct", "via group:g1 (Group 1)"});
+    CHECK(column_of(d, "access", "resource_name") == std::vector<std::string>{"Group 1", "Workspace admin"});
+
+    r = ch({"access", at(t, "org.db"), "user:email=user2@example.com", "--format", "csv"}, t);
+    CHECK(r.out == "entitlement,entitlement_name,resource,resource_name,path\r\n"
+                   "group:g2:member,Group 2 member,group:g2,Group 2,direct\r\n"
+                   "role:r1:assigned,Workspace admin assigned,role:r1,Workspace admin,direct\r\n");
+
+    r = ch({"members", at(t, "org.db"), "role:r1", "--format", "json"}, t);
+    d = parse(r.out);
+    CHECK(column_of(d, "members", "principal") ==
+          std::vector<std::string>{"group:g1", "user:ghost", "user:u1", "user:u2", "user:u3"});
+    CHECK(column_of(d, "members", "path") ==
+          std::vector<std::string>{"direct", "via group:g1", "via group:g1", "direct", "via group:g1"});
+    CHECK(column_of(d, "members", "email")[2] == "user1@example.com");
+    r = ch({"members", at(t, "org.db"), "group:g2:member", "--format", "json"}, t);
+    CHECK(column_of(parse(r.out), "members", "principal") == std::vector<std::string>{"user:u2"});
+}
+
+TEST_CASE("stats and diff: counts, the last two runs, two files; diff exits 1 with changes, 0 without") {
+    TempDir t;
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "old.db")}, t, env_for(5)).code == 0);
+    auto r = ch({"stats", at(t, "old.db"), "--format", "csv"}, t);
+    CHECK(r.out.find("resources,user,5\r\n") != std::string::npos);
+    CHECK(r.out.find("status,user disabled,1\r\n") != std::string::npos);
+    CHECK(r.out.find("grants,unresolved,1\r\n") != std::string::npos);
+    CHECK(r.out.find("warnings,unresolved_member,1\r\n") != std::string::npos);
+
+    r = ch({"diff", at(t, "old.db")}, t);
+    CHECK(r.code == 5); // one run: nothing to diff against
+
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "old.db")}, t, env_for(5)).code == 0);
+    r = ch({"diff", at(t, "old.db"), "--format", "json"}, t);
+    CHECK(r.code == 0);
+    CHECK(parse(r.out)["changes"].Size() == 0);
+
+    fs::copy_file(t / "old.db", t / "new.db");
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(6)).code == 0);
+    r = ch({"diff", at(t, "new.db"), "--format", "json"}, t);
+    CHECK(r.code == 1);
+    auto d = parse(r.out);
+    CHECK(column_of(d, "changes", "id") == std::vector<std::string>{"user:u6", "group:g2:member:user:u6"});
+    CHECK(column_of(d, "changes", "change") == std::vector<std::string>{"added", "added"});
+    CHECK(column_of(d, "changes", "name") == std::vector<std::string>{"User 6", "User 6 -> Group 2 member"});
+    r = ch({"diff", at(t, "new.db"), at(t, "old.db"), "--format", "json"}, t); // old is new.db here: u6 left
+    CHECK(r.code == 1);
+    d = parse(r.out);
+    CHECK(column_of(d, "changes", "change") == std::vector<std::string>{"removed", "removed"});
+    CHECK(r.err.find("2 change(s)") != std::string::npos);
+}
