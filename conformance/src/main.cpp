@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <regex>
 #include <spawn.h>
 #include <sstream>
@@ -199,16 +200,24 @@ std::string self_exe() {
     return buf;
 }
 
-Outcome run_child(const std::string &name, const Context &ctx) {
-    auto start = std::chrono::steady_clock::now();
+struct TestChild {
+    pid_t pid = -1;
+    int context_fd = -1; // the write end of the context pipe
+    int result_fd = -1;  // the read end of the result pipe
+    int out_fd = -1, err_fd = -1; // the captures of the child's stdout and stderr
+};
+
+// Spawns this executable as the child that runs one test, in its own process group. An error text on failure.
+std::string spawn_test_child(const std::string &name, TestChild &child) {
     int ctx_pipe[2], res_pipe[2];
-    if (::pipe2(ctx_pipe, O_CLOEXEC) != 0 || ::pipe2(res_pipe, O_CLOEXEC) != 0) return {Verdict::fail, "runner: pipe failed", 0};
-    int out_fd = make_capture("conformance-stdout"), err_fd = make_capture("conformance-stderr");
+    if (::pipe2(ctx_pipe, O_CLOEXEC) != 0 || ::pipe2(res_pipe, O_CLOEXEC) != 0) return "runner: pipe failed";
+    child.out_fd = make_capture("conformance-stdout");
+    child.err_fd = make_capture("conformance-stderr");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    posix_spawn_file_actions_adddup2(&fa, child.out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, child.err_fd, 2);
     posix_spawn_file_actions_adddup2(&fa, ctx_pipe[0], kContextFd);
     posix_spawn_file_actions_adddup2(&fa, res_pipe[1], kResultFd);
     posix_spawnattr_t attr;
@@ -217,86 +226,102 @@ Outcome run_child(const std::string &name, const Context &ctx) {
     posix_spawnattr_setpgroup(&attr, 0);
     std::string exe = self_exe(), flag = kChildFlag, test = name;
     char *argv[] = {exe.data(), flag.data(), test.data(), nullptr};
-    pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, argv, environ);
+    int rc = ::posix_spawn(&child.pid, exe.c_str(), &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     ::close(ctx_pipe[0]);
     ::close(res_pipe[1]);
-    if (rc != 0) {
-        ::close(ctx_pipe[1]);
-        ::close(res_pipe[0]);
-        ::close(out_fd);
-        ::close(err_fd);
-        return {Verdict::fail, std::string("runner: posix_spawn failed: ") + std::strerror(rc), 0};
+    child.context_fd = ctx_pipe[1];
+    child.result_fd = res_pipe[0];
+    if (rc == 0) return {};
+    for (int fd : {child.context_fd, child.result_fd, child.out_fd, child.err_fd}) ::close(fd);
+    return std::string("runner: posix_spawn failed: ") + std::strerror(rc);
+}
+
+// Writes the context to the child and closes the pipe (a child that died early must not SIGPIPE the runner).
+void send_context(int fd, const std::string &json) {
+    struct sigaction ign{}, old{};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old);
+    size_t off = 0;
+    while (off < json.size()) {
+        ssize_t w = ::write(fd, json.data() + off, json.size() - off);
+        if (w <= 0) break;
+        off += static_cast<size_t>(w);
     }
-    std::string json = ctx.to_json();
-    {
-        struct sigaction ign{}, old{};
-        ign.sa_handler = SIG_IGN;
-        ::sigaction(SIGPIPE, &ign, &old);
-        size_t off = 0;
-        while (off < json.size()) {
-            ssize_t w = ::write(ctx_pipe[1], json.data() + off, json.size() - off);
-            if (w <= 0) break;
-            off += static_cast<size_t>(w);
-        }
-        ::sigaction(SIGPIPE, &old, nullptr);
-    }
-    ::close(ctx_pipe[1]);
-    ::fcntl(res_pipe[0], F_SETFL, O_NONBLOCK);
-    std::string result;
-    int status = 0;
-    bool exited = false, timed_out = false;
-    while (!exited) {
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(res_pipe[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
-        pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            exited = true;
-            break;
-        }
-        if (ms_since(start) > ctx.timeout_s * 1000.0) {
-            ::kill(-pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            timed_out = true;
+    ::sigaction(SIGPIPE, &old, nullptr);
+    ::close(fd);
+}
+
+void drain_into(int fd, std::string &result) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
+}
+
+struct ChildEnd {
+    std::string result; // what the child wrote on the result pipe
+    int status = 0;     // waitpid's status
+    bool timed_out = false;
+};
+
+// Reads the result until the child exits or the timeout kills its process group; then kills what it left behind.
+ChildEnd wait_for_child(const TestChild &child, std::chrono::steady_clock::time_point start, double timeout_s) {
+    ChildEnd end;
+    ::fcntl(child.result_fd, F_SETFL, O_NONBLOCK);
+    for (;;) {
+        drain_into(child.result_fd, end.result);
+        if (::waitpid(child.pid, &end.status, WNOHANG) == child.pid) break;
+        if (ms_since(start) > timeout_s * 1000.0) {
+            ::kill(-child.pid, SIGKILL);
+            ::waitpid(child.pid, &end.status, 0);
+            end.timed_out = true;
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    ::kill(-pid, SIGKILL); // anything the test left behind in its process group
-    {
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(res_pipe[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<size_t>(n));
-    }
-    ::close(res_pipe[0]);
-    std::string out = read_all(out_fd), err = read_all(err_fd);
-    ::close(out_fd);
-    ::close(err_fd);
+    ::kill(-child.pid, SIGKILL); // anything the test left behind in its process group
+    drain_into(child.result_fd, end.result);
+    ::close(child.result_fd);
+    return end;
+}
 
-    Outcome o;
-    o.ms = ms_since(start);
+// The test's verdict from its result, or why there is none (hung, crashed, exited).
+void interpret_child_end(const ChildEnd &end, const Context &ctx, Outcome &o) {
     rapidjson::Document d;
-    d.Parse(result.data(), result.size());
-    if (!result.empty() && !d.HasParseError() && d.IsObject() && d.HasMember("verdict") && d["verdict"].IsString() &&
+    d.Parse(end.result.data(), end.result.size());
+    if (!end.result.empty() && !d.HasParseError() && d.IsObject() && d.HasMember("verdict") && d["verdict"].IsString() &&
         d.HasMember("message") && d["message"].IsString()) {
         std::string v = d["verdict"].GetString();
         o.verdict = v == "pass" ? Verdict::pass : v == "skip" ? Verdict::skip : Verdict::fail;
         o.message.assign(d["message"].GetString(), d["message"].GetStringLength());
-    } else if (timed_out) {
+    } else if (end.timed_out) {
         o.message = "hung: killed after the " + std::to_string(static_cast<int>(ctx.timeout_s)) + " s timeout";
-    } else if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
+    } else if (WIFSIGNALED(end.status)) {
+        int sig = WTERMSIG(end.status);
         o.message = "crashed with " + signal_name(sig);
         if (sig == SIGABRT) o.message = "aborted (SIGABRT): the plugin called abort, failed an assertion or let a C++ exception escape";
-    } else if (WIFEXITED(status)) {
-        o.message = "the test process exited with status " + std::to_string(WEXITSTATUS(status)) +
+    } else if (WIFEXITED(end.status)) {
+        o.message = "the test process exited with status " + std::to_string(WEXITSTATUS(end.status)) +
                     " without a result (the plugin called exit, or a sanitizer stopped it)";
     } else {
         o.message = "the test process ended without a result";
     }
+}
+
+Outcome run_child(const std::string &name, const Context &ctx) {
+    auto start = std::chrono::steady_clock::now();
+    TestChild child;
+    if (std::string error = spawn_test_child(name, child); !error.empty()) return {Verdict::fail, error, 0};
+    send_context(child.context_fd, ctx.to_json());
+    ChildEnd end = wait_for_child(child, start, ctx.timeout_s);
+    std::string out = read_all(child.out_fd), err = read_all(child.err_fd);
+    ::close(child.out_fd);
+    ::close(child.err_fd);
+
+    Outcome o;
+    o.ms = ms_since(start);
+    interpret_child_end(end, ctx, o);
     if (name != kDescribe) judge_output(o, out, err);
     else if (o.verdict == Verdict::fail && !err.empty()) o.message += " (" + printable(tail_line(err), 160) + ")";
     return o;
@@ -378,51 +403,54 @@ std::string needs_text(Needs n) {
 
 std::string level_of(const std::string &name) { return name.substr(0, name.find('.')); }
 
-}  // namespace
-
-int run(int argc, char **argv) {
-    if (argc >= 3 && std::string(argv[1]) == kChildFlag) child_main(argv[2]);
-
-    CLI::App app{"connector-conformance: checks a connector plugin against every rule of the connector ABI"};
+struct Options {
     std::string plugin_file, config_file, filter, sim_binary;
     std::vector<std::string> sets;
     bool use_sim = false, list = false, in_process = false, json = false, allow_writes = false;
     uint64_t seed = 1;
     double timeout = 60;
-    app.add_option("plugin-file", plugin_file, "The plugin shared library to check (required unless --list)");
-    app.add_option("--set", sets, "A config value name=value (or name=@FILE for a secret); repeatable");
-    app.add_option("--config", config_file, "A JSON object of config values")->check(CLI::ExistingFile);
-    app.add_flag("--sim", use_sim, "Start scim-sim and point the plugin's URL and secret fields at it");
-    app.add_option("--sim-binary", sim_binary, "The scim-sim executable (default: env SCIM_SIM, or beside this runner)");
-    app.add_option("--filter", filter, "Run only tests whose name matches this regular expression");
-    app.add_flag("--list", list, "List the tests and the rule each checks, then exit");
-    app.add_flag("--in-process", in_process, "Run every test in this process (for a debugger; a crash ends the run)");
-    app.add_option("--seed", seed, "Seed of the simulator and of every random input (default 1)");
-    app.add_option("--timeout", timeout, "Seconds a test may run before it is killed (default 60)")->check(CLI::PositiveNumber);
-    app.add_flag("--json", json, "Print one JSON document instead of lines");
-    app.add_flag("--allow-writes", allow_writes, "With a real config: also run the provisioning tests (they create and delete an account)");
+};
+
+// Parses the command line; an exit code when the run ends here (help, usage error).
+std::optional<int> parse_options(int argc, char **argv, Options &opt) {
+    CLI::App app{"connector-conformance: checks a connector plugin against every rule of the connector ABI"};
+    app.add_option("plugin-file", opt.plugin_file, "The plugin shared library to check (required unless --list)");
+    app.add_option("--set", opt.sets, "A config value name=value (or name=@FILE for a secret); repeatable");
+    app.add_option("--config", opt.config_file, "A JSON object of config values")->check(CLI::ExistingFile);
+    app.add_flag("--sim", opt.use_sim, "Start scim-sim and point the plugin's URL and secret fields at it");
+    app.add_option("--sim-binary", opt.sim_binary, "The scim-sim executable (default: env SCIM_SIM, or beside this runner)");
+    app.add_option("--filter", opt.filter, "Run only tests whose name matches this regular expression");
+    app.add_flag("--list", opt.list, "List the tests and the rule each checks, then exit");
+    app.add_flag("--in-process", opt.in_process, "Run every test in this process (for a debugger; a crash ends the run)");
+    app.add_option("--seed", opt.seed, "Seed of the simulator and of every random input (default 1)");
+    app.add_option("--timeout", opt.timeout, "Seconds a test may run before it is killed (default 60)")->check(CLI::PositiveNumber);
+    app.add_flag("--json", opt.json, "Print one JSON document instead of lines");
+    app.add_flag("--allow-writes", opt.allow_writes, "With a real config: also run the provisioning tests (they create and delete an account)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
         int code = app.exit(e); // prints help, version or the usage error
         return code == 0 ? 0 : 2;
     }
-    if (plugin_file.empty() && !list) {
+    if (opt.plugin_file.empty() && !opt.list) {
         std::cerr << "connector-conformance: the plugin file is required (see --help)\n";
         return 2;
     }
+    return std::nullopt;
+}
 
+// The tests --filter selects; with --list, prints them. An exit code when the run ends here.
+std::optional<int> select_tests(const Options &opt, std::vector<const TestCase *> &selected) {
     std::regex re;
     try {
-        re = std::regex(filter.empty() ? std::string(".*") : filter);
+        re = std::regex(opt.filter.empty() ? std::string(".*") : opt.filter);
     } catch (const std::regex_error &) {
         std::cerr << "connector-conformance: --filter is not a valid regular expression\n";
         return 2;
     }
-    std::vector<const TestCase *> selected;
     for (const auto &t : all_tests())
         if (std::regex_search(t.name, re)) selected.push_back(&t);
-    if (list) {
+    if (opt.list) {
         for (const auto *t : selected) std::cout << t->name << "  [" << needs_text(t->needs) << "]  " << t->rule << "\n";
         return 0;
     }
@@ -430,46 +458,41 @@ int run(int argc, char **argv) {
         std::cerr << "connector-conformance: no test matches --filter\n";
         return 2;
     }
-
-    {
-        std::error_code ec;
-        if (!list && !std::filesystem::is_regular_file(plugin_file, ec)) {
-            std::cerr << "connector-conformance: no plugin file at " << plugin_file << "\n";
-            return 2;
-        }
-    }
-    Context ctx;
-    {
-        std::error_code ec;
-        auto abs = std::filesystem::absolute(plugin_file, ec);
-        ctx.plugin_path = ec ? plugin_file : abs.string();
-    }
-    ctx.seed = seed;
-    ctx.timeout_s = timeout;
-    ctx.allow_writes = allow_writes;
-    ctx.sim_binary = find_sim_binary(sim_binary);
-    for (const char *salt : {"working", "leak-probe", "other-tenant", "slow-sim"}) ctx.secrets.push_back(distinctive_secret(ctx, salt));
-
-    ConfigEntries user_config;
-    try {
-        user_config = assemble(sets, config_file);
-    } catch (const std::exception &e) {
-        std::cerr << "connector-conformance: " << e.what() << "\n";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(opt.plugin_file, ec)) {
+        std::cerr << "connector-conformance: no plugin file at " << opt.plugin_file << "\n";
         return 2;
     }
+    return std::nullopt;
+}
 
-    // The plugin's config fields, learned in a child process.
+Context context_from(const Options &opt) {
+    Context ctx;
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(opt.plugin_file, ec);
+    ctx.plugin_path = ec ? opt.plugin_file : abs.string();
+    ctx.seed = opt.seed;
+    ctx.timeout_s = opt.timeout;
+    ctx.allow_writes = opt.allow_writes;
+    ctx.sim_binary = find_sim_binary(opt.sim_binary);
+    for (const char *salt : {"working", "leak-probe", "other-tenant", "slow-sim"}) ctx.secrets.push_back(distinctive_secret(ctx, salt));
+    return ctx;
+}
+
+// The plugin's config fields, learned in a child process (empty when the plugin could not be described).
+std::vector<FieldInfo> learn_fields(const Context &ctx, bool in_process) {
     std::vector<FieldInfo> fields;
-    {
-        Outcome o = in_process ? run_in_process(kDescribe, ctx) : run_child(kDescribe, ctx);
-        if (o.verdict == Verdict::pass) {
-            rapidjson::Document d;
-            d.Parse(o.message.data(), o.message.size());
-            if (!d.HasParseError() && d.IsArray())
-                for (const auto &f : d.GetArray())
-                    fields.push_back(FieldInfo{f["name"].GetString(), f["type"].GetInt(), f["flags"].GetUint()});
-        }
-    }
+    Outcome o = in_process ? run_in_process(kDescribe, ctx) : run_child(kDescribe, ctx);
+    if (o.verdict != Verdict::pass) return fields;
+    rapidjson::Document d;
+    d.Parse(o.message.data(), o.message.size());
+    if (!d.HasParseError() && d.IsArray())
+        for (const auto &f : d.GetArray()) fields.push_back(FieldInfo{f["name"].GetString(), f["type"].GetInt(), f["flags"].GetUint()});
+    return fields;
+}
+
+// Picks the URL and secret fields and adds every secret the user gave to the scrub list.
+void note_fields(Context &ctx, const std::vector<FieldInfo> &fields, const ConfigEntries &user_config) {
     for (const auto &f : fields) {
         if (ctx.url_field.empty() && f.type == CONN_FIELD_URL) ctx.url_field = f.name;
         if (ctx.secret_field.empty() && (f.flags & CONN_FIELD_SECRET) != 0) ctx.secret_field = f.name;
@@ -479,89 +502,137 @@ int run(int argc, char **argv) {
     }
     for (const auto &[k, v] : user_config) // a secret given before the plugin could be described is still scrubbed
         if (fields.empty()) ctx.secrets.push_back(v);
+}
 
-    std::unique_ptr<SimProcess> sim;
+bool any_needs_service(const std::vector<const TestCase *> &selected) {
     bool needs_service = false;
     for (const auto *t : selected) needs_service |= t->needs == Needs::service || t->needs == Needs::sim || t->needs == Needs::writes;
-    if (use_sim && needs_service) {
-        if (ctx.url_field.empty() || ctx.secret_field.empty()) {
-            std::cerr << "connector-conformance: --sim needs a config field of type URL and a SECRET field; the plugin "
-                      << (fields.empty() ? "could not be described" : "declares " + std::string(ctx.url_field.empty() ? "no URL field" : "no secret field")) << "\n";
-            return 2;
-        }
-        SimOptions opts;
-        opts.binary = ctx.sim_binary;
-        opts.token = distinctive_secret(ctx, "sim-token");
-        opts.seed = seed;
-        try {
-            sim = std::make_unique<SimProcess>(opts);
-        } catch (const TestFailure &e) {
-            std::cerr << "connector-conformance: cannot start the simulator: " << e.what() << "\n";
-            return 2;
-        }
-        ctx.sim = true;
-        ctx.sim_url = sim->url();
-        ctx.sim_admin = sim->admin();
-        ctx.sim_token = opts.token;
-        ctx.secrets.push_back(opts.token);
-        ctx.config = with_value(with_value(user_config, ctx.url_field, ctx.sim_url), ctx.secret_field, opts.token);
+    return needs_service;
+}
+
+// Starts the simulator and points the config at it; an exit code when that is impossible.
+std::optional<int> start_sim(Context &ctx, const Options &opt, bool described, const ConfigEntries &user_config,
+                             std::unique_ptr<SimProcess> &sim) {
+    if (ctx.url_field.empty() || ctx.secret_field.empty()) {
+        std::cerr << "connector-conformance: --sim needs a config field of type URL and a SECRET field; the plugin "
+                  << (!described ? "could not be described" : "declares " + std::string(ctx.url_field.empty() ? "no URL field" : "no secret field")) << "\n";
+        return 2;
+    }
+    SimOptions sim_opts;
+    sim_opts.binary = ctx.sim_binary;
+    sim_opts.token = distinctive_secret(ctx, "sim-token");
+    sim_opts.seed = opt.seed;
+    try {
+        sim = std::make_unique<SimProcess>(sim_opts);
+    } catch (const TestFailure &e) {
+        std::cerr << "connector-conformance: cannot start the simulator: " << e.what() << "\n";
+        return 2;
+    }
+    ctx.sim = true;
+    ctx.sim_url = sim->url();
+    ctx.sim_admin = sim->admin();
+    ctx.sim_token = sim_opts.token;
+    ctx.secrets.push_back(sim_opts.token);
+    ctx.config = with_value(with_value(user_config, ctx.url_field, ctx.sim_url), ctx.secret_field, sim_opts.token);
+    return std::nullopt;
+}
+
+// A skip outcome when the run lacks what the test needs; otherwise a fail outcome with no message (not yet run).
+Outcome skip_for_missing_needs(const TestCase &t, const Context &ctx) {
+    switch (t.needs) {
+    case Needs::nothing: break;
+    case Needs::service:
+        if (!ctx.has_service()) return {Verdict::skip, "needs a service: --sim, or a config (--set/--config) for a real one", 0};
+        break;
+    case Needs::sim:
+        if (!ctx.sim) return {Verdict::skip, "needs --sim (compares with the simulator's truth)", 0};
+        break;
+    case Needs::sim_binary:
+        if (ctx.sim_binary.empty()) return {Verdict::skip, "needs scim-sim (beside the runner, --sim-binary or SCIM_SIM)", 0};
+        if (ctx.url_field.empty() || ctx.secret_field.empty()) return {Verdict::skip, "the plugin declares no URL or no secret config field", 0};
+        break;
+    case Needs::writes:
+        if (!ctx.sim && !(ctx.config_from_user && ctx.allow_writes))
+            return {Verdict::skip, ctx.config_from_user ? "provisioning writes to the service: give --allow-writes" : "needs --sim, or a config with --allow-writes", 0};
+        break;
+    }
+    return {};
+}
+
+struct Tally {
+    int passed = 0, failed = 0, skipped = 0;
+    std::string json_tests; // the tests' JSON objects, comma-separated (with --json)
+};
+
+void report_outcome(const TestCase &t, const Outcome &o, bool json, Tally &tally) {
+    if (o.verdict == Verdict::pass) ++tally.passed;
+    else if (o.verdict == Verdict::fail) ++tally.failed;
+    else ++tally.skipped;
+    if (json) {
+        char ms[32];
+        std::snprintf(ms, sizeof ms, "%.1f", o.ms);
+        tally.json_tests += std::string(tally.json_tests.empty() ? "" : ",\n") + "    {\"name\":\"" + json_escape(t.name) + "\",\"level\":\"" +
+                            level_of(t.name) + "\",\"verdict\":\"" + verdict_word(o.verdict) + "\",\"message\":\"" +
+                            json_escape(o.message) + "\",\"duration_ms\":" + ms + "}";
+        return;
+    }
+    std::string line;
+    if (o.verdict == Verdict::pass) line = "PASS " + t.name + (t.report_note && !o.message.empty() ? " (" + o.message + ")" : "");
+    else if (o.verdict == Verdict::fail) line = "FAIL " + t.name + ": " + o.message;
+    else line = "SKIP " + t.name + ": " + o.message;
+    std::cout << line << std::endl;
+}
+
+void print_summary(const Tally &tally, const Context &ctx, const Options &opt) {
+    std::string summary = std::to_string(tally.passed) + " passed, " + std::to_string(tally.failed) + " failed";
+    if (tally.skipped > 0) summary += ", " + std::to_string(tally.skipped) + " skipped";
+    if (!opt.json) {
+        std::cout << summary << std::endl;
+        return;
+    }
+    std::cout << "{\n  \"plugin\": \"" << json_escape(ctx.plugin_path) << "\",\n  \"sim\": " << (ctx.sim ? "true" : "false")
+              << ",\n  \"seed\": " << opt.seed << ",\n  \"tests\": [\n" << tally.json_tests << "\n  ],\n  \"passed\": " << tally.passed
+              << ",\n  \"failed\": " << tally.failed << ",\n  \"skipped\": " << tally.skipped << ",\n  \"summary\": \"" << summary << "\"\n}\n";
+}
+
+}  // namespace
+
+int run(int argc, char **argv) {
+    if (argc >= 3 && std::string(argv[1]) == kChildFlag) child_main(argv[2]);
+
+    Options opt;
+    if (auto code = parse_options(argc, argv, opt)) return *code;
+    std::vector<const TestCase *> selected;
+    if (auto code = select_tests(opt, selected)) return *code;
+    Context ctx = context_from(opt);
+    ConfigEntries user_config;
+    try {
+        user_config = assemble(opt.sets, opt.config_file);
+    } catch (const std::exception &e) {
+        std::cerr << "connector-conformance: " << e.what() << "\n";
+        return 2;
+    }
+    std::vector<FieldInfo> fields = learn_fields(ctx, opt.in_process);
+    note_fields(ctx, fields, user_config);
+
+    std::unique_ptr<SimProcess> sim;
+    if (opt.use_sim && any_needs_service(selected)) {
+        if (auto code = start_sim(ctx, opt, !fields.empty(), user_config, sim)) return *code;
     } else if (!user_config.empty()) {
         ctx.config = user_config;
         ctx.config_from_user = true;
     }
 
-    int passed = 0, failed = 0, skipped = 0;
-    std::string json_tests;
+    Tally tally;
     for (const auto *t : selected) {
-        Outcome o;
-        switch (t->needs) {
-        case Needs::nothing: break;
-        case Needs::service:
-            if (!ctx.has_service()) o = {Verdict::skip, "needs a service: --sim, or a config (--set/--config) for a real one", 0};
-            break;
-        case Needs::sim:
-            if (!ctx.sim) o = {Verdict::skip, "needs --sim (compares with the simulator's truth)", 0};
-            break;
-        case Needs::sim_binary:
-            if (ctx.sim_binary.empty()) o = {Verdict::skip, "needs scim-sim (beside the runner, --sim-binary or SCIM_SIM)", 0};
-            else if (ctx.url_field.empty() || ctx.secret_field.empty()) o = {Verdict::skip, "the plugin declares no URL or no secret config field", 0};
-            break;
-        case Needs::writes:
-            if (!ctx.sim && !(ctx.config_from_user && ctx.allow_writes))
-                o = {Verdict::skip, ctx.config_from_user ? "provisioning writes to the service: give --allow-writes" : "needs --sim, or a config with --allow-writes", 0};
-            break;
-        }
-        bool skipped_early = o.verdict == Verdict::skip;
-        if (!skipped_early) o = in_process ? run_in_process(t->name, ctx) : run_child(t->name, ctx);
+        Outcome o = skip_for_missing_needs(*t, ctx);
+        if (o.verdict != Verdict::skip) o = opt.in_process ? run_in_process(t->name, ctx) : run_child(t->name, ctx);
         o.message = scrub(o.message, ctx.secrets);
-        if (o.verdict == Verdict::pass) ++passed;
-        else if (o.verdict == Verdict::fail) ++failed;
-        else ++skipped;
-        if (json) {
-            char ms[32];
-            std::snprintf(ms, sizeof ms, "%.1f", o.ms);
-            json_tests += std::string(json_tests.empty() ? "" : ",\n") + "    {\"name\":\"" + json_escape(t->name) + "\",\"level\":\"" +
-                          level_of(t->name) + "\",\"verdict\":\"" + verdict_word(o.verdict) + "\",\"message\":\"" +
-                          json_escape(o.message) + "\",\"duration_ms\":" + ms + "}";
-        } else {
-            std::string line;
-            if (o.verdict == Verdict::pass) line = "PASS " + t->name + (t->report_note && !o.message.empty() ? " (" + o.message + ")" : "");
-            else if (o.verdict == Verdict::fail) line = "FAIL " + t->name + ": " + o.message;
-            else line = "SKIP " + t->name + ": " + o.message;
-            std::cout << line << std::endl;
-        }
+        report_outcome(*t, o, opt.json, tally);
     }
     sim.reset();
-    std::string summary = std::to_string(passed) + " passed, " + std::to_string(failed) + " failed";
-    if (skipped > 0) summary += ", " + std::to_string(skipped) + " skipped";
-    if (json) {
-        std::cout << "{\n  \"plugin\": \"" << json_escape(ctx.plugin_path) << "\",\n  \"sim\": " << (ctx.sim ? "true" : "false")
-                  << ",\n  \"seed\": " << seed << ",\n  \"tests\": [\n" << json_tests << "\n  ],\n  \"passed\": " << passed
-                  << ",\n  \"failed\": " << failed << ",\n  \"skipped\": " << skipped << ",\n  \"summary\": \"" << summary << "\"\n}\n";
-    } else {
-        std::cout << summary << std::endl;
-    }
-    return failed == 0 ? 0 : 1;
+    print_summary(tally, ctx, opt);
+    return tally.failed == 0 ? 0 : 1;
 }
 
 }  // namespace conformance
