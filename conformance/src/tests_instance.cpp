@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 namespace conformance {
 namespace {
@@ -56,15 +57,10 @@ std::pair<std::string, std::string> some_entitlement(const conn_descriptor &d) {
     return {"group:cf-none:member", "user"};
 }
 
-std::string test_null_arguments(const Context &ctx) {
-    auto plugin = load_plugin(ctx);
-    const conn_connector_v1 &v = plugin->connector();
-    const conn_descriptor &d = plugin->descriptor();
-    OwnedConfig cfg(working_config(ctx, d));
-    Expect x;
+// instance_create refuses NULL and malformed configs (and accepts a NULL err).
+void check_create_arguments(Expect &x, const conn_connector_v1 &v, const OwnedConfig &cfg) {
     conn_error err = conn::make_error();
     conn_instance *out = kSentinel;
-
     x.status("instance_create(config=NULL)", v.instance_create(nullptr, nullptr, &out, &err), {CONN_ERR_INVALID_ARGUMENT});
     x.that(out == nullptr || out == kSentinel, "instance_create(config=NULL) left a non-NULL instance in *out");
     x.status("instance_create(out=NULL)", v.instance_create(&cfg.config, nullptr, nullptr, &err), {CONN_ERR_INVALID_ARGUMENT});
@@ -95,76 +91,121 @@ std::string test_null_arguments(const Context &ctx) {
     x.status("instance_create(working config, host=NULL, err=NULL)", st, {CONN_OK});
     if (st == CONN_OK) v.instance_destroy(inst);
     v.instance_destroy(nullptr); // a no-op
+}
 
-    conn_outcome outcome = CONN_OUTCOME_NONE;
-    auto cr = conn::make<conn_check_result>();
-    Recorder rec;
-    conn_sink sink = rec.sink();
+// Arguments for the operations that are well formed except where a check breaks one on purpose.
+struct OperationArguments {
+    const conn_descriptor &d;
     std::vector<conn_kv> fields;
-    for (uint32_t i = 0; i < d.account_field_count; ++i)
-        fields.push_back(conn_kv{conn::str(d.account_fields[i]->name), conn::str("x")});
-    conn_account_request req{sizeof(conn_account_request), 0, fields.empty() ? nullptr : fields.data(), fields.size()};
-    const std::string type = first_type_id(d, CONN_RT_DELETE);
-    const auto [ent, ptype] = some_entitlement(d);
-    auto allowed = [&](uint32_t cap) {
+    conn_account_request req{};
+    std::string type;
+    std::string ent;
+    std::string ptype;
+    conn_error err = conn::make_error();
+    conn_outcome outcome = CONN_OUTCOME_NONE;
+
+    explicit OperationArguments(const conn_descriptor &desc) : d(desc) {
+        for (uint32_t i = 0; i < d.account_field_count; ++i)
+            fields.push_back(conn_kv{conn::str(d.account_fields[i]->name), conn::str("x")});
+        req = conn_account_request{sizeof(conn_account_request), 0, fields.empty() ? nullptr : fields.data(), fields.size()};
+        type = first_type_id(d, CONN_RT_DELETE);
+        std::tie(ent, ptype) = some_entitlement(d);
+    }
+    // INVALID_ARGUMENT, or UNSUPPORTED as well where the capability is not declared.
+    std::vector<conn_status> allowed(uint32_t cap) const {
         return declares(d, cap) ? std::vector<conn_status>{CONN_ERR_INVALID_ARGUMENT}
                                 : std::vector<conn_status>{CONN_ERR_INVALID_ARGUMENT, CONN_ERR_UNSUPPORTED};
-    };
-    // A NULL instance to each operation (with and without an error struct).
-    if (v.check) {
-        x.status("check(instance=NULL)", v.check(nullptr, nullptr, &cr, &err), allowed(CONN_CAP_CHECK));
-        x.status("check(instance=NULL, err=NULL)", v.check(nullptr, nullptr, &cr, nullptr), allowed(CONN_CAP_CHECK));
     }
-    if (v.sync) x.status("sync(instance=NULL)", v.sync(nullptr, nullptr, nullptr, &sink, nullptr, &err), allowed(CONN_CAP_SYNC));
+};
+
+// A NULL instance to each operation (with and without an error struct).
+void check_null_instance(Expect &x, const conn_connector_v1 &v, OperationArguments &a, conn_sink &sink) {
+    auto cr = conn::make<conn_check_result>();
+    conn_error *err = &a.err;
+    if (v.check) {
+        x.status("check(instance=NULL)", v.check(nullptr, nullptr, &cr, err), a.allowed(CONN_CAP_CHECK));
+        x.status("check(instance=NULL, err=NULL)", v.check(nullptr, nullptr, &cr, nullptr), a.allowed(CONN_CAP_CHECK));
+    }
+    if (v.sync) x.status("sync(instance=NULL)", v.sync(nullptr, nullptr, nullptr, &sink, nullptr, err), a.allowed(CONN_CAP_SYNC));
     if (v.create_account)
-        x.status("create_account(instance=NULL)", v.create_account(nullptr, nullptr, &req, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
+        x.status("create_account(instance=NULL)", v.create_account(nullptr, nullptr, &a.req, nullptr, &a.outcome, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
     if (v.delete_resource)
-        x.status("delete_resource(instance=NULL)", v.delete_resource(nullptr, nullptr, conn::str(type), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
+        x.status("delete_resource(instance=NULL)", v.delete_resource(nullptr, nullptr, conn::str(a.type), conn::str("cf-none"), &a.outcome, err), a.allowed(CONN_CAP_DELETE));
     if (v.grant)
-        x.status("grant(instance=NULL)", v.grant(nullptr, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
+        x.status("grant(instance=NULL)", v.grant(nullptr, nullptr, conn::str(a.ent), conn::str(a.ptype), conn::str("cf-none"), nullptr, &a.outcome, err), a.allowed(CONN_CAP_GRANT));
     if (v.revoke)
-        x.status("revoke(instance=NULL)", v.revoke(nullptr, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
+        x.status("revoke(instance=NULL)", v.revoke(nullptr, nullptr, conn::str(a.ent), conn::str(a.ptype), conn::str("cf-none"), &a.outcome, err), a.allowed(CONN_CAP_REVOKE));
+}
+
+void check_bad_account_requests(Expect &x, const conn_connector_v1 &v, conn_instance *in, OperationArguments &a) {
+    const conn_str bad{nullptr, 4};
+    conn_error *err = &a.err;
+    x.status("create_account(request=NULL)", v.create_account(in, nullptr, nullptr, nullptr, &a.outcome, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
+    x.status("create_account(outcome=NULL)", v.create_account(in, nullptr, &a.req, nullptr, nullptr, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
+    conn_account_request r0 = a.req;
+    r0.struct_size = 0;
+    x.status("create_account(request.struct_size=0)", v.create_account(in, nullptr, &r0, nullptr, &a.outcome, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
+    conn_account_request rn{sizeof(conn_account_request), 0, nullptr, 2};
+    x.status("create_account(fields=NULL, field_count=2)", v.create_account(in, nullptr, &rn, nullptr, &a.outcome, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
+    if (!a.fields.empty()) {
+        std::vector<conn_kv> f2 = a.fields;
+        f2[0].value = bad;
+        conn_account_request rb{sizeof(conn_account_request), 0, f2.data(), f2.size()};
+        x.status("create_account(a field value with data=NULL, size=4)", v.create_account(in, nullptr, &rb, nullptr, &a.outcome, err), a.allowed(CONN_CAP_CREATE_ACCOUNT));
+    }
+}
+
+void check_bad_deletes(Expect &x, const conn_connector_v1 &v, conn_instance *in, OperationArguments &a) {
+    const conn_str bad{nullptr, 4};
+    conn_error *err = &a.err;
+    const conn_str type = conn::str(a.type);
+    x.status("delete_resource(type with data=NULL, size=4)", v.delete_resource(in, nullptr, bad, conn::str("cf-none"), &a.outcome, err), a.allowed(CONN_CAP_DELETE));
+    x.status("delete_resource(id with data=NULL, size=4)", v.delete_resource(in, nullptr, type, bad, &a.outcome, err), a.allowed(CONN_CAP_DELETE));
+    x.status("delete_resource(outcome=NULL)", v.delete_resource(in, nullptr, type, conn::str("cf-none"), nullptr, err), a.allowed(CONN_CAP_DELETE));
+    x.status("delete_resource(empty id)", v.delete_resource(in, nullptr, type, conn::str(""), &a.outcome, err), a.allowed(CONN_CAP_DELETE));
+    x.status("delete_resource(undeclared type)", v.delete_resource(in, nullptr, conn::str("cf-no-such-type"), conn::str("cf-none"), &a.outcome, err),
+             {CONN_ERR_INVALID_ARGUMENT, CONN_ERR_UNSUPPORTED});
+}
+
+void check_bad_grants_and_revokes(Expect &x, const conn_connector_v1 &v, conn_instance *in, OperationArguments &a) {
+    const conn_str bad{nullptr, 4};
+    const conn_str none = conn::str("cf-none"), ent = conn::str(a.ent), ptype = conn::str(a.ptype);
+    const conn_str not_ent = conn::str("cf-not-an-entitlement");
+    conn_error *err = &a.err;
+    if (v.grant) {
+        x.status("grant(entitlement_id with data=NULL, size=4)", v.grant(in, nullptr, bad, ptype, none, nullptr, &a.outcome, err), a.allowed(CONN_CAP_GRANT));
+        x.status("grant(principal_id with data=NULL, size=4)", v.grant(in, nullptr, ent, ptype, bad, nullptr, &a.outcome, err), a.allowed(CONN_CAP_GRANT));
+        x.status("grant(outcome=NULL)", v.grant(in, nullptr, ent, ptype, none, nullptr, nullptr, err), a.allowed(CONN_CAP_GRANT));
+        x.status("grant(malformed entitlement id)", v.grant(in, nullptr, not_ent, ptype, none, nullptr, &a.outcome, err), a.allowed(CONN_CAP_GRANT));
+        x.status("grant(undeclared principal type)", v.grant(in, nullptr, ent, conn::str("cf-no-such-type"), none, nullptr, &a.outcome, err), a.allowed(CONN_CAP_GRANT));
+    }
+    if (v.revoke) {
+        x.status("revoke(entitlement_id with data=NULL, size=4)", v.revoke(in, nullptr, bad, ptype, none, &a.outcome, err), a.allowed(CONN_CAP_REVOKE));
+        x.status("revoke(outcome=NULL)", v.revoke(in, nullptr, ent, ptype, none, nullptr, err), a.allowed(CONN_CAP_REVOKE));
+        x.status("revoke(malformed entitlement id)", v.revoke(in, nullptr, not_ent, ptype, none, &a.outcome, err), a.allowed(CONN_CAP_REVOKE));
+    }
+}
+
+std::string test_null_arguments(const Context &ctx) {
+    auto plugin = load_plugin(ctx);
+    const conn_connector_v1 &v = plugin->connector();
+    const conn_descriptor &d = plugin->descriptor();
+    OwnedConfig cfg(working_config(ctx, d));
+    Expect x;
+    check_create_arguments(x, v, cfg);
+
+    OperationArguments args(d);
+    Recorder rec;
+    conn_sink sink = rec.sink();
+    check_null_instance(x, v, args, sink);
 
     // NULL or malformed arguments to a live instance: refused before any request.
     conn::Instance live = open_instance(*plugin, cfg.entries, nullptr);
     conn_instance *in = live.get();
-    const conn_str bad{nullptr, 4};
-    if (v.sync) x.status("sync(sink=NULL)", v.sync(in, nullptr, nullptr, nullptr, nullptr, &err), allowed(CONN_CAP_SYNC));
-    if (v.create_account) {
-        x.status("create_account(request=NULL)", v.create_account(in, nullptr, nullptr, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
-        x.status("create_account(outcome=NULL)", v.create_account(in, nullptr, &req, nullptr, nullptr, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
-        conn_account_request r0 = req;
-        r0.struct_size = 0;
-        x.status("create_account(request.struct_size=0)", v.create_account(in, nullptr, &r0, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
-        conn_account_request rn{sizeof(conn_account_request), 0, nullptr, 2};
-        x.status("create_account(fields=NULL, field_count=2)", v.create_account(in, nullptr, &rn, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
-        if (!fields.empty()) {
-            std::vector<conn_kv> f2 = fields;
-            f2[0].value = bad;
-            conn_account_request rb{sizeof(conn_account_request), 0, f2.data(), f2.size()};
-            x.status("create_account(a field value with data=NULL, size=4)", v.create_account(in, nullptr, &rb, nullptr, &outcome, &err), allowed(CONN_CAP_CREATE_ACCOUNT));
-        }
-    }
-    if (v.delete_resource) {
-        x.status("delete_resource(type with data=NULL, size=4)", v.delete_resource(in, nullptr, bad, conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(id with data=NULL, size=4)", v.delete_resource(in, nullptr, conn::str(type), bad, &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(outcome=NULL)", v.delete_resource(in, nullptr, conn::str(type), conn::str("cf-none"), nullptr, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(empty id)", v.delete_resource(in, nullptr, conn::str(type), conn::str(""), &outcome, &err), allowed(CONN_CAP_DELETE));
-        x.status("delete_resource(undeclared type)", v.delete_resource(in, nullptr, conn::str("cf-no-such-type"), conn::str("cf-none"), &outcome, &err),
-                 {CONN_ERR_INVALID_ARGUMENT, CONN_ERR_UNSUPPORTED});
-    }
-    if (v.grant) {
-        x.status("grant(entitlement_id with data=NULL, size=4)", v.grant(in, nullptr, bad, conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(principal_id with data=NULL, size=4)", v.grant(in, nullptr, conn::str(ent), conn::str(ptype), bad, nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(outcome=NULL)", v.grant(in, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, nullptr, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(malformed entitlement id)", v.grant(in, nullptr, conn::str("cf-not-an-entitlement"), conn::str(ptype), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-        x.status("grant(undeclared principal type)", v.grant(in, nullptr, conn::str(ent), conn::str("cf-no-such-type"), conn::str("cf-none"), nullptr, &outcome, &err), allowed(CONN_CAP_GRANT));
-    }
-    if (v.revoke) {
-        x.status("revoke(entitlement_id with data=NULL, size=4)", v.revoke(in, nullptr, bad, conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
-        x.status("revoke(outcome=NULL)", v.revoke(in, nullptr, conn::str(ent), conn::str(ptype), conn::str("cf-none"), nullptr, &err), allowed(CONN_CAP_REVOKE));
-        x.status("revoke(malformed entitlement id)", v.revoke(in, nullptr, conn::str("cf-not-an-entitlement"), conn::str(ptype), conn::str("cf-none"), &outcome, &err), allowed(CONN_CAP_REVOKE));
-    }
+    if (v.sync) x.status("sync(sink=NULL)", v.sync(in, nullptr, nullptr, nullptr, nullptr, &args.err), args.allowed(CONN_CAP_SYNC));
+    if (v.create_account) check_bad_account_requests(x, v, in, args);
+    if (v.delete_resource) check_bad_deletes(x, v, in, args);
+    check_bad_grants_and_revokes(x, v, in, args);
     {
         std::lock_guard lock(rec.mu);
         x.that(rec.sink_calls == 0, "a refused call delivered records to the sink");

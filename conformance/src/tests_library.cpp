@@ -168,12 +168,7 @@ void check_fields(std::vector<std::string> &p, const conn_field *const *fields, 
     }
 }
 
-std::vector<std::string> descriptor_problems(const conn_descriptor *d, const conn_connector_v1 &v) {
-    std::vector<std::string> p;
-    if (d == nullptr) {
-        p.push_back("describe() returned NULL");
-        return p;
-    }
+void check_descriptor_header(std::vector<std::string> &p, const conn_descriptor *d) {
     if (d->struct_size < sizeof(conn_descriptor))
         p.push_back("descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than ABI 1.0's " +
                     std::to_string(sizeof(conn_descriptor)));
@@ -188,88 +183,116 @@ std::vector<std::string> descriptor_problems(const conn_descriptor *d, const con
     check_text(p, d->vendor, "descriptor vendor", false);
     check_text(p, d->url, "descriptor url", false);
     if ((d->capabilities & ~0x7Fu) != 0) p.push_back("descriptor capabilities has unknown bits");
+}
 
+// What the resource types declare, summed up for the comparison with the descriptor's capabilities.
+struct DeclaredOperations {
     uint32_t rt_caps = 0;
-    bool grantable = false, revocable = false;
+    bool grantable = false;
+    bool revocable = false;
+};
+
+void check_entitlement_type(std::vector<std::string> &p, const conn_entitlement_type *et, std::string ew, const std::string &where,
+                            std::set<std::string> &slugs, const std::set<std::string> &type_ids, DeclaredOperations &ops) {
+    if (et == nullptr) {
+        p.push_back(ew + " is NULL");
+        return;
+    }
+    if (et->struct_size < sizeof(conn_entitlement_type)) p.push_back(ew + ": struct_size too small");
+    check_text(p, et->slug, ew + " slug", true);
+    if (et->slug != nullptr) {
+        ew = where + " entitlement '" + std::string(et->slug) + "'";
+        if (!slugs.insert(et->slug).second) p.push_back(ew + " is declared twice");
+        if (std::strchr(et->slug, ':') != nullptr) p.push_back(ew + ": a slug must not contain ':'");
+    }
+    check_text(p, et->display_name, ew + " display_name", true);
+    check_text(p, et->description, ew + " description", false);
+    if (et->purpose != CONN_PURPOSE_ASSIGNMENT && et->purpose != CONN_PURPOSE_PERMISSION) p.push_back(ew + " has unknown purpose");
+    if ((et->flags & ~(CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE)) != 0) p.push_back(ew + " has unknown flags");
+    ops.grantable |= (et->flags & CONN_ENT_GRANTABLE) != 0;
+    ops.revocable |= (et->flags & CONN_ENT_REVOCABLE) != 0;
+    if ((et->flags & CONN_ENT_GRANTABLE) != 0 && et->grantable_to_count == 0) p.push_back(ew + " is grantable to no type");
+    if (et->grantable_to_count > 0 && et->grantable_to == nullptr) p.push_back(ew + ": grantable_to is NULL");
+    for (uint32_t g = 0; et->grantable_to != nullptr && g < et->grantable_to_count; ++g) {
+        const char *to = et->grantable_to[g];
+        if (to == nullptr || type_ids.count(to) == 0)
+            p.push_back(ew + " is grantable to " + (to ? printable(to, 40) : std::string("NULL")) + ", not a declared resource type");
+    }
+}
+
+void check_resource_type(std::vector<std::string> &p, const conn_resource_type *t, uint32_t index, const std::set<std::string> &type_ids,
+                         DeclaredOperations &ops) {
+    std::string where = "resource type #" + std::to_string(index);
+    if (t == nullptr) {
+        p.push_back(where + " is NULL");
+        return;
+    }
+    if (t->struct_size < sizeof(conn_resource_type)) p.push_back(where + ": struct_size too small");
+    check_text(p, t->id, where + " id", true);
+    if (t->id != nullptr) where = "resource type '" + std::string(t->id) + "'";
+    check_text(p, t->display_name, where + " display_name", true);
+    check_text(p, t->description, where + " description", false);
+    if ((t->traits & ~0xFu) != 0) p.push_back(where + " has unknown traits");
+    if ((t->capabilities & ~0x7u) != 0) p.push_back(where + " has unknown capabilities");
+    ops.rt_caps |= t->capabilities;
+    if (t->entitlement_type_count > 0 && t->entitlement_types == nullptr) p.push_back(where + ": entitlement_types is NULL");
+    std::set<std::string> slugs;
+    for (uint32_t k = 0; t->entitlement_types != nullptr && k < t->entitlement_type_count; ++k)
+        check_entitlement_type(p, t->entitlement_types[k], where + " entitlement type #" + std::to_string(k), where, slugs, type_ids, ops);
+}
+
+DeclaredOperations check_resource_types(std::vector<std::string> &p, const conn_descriptor *d) {
+    DeclaredOperations ops;
     std::set<std::string> type_ids;
     if (d->resource_type_count > 0 && d->resource_types == nullptr) p.push_back("resource_types is NULL with a non-zero count");
     for (uint32_t i = 0; d->resource_types != nullptr && i < d->resource_type_count; ++i) {
         const conn_resource_type *t = d->resource_types[i];
         if (t != nullptr && t->id != nullptr) type_ids.insert(t->id);
     }
-    for (uint32_t i = 0; d->resource_types != nullptr && i < d->resource_type_count; ++i) {
-        const conn_resource_type *t = d->resource_types[i];
-        std::string where = "resource type #" + std::to_string(i);
-        if (t == nullptr) {
-            p.push_back(where + " is NULL");
-            continue;
-        }
-        if (t->struct_size < sizeof(conn_resource_type)) p.push_back(where + ": struct_size too small");
-        check_text(p, t->id, where + " id", true);
-        if (t->id != nullptr) where = "resource type '" + std::string(t->id) + "'";
-        check_text(p, t->display_name, where + " display_name", true);
-        check_text(p, t->description, where + " description", false);
-        if ((t->traits & ~0xFu) != 0) p.push_back(where + " has unknown traits");
-        if ((t->capabilities & ~0x7u) != 0) p.push_back(where + " has unknown capabilities");
-        rt_caps |= t->capabilities;
-        if (t->entitlement_type_count > 0 && t->entitlement_types == nullptr) p.push_back(where + ": entitlement_types is NULL");
-        std::set<std::string> slugs;
-        for (uint32_t k = 0; t->entitlement_types != nullptr && k < t->entitlement_type_count; ++k) {
-            const conn_entitlement_type *et = t->entitlement_types[k];
-            std::string ew = where + " entitlement type #" + std::to_string(k);
-            if (et == nullptr) {
-                p.push_back(ew + " is NULL");
-                continue;
-            }
-            if (et->struct_size < sizeof(conn_entitlement_type)) p.push_back(ew + ": struct_size too small");
-            check_text(p, et->slug, ew + " slug", true);
-            if (et->slug != nullptr) {
-                ew = where + " entitlement '" + std::string(et->slug) + "'";
-                if (!slugs.insert(et->slug).second) p.push_back(ew + " is declared twice");
-                if (std::strchr(et->slug, ':') != nullptr) p.push_back(ew + ": a slug must not contain ':'");
-            }
-            check_text(p, et->display_name, ew + " display_name", true);
-            check_text(p, et->description, ew + " description", false);
-            if (et->purpose != CONN_PURPOSE_ASSIGNMENT && et->purpose != CONN_PURPOSE_PERMISSION) p.push_back(ew + " has unknown purpose");
-            if ((et->flags & ~(CONN_ENT_GRANTABLE | CONN_ENT_REVOCABLE)) != 0) p.push_back(ew + " has unknown flags");
-            grantable |= (et->flags & CONN_ENT_GRANTABLE) != 0;
-            revocable |= (et->flags & CONN_ENT_REVOCABLE) != 0;
-            if ((et->flags & CONN_ENT_GRANTABLE) != 0 && et->grantable_to_count == 0) p.push_back(ew + " is grantable to no type");
-            if (et->grantable_to_count > 0 && et->grantable_to == nullptr) p.push_back(ew + ": grantable_to is NULL");
-            for (uint32_t g = 0; et->grantable_to != nullptr && g < et->grantable_to_count; ++g) {
-                const char *to = et->grantable_to[g];
-                if (to == nullptr || type_ids.count(to) == 0)
-                    p.push_back(ew + " is grantable to " + (to ? printable(to, 40) : std::string("NULL")) + ", not a declared resource type");
-            }
-        }
-    }
+    for (uint32_t i = 0; d->resource_types != nullptr && i < d->resource_type_count; ++i)
+        check_resource_type(p, d->resource_types[i], i, type_ids, ops);
     if (type_ids.size() != d->resource_type_count) p.push_back("resource type ids are not unique");
-    check_fields(p, d->config_fields, d->config_field_count, "config");
-    check_fields(p, d->account_fields, d->account_field_count, "account");
+    return ops;
+}
 
+void check_capabilities_agree(std::vector<std::string> &p, const conn_descriptor *d, const DeclaredOperations &ops,
+                              const conn_connector_v1 &v) {
     auto cap = [&](uint32_t bit) { return (d->capabilities & bit) != 0; };
-    if (cap(CONN_CAP_SYNC) != ((rt_caps & CONN_RT_SYNC) != 0))
+    if (cap(CONN_CAP_SYNC) != ((ops.rt_caps & CONN_RT_SYNC) != 0))
         p.push_back("CAP_SYNC and the resource types' RT_SYNC disagree");
-    if (cap(CONN_CAP_CREATE_ACCOUNT) != ((rt_caps & CONN_RT_CREATE) != 0))
+    if (cap(CONN_CAP_CREATE_ACCOUNT) != ((ops.rt_caps & CONN_RT_CREATE) != 0))
         p.push_back("CAP_CREATE_ACCOUNT and the resource types' RT_CREATE disagree");
     if (cap(CONN_CAP_CREATE_ACCOUNT) && d->account_field_count == 0) p.push_back("CAP_CREATE_ACCOUNT without account fields");
     if (!cap(CONN_CAP_CREATE_ACCOUNT) && d->account_field_count > 0) p.push_back("account fields without CAP_CREATE_ACCOUNT");
-    if (cap(CONN_CAP_DELETE) != ((rt_caps & CONN_RT_DELETE) != 0))
+    if (cap(CONN_CAP_DELETE) != ((ops.rt_caps & CONN_RT_DELETE) != 0))
         p.push_back("CAP_DELETE and the resource types' RT_DELETE disagree");
-    if (cap(CONN_CAP_GRANT) != grantable) p.push_back("CAP_GRANT and the entitlement types' GRANTABLE flags disagree");
-    if (cap(CONN_CAP_REVOKE) != revocable) p.push_back("CAP_REVOKE and the entitlement types' REVOCABLE flags disagree");
+    if (cap(CONN_CAP_GRANT) != ops.grantable) p.push_back("CAP_GRANT and the entitlement types' GRANTABLE flags disagree");
+    if (cap(CONN_CAP_REVOKE) != ops.revocable) p.push_back("CAP_REVOKE and the entitlement types' REVOCABLE flags disagree");
     struct {
         uint32_t bit;
         const void *fn;
         const char *name;
-    } ops[] = {{CONN_CAP_CHECK, reinterpret_cast<const void *>(v.check), "check"},
+    } fns[] = {{CONN_CAP_CHECK, reinterpret_cast<const void *>(v.check), "check"},
                {CONN_CAP_SYNC, reinterpret_cast<const void *>(v.sync), "sync"},
                {CONN_CAP_CREATE_ACCOUNT, reinterpret_cast<const void *>(v.create_account), "create_account"},
                {CONN_CAP_DELETE, reinterpret_cast<const void *>(v.delete_resource), "delete_resource"},
                {CONN_CAP_GRANT, reinterpret_cast<const void *>(v.grant), "grant"},
                {CONN_CAP_REVOKE, reinterpret_cast<const void *>(v.revoke), "revoke"}};
-    for (const auto &op : ops)
-        if (cap(op.bit) && op.fn == nullptr) p.push_back(std::string("capability declared but the vtable's ") + op.name + " is NULL");
+    for (const auto &fn : fns)
+        if (cap(fn.bit) && fn.fn == nullptr) p.push_back(std::string("capability declared but the vtable's ") + fn.name + " is NULL");
+}
+
+std::vector<std::string> descriptor_problems(const conn_descriptor *d, const conn_connector_v1 &v) {
+    std::vector<std::string> p;
+    if (d == nullptr) {
+        p.push_back("describe() returned NULL");
+        return p;
+    }
+    check_descriptor_header(p, d);
+    const DeclaredOperations ops = check_resource_types(p, d);
+    check_fields(p, d->config_fields, d->config_field_count, "config");
+    check_fields(p, d->account_fields, d->account_field_count, "account");
+    check_capabilities_agree(p, d, ops, v);
     return p;
 }
 
