@@ -11,8 +11,9 @@
 #     1,000 members, invites, groups and roles, and one a 1,000 members of each group, at least one a group);
 #   - wall vs the floor, that least / rate;
 #   - 429s received (the simulator counts them);
-#   - how many of those requests read the members of SCIM groups (what reading them through SCIM instead would
-#     take off the Admin API's budget).
+#   - how many of those requests read the members of SCIM groups;
+#   - then the same org synced with SCIM also configured (the scim groups' members then come through SCIM):
+#     Admin API requests, SCIM requests, 429s and wall, against the Admin-only least and floor.
 # Targets: requests <= 1.05x the least, wall <= 1.1x the floor, zero 429s.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,3 +73,21 @@ printf 'wall       %.2f s, floor %.2f s (least / rate) -> %.3fx (target <= 1.1)\
 printf '429s       %d (target 0)\n' "$limited"
 printf 'cpu        %.2f s, peak RSS %.1f MB\n' "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 printf 'scim groups: %d of the %d requests read the members of SCIM groups\n' "$scim_group_reqs" "$reqs"
+
+# The same org with SCIM also configured: the members of scim groups come through SCIM (plugin/README.md).
+sleep_for=$(python3 -c 'import sys; print(61 if int(sys.argv[1]) > 0 else 0)' "$rate")
+echo "== with SCIM also configured (after ${sleep_for} s, so that the first run's minute of budget has passed)"
+sleep "$sleep_for"
+curl -s --fail -d "" "$admin/reset-stats" >/dev/null
+ADMIN_API_KEY="$(cat "$work/key")" ADMIN_API_URL="$origin" SCIM_URL="$url" SCIM_TOKEN="$(cat "$work/token")" \
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+  "$build/bin/connector-host" --plugins-dir "$build/plugins" --log-level error sync claude-enterprise \
+  --set admin-api-rate-limit="$rate" --out "$work/org-both.json" 2>"$work/sync.err" || { cat "$work/sync.err" >&2; exit 1; }
+read -r wall user sys rss <"$work/time"
+curl -s "$admin/stats" >"$work/stats.json"
+read -r areqs limited sreqs < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); a=s["admin"]; print(a["total_requests"], a["rate_limited"], s["total_requests"])' "$work/stats.json")
+tail -n 1 "$work/sync.err"
+printf 'Admin API  %d requests (Admin-only least %d -> %.3fx), %d 429s\n' "$areqs" "$least" "$(echo "$areqs / $least" | bc -l)" "$limited"
+printf 'SCIM       %d requests\n' "$sreqs"
+printf 'wall       %.2f s; Admin-only floor %.2f s, this run'"'"'s floor (Admin API requests / rate) %.2f s\n' "$wall" "$floor" "$(echo "$areqs * 60 / $rate" | bc -l)"
+printf 'cpu        %.2f s, peak RSS %.1f MB\n' "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)"

@@ -170,8 +170,14 @@ TEST_CASE("Admin API: with SCIM also configured, SCIM-provisioned members carry 
     sim.start();
     Instance in;
     in.open(admin_config(sim, {{"scim-url", sim.base_url()}, {"scim-token", "scim-token-for-the-sim"}}));
+    sim.reset_stats();
     const SyncRun run = sync(in);
     expect_sync_equals(run, admin_truth(sim.state_json(), true));
+    // The members of the 6 scim groups come through SCIM (its own budget); the Admin API spends one page each of
+    // roles, members, groups and invites and one member page for each of the 5 direct groups.
+    CHECK(sim.stats().admin_api_requests == 4 + 5);
+    CHECK(sim.stats().total_requests > 0);
+    for (const auto &[code, message] : run.warnings) CHECK_MESSAGE(code == "unresolved_role", code, ": ", message);
 }
 
 TEST_CASE("Admin API: the older field generation (beta header, roles / group_id / name) reads the same") {

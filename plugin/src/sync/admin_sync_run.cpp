@@ -1,5 +1,6 @@
 #include "sync/admin_sync_run.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 #include <vector>
 
@@ -46,17 +47,21 @@ AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim
       log_(log),
       user_ids_(config.index_memory_kb * kKiB, config.spill_dir),
       role_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
-      groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir) {}
+      groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
+      scim_inactive_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
+      scim_routed_(store::GroupList::kDefaultMemoryBytes, config.spill_dir) {}
 
 AdminSyncRun::~AdminSyncRun() { count_requests(); }
 
 void AdminSyncRun::run() {
     if (scim_) read_scim_ids();
+    if (scim_) read_scim_groups();
     emit_org_roles();
     list_roles();
     list_members();
     list_groups();
     read_group_members();
+    if (scim_) read_scim_group_members();
     list_invites();
     log(LogLevel::info, "sync (Admin API): " + std::to_string(stats_.resources) + " resources, " +
                             std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
@@ -73,6 +78,7 @@ void AdminSyncRun::read_scim_ids() {
         [this](std::vector<scim::User> &fresh, const scim::PagePlanner &) {
             ++stats_.pages;
             for (const auto &u : fresh) {
+                if (!u.active) scim_inactive_ids_.insert(u.id);
                 const std::string email = scim_email(u);
                 if (email.empty()) continue;
                 auto [it, fresh_email] = scim_id_by_email_.emplace(email, u.id);
@@ -85,6 +91,92 @@ void AdminSyncRun::read_scim_ids() {
     if (!walker.planner().doubt().empty() || !walker.planner().settled())
         warn("incomplete_scim_ids", "the SCIM user list may be incomplete (" + walker.planner().doubt() +
                                         "): some users may lack their scim_id");
+    scim_user_ids_ = std::move(walker.seen());
+    scim_user_ids_.freeze();
+    scim_inactive_ids_.freeze();
+}
+
+// With SCIM configured: the SCIM group of each name, so that a `scim` group's members can be read through SCIM.
+// A name two SCIM groups share names neither (kept as ""): such a group is read through the Admin API.
+void AdminSyncRun::read_scim_groups() {
+    scim::ListWalker<scim::Group> walker(
+        *scim_, scim_->groups_url(), {{"excludedAttributes", "members"}}, config_.page_size, config_.concurrency,
+        kMaxScimPasses, &scim::parse_group_page, "listing SCIM groups (for their members)",
+        [this](std::vector<scim::Group> &fresh, const scim::PagePlanner &) {
+            ++stats_.pages;
+            for (const auto &g : fresh) {
+                auto [it, fresh_name] = scim_group_by_name_.emplace(g.display_name, g.id);
+                if (!fresh_name && it->second != g.id) it->second.clear();
+            }
+            report("scim_groups");
+        },
+        store::IdIndex(store::IdIndex::kDefaultMemoryBytes / 8, config_.spill_dir));
+    walker.run();
+    // A SCIM group the walk may have missed only means its Admin API twin is read through the Admin API.
+    scim_group_ids_ = std::move(walker.seen());
+    scim_group_ids_.freeze();
+}
+
+// The member a SCIM user id stands for, when their e-mails match (an id two members would share names neither).
+void AdminSyncRun::note_scim_id(const admin::Member &m, const std::string &scim_id) {
+    if (scim_id.empty()) return;
+    auto [it, fresh] = user_by_scim_id_.emplace(scim_id, m.id);
+    if (!fresh && it->second != m.id) it->second.clear();
+}
+
+// A `scim` group whose name names exactly one SCIM group is read through SCIM (its own budget, many requests at
+// once); true when it was set aside for that.
+bool AdminSyncRun::route_through_scim(const admin::Group &g) {
+    if (!scim_ || g.source_type != "scim") return false;
+    const auto it = scim_group_by_name_.find(g.name);
+    if (it == scim_group_by_name_.end() || it->second.empty()) return false;
+    scim_routed_.push(scim::Group{it->second, g.name, g.id});
+    return true;
+}
+
+void AdminSyncRun::read_scim_group_members() {
+    if (scim_routed_.size() == 0) return;
+    log(LogLevel::info, "sync (Admin API): the members of " + std::to_string(scim_routed_.size()) +
+                            " scim groups are read through SCIM");
+    MembershipFetcher fetcher(*scim_, scim_routed_, scim_user_ids_, scim_group_ids_, config_.concurrency, *this);
+    fetcher.run();
+}
+
+// A member of a group read through SCIM: the member with that SCIM user's e-mail; none for a deactivated SCIM
+// user (it holds no seat, so the service counts it in no group); else an unresolved grant.
+void AdminSyncRun::member(const scim::Group &group, const char *principal_type, std::string_view id, bool resolved) {
+    const std::string &gid = group.external_id;
+    std::string uid;
+    const bool user = std::string_view(principal_type) == "user";
+    if (resolved && user && scim_inactive_ids_.contains(id)) {
+        ++skipped_by_group_[group.id];
+        return;
+    }
+    if (resolved && user) {
+        const auto it = user_by_scim_id_.find(std::string(id));
+        if (it != user_by_scim_id_.end()) uid = it->second;
+    }
+    if (uid.empty()) {
+        ++stats_.unresolved;
+        warn("unresolved_member", "group " + gid + " has a SCIM member " + principal_type + " " +
+                                      text::one_line(id, 80) +
+                                      " that no member of the Admin API matches by e-mail; the grant is flagged "
+                                      "unresolved");
+        grant(admin::make_grant(admin::group_entitlement_id(gid), principal_type, std::string(id), true));
+        return;
+    }
+    grant(admin::make_grant(admin::group_entitlement_id(gid), "user", uid, false));
+}
+
+void AdminSyncRun::group_done(const scim::Group &group, size_t members) {
+    if (const auto it = skipped_by_group_.find(group.id); it != skipped_by_group_.end()) {
+        members -= std::min(members, it->second);
+        skipped_by_group_.erase(it);
+    }
+    resource(admin::group_resource(admin::Group{group.external_id, group.display_name, "scim", {}},
+                                   static_cast<int64_t>(members)));
+    ++stats_.pages;
+    report("memberships", groups_.size() + scim_routed_.size());
 }
 
 void AdminSyncRun::emit_org_roles() {
@@ -116,7 +208,9 @@ void AdminSyncRun::list_members() {
             for (const auto &m : page) {
                 if (!user_ids_.insert(m.id)) continue;
                 const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
-                resource(admin::user_resource(m, scim == scim_id_by_email_.end() ? "" : scim->second));
+                const std::string scim_id = scim == scim_id_by_email_.end() ? "" : scim->second;
+                note_scim_id(m, scim_id);
+                resource(admin::user_resource(m, scim_id));
                 const bool known = admin::is_org_role(m.role);
                 if (!known) ++stats_.unresolved;
                 if (!known)
@@ -140,7 +234,7 @@ void AdminSyncRun::list_groups() {
             for (auto &g : page) {
                 entitlement(admin::group_entitlement(g));
                 grant_roles(g);
-                groups_.push(stored(g));
+                if (!route_through_scim(g)) groups_.push(stored(g));
             }
             report("groups");
         });
@@ -203,7 +297,7 @@ void AdminSyncRun::read_members_of(const admin::Group &group) {
     warn_if_contradicted(end, "group member");
     resource(admin::group_resource(group, static_cast<int64_t>(seen.size())));
     ++stats_.pages;
-    report("memberships", groups_.size());
+    report("memberships", groups_.size() + scim_routed_.size());
 }
 
 void AdminSyncRun::list_invites() {

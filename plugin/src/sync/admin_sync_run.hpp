@@ -3,8 +3,11 @@
 // role grants from its role_ids, the group itself once its members are read), the members of each group, then
 // the invites. Every record streams to the sink as its page arrives. Kept meanwhile: the ids of users and roles
 // (store/id_index.hpp, bounded memory) and the groups waiting for their members (store/group_list.hpp); with SCIM
-// also configured, the SCIM ids by e-mail (for the users' scim_id), read first through SCIM's own budget.
-// Requests go out one at a time: under the API's per-minute limit the pacing, not latency, sets the speed.
+// also configured, the SCIM ids by e-mail (for the users' scim_id) and the SCIM groups by name, read first through
+// SCIM's own budget. Admin API requests go out one at a time: under the API's per-minute limit the pacing, not
+// latency, sets the speed. So with SCIM configured, the members of each `scim` group whose name names exactly one
+// SCIM group are read through SCIM (sync/membership_fetcher.hpp, SCIM's larger budget, concurrently) and joined to
+// the members by e-mail; every other group's members through the Admin API (README "What each source sees").
 #pragma once
 
 #include <string>
@@ -18,17 +21,18 @@
 #include "common/records.hpp"
 #include "config/config.hpp"
 #include "scim/scim_client.hpp"
+#include "sync/membership_fetcher.hpp"
 #include "sync/store/group_list.hpp"
 #include "sync/store/id_index.hpp"
 
 namespace ce::sync {
 
-class AdminSyncRun {
+class AdminSyncRun : private MembershipSink {
 public:
     // `scim` may be null (no SCIM configured): users then carry no scim_id.
     AdminSyncRun(const admin::Client &client, const scim::Client *scim, const config::Config &config,
                  const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log);
-    ~AdminSyncRun();
+    ~AdminSyncRun() override;
     AdminSyncRun(const AdminSyncRun &) = delete;
     AdminSyncRun &operator=(const AdminSyncRun &) = delete;
 
@@ -36,6 +40,13 @@ public:
 
 private:
     void read_scim_ids();
+    void read_scim_groups();
+    void note_scim_id(const admin::Member &m, const std::string &scim_id);
+    bool route_through_scim(const admin::Group &g);
+    void read_scim_group_members();
+    // MembershipSink: the members of the groups read through SCIM, named by SCIM ids.
+    void member(const scim::Group &group, const char *principal_type, std::string_view id, bool resolved) override;
+    void group_done(const scim::Group &group, size_t members) override;
     void emit_org_roles();
     void list_roles();
     void list_members();
@@ -48,7 +59,7 @@ private:
     void resource(const Resource &r);
     void entitlement(const Entitlement &e);
     void grant(const Grant &g);
-    void warn(std::string_view code, const std::string &message);
+    void warn(std::string_view code, const std::string &message) override;
     void warn_if_contradicted(admin::WalkEnd end, const char *what);
     void report(std::string_view phase, uint64_t total_hint = 0);
     void count_requests();
@@ -65,6 +76,14 @@ private:
     store::IdIndex role_ids_;
     store::GroupList groups_;
     std::unordered_map<std::string, std::string> scim_id_by_email_;  // lower-case e-mail -> SCIM id ("" if shared)
+    // With SCIM configured: what reading the `scim` groups' members through SCIM needs.
+    store::IdIndex scim_user_ids_;
+    store::IdIndex scim_group_ids_;
+    store::IdIndex scim_inactive_ids_;  // deactivated SCIM users: no seat, so not members of any group here
+    std::unordered_map<std::string, size_t> skipped_by_group_;  // SCIM group id -> its deactivated members
+    std::unordered_map<std::string, std::string> scim_group_by_name_;  // displayName -> SCIM id ("" if shared)
+    std::unordered_map<std::string, std::string> user_by_scim_id_;    // SCIM id -> member id ("" if shared)
+    store::GroupList scim_routed_;  // {SCIM id, name, Admin API id} of the groups read through SCIM
 };
 
 }  // namespace ce::sync
