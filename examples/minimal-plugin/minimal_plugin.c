@@ -29,6 +29,17 @@ static conn_status fail(conn_error *err, conn_status status, const char *field, 
     return status;
 }
 
+/* The same, naming a field given as a conn_str (not NUL-terminated): an unknown key is named back, cut to fit. */
+static conn_status fail_str(conn_error *err, conn_status status, conn_str field, const char *message) {
+    char name[sizeof(((conn_error *)0)->field)];
+    size_t n = field.data == NULL ? 0 : (field.size < sizeof name - 1 ? field.size : sizeof name - 1);
+    /* never cut a UTF-8 sequence in two: back off to the start of the character at the cut */
+    while (n > 0 && n < field.size && ((unsigned char)field.data[n] & 0xC0u) == 0x80u) --n;
+    if (n > 0) memcpy(name, field.data, n);
+    name[n] = '\0';
+    return fail(err, status, name, message);
+}
+
 /* ---- static description ----------------------------------------------------------------------- */
 static const conn_field users_field = {sizeof(conn_field), CONN_FIELD_REQUIRED, CONN_FIELD_STRING, 0, "users",
                                        "Users", "Comma-separated user names to report.", NULL, "alice,bob"};
@@ -63,8 +74,10 @@ static conn_status CONN_CALL instance_create(const conn_config *config, const co
         return fail(err, CONN_ERR_INVALID_ARGUMENT, "config", "config is NULL or malformed");
     for (i = 0; i < config->entry_count; ++i) {
         const conn_kv *kv = &config->entries[i];
+        if ((kv->key.data == NULL && kv->key.size > 0) || (kv->value.data == NULL && kv->value.size > 0))
+            return fail(err, CONN_ERR_INVALID_ARGUMENT, "config", "a config key or value has data NULL and a size");
         if (kv->key.size == 5 && kv->key.data != NULL && memcmp(kv->key.data, "users", 5) == 0) users = kv;
-        else return fail(err, CONN_ERR_INVALID_CONFIG, "", "unknown config field");
+        else return fail_str(err, CONN_ERR_INVALID_CONFIG, kv->key, "unknown config field");
     }
     if (users == NULL || users->value.size == 0 || users->value.data == NULL)
         return fail(err, CONN_ERR_INVALID_CONFIG, "users", "the config field 'users' is required");
@@ -125,6 +138,16 @@ static conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call
             ++delivered;
         }
         p = end ? end + 1 : p + len;
+    }
+    if (call != NULL && call->struct_size >= sizeof(conn_call) && call->progress != NULL) {
+        conn_progress progress;
+        memset(&progress, 0, sizeof progress);
+        progress.struct_size = sizeof progress;
+        progress.phase.data = "users";
+        progress.phase.size = 5;
+        progress.resources = delivered;
+        progress.total_hint = delivered;
+        call->progress(call->ctx, &progress); /* one phase, reported once it is done */
     }
     if (result != NULL && result->struct_size >= offsetof(conn_sync_result, entitlements))
         result->resources = delivered;
