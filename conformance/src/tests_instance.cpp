@@ -111,6 +111,9 @@ struct OperationArguments {
         type = first_type_id(d, CONN_RT_DELETE);
         std::tie(ent, ptype) = some_entitlement(d);
     }
+    // `req` points into `fields`: a copy would point into the original.
+    OperationArguments(const OperationArguments &) = delete;
+    OperationArguments &operator=(const OperationArguments &) = delete;
     // INVALID_ARGUMENT, or UNSUPPORTED as well where the capability is not declared.
     std::vector<conn_status> allowed(uint32_t cap) const {
         return declares(d, cap) ? std::vector<conn_status>{CONN_ERR_INVALID_ARGUMENT}
