@@ -27,9 +27,9 @@ int hex_value(char c) {
     return -1;
 }
 
-// Whether the raw bytes of a JSON string (between its quotes) decode to "members", ignoring ASCII case.
+// Whether the raw bytes of a JSON string (between its quotes) decode to `key`, ignoring ASCII case.
 // Only ASCII can match, so an escape that decodes to anything else (or is malformed) is a mismatch.
-bool key_is_members(const std::string &raw) {
+bool key_equals(const std::string &raw, std::string_view key) {
     std::string decoded;
     for (size_t i = 0; i < raw.size(); ++i) {
         char c = raw[i];
@@ -49,7 +49,7 @@ bool key_is_members(const std::string &raw) {
         }
         decoded += c;
     }
-    return text::iequals(decoded, "members");
+    return text::iequals(decoded, key);
 }
 
 // SAX handler for one member object: the first "value" and the first "type" at its top level (a null one
@@ -132,6 +132,9 @@ struct MemberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MemberHan
 GroupMembersReader::GroupMembersReader(OnMember on_member, Limits limits)
     : on_member_(std::move(on_member)), limits_(std::move(limits)) {}
 
+GroupMembersReader::GroupMembersReader(std::string_view array_key, ElementHandler *elements, Limits limits)
+    : limits_(std::move(limits)), array_key_(array_key), elements_(elements) {}
+
 void GroupMembersReader::too_large(const char *what, size_t limit, const std::string &field) const {
     const std::string size =
         limit >= kMiB ? std::to_string(limit / kMiB) + " MB" : std::to_string(limit / kKiB) + " KiB";
@@ -139,6 +142,10 @@ void GroupMembersReader::too_large(const char *what, size_t limit, const std::st
 }
 
 void GroupMembersReader::keep_element(char c) {
+    if (elements_) {
+        elements_->byte(c);
+        return;
+    }
     if (element_.size() >= limits_.member_bytes)
         too_large(("member " + std::to_string(members_) + " of the group").c_str(), limits_.member_bytes,
                   limits_.member_field);
@@ -153,6 +160,7 @@ void GroupMembersReader::reset() {
     expect_key_ = capturing_key_ = key_too_long_ = false;
     key_.clear();
     members_state_ = Members::not_seen;
+    array_seen_ = false;
     expect_element_ = after_comma_ = in_element_ = false;
     std::string().swap(element_);  // gives the memory back: a new attempt starts from nothing
     std::string().swap(envelope_);
@@ -172,7 +180,7 @@ void GroupMembersReader::step(char c) {
 }
 
 void GroupMembersReader::key_done() {
-    if (depth_ == 1 && top_is_object_ && !top_closed_ && members_state_ == Members::not_seen && !key_too_long_ && key_is_members(key_))
+    if (depth_ == 1 && top_is_object_ && !top_closed_ && members_state_ == Members::not_seen && !key_too_long_ && key_equals(key_, array_key_))
         members_state_ = Members::await_colon;
 }
 
@@ -228,11 +236,12 @@ bool GroupMembersReader::step_members_value(char c) {
     if (c == '[') {
         ++depth_;
         members_state_ = Members::in_array;
+        array_seen_ = true;
         expect_element_ = true;
         after_comma_ = false;
         return true;
     }
-    if (c != 'n') fail("the field 'members' is not an array");
+    if (c != 'n') fail("the field '" + array_key_ + "' is not an array");
     members_state_ = Members::seen;  // null: no members (the envelope's parse checks the literal)
     return false;
 }
@@ -309,27 +318,32 @@ void GroupMembersReader::step_array(char c) {
     case '\n':
     case '\r': return;
     case ',':
-        if (expect_element_) fail("the field 'members' is not valid JSON (an empty element)");
+        if (expect_element_) fail("the field '" + array_key_ + "' is not valid JSON (an empty element)");
         expect_element_ = after_comma_ = true;
         return;
     case ']':
-        if (after_comma_) fail("the field 'members' is not valid JSON (a comma before ']')");
+        if (after_comma_) fail("the field '" + array_key_ + "' is not valid JSON (a comma before ']')");
         --depth_;
         members_state_ = Members::seen;
         envelope_ += ']';
         return;
-    case '}': fail("the field 'members' is not valid JSON ('}' closes the array)");
+    case '}': fail("the field '" + array_key_ + "' is not valid JSON ('}' closes the array)");
     default:
-        if (!expect_element_) fail("the field 'members' is not valid JSON (a missing comma)");
+        if (!expect_element_) fail("the field '" + array_key_ + "' is not valid JSON (a missing comma)");
         in_element_ = true;
         expect_element_ = after_comma_ = false;
         element_.clear();
+        if (elements_) elements_->begin();
         step_array(c);
     }
 }
 
 void GroupMembersReader::end_element() {
     in_element_ = false;
+    if (elements_) {
+        elements_->end();
+        return;
+    }
     // In place: the parsed strings stay in element_. Spare NULs keep the UTF-8 decoder of a sequence cut short
     // at the end inside the buffer (and fail it: NUL is no continuation byte).
     const size_t length = element_.size();
@@ -348,13 +362,18 @@ void GroupMembersReader::end_element() {
     on_member_(h.value, h.type);
 }
 
-void GroupMembersReader::finish() {
+std::string &GroupMembersReader::finish_envelope() {
     if (in_string_ || in_element_ || depth_ != 0 || members_state_ == Members::in_array || !top_started_)
         fail("the response is not valid JSON (it ends inside the document after " + std::to_string(bytes_) + " bytes)");
-    const size_t length = envelope_.size();
-    envelope_.append(kSpareNuls, '\0');
+    return envelope_;
+}
+
+void GroupMembersReader::finish() {
+    std::string &envelope = finish_envelope();
+    const size_t length = envelope.size();
+    envelope.append(kSpareNuls, '\0');
     rapidjson::Document doc;
-    doc.ParseInsitu<kParseFlags>(envelope_.data());
+    doc.ParseInsitu<kParseFlags>(envelope.data());
     if (doc.HasParseError())
         fail(std::string("the response is not valid JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) +
              " in the " + std::to_string(length) + " bytes around the member list)");

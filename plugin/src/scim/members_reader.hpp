@@ -53,6 +53,17 @@ struct MemberReaderLimits {
     std::string envelope_field{config::name_of<&config::Config::max_response_mb>()};
 };
 
+// Where the elements of the array go instead, when the reader is cutting a list page into its resources
+// (GroupPageReader): each element's bytes, in order, between begin() and end().
+class ElementHandler {
+public:
+    virtual ~ElementHandler() = default;
+    virtual void begin() = 0;
+    virtual void byte(char c) = 0;
+    virtual void end() = 0;
+    virtual size_t held_bytes() const = 0;
+};
+
 class GroupMembersReader {
 public:
     using Limits = MemberReaderLimits;
@@ -63,19 +74,34 @@ public:
     using OnMember = std::function<void(std::string_view value, std::string_view type)>;
 
     explicit GroupMembersReader(OnMember on_member, Limits limits = {});
+    // A reader of another top-level array (compared ignoring case, ASCII only), whose elements go to `elements`
+    // (not parsed as members; `limits.member_bytes` does not apply to them). Neither is owned.
+    GroupMembersReader(std::string_view array_key, ElementHandler *elements, Limits limits);
 
     // Forgets everything read so far (a new attempt of the same request).
     void reset();
     // Reads the next piece of the body. Throws ParseError as soon as the body cannot be a valid answer.
     void feed(std::string_view bytes);
+    void feed(char c) {
+        step(c);
+        ++bytes_;
+    }
     // The body has ended: throws ParseError unless it was one complete, valid answer.
     void finish();
+    // The body has ended: throws ParseError unless its structure is complete, and returns the document without
+    // the array's content (the array itself left as "[]"), for the caller's DOM parser (scim_json.hpp parses it
+    // in place). For a resource of a list page and for the page itself.
+    std::string &finish_envelope();
+    // The array was present (not absent, not null).
+    bool array_seen() const { return array_seen_; }
 
     uint64_t members() const { return members_; }
     // After finish(): the answer's top-level "id" (the group it describes), "" when it has none.
     const std::string &resource_id() const { return resource_id_; }
     // The bytes it keeps now (the current member and the document around the list, as written).
-    size_t held_bytes() const { return element_.size() + envelope_.size(); }
+    size_t held_bytes() const {
+        return element_.size() + envelope_.size() + (elements_ ? elements_->held_bytes() : 0);
+    }
 
 private:
     enum class Members { not_seen, await_colon, await_value, in_array, seen };
@@ -94,6 +120,9 @@ private:
 
     OnMember on_member_;
     Limits limits_;
+    std::string array_key_ = "members";
+    ElementHandler *elements_ = nullptr;
+    bool array_seen_ = false;
     rapidjson::Reader element_reader_;
 
     // Scanner state.

@@ -216,6 +216,15 @@ ListSummary parse_list_summary(std::string &body) {
     return s;
 }
 
+Group parse_listed_group(std::string &body, size_t index) {
+    body.append(kSpareNuls, '\0');
+    rapidjson::Document doc;
+    doc.ParseInsitu<kParseFlags>(body.data());
+    const Path where{nullptr, "Resources", index};
+    if (doc.HasParseError()) throw ParseError("the field '" + where.str() + "' is not valid JSON (" + parse_failure(doc) + ")");
+    return group_from(doc, where);
+}
+
 User parse_user(std::string &body) {
     rapidjson::Document doc;
     parse_in_place(doc, body);

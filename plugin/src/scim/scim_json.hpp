@@ -68,6 +68,9 @@ struct ListSummary {
 };
 ListSummary parse_list_summary(std::string &body);
 User parse_user(std::string &body);
+// One resource of a group list page on its own (a GroupPageReader cuts pages into them): a JSON object with an
+// id; fields are named as Resources[index].
+Group parse_listed_group(std::string &body, size_t index);
 // The members of one group resource (GET /Groups/{id}?attributes=members). No "members" key: none.
 std::vector<Member> parse_group_members(std::string &body);
 
