@@ -84,6 +84,10 @@ int main(int argc, char **argv) {
     app.add_option("--base-path", o.base_path, "path prefix of the SCIM surface")->capture_default_str();
     app.add_option("--max-page-size", o.max_page_size, "cap on count per list page")->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_flag("--list-omits-members", o.list_omits_members,
+                 "GET /Groups lists no members (a single GET /Groups/{id} still returns them)");
+    app.add_option("--list-members-cap", o.list_members_cap,
+                   "GET /Groups lists at most this many members a group (0: all; a single GET returns all)");
     app.add_flag("--soft-delete", o.soft_delete, "DELETE /Users/{id} deactivates the user and keeps it (WorkOS-like)");
     app.add_option("--patch-response", o.patch_response, "status of a successful PATCH: 200 (resource) or 204")
         ->capture_default_str()->check(CLI::IsMember({200, 204}));

@@ -125,7 +125,9 @@ struct Server::Impl {
     std::unique_ptr<detail::AdminApi> admin_api;  // set when Options::admin_key is
 
     explicit Impl(Options o)
-        : opt(std::move(o)), store(opt.seed, opt.max_page_size, opt.soft_delete, opt.patch_response) {}
+        : opt(std::move(o)), store(opt.seed, opt.max_page_size, opt.soft_delete, opt.patch_response) {
+        store.set_list_members(opt.list_omits_members, opt.list_members_cap);
+    }
 
     double draw(uint64_t n, Draw kind) const {
         uint64_t s = opt.seed ^ (static_cast<uint64_t>(kind) * 0xA24BAED4963EE407ULL) ^ (n * 0x9FB21C651E98DF25ULL);

@@ -459,7 +459,7 @@ void Store::write_user(W &w, const User &u, const AttrSel &sel) const {
 }
 
 template <class W>
-void Store::write_group(W &w, const Group &g, const AttrSel &sel) const {
+void Store::write_group(W &w, const Group &g, const AttrSel &sel, size_t member_cap) const {
     w.StartObject();
     w.Key("schemas");
     w.StartArray();
@@ -479,7 +479,9 @@ void Store::write_group(W &w, const Group &g, const AttrSel &sel) const {
         w.Key("members");
         w.StartArray();
         std::string ref;
+        size_t written = 0;
         for (const auto &[mid, kind] : g.members) {
+            if (member_cap && written++ == member_cap) break;
             w.StartObject();
             w.Key("value");
             wstr(w, mid);
@@ -792,8 +794,9 @@ Reply Store::delete_user(const std::string &id) {
 
 Reply Store::list_groups(const ListQuery &q) {
     AttrSel sel = AttrSel::parse(q.attributes, q.excluded);
+    if (list_omits_members_) sel.exclude.insert("members");
     std::shared_lock lock(mu_);
-    auto write = [&](Writer &w, const Group &g) { write_group(w, g, sel); };
+    auto write = [&](Writer &w, const Group &g) { write_group(w, g, sel, list_members_cap_); };
     if (q.filter.empty()) {
         Slice s = make_slice(q, group_order_.size(), max_page_size_);
         return {200, list_response(group_order_.size(), s, group_order_, write), {}};

@@ -90,6 +90,12 @@ struct SeedSpec {
 class Store {
 public:
     Store(uint64_t seed, size_t max_page_size, bool soft_delete, int patch_response);
+    // How GET /Groups lists members, for modelling other servers: omitted (a single GET still returns them), or cut
+    // to at most `cap` a group (0: all, as WorkOS and most servers list them).
+    void set_list_members(bool omit, size_t cap) {
+        list_omits_members_ = omit;
+        list_members_cap_ = cap;
+    }
     ~Store();
 
     // The Admin API view of the same organisation (admin_store.cpp); before seeding. admin() is null without it.
@@ -150,7 +156,8 @@ private:
     void touch_members(const Group &g);
     std::string group_json(const Group &g, const AttrSel &sel) const;
     template <class W> void write_user(W &w, const User &u, const AttrSel &sel) const;
-    template <class W> void write_group(W &w, const Group &g, const AttrSel &sel) const;
+    // member_cap: at most that many members (0: all).
+    template <class W> void write_group(W &w, const Group &g, const AttrSel &sel, size_t member_cap = 0) const;
     template <class W> void write_meta(W &w, const char *type, const std::string &path, int64_t created,
                                        int64_t modified) const;
 
@@ -170,6 +177,8 @@ private:
     std::string base_url_;
     std::unique_ptr<AdminView> admin_;
     size_t max_page_size_;
+    bool list_omits_members_ = false;
+    size_t list_members_cap_ = 0;
     bool soft_delete_;
     int patch_response_;
 };

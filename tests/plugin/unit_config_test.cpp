@@ -30,7 +30,9 @@ TEST_CASE("a minimal config gets the documented defaults") {
     auto c = parse_config({{"scim-url", "https://api.workos.com/scim/v2.0/KEY"}, {"scim-token", kToken}});
     CHECK(c.scim_url == "https://api.workos.com/scim/v2.0/KEY");
     CHECK(c.scim_token == kToken);
-    CHECK(c.page_size == 100);
+    CHECK(c.page_size == 1000);
+    CHECK(c.membership_reads == "auto");
+    CHECK(c.max_requests_per_second == 0);
     CHECK(c.concurrency == 8);
     CHECK(c.connect_timeout_ms == 10000);
     CHECK(c.request_timeout_ms == 60000);

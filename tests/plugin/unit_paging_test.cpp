@@ -62,7 +62,7 @@ struct WalkResult {
 // Drives a planner like the SCIM client does, answering outstanding requests in FIFO or LIFO order (LIFO
 // imitates concurrent requests completing out of order).
 WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, unsigned max_passes = 3,
-               std::mt19937_64 *random_order = nullptr) {
+               std::mt19937_64 *random_order = nullptr, int64_t limit_after_first = 0) {
     PagePlanner planner(page_size, max_passes);
     std::set<std::string> seen;
     std::deque<PageRequest> pending;
@@ -96,6 +96,8 @@ WalkResult walk(FakeList &server, int64_t page_size, size_t slots, bool lifo, un
         for (const auto &id : answer.ids) res.ids.push_back(id);
         for (auto &id : answer.ids)
             if (!seen.count(id)) ++res.fresh;
+        // What a walker does once the first answer told it what a page costs (group pages with their members).
+        if (limit_after_first > 0 && req.start_index == 1) planner.limit_page_size(limit_after_first);
         if (planner.complete(req, res))
             for (auto &id : answer.ids)
                 if (seen.insert(id).second) r.delivered.push_back(id);
@@ -638,4 +640,56 @@ TEST_CASE("fuzz regression capped_total_equal_to_a_short_first_page: a first pag
     const auto r = walk(s, 20, 3, false);
     check_exact(r, make_ids(57));
     CHECK(r.doubt.empty());
+}
+
+TEST_CASE("a page limit learnt from the first page: the plan starts at the last step page 1 holds") {
+    FakeList s;
+    s.ids = make_ids(3000);
+    s.cap = 1000;
+    PagePlanner p(1000);
+    auto first = p.take(8);
+    REQUIRE(first.size() == 1);
+    auto a = s.serve(1, 1000);
+    PageResult first_page{a.total, a.ids.size(), a.ids.size(), a.ids.front(), {}};
+    for (const auto &id : a.ids) first_page.ids.push_back(id);
+    p.limit_page_size(100);
+    CHECK(p.complete(first[0], first_page));
+    auto next = p.take(4);
+    REQUIRE(next.size() == 4);
+    for (size_t i = 0; i < next.size(); ++i) {
+        CHECK(next[i].start_index == 1 + 10 * 99 + static_cast<int64_t>(i) * 99);
+        CHECK(next[i].count == 100);
+    }
+}
+
+TEST_CASE("page limits after the first page: exact under drift, in any order, whatever the limit") {
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 200; ++round) {
+        FakeList s;
+        const size_t n = 1 + rng() % 700;
+        s.ids = make_ids(n);
+        s.cap = 1 + static_cast<int64_t>(rng() % 300);
+        const int64_t limit = 1 + static_cast<int64_t>(rng() % 120);
+        const auto original = s.ids;
+        int created = 0;
+        const bool drift = rng() % 2 == 0;
+        if (drift)
+            s.before_request = [&](FakeList &list, int64_t) {
+                if (rng() % 4 == 0) list.ids.insert(list.ids.begin() + static_cast<std::ptrdiff_t>(rng() % (list.ids.size() + 1)),
+                                                    "new" + std::to_string(created++));
+            };
+        CAPTURE(round);
+        CAPTURE(n);
+        CAPTURE(s.cap);
+        CAPTURE(limit);
+        const WalkResult r = walk(s, 1000, 8, false, 3, &rng, limit);
+        CHECK_FALSE(r.stuck);
+        std::set<std::string> got(r.delivered.begin(), r.delivered.end());
+        CHECK(got.size() == r.delivered.size());
+        for (const auto &id : original) CHECK(got.count(id) == 1);
+        if (!drift) {
+            CHECK(r.settled);
+            CHECK(r.passes == 1);
+        }
+    }
 }

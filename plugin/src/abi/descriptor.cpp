@@ -53,7 +53,8 @@ struct ConfigFields {
         case config::Kind::url: return CONN_FIELD_URL;
         case config::Kind::integer: return CONN_FIELD_INT;
         case config::Kind::path: return CONN_FIELD_PATH;
-        case config::Kind::secret: break;
+        case config::Kind::secret:
+        case config::Kind::choice: break;
         }
         return CONN_FIELD_STRING;
     }

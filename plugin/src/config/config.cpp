@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -164,6 +165,19 @@ void check_spill_dir(Config &c) {
     struct stat st {};
     if (::stat(c.spill_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) bad("spill-dir", "is not a directory");
     if (::access(c.spill_dir.c_str(), W_OK | X_OK) != 0) bad("spill-dir", "is not writable");
+}
+
+void check_membership_reads(Config &c) {
+    const Field &f = row_of<&Config::membership_reads>();
+    const std::string_view words = f.choices;
+    for (size_t at = 0; at <= words.size();) {
+        const size_t end = std::min(words.find('|', at), words.size());
+        if (words.substr(at, end - at) == c.membership_reads) return;
+        at = end + 1;
+    }
+    std::string allowed(words);
+    std::replace(allowed.begin(), allowed.end(), '|', ',');
+    bad(f.name, "must be one of " + allowed);
 }
 
 void check_ca_file(Config &c) {

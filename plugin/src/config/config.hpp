@@ -32,12 +32,16 @@ struct Config {
     std::string admin_api_key;
     std::string admin_api_url;
     unsigned admin_api_rate_limit = 0;
+    std::string membership_reads;        // auto | group-pages | per-group
+    unsigned max_requests_per_second = 0;  // SCIM; 0: learnt
     bool plain_http = false;        // derived: scim-url is http:// to a loopback address (a warning is logged)
     bool admin_plain_http = false;  // derived: admin-api-url is http:// to a loopback address
 
     // The sources configured: SCIM (scim-url with scim-token), the Admin API (admin-api-key). At least one.
     bool has_scim() const { return !scim_url.empty(); }
     bool has_admin_api() const { return !admin_api_key.empty(); }
+    // Members read from the group list pages (auto and group-pages), else one request a group.
+    bool members_from_group_pages() const { return membership_reads != "per-group"; }
     // Every secret of the config (for the scrubber).
     std::vector<std::string> secrets() const { return {scim_token, admin_api_key}; }
 };

@@ -24,6 +24,7 @@ enum class Kind {
     secret,   // a string never logged or echoed (CONN_FIELD_STRING with CONN_FIELD_SECRET)
     integer,  // a whole number within [min, max] (CONN_FIELD_INT)
     path,     // a file system path checked against the file system, after every other field (CONN_FIELD_PATH)
+    choice,   // one of the words of Field::choices (CONN_FIELD_STRING)
 };
 
 // Stores a field's value (text for strings, number for integers) in its Config member.
@@ -45,6 +46,7 @@ void check_admin_url(Config &c);
 void check_admin_key(Config &c);
 void check_spill_dir(Config &c);
 void check_ca_file(Config &c);
+void check_membership_reads(Config &c);
 
 struct Field {
     std::string_view name;
@@ -55,6 +57,7 @@ struct Field {
     const char *default_text = nullptr;  // strings with a default (the descriptor shows NULL for the others)
     int64_t min = 0, max = 0;   // integers
     const char *example = nullptr;
+    const char *choices = nullptr;  // choice: the words allowed, separated by '|'
     // One sentence for the descriptor; "{range}" stands for "min-max", "{default}" for the default.
     const char *description;
     Setter set;
@@ -87,10 +90,22 @@ inline constexpr std::array kFields{
           .description = "Admin API requests a minute the connector never exceeds ({range}; the API allows "
                          "{default} per organisation, shared by every client of it).",
           .set = &assign<&Config::admin_api_rate_limit>},
-    Field{.name = "page-size", .display_name = "Page size", .kind = Kind::integer, .default_value = 100, .min = 1,
+    Field{.name = "page-size", .display_name = "Page size", .kind = Kind::integer, .default_value = 1000, .min = 1,
           .max = 1000, .example = "200",
-          .description = "Resources asked for per list page ({range}; the service may return fewer).",
+          .description = "Resources asked for per list page ({range}); the service's own cap (100 for WorkOS) is "
+                         "learnt from its first answer, so a server allowing more costs fewer requests.",
           .set = &assign<&Config::page_size>},
+    Field{.name = "membership-reads", .display_name = "Membership reads", .kind = Kind::choice,
+          .default_text = "auto", .example = "per-group", .choices = "auto|group-pages|per-group",
+          .description = "How group members are read: group-pages (the members come with the group list pages, a "
+                         "group the pages cannot vouch for is read on its own), per-group (one request a group), "
+                         "or auto (the default: group pages, with each fallback decided by what the pages show).",
+          .set = &assign<&Config::membership_reads>, .check = &check_membership_reads},
+    Field{.name = "max-requests-per-second", .display_name = "Maximum requests per second", .kind = Kind::integer,
+          .default_value = 0, .min = 0, .max = 100'000,
+          .description = "SCIM requests a second the connector never exceeds ({range}; {default}: learnt from the "
+                         "service's 429 answers and rate-limit headers, then sent at the rate it allows).",
+          .set = &assign<&Config::max_requests_per_second>},
     Field{.name = "concurrency", .display_name = "Concurrency", .kind = Kind::integer, .default_value = 8, .min = 1,
           .max = 64, .example = "4",
           .description = "Requests kept in flight at once ({range}); halved automatically while the service answers "

@@ -33,6 +33,12 @@ constexpr uint64_t kSequentialRequestLimit = 1'000'000;
 PagePlanner::PagePlanner(int64_t page_size, unsigned max_passes)
     : page_size_(std::max<int64_t>(1, page_size)), max_passes_(std::max(1u, max_passes)) {}
 
+void PagePlanner::limit_page_size(int64_t limit) {
+    if (limit < 1) return;
+    page_limit_ = page_limit_ > 0 ? std::min(page_limit_, limit) : limit;
+    page_size_ = std::min(page_size_, page_limit_);
+}
+
 void PagePlanner::start_pass() {
     first_pending_ = true;
     first_done_ = false;
@@ -164,6 +170,7 @@ void PagePlanner::plan_pass(const PageRequest &req, const PageResult &res) {
     const auto returned = static_cast<int64_t>(res.returned);
     server_page_ = returned < req.count ? returned : req.count;
     if (returned > req.count) server_page_ = returned;
+    if (page_limit_ > 0) server_page_ = std::min(server_page_, page_limit_);
     // The first pass's pages overlap by one resource (pages larger than kSmallPage) so that their edges can be
     // checked. A re-walk (the collection moved during the last pass) overlaps consecutive pages by more (a quarter
     // page, at least kMinRewalkOverlap, at most half a page), so that resources shifted by insertions while pages
@@ -174,8 +181,9 @@ void PagePlanner::plan_pass(const PageRequest &req, const PageResult &res) {
     step_ = pass_ == 0                   ? server_page_ - first_pass_overlap()
             : server_page_ <= kSmallPage ? server_page_
                                          : server_page_ - overlap;
-    // Page 2 starts one step after page 1, like every page after it (overlapping it when checked).
-    next_start_ = check_edges_ ? 1 + step_ : 1 + returned;
+    // Page 2 starts one step after page 1, like every page after it (overlapping it when checked). Page 1 may hold
+    // several steps (a page limit set after it was asked for): page 2 then starts at the last step it holds.
+    next_start_ = check_edges_ ? 1 + std::max<int64_t>(1, (returned - 1) / step_) * step_ : 1 + returned;
     check_page_edges(req, res);
 }
 
@@ -277,8 +285,11 @@ void PagePlanner::check_page_edges(const PageRequest &req, const PageResult &res
     // The page's first position is an edge with the page before it (page 1 has none); the position where the
     // next page starts is an edge with that one.
     if (req.start_index > 1) check_edge(req.start_index, res.ids.front());
-    if (static_cast<int64_t>(res.returned) > step_)
-        check_edge(req.start_index + step_, res.ids[static_cast<size_t>(step_)]);
+    // The next planned page starts one step on; after page 1, where the plan made it start (see plan_pass).
+    const int64_t next = req.start_index == 1 ? next_start_ : req.start_index + step_;
+    const int64_t offset = next - req.start_index;
+    if (offset > 0 && static_cast<int64_t>(res.returned) > offset)
+        check_edge(next, res.ids[static_cast<size_t>(offset)]);
 }
 
 void PagePlanner::check_edge(int64_t position, std::string_view id) {

@@ -73,6 +73,11 @@ class PagePlanner {
 public:
     explicit PagePlanner(int64_t page_size, unsigned max_passes = 3);
 
+    // Asks for at most `limit` resources a page from now on (pages already planned keep their size): what a page of
+    // this list costs to hold was learnt from an answer. Applied before complete() of a pass's first page, it sizes
+    // that pass's plan; page 1 itself then holds several planned pages (the plan starts at the last one it holds).
+    void limit_page_size(int64_t limit);
+    int64_t page_size() const { return page_size_; }
     // Up to `slots` requests to issue now (may be empty while the first page of a pass is awaited).
     std::vector<PageRequest> take(size_t slots);
     // Reports the result of a request obtained from take(). Returns false when the page must be ignored
@@ -121,6 +126,7 @@ private:
     int64_t first_pass_overlap() const { return pass_ == 0 && check_edges_ ? 1 : 0; }
 
     int64_t page_size_;
+    int64_t page_limit_ = 0;  // limit_page_size(); 0: none
     unsigned max_passes_;
     unsigned pass_ = 0;
     bool done_ = false;

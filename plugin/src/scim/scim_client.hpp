@@ -100,6 +100,9 @@ public:
     std::string group_url(std::string_view id) const;
     const std::string &host() const { return host_; }
     const GroupMembersReader::Limits &member_limits() const { return member_limits_.reader; }
+    // The cap on a streamed member list (0: the engine's cap) and the setting that names it.
+    size_t member_list_bytes() const { return member_limits_.list_bytes; }
+    const std::string &member_list_field() const { return member_limits_.list_field; }
 
     // The error for a response that is not a success (transport failure or non-2xx status). `what` names the
     // request in words ("listing users").

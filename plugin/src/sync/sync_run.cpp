@@ -13,6 +13,8 @@ namespace {
 
 // How many times a list is walked at most while it keeps changing under the walk.
 constexpr unsigned kMaxPasses = 3;
+// The least a group page may keep until it is delivered, whatever max-response-mb and concurrency say.
+constexpr size_t kMinPageBudget = 256 * kKiB;
 
 }  // namespace
 
@@ -36,7 +38,8 @@ size_t SyncRun::index_memory_bytes() const { return config_.index_memory_kb * kK
 
 void SyncRun::run() {
     list_users();
-    list_groups();
+    if (config_.members_from_group_pages()) walk_group_pages();
+    else list_groups();
     read_memberships();
     log(LogLevel::info, "sync: " + std::to_string(stats_.resources) + " resources, " +
                             std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
@@ -93,7 +96,44 @@ void SyncRun::list_groups() {
                                    });
 }
 
-// 3. The members of each group (sync/membership_fetcher.hpp).
+// 2 and 3 together: the groups with their members, a page at a time (sync/group_page_walk.hpp).
+void SyncRun::walk_group_pages() {
+    GroupPageWalk::Settings settings;
+    settings.page_size = config_.page_size;
+    settings.window = config_.concurrency;
+    settings.max_passes = kMaxPasses;
+    // Half of what every answer in flight may hold together, shared by the pages in flight.
+    settings.page_budget_bytes = std::max<size_t>(kMinPageBudget, config_.max_response_mb * kMiB / (2 * std::max(1u, config_.concurrency)));
+    settings.index_memory_bytes = index_memory_bytes();
+    settings.spill_dir = config_.spill_dir;
+    GroupPageWalk walk(client_, settings, user_ids_, groups_, *this);
+    walk.run();
+    warn_incomplete(walk.planner(), "group");
+    group_ids_ = std::move(walk.seen());
+    log_group_pages(walk.counts());
+}
+
+void SyncRun::log_group_pages(const GroupPageCounts &c) {
+    const uint64_t alone = c.not_listed + c.nested + c.too_large + c.longest;
+    log(LogLevel::info, "sync: the members of " + std::to_string(c.from_pages) + " groups came with the group pages; " +
+                            std::to_string(alone) + " groups are read on their own (" + std::to_string(c.not_listed) +
+                            " listed without members, " + std::to_string(c.nested) +
+                            " with members that are groups or unknown, " + std::to_string(c.too_large) +
+                            " too large for a page, " + std::to_string(c.longest) +
+                            " with the longest member lists so far, checked against a list cut short)");
+}
+
+void SyncRun::listed(const scim::Group &g) {
+    if (!sink_.entitlement(scim::member_entitlement(g.id, g.display_name))) throw Error::stopped();
+    ++stats_.entitlements;
+}
+
+void SyncRun::page_done(const scim::PagePlanner &planner) {
+    ++stats_.pages;
+    report("groups", static_cast<uint64_t>(planner.total_hint()));
+}
+
+// 3. The members of each group left (sync/membership_fetcher.hpp).
 void SyncRun::read_memberships() {
     MembershipFetcher fetcher(client_, groups_, user_ids_, group_ids_, config_.concurrency, *this);
     fetcher.run();

@@ -21,6 +21,8 @@ struct Options {
     std::string base_path = "/scim/v2";
     std::string token;                       // bearer token required on the SCIM surface (never logged)
     size_t max_page_size = 100;              // cap on `count`; also the page size when `count` is absent
+    bool list_omits_members = false;         // GET /Groups lists no members (GET /Groups/{id} still does)
+    size_t list_members_cap = 0;             // GET /Groups lists at most this many members a group (0: all)
     bool soft_delete = false;                // WorkOS-like: DELETE /Users/{id} deactivates and keeps the user
     uint64_t seed = 1;                       // seeds the data generator, the id generator and every fault
     size_t seed_users = 0, seed_groups = 0, seed_members = 0;
