@@ -374,3 +374,35 @@ TEST_CASE("a member naming no known user becomes an unresolved grant, a warning 
         if (r.type == "group") CHECK(r.attrs.at("member_count") == "3");
     for (const auto &auth : srv.authorization_headers()) CHECK(auth == "Bearer " + kToken);
 }
+
+TEST_CASE("a rate-limited sync learns the service's pace: few 429s, and none under max-requests-per-second") {
+    auto o = org(400, 12, 900, 23);
+    o.rate_limit = 40;
+    o.max_page_size = 4;
+    scim_sim::Server sim(o);
+    sim.start();
+    auto throttled = [&] {
+        const auto stats = sim.stats();
+        return stats.faults.count("rate_limit") ? stats.faults.at("rate_limit") : uint64_t{0};
+    };
+    {
+        Instance in;
+        in.open(config_for(sim.base_url(), kToken, {{"retry-budget-ms", "120000"}}));
+        auto run = sync(in);
+        expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+        // Unpaced, a client at 8 in flight draws a 429 for most requests past the burst; paced, one or two a
+        // probe cycle (a few seconds), plus the first episode's.
+        CHECK(throttled() <= 12);
+        bool paced = false;
+        for (const auto &line : in.log_lines())
+            if (line.find("pace now") != std::string::npos) paced = true;
+        CHECK(paced);
+        MESSAGE("learnt pace: ", throttled(), " 429s over ", run.result.requests, " requests, ", run.seconds, " s");
+    }
+    const uint64_t before = throttled();
+    Instance capped;
+    capped.open(config_for(sim.base_url(), kToken, {{"max-requests-per-second", "30"}}));
+    auto run = sync(capped);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    CHECK(throttled() == before);
+}

@@ -32,6 +32,14 @@ scim::MemberListLimits member_list_limits(const config::Config &c) {
     return l;
 }
 
+// The SCIM engine: paced at the rate the service's 429s teach, under max-requests-per-second when set.
+http::EngineOptions scim_engine_options(const config::Config &c) {
+    http::EngineOptions o = engine_options(c);
+    o.learn_rate = true;
+    o.max_requests_per_second = c.max_requests_per_second;
+    return o;
+}
+
 // The Admin API's engine: one request at a time, paced under admin-api-rate-limit (the request count, not
 // concurrency, sets the speed under the API's per-minute limit).
 http::EngineOptions admin_engine_options(const config::Config &c) {
@@ -45,7 +53,7 @@ http::EngineOptions admin_engine_options(const config::Config &c) {
 
 Connector::Connector(config::Config config, LogFn log) : config_(std::move(config)), log_(std::move(log)) {
     if (config_.has_scim()) {
-        engine_ = std::make_unique<http::Engine>(engine_options(config_), log_);
+        engine_ = std::make_unique<http::Engine>(scim_engine_options(config_), log_);
         client_ = std::make_unique<scim::Client>(*engine_, config_.scim_url, config_.scim_token,
                                                  member_list_limits(config_));
         provisioner_ = std::make_unique<provision::Provisioner>(*client_, log_);

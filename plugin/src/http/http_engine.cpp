@@ -53,6 +53,8 @@ CURLM *as_multi(void *p) { return static_cast<CURLM *>(p); }
 constexpr long kSpareConnections = 2;
 // How long new requests are held back after a 429 (or a 503 with Retry-After) that does not say.
 constexpr int64_t kDefaultThrottleMs = 1000;
+// A Retry-After up to this long, once a pace is learnt, holds back only the request it answered.
+constexpr int64_t kPacedRetryAfterMs = 2000;
 
 constexpr std::string_view kRetryAfter = "retry-after";
 constexpr std::string_view kContentType = "content-type";
@@ -196,6 +198,7 @@ Engine::Engine(EngineOptions options, LogFn log)
     }
     rng_.seed(options_.seed);
     if (options_.requests_per_minute > 0) pacer_.emplace(options_.requests_per_minute);
+    if (options_.learn_rate || options_.max_requests_per_second > 0) throughput_.emplace(options_.max_requests_per_second);
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("could not create a libcurl multi handle");
     const long conns = static_cast<long>(std::max(1u, options_.concurrency));
@@ -378,12 +381,25 @@ void Engine::finish(void *easy_ptr, int code_int) {
 void Engine::on_throttled(const Response &r, Clock::time_point now) {
     // 429, or 503 with Retry-After (a server saying it is too busy): fewer requests in flight, and none
     // started before Retry-After has passed.
-    if (!r.is(429) && !(r.is(503) && r.retry_after_ms)) return;
+    if (!r.is(429) && !(r.is(503) && r.retry_after_ms)) {
+        if (throughput_ && r.failure == Failure::none) throughput_->admitted(now);
+        return;
+    }
     window_.on_throttled();
     const int64_t wait = r.retry_after_ms.value_or(kDefaultThrottleMs);
-    paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
+    const uint64_t episodes = throughput_ ? throughput_->episodes() : 0;
+    if (throughput_) throughput_->throttled(now);
+    // Paced: the retried request waits its Retry-After, the others keep the pace learnt (a short Retry-After of a
+    // per-second limit says when one more request may pass, not that the service wants silence). A long one, or
+    // no pace yet, holds every new request back.
+    const bool paced = throughput_ && throughput_->rate() > 0 && wait <= kPacedRetryAfterMs;
+    if (!paced) paused_until_ = std::max(paused_until_, now + std::chrono::milliseconds(wait));
+    if (throughput_ && throughput_->episodes() == episodes) return;  // the same episode: said already
     log(LogLevel::info, "the service is throttling (HTTP " + std::to_string(r.status) + "); concurrency now " +
-                            std::to_string(window_.window()) + ", waiting " + std::to_string(wait) + " ms");
+                            std::to_string(window_.window()) +
+                            (paced ? ", pace now " + std::to_string(static_cast<int64_t>(throughput_->rate())) +
+                                         " requests/s"
+                                   : ", waiting " + std::to_string(wait) + " ms"));
 }
 
 void Engine::describe_too_large(Job &job, long status) {
@@ -439,11 +455,11 @@ void Engine::start_ready(Clock::time_point now) {
         ready_.push_back(std::move(delayed_.begin()->second));
         delayed_.erase(delayed_.begin());
     }
-    while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_ &&
-           (!pacer_ || pacer_->may_start(now))) {
+    while (!ready_.empty() && active_.size() < window_.window() && now >= paused_until_ && pacing_allows(now)) {
         auto job = std::move(ready_.front());
         ready_.pop_front();
         if (pacer_) pacer_->started(now);
+        if (throughput_) throughput_->started(now);
         start(std::move(job));
     }
 }
@@ -460,17 +476,26 @@ bool Engine::complete_finished() {
 
 // How long to wait for activity: at most kMaxWaitMs (the cancel predicate is asked every turn), and no longer
 // than until the next delayed retry is due or the throttling pause ends.
-int64_t Engine::wait_ms() const {
+int64_t Engine::wait_ms() {
     int64_t wait = kMaxWaitMs;
     const auto now = Clock::now();
     if (!delayed_.empty()) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, delayed_.begin()->first)));
     if (!ready_.empty()) {
         if (now < paused_until_) wait = std::min<int64_t>(wait, std::max<int64_t>(0, ms_between(now, paused_until_)));
-        else if (pacer_ && pacer_->next_start(now) > now)
-            wait = std::min<int64_t>(wait, std::max<int64_t>(1, ms_between(now, pacer_->next_start(now))));
+        else if (paced_start(now) > now)
+            wait = std::min<int64_t>(wait, std::max<int64_t>(1, ms_between(now, paced_start(now))));
         else if (active_.size() < window_.window()) wait = 0;
     }
     return wait;
+}
+
+bool Engine::pacing_allows(Clock::time_point now) { return paced_start(now) <= now; }
+
+Engine::Clock::time_point Engine::paced_start(Clock::time_point now) {
+    Clock::time_point at = now;
+    if (pacer_) at = std::max(at, pacer_->next_start(now));
+    if (throughput_) at = std::max(at, throughput_->next_start(now));
+    return at;
 }
 
 Response Engine::perform(Request request) {

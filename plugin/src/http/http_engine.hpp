@@ -43,6 +43,7 @@
 #include "common/log.hpp"
 #include "http/request_pacer.hpp"
 #include "http/retry_policy.hpp"
+#include "http/throughput_pacer.hpp"
 
 namespace ce::http {
 
@@ -125,6 +126,10 @@ struct EngineOptions {
     BackoffSettings backoff;
     uint64_t seed = 0;                    // jitter PRNG seed (0: from std::random_device)
     unsigned requests_per_minute = 0;     // attempts (retries included) started in any minute; 0: unpaced
+    // Pace learnt from the service's 429s (http/throughput_pacer.hpp), never above max_requests_per_second (0: no
+    // ceiling). Off: 429s only halve the window and hold new requests back for Retry-After.
+    bool learn_rate = false;
+    double max_requests_per_second = 0;
 };
 
 struct EngineStats {
@@ -174,7 +179,7 @@ private:
     void on_throttled(const Response &r, Clock::time_point now);
     void start_ready(Clock::time_point now);
     bool complete_finished();
-    int64_t wait_ms() const;
+    int64_t wait_ms();
     void log(LogLevel level, const std::string &msg) const;
 
     EngineOptions options_;
@@ -188,6 +193,10 @@ private:
     Clock::time_point paused_until_{};
     AdaptiveWindow window_;
     std::optional<RequestPacer> pacer_;
+    std::optional<ThroughputPacer> throughput_;
+    // Whether the pacing allows an attempt to start now, and when it will otherwise.
+    bool pacing_allows(Clock::time_point now);
+    Clock::time_point paced_start(Clock::time_point now);
     std::mt19937_64 rng_;
     EngineStats stats_;
     size_t held_total_ = 0;    // bytes held by the bodies of the transfers in flight (and completions running)
