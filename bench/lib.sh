@@ -35,14 +35,15 @@ bench_workdir() {
 
 stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
 
-# start_sim USERS GROUPS MEMBERS LATENCY_MS: sets url, admin and seed_s (seconds until it listened).
+# start_sim USERS GROUPS MEMBERS LATENCY_MS [SIM-OPTION...]: sets url, admin and seed_s (seconds until it listened).
 start_sim() {
   stop_sim
+  local extra=("${@:5}")
   rm -f "$work/sim.out"; mkfifo "$work/sim.out"
   local t0 word
   t0=$(date +%s.%N)
   "$build/bin/scim-sim" --port 0 --token-file "$work/token" --seed-users "$1" --seed-groups "$2" \
-    --seed-members "$3" --seed 42 --latency-ms "$4" >"$work/sim.out" 2>"$work/sim.err" &
+    --seed-members "$3" --seed 42 --latency-ms "$4" "${extra[@]}" >"$work/sim.out" 2>"$work/sim.err" &
   sim_pid=$!
   read -r word url <"$work/sim.out" || true
   [ "${word:-}" = "LISTENING" ] || { cat "$work/sim.err" >&2; exit 1; }
@@ -51,4 +52,6 @@ start_sim() {
 }
 
 stat_requests() { curl -s "$admin/stats" | sed -n 's/.*"total_requests":\([0-9]*\).*/\1/p'; }
+# stat_fault NAME: how many requests the simulator answered with that fault (rate_limit, fail, ...); 0 if none.
+stat_fault() { curl -s "$admin/stats" | grep -o "\"$1\":[0-9]*" | head -n 1 | sed 's/.*://;s/^$/0/' | grep . || echo 0; }
 reset_stats() { curl -s --fail -d "" "$admin/reset-stats" >/dev/null; }

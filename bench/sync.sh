@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # Sync benchmark (issue 7): how fast, how cheap and how flat a full sync of a large organisation is.
 #
-#   bench/sync.sh [--users N] [--groups G] [--members M] [--latency-ms L] [--build DIR] [--scale-check]
+#   bench/sync.sh [--users N] [--groups G] [--members M] [--latency-ms L] [--rate-limit R] [--build DIR]
+#                 [--scale-check]
 #
 # Starts scim-sim on loopback with the org and an injected latency, then in one run measures:
 #   1. connector-host sync at concurrency 1 and at the plugin's default concurrency (wall time, requests,
 #      CPU time of host+plugin, peak RSS);
-#   2. the same pages walked one after another by curl with keep-alive (what a simple client does);
-#   3. the floor: requests x latency / concurrency;
+#   2. what a user would pick instead: the simple sequential client (one keep-alive curl: user pages, then group
+#      pages with their members, 100 a page: the least requests any client needs), and the connector's own page
+#      pattern walked the same way;
+#   3. the floor: requests x latency / concurrency, and requests / least needed;
 #   4. CPU time with zero injected latency (output to a file);
+#   4b. behind scim-sim --rate-limit R (default 50) with no latency: requests, 429s, wall / (least requests / R);
 #   5. with --scale-check, peak RSS for an org 10x larger (zero latency), and how much of it the process costs
 #      before any sync.
 # Prints every figure with its target and the ratio. Timings are medians of --runs runs (default 1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1
+users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1 rate=50
 . "$root/bench/lib.sh"
 while [ $# -gt 0 ]; do
   if bench_org_option "$1" "${2:-}"; then shift 2; continue; fi
   case "$1" in
     --runs) runs=$2; shift 2 ;;
+    --rate-limit) rate=$2; shift 2 ;;
     --scale-check) scale=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -59,15 +64,27 @@ for conc in 1 8; do
   tail -n 1 "$work/sync.err"
 done
 
-# The same pages, one after another, by curl with keep-alive (one process, one connection).
-ids=$(grep -o '"type":"group","id":"[^"]*"' "$work/org-c8.json" | sed 's/.*"id":"\([^"]*\)"/\1/' | sort -u)
+# What a user would pick instead: the simple sequential client, one keep-alive curl walking user pages, then group
+# pages with their members (which SCIM servers include by default), 100 a page: the least requests any client needs.
 {
   echo "header = \"Authorization: Bearer $token\""
   echo "header = \"Accept: application/scim+json\""
-  # Pages of 100 that overlap by one resource, as the connector's first pass asks for them (the edge check).
+  for ((s = 1; s <= users; s += 100)); do echo "url = \"$url/Users?startIndex=$s&count=100\""; echo "output = /dev/null"; done
+  for ((s = 1; s <= groups; s += 100)); do echo "url = \"$url/Groups?startIndex=$s&count=100\""; echo "output = /dev/null"; done
+} >"$work/simple.cfg"
+least_reqs=$(grep -c '^url' "$work/simple.cfg")
+reset_stats
+t0=$(date +%s.%N)
+curl -s --fail -K "$work/simple.cfg"
+simple_wall=$(echo "$(date +%s.%N) - $t0" | bc -l)
+
+# The connector's own page pattern, one after another (the figure this bench printed before issue 16): user pages
+# and group pages of 100 overlapping by one resource (the edge check), as the connector's first pass asks for them.
+{
+  echo "header = \"Authorization: Bearer $token\""
+  echo "header = \"Accept: application/scim+json\""
   for ((s = 1; s == 1 || s + 1 <= users; s += 99)); do echo "url = \"$url/Users?startIndex=$s&count=100&excludedAttributes=groups\""; echo "output = /dev/null"; done
-  for ((s = 1; s == 1 || s + 1 <= groups; s += 99)); do echo "url = \"$url/Groups?startIndex=$s&count=100&excludedAttributes=members\""; echo "output = /dev/null"; done
-  for g in $ids; do echo "url = \"$url/Groups/$g?attributes=members\""; echo "output = /dev/null"; done
+  for ((s = 1; s == 1 || s + 1 <= groups; s += 99)); do echo "url = \"$url/Groups?startIndex=$s&count=100\""; echo "output = /dev/null"; done
 } >"$work/curl.cfg"
 curl_reqs=$(grep -c '^url' "$work/curl.cfg")
 reset_stats
@@ -83,14 +100,24 @@ start_sim "$users" "$groups" "$members" 0
 run_sync zero 8 "$work/org-zero.json"
 zero_wall=$wall zero_cpu=$cpu zero_rss=$rss_mb
 
+# Behind a rate limit (no latency): the pace learnt from the 429s.
+start_sim "$users" "$groups" "$members" 0 --rate-limit "$rate"
+run_sync limited 8 "$work/org-limited.json"
+limited_wall=$wall limited_reqs=$reqs limited_429=$(stat_fault rate_limit)
+limited_floor=$(echo "$least_reqs / $rate" | bc -l)
+
 printf '\n%-52s %12s %12s %10s\n' "figure" "measured" "target" "ratio"
 row() { printf '%-52s %12s %12s %10s\n' "$1" "$2" "$3" "$4"; }
 row "wall, concurrency 1 (s)" "$(printf %.2f "${W[1]}")" "" ""
 row "wall, concurrency 8 (default) (s)" "$(printf %.2f "${W[8]}")" "" ""
 row "requests, concurrency 1 / 8" "${Q[1]} / ${Q[8]}" "" ""
-row "curl sequential keep-alive walk (s, $curl_reqs req)" "$(printf %.2f "$curl_wall")" "" ""
-row "speed-up vs curl walk (x)" "$(printf %.2f "$(echo "$curl_wall / ${W[8]}" | bc -l)")" ">= 6" \
-    "$(printf %.2f "$(echo "$curl_wall / ${W[8]} / 6" | bc -l)")"
+row "simple sequential client (s, $least_reqs req)" "$(printf %.2f "$simple_wall")" "" ""
+row "speed-up vs the simple client (x)" "$(printf %.2f "$(echo "$simple_wall / ${W[8]}" | bc -l)")" ">= 6" \
+    "$(printf %.2f "$(echo "$simple_wall / ${W[8]} / 6" | bc -l)")"
+row "requests / least needed (x)" "$(printf %.3f "$(echo "${Q[8]} / $least_reqs" | bc -l)")" "<= 1.1" \
+    "$(printf %.2f "$(echo "${Q[8]} / $least_reqs / 1.1" | bc -l)")"
+row "curl walk of the connector's pages (s, $curl_reqs req)" "$(printf %.2f "$curl_wall")" "" ""
+row "speed-up vs that walk (x)" "$(printf %.2f "$(echo "$curl_wall / ${W[8]}" | bc -l)")" "" ""
 row "floor: requests x latency / 8 (s)" "$(printf %.2f "$floor8")" "" ""
 row "wall / floor at concurrency 8 (x)" "$(printf %.2f "$(echo "${W[8]} / $floor8" | bc -l)")" "<= 1.3" \
     "$(printf %.2f "$(echo "${W[8]} / $floor8 / 1.3" | bc -l)")"
@@ -99,6 +126,12 @@ row "CPU host+plugin, concurrency 8, ${latency} ms (s)" "$(printf %.2f "${C[8]}"
 row "CPU host+plugin, zero latency (s)" "$(printf %.2f "$zero_cpu")" "< 2" "$(printf %.2f "$(echo "$zero_cpu / 2" | bc -l)")"
 row "wall, zero latency (s)" "$(printf %.2f "$zero_wall")" "" ""
 row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[8]}")" "< 64" "$(printf %.2f "$(echo "${R[8]} / 64" | bc -l)")"
+row "rate limit $rate/s: requests, 429s" "$limited_reqs, $limited_429" "" ""
+row "rate limit $rate/s: 429s / requests (%)" "$(printf %.2f "$(echo "$limited_429 * 100 / $limited_reqs" | bc -l)")" \
+    "<= 1" "$(printf %.2f "$(echo "$limited_429 * 100 / $limited_reqs" | bc -l)")"
+row "rate limit $rate/s: wall (s)" "$(printf %.2f "$limited_wall")" "" ""
+row "rate limit $rate/s: wall / (least / $rate) (x)" "$(printf %.3f "$(echo "$limited_wall / $limited_floor" | bc -l)")" \
+    "<= 1.15" "$(printf %.2f "$(echo "$limited_wall / $limited_floor / 1.15" | bc -l)")"
 
 if [ "$scale" = 1 ]; then
   start_sim $((users * 10)) $((groups * 10)) $((members * 10)) 0

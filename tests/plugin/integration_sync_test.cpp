@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "plugin_harness.hpp"
 
@@ -405,4 +406,46 @@ TEST_CASE("a rate-limited sync learns the service's pace: few 429s, and none und
     auto run = sync(capped);
     expect_sync_equals_truth(run, parse_truth(sim.state_json()));
     CHECK(throttled() == before);
+}
+
+TEST_CASE("an answer saying the allowance is spent (X-RateLimit-Remaining: 0) holds new requests until its reset") {
+    // Users one a page; the second answer says the allowance is spent for a second. A request within that second is
+    // refused with 429: a client that reads the headers draws none.
+    std::mutex mu;
+    std::chrono::steady_clock::time_point spent_until{};
+    int refused = 0;
+    ScriptedServer s([&](const std::string &, const std::string &path, int nth) -> ScriptedServer::Reply {
+        std::lock_guard lock(mu);
+        ScriptedServer::Reply r;
+        if (std::chrono::steady_clock::now() < spent_until) {
+            ++refused;
+            r.status = 429;
+            r.headers = {{"Retry-After", "1"}};
+            r.body = R"({"detail":"rate limited"})";
+            return r;
+        }
+        if (path.find("/Groups") != std::string::npos) {
+            r.body = R"({"totalResults":0,"Resources":[]})";
+            return r;
+        }
+        const auto at = path.find("startIndex=");
+        const int start = at == std::string::npos ? 1 : std::atoi(path.c_str() + at + 11);
+        r.body = start > 4 ? std::string(R"({"totalResults":4,"Resources":[]})")
+                           : R"({"totalResults":4,"Resources":[{"id":"u)" + std::to_string(start) +
+                                 R"(","userName":"u)" + std::to_string(start) + R"(@example.com"}]})";
+        if (nth == 1) {
+            r.headers = {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", "1"}};
+            spent_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        }
+        return r;
+    });
+    Instance in;
+    in.open(config_for(s.url(), kToken, {{"concurrency", "1"}}));
+    auto run = sync(in);
+    CHECK(run.status == CONN_OK);
+    CHECK(refused == 0);
+    bool said = false;
+    for (const auto &line : in.log_lines())
+        if (line.find("allowance is spent") != std::string::npos) said = true;
+    CHECK(said);
 }

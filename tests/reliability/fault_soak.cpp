@@ -109,6 +109,8 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     o.latency_ms = s.latency_ms;
     o.drift = s.drift;
     o.soft_delete = (seed % 2) == 0;  // both delete behaviours across seeds
+    // Every fourth seed, a server that cuts the members it lists in GET /Groups at 5 a group.
+    o.list_members_cap = seed % 4 == 2 ? 5 : 0;
     scim_sim::Server sim(o);
     sim.start();
 
@@ -117,6 +119,9 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     const int concurrency = (seed % 3 == 0) ? 1 : 4;
     // Every fourth seed gives the id indexes and the group list 1 KiB of memory: they spill to disk at once.
     const bool spill = seed % 4 == 1;
+    // Every membership mode across seeds.
+    static const char *const modes[] = {"auto", "group-pages", "per-group"};
+    const char *mode = modes[(seed / 2) % 3];
     rel::Instance in;
     conn_error err{};
     rel::Entries cfg{{"scim-url", sim.base_url()},
@@ -124,7 +129,8 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
                      {"page-size", std::to_string(page_size)},
                      {"concurrency", std::to_string(concurrency)},
                      {"request-timeout-ms", "10000"},
-                     {"retry-budget-ms", std::to_string(s.retry_budget_ms)}};
+                     {"retry-budget-ms", std::to_string(s.retry_budget_ms)},
+                     {"membership-reads", mode}};
     if (spill) cfg.emplace_back("index-memory-kb", "1");
     if (in.create(cfg, err) != CONN_OK) {
         std::cout << "seed " << seed << ": instance_create failed: " << err.message << "\n";
@@ -264,8 +270,8 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     for (const auto &[k, v] : stats.faults) t.faults[k] += v;
     t.prov_violations += problems.size();
 
-    std::cout << "seed " << seed << " (page-size " << page_size << ", concurrency " << concurrency
-              << (o.soft_delete ? ", soft delete" : "") << (spill ? ", indexes spilled" : "") << "): sync " << sync_outcome << "; users "
+    std::cout << "seed " << seed << " (page-size " << page_size << ", concurrency " << concurrency << ", " << mode
+              << (o.list_members_cap ? ", lists cut at 5 members" : "") << (o.soft_delete ? ", soft delete" : "") << (spill ? ", indexes spilled" : "") << "): sync " << sync_outcome << "; users "
               << seeded.users.size() << ", groups " << seeded.groups.size() << ", grants " << run.grants.size()
               << ", requests " << run.result.requests << ", retries " << run.result.retries << "; provisioning: "
               << created.size() << " accounts, " << want.size() << " memberships kept; faults: ";

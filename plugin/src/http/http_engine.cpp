@@ -57,6 +57,31 @@ constexpr int64_t kDefaultThrottleMs = 1000;
 constexpr int64_t kPacedRetryAfterMs = 2000;
 
 constexpr std::string_view kRetryAfter = "retry-after";
+constexpr std::string_view kRemaining[] = {"ratelimit-remaining", "x-ratelimit-remaining"};
+constexpr std::string_view kReset[] = {"ratelimit-reset", "x-ratelimit-reset"};
+// The longest wait an allowance header may impose (a reset further off is not believed).
+constexpr int64_t kMaxAllowanceWaitMs = 60'000;
+// A reset value this large is epoch seconds, not a delay.
+constexpr int64_t kEpochSeconds = 1'000'000'000;
+
+// A non-negative whole number of a header, nullopt when it is not one.
+std::optional<int64_t> header_number(std::string_view v) {
+    int64_t n = 0;
+    if (v.empty() || v.size() > 15) return std::nullopt;
+    for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + (c - '0');
+    }
+    return n;
+}
+
+std::optional<int64_t> reset_ms(std::string_view v) {
+    const auto n = header_number(v);
+    if (!n) return std::nullopt;
+    const int64_t seconds = *n >= kEpochSeconds ? *n - static_cast<int64_t>(std::time(nullptr)) : *n;
+    return std::max<int64_t>(0, seconds) * 1000;
+}
+
 constexpr std::string_view kContentType = "content-type";
 
 bool header_is(std::string_view line, std::string_view name) {
@@ -70,18 +95,37 @@ std::string_view header_value(std::string_view line, size_t name_len) {
     return line;
 }
 
+// The rate-limit headers of an answer; whether the line was one.
+bool read_allowance(Engine::Job &job, std::string_view line) {
+    for (std::string_view name : kRemaining)
+        if (header_is(line, name)) {
+            job.response.ratelimit_remaining = header_number(header_value(line, name.size()));
+            return true;
+        }
+    for (std::string_view name : kReset)
+        if (header_is(line, name)) {
+            job.response.ratelimit_reset_ms = reset_ms(header_value(line, name.size()));
+            return true;
+        }
+    return false;
+}
+
 size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
     auto *job = static_cast<Engine::Job *>(userp);
     const size_t n = size * nmemb;
     std::string_view line(data, n);
     if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100 Continue): forget earlier headers
         job->response.retry_after_ms.reset();
+        job->response.ratelimit_remaining.reset();
+        job->response.ratelimit_reset_ms.reset();
         job->response.content_type.clear();
     } else if (header_is(line, kRetryAfter)) {
         job->response.retry_after_ms =
             parse_retry_after(header_value(line, kRetryAfter.size()), static_cast<int64_t>(std::time(nullptr)));
     } else if (header_is(line, kContentType)) {
         job->response.content_type = std::string(header_value(line, kContentType.size()));
+    } else {
+        read_allowance(*job, line);
     }
     return n;
 }
@@ -364,6 +408,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
 
     const auto now = Clock::now();
     on_throttled(r, now);
+    on_allowance(r, now);
     const bool transient =
         failure_is_transient(r.failure) || (r.failure == Failure::none && is_transient_status(r.status));
     if (transient && schedule_retry(job, r.retry_after_ms)) return;
@@ -487,6 +532,16 @@ int64_t Engine::wait_ms() {
         else if (active_.size() < window_.window()) wait = 0;
     }
     return wait;
+}
+
+void Engine::on_allowance(const Response &r, Clock::time_point now) {
+    if (!throughput_ || r.ratelimit_remaining.value_or(1) > 0 || !r.ratelimit_reset_ms) return;
+    const int64_t wait = std::min(*r.ratelimit_reset_ms, kMaxAllowanceWaitMs);
+    const auto until = now + std::chrono::milliseconds(wait);
+    if (until <= paused_until_) return;
+    paused_until_ = until;
+    log(LogLevel::info, "the service says its request allowance is spent; waiting " + std::to_string(wait) +
+                            " ms for it to refill");
 }
 
 bool Engine::pacing_allows(Clock::time_point now) { return paced_start(now) <= now; }

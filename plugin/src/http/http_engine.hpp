@@ -93,6 +93,10 @@ struct Response {
     std::string body;
     std::string content_type;
     std::optional<int64_t> retry_after_ms;  // from a Retry-After header
+    // From RateLimit-Remaining / X-RateLimit-Remaining and RateLimit-Reset / X-RateLimit-Reset (delta seconds, or
+    // epoch seconds as some services send): what is left of the service's allowance, and when it refills.
+    std::optional<int64_t> ratelimit_remaining;
+    std::optional<int64_t> ratelimit_reset_ms;
     Failure failure = Failure::none;
     std::string error;                      // libcurl's description when failure != none
     unsigned attempts = 0;                  // attempts made for this request (1 = no retry)
@@ -177,6 +181,8 @@ private:
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
     void on_throttled(const Response &r, Clock::time_point now);
+    // An answer saying the allowance is spent (RateLimit-Remaining: 0): no new request until it refills.
+    void on_allowance(const Response &r, Clock::time_point now);
     void start_ready(Clock::time_point now);
     bool complete_finished();
     int64_t wait_ms();
