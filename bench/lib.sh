@@ -51,7 +51,8 @@ start_sim() {
   admin="${url%%/scim*}/_admin"
 }
 
-stat_requests() { curl -s "$admin/stats" | sed -n 's/.*"total_requests":\([0-9]*\).*/\1/p'; }
+# The SCIM surface's count: the first "total_requests" (the Admin API's own count follows it, inside "admin").
+stat_requests() { curl -s "$admin/stats" | grep -o '"total_requests":[0-9]*' | head -n 1 | cut -d: -f2; }
 # stat_fault NAME: how many requests the simulator answered with that fault (rate_limit, fail, ...); 0 if none.
 stat_fault() { curl -s "$admin/stats" | grep -o "\"$1\":[0-9]*" | head -n 1 | sed 's/.*://;s/^$/0/' | grep . || echo 0; }
 reset_stats() { curl -s --fail -d "" "$admin/reset-stats" >/dev/null; }

@@ -18,7 +18,7 @@
 # Prints every figure with its target and the ratio. Timings are medians of --runs runs (default 1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1 rate=50
+users=100000 groups=2000 members=300000 latency=20 build="$root/build/bench" scale=0 runs=1 rate=50 def=16
 . "$root/bench/lib.sh"
 while [ $# -gt 0 ]; do
   if bench_org_option "$1" "${2:-}"; then shift 2; continue; fi
@@ -51,7 +51,7 @@ start_sim "$users" "$groups" "$members" "$latency"
 printf 'simulator seeded and listening in %.2f s\n' "$seed_s"
 
 declare -A W C R Q
-for conc in 1 8; do
+for conc in 1 8 "$def"; do
   walls=(); cpus=(); rsss=()
   for ((i = 0; i < runs; i++)); do
     run_sync "c$conc" "$conc" "$work/org-c$conc.json"
@@ -93,39 +93,43 @@ curl -s --fail -K "$work/curl.cfg"
 curl_wall=$(echo "$(date +%s.%N) - $t0" | bc -l)
 
 floor8=$(echo "${Q[8]} * $latency / 1000 / 8" | bc -l)
+floord=$(echo "${Q[$def]} * $latency / 1000 / $def" | bc -l)
 floor1=$(echo "${Q[1]} * $latency / 1000" | bc -l)
 
 # CPU with zero latency.
 start_sim "$users" "$groups" "$members" 0
-run_sync zero 8 "$work/org-zero.json"
+run_sync zero "$def" "$work/org-zero.json"
 zero_wall=$wall zero_cpu=$cpu zero_rss=$rss_mb
 
 # Behind a rate limit (no latency): the pace learnt from the 429s.
 start_sim "$users" "$groups" "$members" 0 --rate-limit "$rate"
-run_sync limited 8 "$work/org-limited.json"
+run_sync limited "$def" "$work/org-limited.json"
 limited_wall=$wall limited_reqs=$reqs limited_429=$(stat_fault rate_limit)
 limited_floor=$(echo "$least_reqs / $rate" | bc -l)
 
 printf '\n%-52s %12s %12s %10s\n' "figure" "measured" "target" "ratio"
 row() { printf '%-52s %12s %12s %10s\n' "$1" "$2" "$3" "$4"; }
 row "wall, concurrency 1 (s)" "$(printf %.2f "${W[1]}")" "" ""
-row "wall, concurrency 8 (default) (s)" "$(printf %.2f "${W[8]}")" "" ""
-row "requests, concurrency 1 / 8" "${Q[1]} / ${Q[8]}" "" ""
+row "wall, concurrency 8 (s)" "$(printf %.2f "${W[8]}")" "" ""
+row "wall, concurrency $def (default) (s)" "$(printf %.2f "${W[$def]}")" "" ""
+row "requests, concurrency 1 / 8 / $def" "${Q[1]} / ${Q[8]} / ${Q[$def]}" "" ""
 row "simple sequential client (s, $least_reqs req)" "$(printf %.2f "$simple_wall")" "" ""
-row "speed-up vs the simple client (x)" "$(printf %.2f "$(echo "$simple_wall / ${W[8]}" | bc -l)")" ">= 6" \
-    "$(printf %.2f "$(echo "$simple_wall / ${W[8]} / 6" | bc -l)")"
-row "requests / least needed (x)" "$(printf %.3f "$(echo "${Q[8]} / $least_reqs" | bc -l)")" "<= 1.1" \
-    "$(printf %.2f "$(echo "${Q[8]} / $least_reqs / 1.1" | bc -l)")"
+row "speed-up vs the simple client (x)" "$(printf %.2f "$(echo "$simple_wall / ${W[$def]}" | bc -l)")" ">= 6" \
+    "$(printf %.2f "$(echo "$simple_wall / ${W[$def]} / 6" | bc -l)")"
+row "speed-up vs the simple client, concurrency 8 (x)" "$(printf %.2f "$(echo "$simple_wall / ${W[8]}" | bc -l)")" "" ""
+row "requests / least needed (x)" "$(printf %.3f "$(echo "${Q[$def]} / $least_reqs" | bc -l)")" "<= 1.1" \
+    "$(printf %.2f "$(echo "${Q[$def]} / $least_reqs / 1.1" | bc -l)")"
 row "curl walk of the connector's pages (s, $curl_reqs req)" "$(printf %.2f "$curl_wall")" "" ""
-row "speed-up vs that walk (x)" "$(printf %.2f "$(echo "$curl_wall / ${W[8]}" | bc -l)")" "" ""
-row "floor: requests x latency / 8 (s)" "$(printf %.2f "$floor8")" "" ""
-row "wall / floor at concurrency 8 (x)" "$(printf %.2f "$(echo "${W[8]} / $floor8" | bc -l)")" "<= 1.3" \
-    "$(printf %.2f "$(echo "${W[8]} / $floor8 / 1.3" | bc -l)")"
+row "speed-up vs that walk (x)" "$(printf %.2f "$(echo "$curl_wall / ${W[$def]}" | bc -l)")" "" ""
+row "floor: requests x latency / $def (s)" "$(printf %.2f "$floord")" "" ""
+row "wall / floor at concurrency $def (x)" "$(printf %.2f "$(echo "${W[$def]} / $floord" | bc -l)")" "<= 1.3" \
+    "$(printf %.2f "$(echo "${W[$def]} / $floord / 1.3" | bc -l)")"
+row "wall / floor at concurrency 8 (x)" "$(printf %.2f "$(echo "${W[8]} / $floor8" | bc -l)")" "" ""
 row "wall / floor at concurrency 1 (x)" "$(printf %.2f "$(echo "${W[1]} / $floor1" | bc -l)")" "" ""
-row "CPU host+plugin, concurrency 8, ${latency} ms (s)" "$(printf %.2f "${C[8]}")" "" ""
+row "CPU host+plugin, concurrency $def, ${latency} ms (s)" "$(printf %.2f "${C[$def]}")" "" ""
 row "CPU host+plugin, zero latency (s)" "$(printf %.2f "$zero_cpu")" "< 2" "$(printf %.2f "$(echo "$zero_cpu / 2" | bc -l)")"
 row "wall, zero latency (s)" "$(printf %.2f "$zero_wall")" "" ""
-row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[8]}")" "< 64" "$(printf %.2f "$(echo "${R[8]} / 64" | bc -l)")"
+row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[$def]}")" "< 64" "$(printf %.2f "$(echo "${R[$def]} / 64" | bc -l)")"
 row "rate limit $rate/s: requests, 429s" "$limited_reqs, $limited_429" "" ""
 row "rate limit $rate/s: 429s / requests (%)" "$(printf %.2f "$(echo "$limited_429 * 100 / $limited_reqs" | bc -l)")" \
     "<= 1" "$(printf %.2f "$(echo "$limited_429 * 100 / $limited_reqs" | bc -l)")"
@@ -135,7 +139,7 @@ row "rate limit $rate/s: wall / (least / $rate) (x)" "$(printf %.3f "$(echo "$li
 
 if [ "$scale" = 1 ]; then
   start_sim $((users * 10)) $((groups * 10)) $((members * 10)) 0
-  run_sync scale 8 "$work/org-scale.json"
+  run_sync scale "$def" "$work/org-scale.json"
   growth=$(echo "($rss_mb / $zero_rss - 1) * 100" | bc -l)
   row "wall / CPU host+plugin, org x10, zero latency (s)" "$(printf '%.2f / %.2f' "$wall" "$cpu")" "" ""
   row "peak RSS, org x10, zero latency (MB)" "$(printf %.1f "$rss_mb")" "" ""

@@ -74,7 +74,7 @@ TEST_CASE("descriptor and entry") {
     CHECK(std::string(fields.at("admin-api-rate-limit")->default_value) == "100");
     CHECK(fields.at("scim-url")->type == CONN_FIELD_URL);
     CHECK(std::string(fields.at("page-size")->default_value) == "1000");
-    CHECK(std::string(fields.at("concurrency")->default_value) == "8");
+    CHECK(std::string(fields.at("concurrency")->default_value) == "16");
     CHECK(fields.at("ca-file")->type == CONN_FIELD_PATH);
     REQUIRE(d->account_field_count == 4);
     CHECK(std::string(d->account_fields[2]->name) == "role");

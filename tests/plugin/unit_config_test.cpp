@@ -33,7 +33,7 @@ TEST_CASE("a minimal config gets the documented defaults") {
     CHECK(c.page_size == 1000);
     CHECK(c.membership_reads == "auto");
     CHECK(c.max_requests_per_second == 0);
-    CHECK(c.concurrency == 8);
+    CHECK(c.concurrency == 16);
     CHECK(c.connect_timeout_ms == 10000);
     CHECK(c.request_timeout_ms == 60000);
     CHECK(c.retry_budget_ms == 30000);

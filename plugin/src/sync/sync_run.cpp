@@ -107,7 +107,9 @@ void SyncRun::walk_group_pages() {
     settings.index_memory_bytes = index_memory_bytes();
     settings.spill_dir = config_.spill_dir;
     GroupPageWalk walk(client_, settings, user_ids_, groups_, *this);
+    walking_pages_ = true;
     walk.run();
+    walking_pages_ = false;
     warn_incomplete(walk.planner(), "group");
     group_ids_ = std::move(walk.seen());
     log_group_pages(walk.counts());
@@ -155,6 +157,7 @@ void SyncRun::member(const scim::Group &group, const char *principal_type, std::
 void SyncRun::group_done(const scim::Group &group, size_t members) {
     if (!sink_.resource(scim::group_resource(group, static_cast<int64_t>(members)))) throw Error::stopped();
     ++stats_.resources;
+    if (walking_pages_) return;  // the page it came with is counted and reported by page_done
     ++stats_.pages;
     report("memberships", groups_.size());
 }

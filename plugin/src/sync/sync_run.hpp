@@ -67,6 +67,7 @@ private:
     store::IdIndex group_ids_;
     store::GroupList groups_;
     unsigned passes_ = 0;  // of the last list walked
+    bool walking_pages_ = false;  // in walk_group_pages()
 };
 
 }  // namespace ce::sync
