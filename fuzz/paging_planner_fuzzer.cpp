@@ -77,6 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // The client.
     const uint8_t ps = in.next();
     const int64_t page_size = ps == 255 ? 1000 : 1 + ps % 24;
+    // Odd multiples of 24 in that byte: the client limits its pages to half the page size once the first page has
+    // answered, as the group-page walk does when the first page shows what a group costs (limit_page_size).
+    const int64_t page_limit = ps != 255 && (ps / 24) % 2 == 1 ? std::max<int64_t>(1, page_size / 2) : 0;
     const unsigned max_passes = 1 + in.next() % 4;
     const size_t concurrency = 1 + in.next() % 6;
     // The server.
@@ -217,6 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (const auto &id : a.ids) res.ids.push_back(id);
             for (const auto &id : a.ids)
                 if (!seen.count(id)) ++res.fresh;
+            if (page_limit > 0 && req.start_index == 1 && req.pass == 0) planner.limit_page_size(page_limit);
             const bool deliver = planner.complete(req, res);
             if (trace && requests < 200)
                 std::fprintf(stderr, "  #%llu pass %u start %lld count %lld -> %zu ids (%zu new, first %s), total %lld, op 0x%02x%s\n",
@@ -240,7 +244,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const bool stable = !lied && !drifted && counted_total_ok;
     // Inserts and deletes together can leave every total unchanged; the first pass's edge checks catch the
     // shift when its pages overlap (a server page of more than 16, and more than a page of users).
-    const int64_t server_page = cap > 0 ? (ignores_count ? cap : std::min<int64_t>(cap, page_size)) : page_size;
+    const int64_t asked = page_limit > 0 ? page_limit : page_size;  // the pages after the first
+    // A server ignoring count returns its cap whatever is asked: a page limit does not change its pages when the
+    // first page held more than asked (the planner then keeps the server's size), and does when it held less.
+    const int64_t ignored_page = page_limit > 0 && cap <= page_size ? std::min<int64_t>(cap, page_limit) : cap;
+    const int64_t server_page = cap > 0 ? (ignores_count ? ignored_page : std::min<int64_t>(cap, asked)) : asked;
     const bool edges_checked = server_page > 16 && static_cast<int64_t>(n0) > server_page + 1;
     const bool first_pass_drift = !lied && drifted && !drifted_late && (drift != Drift::both || edges_checked) &&
                                   total_mode == TotalMode::honest && !capped_total && max_passes >= 2;
@@ -261,7 +269,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(planner.doubt().empty(), "a stable honest server's walk doubts its own completeness");
         FUZZ_CHECK(!ignored_any, "a page of a stable honest server was ignored");
         FUZZ_CHECK(seen.size() == coll.size(), "ids delivered that the server does not hold");
-        const int64_t eff = cap > 0 ? std::min<int64_t>(cap, page_size) : page_size;
+        const int64_t eff = cap > 0 ? std::min<int64_t>(cap, asked) : asked;
         const uint64_t pages = static_cast<uint64_t>(static_cast<int64_t>(coll.size()) / std::max<int64_t>(1, eff)) + 1;
         FUZZ_CHECK(requests <= 2 * pages + 2 * concurrency + 4, "far more requests than pages for a stable collection");
     }

@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "scim/group_page_reader.hpp"
 #include "scim/members_reader.hpp"
 #include "scim/scim_json.hpp"
 
@@ -160,6 +161,44 @@ void check_streamed_members(const std::string &body, bool dom_ok, const std::vec
     }
 }
 
+// The streaming group page reader (group_page_reader.cpp) against parse_group_page: a page it accepts is one
+// parse_group_page accepts, with the same groups in order (it also checks each group's members, which
+// parse_group_page ignores, so it may refuse a page parse_group_page takes), and never one holding a NUL.
+void check_streamed_group_page(const std::string &body, bool dom_ok, const ListPage<Group> &dom) {
+    std::vector<Group> got;
+    uint64_t members = 0, member_calls = 0;
+    GroupPageReader reader([&](std::string_view, std::string_view) { ++member_calls; },
+                           [&](ListedGroup &g) {
+                               members += g.members;
+                               got.push_back(g.group);
+                           });
+    bool ok = true;
+    ListSummary summary;
+    try {
+        size_t pos = 0, k = 0;
+        while (pos < body.size()) {
+            const size_t step = 1 + static_cast<unsigned char>(body[k++ % body.size()]) % 23;
+            const size_t n = std::min(step, body.size() - pos);
+            reader.feed(std::string_view(body).substr(pos, n));
+            pos += n;
+        }
+        summary = reader.finish();
+    } catch (const ParseError &) {
+        ok = false;
+    }
+    if (!ok) return;
+    FUZZ_CHECK(body.find('\0') == std::string::npos, "the group page reader accepted a body holding a NUL byte");
+    FUZZ_CHECK(dom_ok, "the group page reader accepted a page parse_group_page rejects");
+    FUZZ_CHECK(members == member_calls, "the group page reader's member counts differ from the members it handed over");
+    FUZZ_CHECK(summary.returned == got.size() && got.size() == dom.resources.size(),
+               "the group page reader found a different number of groups");
+    FUZZ_CHECK(summary.total_results == dom.total_results, "the group page reader read another totalResults");
+    for (size_t i = 0; i < got.size(); ++i) {
+        FUZZ_CHECK(got[i].id == dom.resources[i].id, "a streamed group id differs");
+        FUZZ_CHECK(got[i].display_name == dom.resources[i].display_name, "a streamed group name differs");
+    }
+}
+
 template <typename F>
 bool rejects(F &&parse) {
     try {
@@ -222,6 +261,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (const auto &g : groups.resources) check_group(g);
     }
     if (summary_ok) check_total(summary.total_results, ref);
+    check_streamed_group_page(body, group_page_ok, groups);
 
     // One user.
     {

@@ -170,7 +170,9 @@ void PagePlanner::plan_pass(const PageRequest &req, const PageResult &res) {
     const auto returned = static_cast<int64_t>(res.returned);
     server_page_ = returned < req.count ? returned : req.count;
     if (returned > req.count) server_page_ = returned;
-    if (page_limit_ > 0) server_page_ = std::min(server_page_, page_limit_);
+    // A page limit asks for smaller pages; a server that returns more than asked ignores count, and its pages
+    // stay what it returns.
+    if (page_limit_ > 0 && returned <= req.count) server_page_ = std::min(server_page_, page_limit_);
     // The first pass's pages overlap by one resource (pages larger than kSmallPage) so that their edges can be
     // checked. A re-walk (the collection moved during the last pass) overlaps consecutive pages by more (a quarter
     // page, at least kMinRewalkOverlap, at most half a page), so that resources shifted by insertions while pages
