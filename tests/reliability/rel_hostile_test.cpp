@@ -809,6 +809,33 @@ TEST_CASE("issue 15: 8 groups in flight, each a large honest gzip member list: e
     peak.check();
 }
 
+TEST_CASE("issue 16: a group page with a group of 2.4 million listed members: read on its own, bounded") {
+    // 72 MB of page (gzip): its member ids would pass the page's budget, so the group is read with its own GET.
+    static const std::string page = rel::gzip_repeat(
+        R"({"totalResults":1,"Resources":[{"id":"g1","displayName":"G1","members":[{"value":"u2"})",
+        R"(,{"value":"u1","type":"User"})", 2'400'000, "]}]}");
+    const std::string users = list_page({user_json("u1", "u1@example.com", "U"), user_json("u2", "u2@example.com", "U")}, "/scim/v2/Users");
+    rel::RawServer server([&](const rel::RawReq &r) {
+        const std::string p = path_of(r.target);
+        if (p == "/scim/v2/Users") return json_reply(users);
+        if (p == "/scim/v2/Groups") return gzip_reply(page);
+        if (p == "/scim/v2/Groups/g1") return json_reply(R"({"id":"g1","members":[{"value":"u1"},{"value":"u2"}]})");
+        return json_reply(R"({"detail":"no such resource"})", 404);
+    });
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(cfg(server.url()), err) == CONN_OK);
+    PeakRss peak("a group page holding one group of 2.4M listed members (gzip)");
+    const auto run = rel::sync(in);
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    CHECK(run.grants.size() == 2);
+    bool alone = false;
+    for (const auto &line : in.log_lines())
+        if (line.find("1 too large for a page") != std::string::npos) alone = true;
+    CHECK(alone);
+    peak.check();
+}
+
 TEST_CASE("issue 15: cancelled inside a heavy gzip member list: CANCELLED having read a small part of the body") {
     // A member list of 2.5 GB decompressed, ~4.7 MB of gzip: 2,500 blocks of ~1 MB, each a member naming user
     // u<i> (a grant the sink sees at once: the blocks the plugin read) then u1 over and over. The host cancels after
