@@ -7,6 +7,7 @@
 #include <scim_sim/server.hpp>
 
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -321,6 +322,40 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
         CHECK(run.status == CONN_OK);
         CHECK(has_warning(run, "incomplete_listing"));
     }
+}
+
+TEST_CASE("Admin API: a server that ignores email= lists everyone; only the member with that e-mail is acted on") {
+    // Every listing of members answers all three, on two pages, whatever the filter: a client that took the first
+    // answer (or the first page) would remove user_1.
+    std::mutex mu;
+    std::vector<std::string> deletes;
+    ScriptedServer s([&](const std::string &method, const std::string &path, int) -> ScriptedServer::Reply {
+        ScriptedServer::Reply r;
+        r.content_type = "application/json";
+        if (method == "DELETE") {
+            std::lock_guard lock(mu);
+            deletes.push_back(path);
+            r.body = R"({"id":"x","type":"user_deleted"})";
+            return r;
+        }
+        const bool second = path.find("after_id=user_2") != std::string::npos;
+        r.body = second ? R"({"data":[{"type":"user","id":"user_3","email":"c@example.com","name":"C","role":"user"}],)"
+                          R"("has_more":false,"first_id":"user_3","last_id":"user_3"})"
+                        : R"({"data":[{"type":"user","id":"user_1","email":"a@example.com","name":"A","role":"user"},)"
+                          R"({"type":"user","id":"user_2","email":"b@example.com","name":"B","role":"user"}],)"
+                          R"("has_more":true,"first_id":"user_1","last_id":"user_2"})";
+        return r;
+    });
+    Instance in;
+    in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+    const Outcome o = delete_resource(in, "user", "email=C@example.com");
+    CHECK(o.status == CONN_OK);
+    REQUIRE(deletes.size() == 1);
+    CHECK(deletes[0].find("/users/user_3") != std::string::npos);
+    const Outcome none = delete_resource(in, "user", "email=nobody@example.com");
+    CHECK(none.status == CONN_OK);
+    CHECK(none.outcome == CONN_OUTCOME_ALREADY_DELETED);
+    CHECK(deletes.size() == 1);
 }
 
 namespace {

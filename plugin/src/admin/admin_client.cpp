@@ -135,7 +135,6 @@ std::optional<Invite> Client::get_invite(std::string_view id) const {
 }
 
 std::optional<Member> Client::find_member_by_email(std::string_view email) const {
-    std::optional<Member> found;
     std::vector<Member> matches;
     walk_cursor_pages<Member>(*this, "users", &parse_member_page, "looking a member up by e-mail",
                               [&](std::vector<Member> &page) {
@@ -146,8 +145,8 @@ std::optional<Member> Client::find_member_by_email(std::string_view email) const
     if (matches.size() > 1)
         throw Error::failed_precondition("principal_id", "several members have the e-mail " + std::string(email) +
                                                              ": name the member by id");
-    if (!matches.empty()) found = std::move(matches.front());
-    return found;
+    if (matches.empty()) return std::nullopt;
+    return std::move(matches.front());
 }
 
 bool Client::group_lists_member(std::string_view group_id, std::string_view user_id) const {
