@@ -196,7 +196,8 @@ Outcome AdminProvisioner::grant(std::string_view entitlement_id, std::string_vie
         throw Error::invalid_argument("entitlement_id",
                                       "entitlement id must be group:<id>:member or org_role:<role>:assigned");
     }
-    if (sink && !sink->grant(admin::make_grant(std::string(entitlement_id), "user", m.id, false))) throw Error::stopped();
+    if (sink && !sink->grant(admin::make_grant(std::string(entitlement_id), "user", m.id, false)))
+        throw Error::stopped();
     return out;
 }
 
