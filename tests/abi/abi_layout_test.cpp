@@ -36,6 +36,7 @@ TEST_CASE("outcomes keep their numbers") {
     CHECK(CONN_OUTCOME_ALREADY_GRANTED == 6);
     CHECK(CONN_OUTCOME_REVOKED == 7);
     CHECK(CONN_OUTCOME_ALREADY_REVOKED == 8);
+    CHECK(CONN_OUTCOME_REACTIVATED == 9);  // ABI 1.1
 }
 
 TEST_CASE("every struct starts with its size, and layouts are frozen on 64-bit targets") {

@@ -73,7 +73,7 @@ TEST_CASE("version and help") {
     auto r = ch({"--version"}, t);
     CHECK(r.code == 0);
     CHECK(r.out.find("connector-host") != std::string::npos);
-    CHECK(r.out.find("ABI 1.0") != std::string::npos);
+    CHECK(r.out.find("ABI 1.1") != std::string::npos);
     r = ch({"--help"}, t);
     CHECK(r.code == 0);
     CHECK(r.out.find("Exit codes") != std::string::npos);
@@ -109,7 +109,7 @@ TEST_CASE("plugins: listing, junk skipped with a warning, duplicate ids refused"
     CHECK(r.code == 0);
     CHECK(r.out.find("host-test") != std::string::npos);
     CHECK(r.out.find("1.2.3") != std::string::npos);
-    CHECK(r.out.find("1.0") != std::string::npos);
+    CHECK(r.out.find("1.1") != std::string::npos);
     CHECK(r.out.find((dir / "host-test.so").string()) != std::string::npos);
 
     r = ch({"--plugins-dir", dir.string(), "plugins", "--json"}, t);
@@ -117,7 +117,7 @@ TEST_CASE("plugins: listing, junk skipped with a warning, duplicate ids refused"
     auto d = parse(r.out);
     REQUIRE(d.Size() == 1);
     CHECK(std::string(d[0]["id"].GetString()) == "host-test");
-    CHECK(std::string(d[0]["abi"].GetString()) == "1.0");
+    CHECK(std::string(d[0]["abi"].GetString()) == "1.1");
 
     // Junk: a text file named x.so, a copy of libc, a file without a plugin extension (ignored).
     spit(dir / "x.so", "this is not a library\n");

@@ -93,10 +93,10 @@ TEST_CASE("provisioning round trip: create, grant, revoke, delete, each twice") 
         CHECK(d2.outcome == CONN_OUTCOME_ALREADY_DELETED);
 
         if (soft) {
-            // Creating a user that was soft-deleted: already exists, reactivated.
+            // Creating a user that was soft-deleted: reactivated (ABI 1.1; a 1.0 host is told ALREADY_EXISTS).
             auto c3 = create_account(in, {{"email", email}, {"display_name", "Mary Ann van der Berg"}});
             REQUIRE_MESSAGE(c3.status == CONN_OK, c3.err.message);
-            CHECK(c3.outcome == CONN_OUTCOME_ALREADY_EXISTS);
+            CHECK(c3.outcome == CONN_OUTCOME_REACTIVATED);
             REQUIRE(c3.resources.size() == 1);
             CHECK(c3.resources[0].id == uid);
             CHECK(c3.resources[0].attrs.at("status") == "active");

@@ -60,7 +60,7 @@ extern "C" {
 
 /* The major changes only when compatibility breaks; a minor adds fields or interfaces. */
 #define CONN_ABI_VERSION_MAJOR 1u
-#define CONN_ABI_VERSION_MINOR 0u
+#define CONN_ABI_VERSION_MINOR 1u
 
 /* ---- Export, import and calling convention -------------------------------------------------------- */
 
@@ -116,13 +116,17 @@ typedef int32_t conn_status;
 typedef int32_t conn_outcome;
 #define CONN_OUTCOME_NONE            0
 #define CONN_OUTCOME_CREATED         1
-#define CONN_OUTCOME_ALREADY_EXISTS  2  /* the account existed; it is returned (reactivated if needed) */
+#define CONN_OUTCOME_ALREADY_EXISTS  2  /* the account existed; it is returned (reactivated if needed, for
+                                           * a host that negotiated minor 0)                             */
 #define CONN_OUTCOME_DELETED         3
 #define CONN_OUTCOME_ALREADY_DELETED 4
 #define CONN_OUTCOME_GRANTED         5
 #define CONN_OUTCOME_ALREADY_GRANTED 6
 #define CONN_OUTCOME_REVOKED         7
 #define CONN_OUTCOME_ALREADY_REVOKED 8
+/* Since ABI 1.1 (sent only to a host that negotiated minor >= 1; a 1.0 host gets ALREADY_EXISTS instead): */
+#define CONN_OUTCOME_REACTIVATED     9  /* the account existed, deactivated (soft-deleted); it was enabled
+                                           * again and is returned                                        */
 
 /* Sink answers. Any non-zero answer stops the stream: the operation returns CONN_ERR_STOPPED. */
 #define CONN_SINK_CONTINUE 0
@@ -443,7 +447,7 @@ typedef struct conn_connector_v1 {
                                  conn_sync_result *result, conn_error *err);
 
     /* Creates an account; on success delivers it once to sink->on_resource (sink may be NULL) and
-     * sets *outcome to CREATED or ALREADY_EXISTS.
+     * sets *outcome to CREATED, ALREADY_EXISTS or (minor >= 1 negotiated) REACTIVATED.
      * Threads: as check; the sink is called only on this calling thread, never after it returns. */
     conn_status(CONN_CALL *create_account)(conn_instance *instance, const conn_call *call,
                                            const conn_account_request *request, const conn_sink *sink,

@@ -116,6 +116,7 @@ constexpr const char *outcome_name(conn_outcome outcome, const char *unknown = n
     case CONN_OUTCOME_ALREADY_GRANTED: return "already_granted";
     case CONN_OUTCOME_REVOKED: return "revoked";
     case CONN_OUTCOME_ALREADY_REVOKED: return "already_revoked";
+    case CONN_OUTCOME_REACTIVATED: return "reactivated";
     default: return unknown;
     }
 }
@@ -132,6 +133,7 @@ constexpr const char *outcome_code_name(conn_outcome outcome, const char *unknow
     case CONN_OUTCOME_ALREADY_GRANTED: return "ALREADY_GRANTED";
     case CONN_OUTCOME_REVOKED: return "REVOKED";
     case CONN_OUTCOME_ALREADY_REVOKED: return "ALREADY_REVOKED";
+    case CONN_OUTCOME_REACTIVATED: return "REACTIVATED";
     default: return unknown;
     }
 }

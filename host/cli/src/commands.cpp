@@ -948,7 +948,9 @@ CreatedAccount call_create_account(Console &console, const GlobalOptions &g, Loa
         if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
             throw operation_failure("create-account", st, err, op, &sink);
     }
-    check_outcome(created.outcome, CONN_OUTCOME_CREATED, CONN_OUTCOME_ALREADY_EXISTS, "create-account");
+    // REACTIVATED (ABI 1.1) only from a plugin that negotiated 1.1: a 1.0 plugin cannot mean it.
+    if (created.outcome != CONN_OUTCOME_REACTIVATED || plugin.abi_minor() < 1)
+        check_outcome(created.outcome, CONN_OUTCOME_CREATED, CONN_OUTCOME_ALREADY_EXISTS, "create-account");
     if (delivered > 1)
         throw CommandError{ExitCode::plugin_failure, "create-account: the plugin delivered " + std::to_string(delivered) +
                                                          " accounts where the ABI says one"};

@@ -115,10 +115,22 @@ void require_grant_args(conn_str entitlement_id, conn_str principal_type, conn_s
     require_str(principal_id, "principal_id");
 }
 
+// The lowest minor any host of this process negotiated: an outcome appended in a later minor is never sent to a
+// host that cannot know it (the entry has no instance to tell them apart, so the oldest host decides for all).
+std::atomic<uint32_t> g_negotiated_minor{CONN_ABI_VERSION_MINOR};
+
+void negotiated(uint32_t minor) {
+    uint32_t seen = g_negotiated_minor.load();
+    while (minor < seen && !g_negotiated_minor.compare_exchange_weak(seen, minor)) {
+    }
+}
+
 conn_outcome to_outcome(Outcome o) {
     switch (o) {
     case Outcome::created: return CONN_OUTCOME_CREATED;
     case Outcome::already_exists: return CONN_OUTCOME_ALREADY_EXISTS;
+    case Outcome::reactivated:
+        return g_negotiated_minor.load() >= 1 ? CONN_OUTCOME_REACTIVATED : CONN_OUTCOME_ALREADY_EXISTS;
     case Outcome::deleted: return CONN_OUTCOME_DELETED;
     case Outcome::already_deleted: return CONN_OUTCOME_ALREADY_DELETED;
     case Outcome::granted: return CONN_OUTCOME_GRANTED;
@@ -316,5 +328,6 @@ const conn_plugin_entry g_entry{sizeof(conn_plugin_entry), CONN_ABI_VERSION_MAJO
 extern "C" CONN_PLUGIN_ENTRY {
     if (abi_major != CONN_ABI_VERSION_MAJOR) return nullptr;
     if (abi_minor) *abi_minor = std::min<uint32_t>(*abi_minor, CONN_ABI_VERSION_MINOR);
+    negotiated(abi_minor ? *abi_minor : 0);
     return &g_entry;
 }

@@ -40,8 +40,9 @@ Outcome Provisioner::create_account(const AccountRequest &req, RecordSink *sink)
     if (r.is(200) || r.is(201)) {
         user = created_user(r, req.email);
     } else if (r.is(409)) {
-        user = existing_user(req.email);
-        outcome = Outcome::already_exists;
+        bool reactivated = false;
+        user = existing_user(req.email, reactivated);
+        outcome = reactivated ? Outcome::reactivated : Outcome::already_exists;
     } else {
         throw client_.error_for(r, "creating a user");
     }
@@ -67,7 +68,7 @@ scim::User Provisioner::created_user(http::Response &r, const std::string &email
     return std::move(*user);
 }
 
-scim::User Provisioner::existing_user(const std::string &email) {
+scim::User Provisioner::existing_user(const std::string &email, bool &reactivated) {
     // The userName exists (also after a retried POST whose first attempt did land): find exactly that account.
     scim::UserLookup found = client_.find_user_by_user_name(email);
     if (!found.user)
@@ -81,6 +82,7 @@ scim::User Provisioner::existing_user(const std::string &email) {
     if (!found.user->active) {
         client_.set_user_active(found.user->id, true);
         found.user->active = true;
+        reactivated = true;
         log(LogLevel::info, "create_account: reactivated existing user " + found.user->id);
     }
     return std::move(*found.user);

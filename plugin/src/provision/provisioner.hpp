@@ -17,7 +17,19 @@
 
 namespace ce::provision {
 
-enum class Outcome { created, already_exists, deleted, already_deleted, granted, already_granted, revoked, already_revoked };
+// reactivated: the account existed deactivated (soft-deleted) and was enabled again (the ABI glue tells a host of
+// ABI 1.0, which does not know the outcome, already_exists).
+enum class Outcome {
+    created,
+    already_exists,
+    reactivated,
+    deleted,
+    already_deleted,
+    granted,
+    already_granted,
+    revoked,
+    already_revoked
+};
 
 class Provisioner {
 public:
@@ -39,8 +51,8 @@ private:
     std::optional<std::string> user_id_of(std::string_view arg, const char *field);
     // The user a 2xx answer to POST /Users created (looked up by userName when the answer cannot be read).
     scim::User created_user(http::Response &r, const std::string &email);
-    // The account a 409 for this userName refers to, reactivated when inactive.
-    scim::User existing_user(const std::string &email);
+    // The account a 409 for this userName refers to, reactivated when inactive (`reactivated` says so).
+    scim::User existing_user(const std::string &email, bool &reactivated);
     // Whether uid is in the group's member list (read as it arrives; `why` is logged); throws not_found when the
     // group does not exist.
     bool listed_membership(const std::string &gid, const std::string &uid, std::string_view why);
