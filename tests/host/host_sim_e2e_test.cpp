@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <csignal>
 #include <set>
 
@@ -33,8 +34,10 @@ std::string &all_written() {
 class Simulator {
 public:
     explicit Simulator(const TempDir &dir, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{sim, "--port", "0", "--token", token, "--seed-users", "40", "--seed-groups", "4",
-                                      "--seed-members", "60"};
+        // The default org unless `extra` seeds its own.
+        std::vector<std::string> args{sim, "--port", "0", "--token", token};
+        if (std::find(extra.begin(), extra.end(), "--seed-users") == extra.end())
+            args.insert(args.end(), {"--seed-users", "40", "--seed-groups", "4", "--seed-members", "60"});
         args.insert(args.end(), extra.begin(), extra.end());
         child_ = std::make_unique<Child>(args, dir.path());
         for (int i = 0; i < 1000; ++i) {
@@ -401,6 +404,78 @@ TEST_CASE("Ctrl-C during a slow sync: 130, the --out file untouched") {
     CHECK(slurp(t / "keep.json") == "ORIGINAL");
     for (const auto &e : fs::directory_iterator(t.path()))
         CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+}
+
+namespace {
+
+// The lines of a file; `volatile_prefixes`: lines beginning with one of them are set aside in `set_aside`.
+std::vector<std::string> lines_except(const std::string &text, const std::vector<std::string> &volatile_prefixes,
+                                      std::vector<std::string> &set_aside) {
+    std::vector<std::string> kept;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        bool is_volatile = false;
+        for (const auto &p : volatile_prefixes) is_volatile = is_volatile || line.rfind(p, 0) == 0;
+        (is_volatile ? set_aside : kept).push_back(line);
+    }
+    return kept;
+}
+
+bool is_utc_time(const std::string &t) {
+    return t.size() == 20 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z';
+}
+
+}  // namespace
+
+TEST_CASE("sync --out FILE: the run's facts and a stable order; two syncs of the same data differ only there") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "300", "--seed-groups", "12", "--seed-members", "900"});
+    auto env = env_for(simulator);
+    for (const std::string ext : {"json", "ndjson"}) {
+        std::string text[2];
+        for (int i = 0; i < 2; ++i) {
+            const fs::path out = t / ("org" + std::to_string(i) + "." + ext);
+            auto r = ch({"sync", plugin, "--out", out.string(), "--set", "concurrency=8"}, t, env);
+            REQUIRE_MESSAGE(r.code == 0, r.err);
+            text[i] = slurp(out);
+            all_written() += text[i];
+        }
+        const bool json = ext == "json";
+        const std::vector<std::string> volatile_lines =
+            json ? std::vector<std::string>{"\"run\":", "\"summary\":"}
+                 : std::vector<std::string>{"{\"kind\":\"run\"", "{\"kind\":\"summary\""};
+        std::vector<std::string> aside[2];
+        const auto kept0 = lines_except(text[0], volatile_lines, aside[0]);
+        const auto kept1 = lines_except(text[1], volatile_lines, aside[1]);
+        CHECK(kept0.size() > 300); // one record per line
+        CHECK_MESSAGE(kept0 == kept1, ext << ": two syncs of the same data differ outside the run and summary lines");
+        REQUIRE(aside[0].size() == 2);
+
+        // The run's facts: UTC start and end, the tenant without credentials.
+        for (int i = 0; i < 2; ++i) {
+            auto doc = parse(json ? text[i] : aside[i][0]);
+            const rapidjson::Value &run = json ? doc["run"] : doc;
+            CHECK(is_utc_time(s(run["started_at"])));
+            CHECK(is_utc_time(s(run["ended_at"])));
+            CHECK(s(run["started_at"]) <= s(run["ended_at"]));
+            CHECK(s(run["tenant"]) == simulator.url());
+        }
+        if (!json) continue;
+        // Sorted: resources by type then id, grants by id.
+        auto doc = parse(text[0]);
+        std::pair<std::string, std::string> last;
+        for (const auto &res : doc["resources"].GetArray()) {
+            std::pair<std::string, std::string> key{s(res["type"]), s(res["id"])};
+            CHECK(last <= key);
+            last = key;
+        }
+        std::string last_grant;
+        for (const auto &g : doc["grants"].GetArray()) {
+            CHECK(last_grant <= s(g["id"]));
+            last_grant = s(g["id"]);
+        }
+        CHECK(doc["grants"].Size() > 100);
+    }
 }
 
 TEST_CASE("token scan: every byte connector-host wrote in this file") {

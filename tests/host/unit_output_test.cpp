@@ -154,7 +154,7 @@ TEST_CASE("ndjson writer: one record per line with a kind, in arrival order") {
         if (kinds.back() == "grant" && kinds.size() == 4) CHECK(std::string(d["principal"]["id"].GetString()) == "u1");
     }
     CHECK(kinds == std::vector<std::string>{"plugin", "resource_type", "resource_type", "grant", "resource", "entitlement",
-                                            "resource", "grant", "warning", "summary"});
+                                            "resource", "grant", "warning", "run", "summary"});
 }
 
 TEST_CASE("table writer: counts first, then tables; terminal controls neutralised") {
@@ -319,6 +319,7 @@ TEST_CASE("json and ndjson: C1 controls are escaped as \\u0080..\\u009f, values 
         CHECK(out.find("\\u0080") != std::string::npos);
         CHECK(out.find("\\u009f") != std::string::npos);
         CHECK(out.find("\\u0085key") != std::string::npos);
+        if (format == SyncFormat::json) continue; // one document over several lines, parsed below
         std::istringstream lines(out);
         for (std::string line; std::getline(lines, line);) {
             rapidjson::Document d;

@@ -740,7 +740,9 @@ SyncDestination open_sync_destination(Console &console, SyncFormat format, const
         return dest;
     }
     dest.output = open_sync_output(s.out);
-    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber());
+    // A file gets the stable order; a stream (stdout, a FIFO, a device) each record as it arrives.
+    const SyncWriterOptions options{dest.output->atomic(), instance.identity().tenant};
+    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber(), options);
     return dest;
 }
 
