@@ -301,8 +301,10 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     Simulator simulator(t);
     auto env = env_for(simulator);
     const std::string db = (t / "org.db").string();
+    const std::string old_json = (t / "old.json").string(), new_json = (t / "new.json").string();
     auto r = ch({"sync", plugin, "--out", db}, t, env);
     REQUIRE_MESSAGE(r.code == 0, r.err);
+    REQUIRE(ch({"sync", plugin, "--out", old_json}, t, env).code == 0);
     auto truth = simulator.state();
     const std::string gid = s(truth["groups"][0]["id"]);
     std::set<std::string> truth_members, got_members;
@@ -330,13 +332,35 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     const std::string created = "user:" + s(parse(r.out)["resource"]["id"]);
     CHECK(ch({"delete", plugin, "--resource", victim}, t, env).code == 0);
     REQUIRE(ch({"sync", plugin, "--out", db}, t, env).code == 0);
+    REQUIRE(ch({"sync", plugin, "--out", new_json}, t, env).code == 0);
 
-    r = ch({"diff", db, "--format", "json"}, t);
-    CHECK(r.code == 1);
-    auto d = parse(r.out);
-    std::set<std::string> changes;
-    for (const auto &c : d["changes"].GetArray())
-        changes.insert(s(c["change"]) + " " + s(c["kind"]) + " " + s(c["id"]));
+    auto changes_of = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "diff");
+        args.insert(args.end(), {"--format", "json"});
+        auto res = ch(args, t);
+        CHECK_MESSAGE(res.code == 1, res.err);
+        auto doc = parse(res.out);
+        std::set<std::string> out;
+        for (const auto &c : doc["changes"].GetArray()) {
+            out.insert(s(c["change"]) + " " + s(c["kind"]) + " " + s(c["id"]));
+            CHECK(c.HasMember("name"));
+        }
+        return out;
+    };
+    const std::set<std::string> changes = changes_of({db});
+    // Two JSON outputs of the same syncs, and a JSON output against the snapshot: the same report.
+    CHECK(changes_of({old_json, new_json}) == changes);
+    CHECK(changes_of({old_json, db}) == changes);
+    r = ch({"diff", new_json, new_json}, t);
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("0 change(s)") != std::string::npos);
+    r = ch({"diff", new_json}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("two files") != std::string::npos);
+    spit(t / "cut.json", slurp(new_json).substr(0, 500));
+    r = ch({"diff", old_json, (t / "cut.json").string()}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is not a sync's JSON output") != std::string::npos);
     CHECK(changes.count("added grant " + ent + ":" + outsider) == 1);
     CHECK(changes.count("removed grant " + ent + ":" + member) == 1);
     CHECK(changes.count("added resource " + created) == 1);

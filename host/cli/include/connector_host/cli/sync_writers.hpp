@@ -45,6 +45,8 @@ struct SyncSummary {
     uint64_t requests = 0, retries = 0, pages = 0;
     double elapsed_seconds = 0;
     bool complete = true; // false when any incomplete_* warning was received
+    // A run read back from its JSON output: its recorded times and tenant (empty for a live sync).
+    std::string started_at, ended_at, tenant;
 };
 
 class SyncWriter {
