@@ -210,11 +210,11 @@ void add_question_commands(CommandLine &cl) {
     members->add_option("target", q.target, "An entitlement id, or a resource <type>:<id> (its assignment entitlements)")
         ->required();
     add_question(cl, "stats", "Counts by type, status and source; grants, unresolved grants; warnings", Question::stats);
-    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two snapshots: "
-                                            "joiners, leavers, status changes, grants added and removed. "
-                                            "Exit 0: no change, 1: changes");
+    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two files "
+                                            "(snapshots or sync JSON outputs, old first): joiners, leavers, status "
+                                            "changes, grants added and removed. Exit 0: no change, 1: changes");
     add_query_options(cl, cl.diff);
-    cl.diff->add_option("new", q.other, "A second, newer snapshot (then the first is the old one)");
+    cl.diff->add_option("new", q.other, "A second, newer snapshot or sync JSON output (then the first is the old one)");
 }
 
 // The first argument that is neither a global option nor its value: what should be the command.
