@@ -437,7 +437,9 @@ TEST_CASE("provisioning: one JSON object with the outcome; exit 0 for every succ
     // Failures and refusals.
     r = ch({"delete", plugin, "--resource", "user:missing"}, t, env);
     CHECK(r.code == 5);
-    CHECK(r.out.empty());
+    // A failure is one JSON object too, the error's.
+    CHECK(r.out.rfind("{\"error\":{\"status\":\"not_found\",", 0) == 0);
+    CHECK(r.out.find("\"exit_code\":5}}\n") != std::string::npos);
     r = ch({"grant", plugin, "--entitlement", "group:g99:member", "--principal", "user:u1"}, t, env);
     CHECK(r.code == 5);
     r = ch({"delete", plugin, "--resource", "group:g1"}, t, env);

@@ -239,7 +239,7 @@ TEST_CASE("service failures map to their exit codes; --out is not written") {
         auto r = ch({"grant", plugin, "--entitlement", "group:no-such-group:member", "--principal", "user:nobody"}, t,
                     env_for(simulator));
         CHECK(r.code == 5);
-        CHECK(r.out.empty());
+        CHECK(s(parse(r.out)["error"]["status"]) == "not_found"); // provisioning reports a failure as JSON
     }
 }
 
@@ -500,6 +500,88 @@ TEST_CASE("sync --out FILE: the run's facts and a stable order; two syncs of the
         }
         CHECK(doc["grants"].Size() > 100);
     }
+}
+
+namespace {
+
+// The one JSON object a failed command printed on stdout: {"error":{"status","message","field","http_status","exit_code"}}.
+rapidjson::Document error_object(const Result &r) {
+    std::istringstream in(r.out);
+    std::string line, last;
+    size_t lines = 0;
+    for (; std::getline(in, line); ++lines) last = line;
+    CHECK_MESSAGE(lines == 1, r.out);
+    auto d = parse(last);
+    REQUIRE(d.IsObject());
+    REQUIRE(d.MemberCount() == 1);
+    const auto &e = d["error"];
+    for (const char *k : {"status", "message", "field", "http_status", "exit_code"}) CHECK_MESSAGE(e.HasMember(k), k);
+    CHECK(e["exit_code"].GetInt() == r.code);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("failures machine-readable: {\"error\":{...}} with --json and for provisioning; a failed ndjson stream ends with an error record") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    const std::map<std::string, std::string> bad_token{{"SCIM_URL", simulator.url()}, {"SCIM_TOKEN", "wrong-token-123"}};
+
+    auto r = ch({"check", plugin, "--json"}, t, bad_token);
+    CHECK(r.code == 4);
+    auto d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "unauthenticated");
+    CHECK(d["error"]["http_status"].GetInt() == 401);
+
+    r = ch({"check", plugin, "--json", "--set", "page-size=banana"}, t, env);
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["field"]) == "page-size");
+
+    // Provisioning: always, whatever the failure (the plugin's, the host's, the command line's).
+    r = ch({"grant", plugin, "--entitlement", "group:no-such-group:member", "--principal", "user:no-such-user"}, t, env);
+    CHECK(r.code == 5);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "not_found");
+    r = ch({"delete", plugin, "--resource", "user:someone", "--set", "no-such-field=1"}, t, env);
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "config_error"); // the host's refusal: the exit code's name
+    CHECK(d["error"]["field"].IsNull());
+    CHECK(d["error"]["http_status"].IsNull());
+    r = ch({"revoke", plugin, "--entitlement", "group:g:member"}, t, env);
+    CHECK(r.code == 2);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "usage");
+    CHECK(s(d["error"]["message"]).find("--principal") != std::string::npos);
+    r = ch({"create-account", plugin, "--email", "x@example.com", "--profile", "display_name=X", "--set",
+            "scim-token=" + token}, t,
+           {{"SCIM_URL", simulator.url()}, {"CONNECTOR_CLAUDE_ENTERPRISE_MAX_RESPONSE_MB", "banana"}});
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "invalid_config"); // the plugin's refusal: its status and field
+    CHECK(s(d["error"]["field"]) == "max-response-mb");
+    CHECK(r.out.find(token) == std::string::npos);
+
+    // A failed ndjson stream: the records so far, then {"kind":"error",...} last.
+    r = ch({"sync", plugin, "--format", "ndjson"}, t, bad_token);
+    CHECK(r.code == 4);
+    std::istringstream lines(r.out);
+    std::string line, last;
+    while (std::getline(lines, line)) last = line;
+    d = parse(last);
+    CHECK(s(d["kind"]) == "error");
+    CHECK(s(d["status"]) == "unauthenticated");
+    CHECK(d["exit_code"].GetInt() == 4);
+    CHECK(d["http_status"].GetInt() == 401);
+    // Without --json a failure prints nothing on stdout; a file written atomically is not written at all.
+    r = ch({"check", plugin}, t, bad_token);
+    CHECK(r.code == 4);
+    CHECK(r.out.empty());
+    r = ch({"sync", plugin, "--out", (t / "x.ndjson").string()}, t, bad_token);
+    CHECK(r.code == 4);
+    CHECK_FALSE(fs::exists(t / "x.ndjson"));
 }
 
 TEST_CASE("token scan: every byte connector-host wrote in this file") {

@@ -4,6 +4,7 @@
 #include "query_commands.hpp"
 
 #include "connector_host/cli/config_assembly.hpp"
+#include "connector_host/cli/error_report.hpp"
 #include "connector_host/cli/exit_codes.hpp"
 #include "connector_host/cli/text_safety.hpp"
 #include "connector_host/cli/host_services.hpp"
@@ -250,6 +251,23 @@ std::string nearest_command_hint(const CLI::App &app, int argc, char **argv) {
     return "connector-host: error: unknown command '" + printable_line(word) + "', did you mean '" + best + "'?";
 }
 
+// A failure is reported as JSON on stdout too for the provisioning commands (always) and with --json.
+bool wants_json_errors(int argc, char **argv) {
+    const std::string word = command_word(argc, argv);
+    if (word == "grant" || word == "revoke" || word == "create-account" || word == "delete") return true;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--json" && (i == 1 || std::string_view(argv[i - 1]) != "--set")) return true;
+    return false;
+}
+
+void print_usage_error_json(Console &console, const std::string &message) {
+    const std::string prefix = "connector-host: error: ";
+    ErrorReport report{"usage", message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message, "", 0,
+                       ExitCode::usage};
+    const std::string text = error_json(report, console.scrubber()) + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size()) std::fflush(stdout);
+}
+
 // A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
 // argument is ever echoed (it may be a secret).
 int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
@@ -262,7 +280,9 @@ int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e
     app.exit(e, out, err);
     std::istringstream lines(err.str());
     for (std::string line; std::getline(lines, line);) console.line(line);
-    if (const std::string hint = nearest_command_hint(app, argc, argv); !hint.empty()) console.line(hint);
+    const std::string hint = nearest_command_hint(app, argc, argv);
+    if (!hint.empty()) console.line(hint);
+    if (wants_json_errors(argc, argv)) print_usage_error_json(console, hint.empty() ? e.what() : hint);
     return to_int(ExitCode::usage);
 }
 
