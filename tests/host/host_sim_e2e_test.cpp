@@ -211,6 +211,12 @@ TEST_CASE("config errors and a bad token against the simulator") {
     spit(t / "tok", token + "\n");
     r = ch({"check", plugin, "--set", "scim-url=" + simulator.url(), "--set", "scim-token=@" + (t / "tok").string()}, t);
     CHECK(r.code == 0);
+    // @FILE for a field that is not secret, too.
+    spit(t / "url.txt", simulator.url() + "\n");
+    spit(t / "size.txt", "7");
+    r = ch({"check", plugin, "--set", "scim-url=@" + (t / "url.txt").string(), "--set",
+            "page-size=@" + (t / "size.txt").string()}, t, {{"SCIM_TOKEN", token}});
+    CHECK_MESSAGE(r.code == 0, r.err);
     r = ch({"check", plugin, "--set", "page-size=banana"}, t, env_for(simulator));
     CHECK(r.code == 3);
     r = ch({"check", plugin, "--set", "no-such-field=1"}, t, env_for(simulator));

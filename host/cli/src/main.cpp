@@ -45,8 +45,9 @@ const char *config_help =
     "    CONNECTOR_<PLUGIN>_NAME  an environment variable: the plugin id and the field name in upper snake\n"
     "                             case (CONNECTOR_CLAUDE_ENTERPRISE_SCIM_URL), else the short NAME alone\n"
     "                             (scim-url -> SCIM_URL, scim-token -> SCIM_TOKEN)\n"
-    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed; FILE and a\n"
-    "  --config FILE must be regular files of at most 1 MiB). A secret\n"
+    "  Any field can be read from a file with --set name=@FILE (one trailing newline removed; FILE and a\n"
+    "  --config FILE must be regular files of at most 1 MiB). Only --set reads files: values in --config FILE\n"
+    "  and in the environment are taken as they are (a value beginning with @ goes there). A secret\n"
     "  given literally with --set works but warns: other users of the machine can see command lines.\n"
     "\n"
     "Environment: CONNECTOR_PLUGINS_DIR sets the default of --plugins-dir.\n\n";
@@ -85,7 +86,7 @@ struct CommandLine {
             ->required();
     }
     void add_config(CLI::App *sub) {
-        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE for a secret (repeatable)")
+        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE to read the value from FILE (repeatable)")
             ->type_size(1)
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
