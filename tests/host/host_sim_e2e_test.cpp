@@ -339,6 +339,8 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     CHECK(ch({"delete", plugin, "--resource", victim}, t, env).code == 0);
     REQUIRE(ch({"sync", plugin, "--out", db}, t, env).code == 0);
     REQUIRE(ch({"sync", plugin, "--out", new_json}, t, env).code == 0);
+    const std::string new_ndjson = (t / "new.ndjson").string();
+    REQUIRE(ch({"sync", plugin, "--out", new_ndjson}, t, env).code == 0);
 
     auto changes_of = [&](std::vector<std::string> args) {
         args.insert(args.begin(), "diff");
@@ -357,6 +359,7 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     // Two JSON outputs of the same syncs, and a JSON output against the snapshot: the same report.
     CHECK(changes_of({old_json, new_json}) == changes);
     CHECK(changes_of({old_json, db}) == changes);
+    CHECK(changes_of({old_json, new_ndjson}) == changes);
     r = ch({"diff", new_json, new_json}, t);
     CHECK_MESSAGE(r.code == 0, r.err);
     CHECK(r.err.find("0 change(s)") != std::string::npos);

@@ -14,6 +14,7 @@
 #include <rapidjson/writer.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -210,7 +211,7 @@ private:
         std::vector<conn_attr> attrs;
         for (const auto &m : v.GetObject()) {
             const std::string_view k(m.name.GetString(), m.name.GetStringLength());
-            if (k == "type" || k == "id" || k == "display_name") continue;
+            if (k == "kind" || k == "type" || k == "id" || k == "display_name") continue;
             conn_attr a{str_of(m.name), CONN_ATTR_STRING, 0, conn_str{"", 0}, 0};
             if (m.value.IsString()) a.str = str_of(m.value);
             else if (m.value.IsBool()) a = conn_attr{str_of(m.name), CONN_ATTR_BOOL, 0, conn_str{"", 0}, m.value.GetBool() ? 1 : 0};
@@ -287,6 +288,72 @@ std::unique_ptr<std::FILE, ClosedFile> open_json(const std::filesystem::path &pa
     return std::unique_ptr<std::FILE, ClosedFile>(f);
 }
 
+// The json format: one document, read by SAX events.
+void read_document(std::FILE *f, Importer &importer) {
+    CaptureHandler handler([&](const std::string &key, const rapidjson::Document &v) { importer.record(key, v); });
+    char buffer[64 * 1024];
+    rapidjson::FileReadStream in(f, buffer, sizeof buffer);
+    rapidjson::Reader reader;
+    if (!reader.Parse(in, handler))
+        throw JsonSnapshotError("not valid JSON at byte " + std::to_string(reader.GetErrorOffset()) + ": " +
+                                rapidjson::GetParseError_En(reader.GetParseErrorCode()));
+}
+
+// Calls fn(line) for every line of the file, with a reused buffer.
+struct LineBuffer {
+    char *data = nullptr; // getline's, freed here
+    size_t capacity = 0;
+    LineBuffer() = default;
+    LineBuffer(const LineBuffer &) = delete;
+    LineBuffer &operator=(const LineBuffer &) = delete;
+    ~LineBuffer() { std::free(data); }
+};
+
+template <typename Fn>
+void for_each_line(std::FILE *f, Fn &&fn) {
+    LineBuffer b;
+    for (ssize_t n; (n = ::getline(&b.data, &b.capacity, f)) > 0;)
+        if (!fn(std::string_view(b.data, static_cast<size_t>(n)))) break;
+}
+
+// The ndjson format: its first line is a record with a "kind" (the json format's first line is not a whole
+// document). Rewinds the file.
+bool first_line_is_record(std::FILE *f) {
+    bool record = false;
+    for_each_line(f, [&](std::string_view line) {
+        rapidjson::Document d;
+        d.Parse(line.data(), line.size());
+        record = !d.HasParseError() && d.IsObject() && member(d, "kind").IsString();
+        return false;
+    });
+    std::rewind(f);
+    return record;
+}
+
+// The document's key that a record of the ndjson format belongs to; nullptr for records not kept.
+const char *ndjson_key(std::string_view kind) {
+    for (auto [k, key] : {std::pair{"plugin", "plugin"}, {"resource_type", "resource_types"}, {"resource", "resources"},
+                          {"entitlement", "entitlements"}, {"grant", "grants"}, {"warning", "warnings"},
+                          {"run", "run"}, {"summary", "summary"}})
+        if (kind == k) return key;
+    return nullptr;
+}
+
+void read_ndjson(std::FILE *f, Importer &importer) {
+    uint64_t number = 0;
+    for_each_line(f, [&](std::string_view line) {
+        ++number;
+        if (line.find_first_not_of(" \t\r\n") == std::string_view::npos) return true;
+        rapidjson::Document d;
+        d.Parse(line.data(), line.size());
+        if (d.HasParseError() || !d.IsObject()) throw JsonSnapshotError("line " + std::to_string(number) + " is not a JSON object");
+        const std::string_view kind = text(d, "kind");
+        if (kind == "error") throw JsonSnapshotError("the sync failed: its stream ends with an error record");
+        if (const char *key = ndjson_key(kind)) importer.record(key, d);
+        return true;
+    });
+}
+
 }  // namespace
 
 bool looks_like_json(const std::filesystem::path &path) {
@@ -301,16 +368,12 @@ bool looks_like_json(const std::filesystem::path &path) {
 
 void import_json_snapshot(const std::filesystem::path &json, const std::filesystem::path &snapshot) {
     auto f = open_json(json);
+    const bool ndjson = first_line_is_record(f.get());
     const SecretScrubber none;
     Importer importer(snapshot, none);
-    CaptureHandler handler([&](const std::string &key, const rapidjson::Document &v) { importer.record(key, v); });
-    char buffer[64 * 1024];
-    rapidjson::FileReadStream in(f.get(), buffer, sizeof buffer);
-    rapidjson::Reader reader;
     try {
-        if (!reader.Parse(in, handler))
-            throw JsonSnapshotError("not valid JSON at byte " + std::to_string(reader.GetErrorOffset()) + ": " +
-                                    rapidjson::GetParseError_En(reader.GetParseErrorCode()));
+        if (ndjson) read_ndjson(f.get(), importer);
+        else read_document(f.get(), importer);
         importer.finish();
     } catch (const JsonSnapshotError &e) {
         importer.abandon(e.what());

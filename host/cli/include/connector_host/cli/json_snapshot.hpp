@@ -1,6 +1,7 @@
-// A sync's JSON output (host/CLI.md, "Sync output formats") read back as a snapshot run, so that `diff`
-// compares JSON files (and a JSON file with a snapshot) with the same rules as two snapshots: the records are
-// streamed (RapidJSON's SAX reader, one record in memory at a time) through the snapshot writer a sync uses.
+// A sync's JSON or NDJSON output (host/CLI.md, "Sync output formats") read back as a snapshot run, so that
+// `diff` compares such files (and one with a snapshot) with the same rules as two snapshots: the records are
+// streamed (json: RapidJSON's SAX reader; ndjson: line by line; one record in memory at a time) through the
+// snapshot writer a sync uses.
 #pragma once
 
 #include <filesystem>
@@ -18,7 +19,7 @@ public:
 // file starts "SQLite format 3").
 bool looks_like_json(const std::filesystem::path &path);
 
-// Writes the JSON sync output at `json` as one run of a new snapshot at `snapshot` (which must not exist),
+// Writes the JSON or NDJSON sync output at `json` as one run of a new snapshot at `snapshot` (which must not exist),
 // with the run's times and tenant from the file's "run" object when it has one. Throws JsonSnapshotError.
 void import_json_snapshot(const std::filesystem::path &json, const std::filesystem::path &snapshot);
 
