@@ -113,19 +113,19 @@ void add_global_options(CommandLine &cl) {
 
 void add_inspection_commands(CommandLine &cl) {
     cl.plugins = cl.app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
-    cl.plugins->add_flag("--json", cl.json, "Print a JSON array");
+    cl.plugins->add_flag("--json", cl.json, "Print a JSON array (a failure: {\"error\":{...}}, see host/CLI.md)");
     cl.plugins->footer(std::string(exit_code_table()));
 
     cl.describe = cl.app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
                                                     "entitlements, config and account fields");
     cl.add_plugin_arg(cl.describe);
-    cl.describe->add_flag("--json", cl.json, "Print JSON");
+    cl.describe->add_flag("--json", cl.json, "Print JSON (a failure: {\"error\":{...}}, see host/CLI.md)");
     cl.describe->footer(std::string(exit_code_table()));
 
     cl.check = cl.app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
     cl.add_plugin_arg(cl.check);
     cl.add_config(cl.check);
-    cl.check->add_flag("--json", cl.json, "Print JSON");
+    cl.check->add_flag("--json", cl.json, "Print JSON (a failure: {\"error\":{...}}, see host/CLI.md)");
 }
 
 void add_sync_command(CommandLine &cl) {
@@ -149,6 +149,10 @@ void add_sync_command(CommandLine &cl) {
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
                    "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");
 }
+
+const char *provisioning_output_help =
+    "Output: one JSON object on stdout, {\"outcome\":...} on success; a failure (exit 2 or more) prints\n"
+    "  {\"error\":{\"status\",\"message\",\"field\",\"http_status\",\"exit_code\"}} instead (host/CLI.md).\n\n";
 
 void add_provisioning_commands(CommandLine &cl) {
     cl.grant = cl.app.add_subcommand("grant", "Grant an entitlement to a principal");
@@ -174,6 +178,8 @@ void add_provisioning_commands(CommandLine &cl) {
     cl.add_plugin_arg(cl.del);
     cl.add_config(cl.del);
     cl.del->add_option("--resource", cl.resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+    for (auto *sub : {cl.grant, cl.revoke, cl.create, cl.del})
+        sub->footer(std::string(provisioning_output_help) + config_help + std::string(exit_code_table()));
 }
 
 void add_query_options(CommandLine &cl, CLI::App *sub) {
