@@ -151,7 +151,7 @@ void add_sync_command(CommandLine &cl) {
 }
 
 const char *provisioning_output_help =
-    "Output: one JSON object on stdout, {\"outcome\":...} on success; a failure (exit 2 or more) prints\n"
+    "Output: one JSON object on stdout, {\"outcome\":...} on success; a failure (any other exit code) prints\n"
     "  {\"error\":{\"status\",\"message\",\"field\",\"http_status\",\"exit_code\"}} instead (host/CLI.md).\n\n";
 
 void add_provisioning_commands(CommandLine &cl) {
