@@ -802,9 +802,11 @@ void check_sync_preconditions(const LoadedPlugin &plugin, const SyncOptions &s, 
 }
 
 // A failed sync streaming ndjson (to stdout, a FIFO or a device) ends its stream with the failure as one
-// record, {"kind":"error",...}. A file is not committed at all, so it gets none.
+// record, {"kind":"error",...}. A file is not committed at all, so it gets none; after an interrupt the
+// host leaves at once (a stalled reader must not hold it in a write).
 void end_ndjson_stream(Console &console, const SyncDestination &dest, const SyncOptions &s, const ErrorReport &report) {
-    if (report.exit_code == ExitCode::broken_pipe || (dest.output != nullptr && dest.output->atomic())) return;
+    if (report.exit_code == ExitCode::broken_pipe || report.exit_code == ExitCode::interrupted) return;
+    if (dest.output != nullptr && dest.output->atomic()) return;
     std::FILE *out = dest.output != nullptr ? dest.output->file() : (s.out.empty() || s.out == "-" ? stdout : nullptr);
     if (out == nullptr) return;
     const std::string line = error_record(report, console.scrubber()) + "\n";
