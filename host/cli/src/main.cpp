@@ -136,7 +136,9 @@ void add_sync_command(CommandLine &cl) {
     sync->add_option("--out", o.out, "Write to FILE (a regular or new file: atomically, a temporary file "
                                      "renamed at the end, mode and owner kept, new files 0600; a symlink is "
                                      "followed; a character device or FIFO is written directly; a directory, "
-                                     "socket or block device is refused, exit 2); default standard output");
+                                     "socket or block device is refused, exit 2); json and ndjson files list "
+                                     "their records in a stable order (by type, then id) with the run's times "
+                                     "and tenant; default standard output");
     sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
                      "line, streamed), table (every row; without --format a terminal gets the counts and the first 10 rows of each table), sqlite (a snapshot: default when --out ends in "
