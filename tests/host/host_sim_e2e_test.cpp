@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <csignal>
 #include <set>
 
@@ -33,8 +34,10 @@ std::string &all_written() {
 class Simulator {
 public:
     explicit Simulator(const TempDir &dir, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{sim, "--port", "0", "--token", token, "--seed-users", "40", "--seed-groups", "4",
-                                      "--seed-members", "60"};
+        // The default org unless `extra` seeds its own.
+        std::vector<std::string> args{sim, "--port", "0", "--token", token};
+        if (std::find(extra.begin(), extra.end(), "--seed-users") == extra.end())
+            args.insert(args.end(), {"--seed-users", "40", "--seed-groups", "4", "--seed-members", "60"});
         args.insert(args.end(), extra.begin(), extra.end());
         child_ = std::make_unique<Child>(args, dir.path());
         for (int i = 0; i < 1000; ++i) {
@@ -208,6 +211,12 @@ TEST_CASE("config errors and a bad token against the simulator") {
     spit(t / "tok", token + "\n");
     r = ch({"check", plugin, "--set", "scim-url=" + simulator.url(), "--set", "scim-token=@" + (t / "tok").string()}, t);
     CHECK(r.code == 0);
+    // @FILE for a field that is not secret, too.
+    spit(t / "url.txt", simulator.url() + "\n");
+    spit(t / "size.txt", "7");
+    r = ch({"check", plugin, "--set", "scim-url=@" + (t / "url.txt").string(), "--set",
+            "page-size=@" + (t / "size.txt").string()}, t, {{"SCIM_TOKEN", token}});
+    CHECK_MESSAGE(r.code == 0, r.err);
     r = ch({"check", plugin, "--set", "page-size=banana"}, t, env_for(simulator));
     CHECK(r.code == 3);
     r = ch({"check", plugin, "--set", "no-such-field=1"}, t, env_for(simulator));
@@ -236,7 +245,7 @@ TEST_CASE("service failures map to their exit codes; --out is not written") {
         auto r = ch({"grant", plugin, "--entitlement", "group:no-such-group:member", "--principal", "user:nobody"}, t,
                     env_for(simulator));
         CHECK(r.code == 5);
-        CHECK(r.out.empty());
+        CHECK(s(parse(r.out)["error"]["status"]) == "not_found"); // provisioning reports a failure as JSON
     }
 }
 
@@ -298,8 +307,10 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     Simulator simulator(t);
     auto env = env_for(simulator);
     const std::string db = (t / "org.db").string();
+    const std::string old_json = (t / "old.json").string(), new_json = (t / "new.json").string();
     auto r = ch({"sync", plugin, "--out", db}, t, env);
     REQUIRE_MESSAGE(r.code == 0, r.err);
+    REQUIRE(ch({"sync", plugin, "--out", old_json}, t, env).code == 0);
     auto truth = simulator.state();
     const std::string gid = s(truth["groups"][0]["id"]);
     std::set<std::string> truth_members, got_members;
@@ -327,13 +338,38 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     const std::string created = "user:" + s(parse(r.out)["resource"]["id"]);
     CHECK(ch({"delete", plugin, "--resource", victim}, t, env).code == 0);
     REQUIRE(ch({"sync", plugin, "--out", db}, t, env).code == 0);
+    REQUIRE(ch({"sync", plugin, "--out", new_json}, t, env).code == 0);
+    const std::string new_ndjson = (t / "new.ndjson").string();
+    REQUIRE(ch({"sync", plugin, "--out", new_ndjson}, t, env).code == 0);
 
-    r = ch({"diff", db, "--format", "json"}, t);
-    CHECK(r.code == 1);
-    auto d = parse(r.out);
-    std::set<std::string> changes;
-    for (const auto &c : d["changes"].GetArray())
-        changes.insert(s(c["change"]) + " " + s(c["kind"]) + " " + s(c["id"]));
+    auto changes_of = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "diff");
+        args.insert(args.end(), {"--format", "json"});
+        auto res = ch(args, t);
+        CHECK_MESSAGE(res.code == 1, res.err);
+        auto doc = parse(res.out);
+        std::set<std::string> out;
+        for (const auto &c : doc["changes"].GetArray()) {
+            out.insert(s(c["change"]) + " " + s(c["kind"]) + " " + s(c["id"]));
+            CHECK(c.HasMember("name"));
+        }
+        return out;
+    };
+    const std::set<std::string> changes = changes_of({db});
+    // Two JSON outputs of the same syncs, and a JSON output against the snapshot: the same report.
+    CHECK(changes_of({old_json, new_json}) == changes);
+    CHECK(changes_of({old_json, db}) == changes);
+    CHECK(changes_of({old_json, new_ndjson}) == changes);
+    r = ch({"diff", new_json, new_json}, t);
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("0 change(s)") != std::string::npos);
+    r = ch({"diff", new_json}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("two files") != std::string::npos);
+    spit(t / "cut.json", slurp(new_json).substr(0, 500));
+    r = ch({"diff", old_json, (t / "cut.json").string()}, t);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is not a sync's JSON output") != std::string::npos);
     CHECK(changes.count("added grant " + ent + ":" + outsider) == 1);
     CHECK(changes.count("removed grant " + ent + ":" + member) == 1);
     CHECK(changes.count("added resource " + created) == 1);
@@ -401,6 +437,160 @@ TEST_CASE("Ctrl-C during a slow sync: 130, the --out file untouched") {
     CHECK(slurp(t / "keep.json") == "ORIGINAL");
     for (const auto &e : fs::directory_iterator(t.path()))
         CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+}
+
+namespace {
+
+// The lines of a file; `volatile_prefixes`: lines beginning with one of them are set aside in `set_aside`.
+std::vector<std::string> lines_except(const std::string &text, const std::vector<std::string> &volatile_prefixes,
+                                      std::vector<std::string> &set_aside) {
+    std::vector<std::string> kept;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        bool is_volatile = false;
+        for (const auto &p : volatile_prefixes) is_volatile = is_volatile || line.rfind(p, 0) == 0;
+        (is_volatile ? set_aside : kept).push_back(line);
+    }
+    return kept;
+}
+
+bool is_utc_time(const std::string &t) {
+    return t.size() == 20 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z';
+}
+
+}  // namespace
+
+TEST_CASE("sync --out FILE: the run's facts and a stable order; two syncs of the same data differ only there") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "300", "--seed-groups", "12", "--seed-members", "900"});
+    auto env = env_for(simulator);
+    for (const std::string ext : {"json", "ndjson"}) {
+        std::string text[2];
+        for (int i = 0; i < 2; ++i) {
+            const fs::path out = t / ("org" + std::to_string(i) + "." + ext);
+            auto r = ch({"sync", plugin, "--out", out.string(), "--set", "concurrency=8"}, t, env);
+            REQUIRE_MESSAGE(r.code == 0, r.err);
+            text[i] = slurp(out);
+            all_written() += text[i];
+        }
+        const bool json = ext == "json";
+        const std::vector<std::string> volatile_lines =
+            json ? std::vector<std::string>{"\"run\":", "\"summary\":"}
+                 : std::vector<std::string>{"{\"kind\":\"run\"", "{\"kind\":\"summary\""};
+        std::vector<std::string> aside[2];
+        const auto kept0 = lines_except(text[0], volatile_lines, aside[0]);
+        const auto kept1 = lines_except(text[1], volatile_lines, aside[1]);
+        CHECK(kept0.size() > 300); // one record per line
+        CHECK_MESSAGE(kept0 == kept1, ext << ": two syncs of the same data differ outside the run and summary lines");
+        REQUIRE(aside[0].size() == 2);
+
+        // The run's facts: UTC start and end, the tenant without credentials.
+        for (int i = 0; i < 2; ++i) {
+            auto doc = parse(json ? text[i] : aside[i][0]);
+            const rapidjson::Value &run = json ? doc["run"] : doc;
+            CHECK(is_utc_time(s(run["started_at"])));
+            CHECK(is_utc_time(s(run["ended_at"])));
+            CHECK(s(run["started_at"]) <= s(run["ended_at"]));
+            CHECK(s(run["tenant"]) == simulator.url());
+        }
+        if (!json) continue;
+        // Sorted: resources by type then id, grants by id.
+        auto doc = parse(text[0]);
+        std::pair<std::string, std::string> last;
+        for (const auto &res : doc["resources"].GetArray()) {
+            std::pair<std::string, std::string> key{s(res["type"]), s(res["id"])};
+            CHECK(last <= key);
+            last = key;
+        }
+        std::string last_grant;
+        for (const auto &g : doc["grants"].GetArray()) {
+            CHECK(last_grant <= s(g["id"]));
+            last_grant = s(g["id"]);
+        }
+        CHECK(doc["grants"].Size() > 100);
+    }
+}
+
+namespace {
+
+// The one JSON object a failed command printed on stdout: {"error":{"status","message","field","http_status","exit_code"}}.
+rapidjson::Document error_object(const Result &r) {
+    std::istringstream in(r.out);
+    std::string line, last;
+    size_t lines = 0;
+    for (; std::getline(in, line); ++lines) last = line;
+    CHECK_MESSAGE(lines == 1, r.out);
+    auto d = parse(last);
+    REQUIRE(d.IsObject());
+    REQUIRE(d.MemberCount() == 1);
+    const auto &e = d["error"];
+    for (const char *k : {"status", "message", "field", "http_status", "exit_code"}) CHECK_MESSAGE(e.HasMember(k), k);
+    CHECK(e["exit_code"].GetInt() == r.code);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("failures machine-readable: {\"error\":{...}} with --json and for provisioning; a failed ndjson stream ends with an error record") {
+    TempDir t;
+    Simulator simulator(t);
+    auto env = env_for(simulator);
+    const std::map<std::string, std::string> bad_token{{"SCIM_URL", simulator.url()}, {"SCIM_TOKEN", "wrong-token-123"}};
+
+    auto r = ch({"check", plugin, "--json"}, t, bad_token);
+    CHECK(r.code == 4);
+    auto d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "unauthenticated");
+    CHECK(d["error"]["http_status"].GetInt() == 401);
+
+    r = ch({"check", plugin, "--json", "--set", "page-size=banana"}, t, env);
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["field"]) == "page-size");
+
+    // Provisioning: always, whatever the failure (the plugin's, the host's, the command line's).
+    r = ch({"grant", plugin, "--entitlement", "group:no-such-group:member", "--principal", "user:no-such-user"}, t, env);
+    CHECK(r.code == 5);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "not_found");
+    r = ch({"delete", plugin, "--resource", "user:someone", "--set", "no-such-field=1"}, t, env);
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "config_error"); // the host's refusal: the exit code's name
+    CHECK(d["error"]["field"].IsNull());
+    CHECK(d["error"]["http_status"].IsNull());
+    r = ch({"revoke", plugin, "--entitlement", "group:g:member"}, t, env);
+    CHECK(r.code == 2);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "usage");
+    CHECK(s(d["error"]["message"]).find("--principal") != std::string::npos);
+    r = ch({"create-account", plugin, "--email", "x@example.com", "--profile", "display_name=X", "--set",
+            "scim-token=" + token}, t,
+           {{"SCIM_URL", simulator.url()}, {"CONNECTOR_CLAUDE_ENTERPRISE_MAX_RESPONSE_MB", "banana"}});
+    CHECK(r.code == 3);
+    d = error_object(r);
+    CHECK(s(d["error"]["status"]) == "invalid_config"); // the plugin's refusal: its status and field
+    CHECK(s(d["error"]["field"]) == "max-response-mb");
+    CHECK(r.out.find(token) == std::string::npos);
+
+    // A failed ndjson stream: the records so far, then {"kind":"error",...} last.
+    r = ch({"sync", plugin, "--format", "ndjson"}, t, bad_token);
+    CHECK(r.code == 4);
+    std::istringstream lines(r.out);
+    std::string line, last;
+    while (std::getline(lines, line)) last = line;
+    d = parse(last);
+    CHECK(s(d["kind"]) == "error");
+    CHECK(s(d["status"]) == "unauthenticated");
+    CHECK(d["exit_code"].GetInt() == 4);
+    CHECK(d["http_status"].GetInt() == 401);
+    // Without --json a failure prints nothing on stdout; a file written atomically is not written at all.
+    r = ch({"check", plugin}, t, bad_token);
+    CHECK(r.code == 4);
+    CHECK(r.out.empty());
+    r = ch({"sync", plugin, "--out", (t / "x.ndjson").string()}, t, bad_token);
+    CHECK(r.code == 4);
+    CHECK_FALSE(fs::exists(t / "x.ndjson"));
 }
 
 TEST_CASE("token scan: every byte connector-host wrote in this file") {

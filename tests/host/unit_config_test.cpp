@@ -151,9 +151,21 @@ TEST_CASE("secrets: @FILE, literal warning, secret values collected") {
     auto over = assemble_config(fields(), w.inputs({"scim-url=https://x", "scim-token=lit-12345", "scim-token=@/run/tok"}));
     CHECK(over.warnings.empty());
 
-    // @ on a non-secret field is a literal value.
-    auto url = assemble_config(fields(), w.inputs({"scim-url=@/run/tok", "scim-token=@/run/tok"}));
-    CHECK(as_map(url)["scim-url"] == "@/run/tok");
+    // @FILE works for every field, secret or not; a file read for a non-secret field is no secret.
+    w.files["/run/url"] = "https://from-file\n";
+    w.files["/run/size"] = "25";
+    auto url = assemble_config(fields(), w.inputs({"scim-url=@/run/url", "scim-token=@/run/tok", "page-size=@/run/size"}));
+    CHECK(as_map(url)["scim-url"] == "https://from-file");
+    CHECK(as_map(url)["page-size"] == "25");
+    CHECK(url.secret_values == std::vector<std::string>{"file-secret-xyz"});
+    const std::string bad = error_of(fields(), w.inputs({"scim-url=@/no/url", "scim-token=@/run/tok"}));
+    CHECK(bad.find("'scim-url'") != std::string::npos);
+    CHECK(bad.find("/no/url") != std::string::npos);
+    // Only --set reads files: a value from --config or the environment is taken as it is.
+    w.files["c.json"] = R"({"scim-url":"@/run/url"})";
+    CHECK(as_map(assemble_config(fields(), w.inputs({"scim-token=@/run/tok"}, "c.json")))["scim-url"] == "@/run/url");
+    // A lone "@" is a literal value.
+    CHECK(as_map(assemble_config(fields(), w.inputs({"scim-url=@", "scim-token=@/run/tok"})))["scim-url"] == "@");
 
     // A missing secret file: an error naming the field and path, not the content.
     std::string e = error_of(fields(), w.inputs({"scim-url=https://x", "scim-token=@/nope"}));

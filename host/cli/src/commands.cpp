@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "connector_host/cli/config_assembly.hpp"
+#include "connector_host/cli/error_report.hpp"
 #include "connector_host/cli/record_validation.hpp"
 #include "connector_host/cli/snapshot_sync_writer.hpp"
 #include "connector_host/cli/sync_writers.hpp"
@@ -28,10 +29,17 @@ namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// A failure that ends a command: the message (one line) and the exit code.
+// A failure that ends a command: the message (one line) and the exit code; for a refusal by the plugin also
+// its status, the field at fault and the HTTP status behind it (the machine-readable report).
 struct CommandError {
+    CommandError(ExitCode c, std::string m) : code(c), message(std::move(m)) {}
+    CommandError(ExitCode c, std::string m, conn_status st, const conn_error &err)
+        : code(c), message(std::move(m)), status(conn::status_name(st, "")),
+          field(printable_line(conn::field_text(err.field))), http_status(err.http_status) {}
     ExitCode code;
     std::string message;
+    std::string status, field; // empty: the exit code's name; no field
+    int http_status = 0;
 };
 
 void key(JsonWriter &w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
@@ -226,8 +234,10 @@ public:
         conn_status st = instance_.create(plugin.connector(), cfg, log_.host(), &err);
         if (st != CONN_OK) {
             ExitCode code = st == CONN_ERR_INVALID_ARGUMENT ? ExitCode::config_error : exit_code_for_status(st);
-            throw CommandError{code, "the plugin refused the config: " + describe_error(st, err) +
-                                         environment_origin(config.entries, err)};
+            throw CommandError{code,
+                               "the plugin refused the config: " + describe_error(st, err) +
+                                   environment_origin(config.entries, err),
+                               st, err};
         }
         if (!instance_) throw CommandError{ExitCode::plugin_failure, "instance_create succeeded without an instance"};
     }
@@ -258,7 +268,7 @@ CommandError operation_failure(const char *what, conn_status st, const conn_erro
         return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported cancelled without being asked"};
     if (st == CONN_ERR_STOPPED)
         return {ExitCode::plugin_failure, std::string(what) + ": the plugin reported stopped without a sink asking"};
-    return {exit_code_for_status(st), std::string(what) + " failed: " + describe_error(st, err)};
+    return {exit_code_for_status(st), std::string(what) + " failed: " + describe_error(st, err), st, err};
 }
 
 void require_capability(const LoadedPlugin &plugin, uint32_t cap, const void *fn, const char *what) {
@@ -287,27 +297,51 @@ const char *field_type_name(int32_t t) {
     }
 }
 
-// Runs a command: a CommandError or an output write error becomes its exit code and one line on stderr. A
-// closed pipe (EPIPE) ends the command quietly with 141, like a program killed by SIGPIPE.
+// Fills the report (when asked for) of a failure; returns its exit code.
+int failure(ErrorReport *report, ExitCode code, const std::string &message, const std::string &status = {},
+            const std::string &field = {}, int http_status = 0) {
+    if (report != nullptr)
+        *report = ErrorReport{status.empty() ? std::string(exit_code_name(code)) : status, message, field, http_status, code};
+    return to_int(code);
+}
+
+// Runs a command: a CommandError or an output write error becomes its exit code and one line on stderr (and
+// the report, when asked for). A closed pipe (EPIPE) ends the command quietly with 141, like a program killed
+// by SIGPIPE.
 template <typename Fn>
-int guard(Console &console, Fn &&fn) {
+int guard(Console &console, Fn &&fn, ErrorReport *report = nullptr) {
     try {
         return fn();
     } catch (const CommandError &e) {
         if (!e.message.empty()) console.error(e.message);
-        return to_int(e.code);
+        return failure(report, e.code, e.message, e.status, e.field, e.http_status);
     } catch (const OutputWriteError &e) {
-        if (e.error() == EPIPE) return to_int(ExitCode::broken_pipe);
+        if (e.error() == EPIPE) return failure(report, ExitCode::broken_pipe, "");
         if (received_signal() != 0) { // a write to a slow FIFO cut short by SIGINT/SIGTERM/SIGHUP
             console.error("interrupted");
-            return to_int(ExitCode::interrupted);
+            return failure(report, ExitCode::interrupted, "interrupted");
         }
         console.error(e.what());
-        return to_int(ExitCode::output_error);
+        return failure(report, ExitCode::output_error, e.what());
     } catch (const std::exception &e) {
         console.error(e.what());
-        return to_int(ExitCode::failure);
+        return failure(report, ExitCode::failure, e.what());
     }
+}
+
+// guard, and when `json`, a failure also as one JSON object on stdout ({"error":{...}}), unless stdout is
+// a closed pipe.
+template <typename Fn>
+int guard_reporting(Console &console, bool json, Fn &&fn) {
+    ErrorReport report;
+    const int code = guard(console, fn, &report);
+    if (code == 0 || !json || report.exit_code == ExitCode::broken_pipe) return code;
+    try {
+        print_stdout(error_json(report, console.scrubber()), console.scrubber());
+    } catch (const OutputWriteError &) {
+        // stdout is gone: the exit code and stderr still tell
+    }
+    return code;
 }
 
 // Splits "type:id" at the first ':'.
@@ -330,7 +364,7 @@ void check_outcome(conn_outcome o, conn_outcome a, conn_outcome b, const char *w
 
 // ---- plugins -----------------------------------------------------------------------------------------
 int run_plugins(Console &console, const GlobalOptions &g, bool json) {
-    return guard(console, [&] {
+    return guard_reporting(console, json, [&] {
         DiscoveryResult found;
         try {
             found = discover_plugins(g.plugins_dir);
@@ -546,7 +580,7 @@ std::string describe_text(const LoadedPlugin &plugin) {
 }  // namespace
 
 int run_describe(Console &console, const GlobalOptions &g, const std::string &arg, bool json) {
-    return guard(console, [&] {
+    return guard_reporting(console, json, [&] {
         auto plugin = load_plugin(console, g, arg);
         if (json) print_stdout(describe_json(*plugin), console.scrubber());
         else print_human(describe_text(*plugin), console.scrubber());
@@ -556,7 +590,7 @@ int run_describe(Console &console, const GlobalOptions &g, const std::string &ar
 
 // ---- check -------------------------------------------------------------------------------------------
 int run_check(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c, bool json) {
-    return guard(console, [&] {
+    return guard_reporting(console, json, [&] {
         auto plugin = load_plugin(console, g, arg);
         require_capability(*plugin, CONN_CAP_CHECK, reinterpret_cast<const void *>(plugin->connector().check), "check");
         Instance instance(console, *plugin, c);
@@ -740,7 +774,9 @@ SyncDestination open_sync_destination(Console &console, SyncFormat format, const
         return dest;
     }
     dest.output = open_sync_output(s.out);
-    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber());
+    // A file gets the stable order; a stream (stdout, a FIFO, a device) each record as it arrives.
+    const SyncWriterOptions options{dest.output->atomic(), instance.identity().tenant};
+    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber(), options);
     return dest;
 }
 
@@ -765,6 +801,18 @@ void check_sync_preconditions(const LoadedPlugin &plugin, const SyncOptions &s, 
     }
 }
 
+// A failed sync streaming ndjson (to stdout, a FIFO or a device) ends its stream with the failure as one
+// record, {"kind":"error",...}. A file is not committed at all, so it gets none; after an interrupt the
+// host leaves at once (a stalled reader must not hold it in a write).
+void end_ndjson_stream(Console &console, const SyncDestination &dest, const SyncOptions &s, const ErrorReport &report) {
+    if (report.exit_code == ExitCode::broken_pipe || report.exit_code == ExitCode::interrupted) return;
+    if (dest.output != nullptr && dest.output->atomic()) return;
+    std::FILE *out = dest.output != nullptr ? dest.output->file() : (s.out.empty() || s.out == "-" ? stdout : nullptr);
+    if (out == nullptr) return;
+    const std::string line = error_record(report, console.scrubber()) + "\n";
+    if (std::fwrite(line.data(), 1, line.size(), out) == line.size()) std::fflush(out);
+}
+
 }  // namespace
 
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
@@ -773,6 +821,7 @@ int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, c
     bool started = false, atomic = false;
     SyncFormat format = SyncFormat::json;
     SyncDestination dest;
+    ErrorReport report;
     int code = guard(console, [&] {
         format = sync_format(s);
         auto plugin = load_plugin(console, g, arg);
@@ -801,7 +850,8 @@ int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, c
         if (dest.output) dest.output->commit();
         console.line(sync_summary_line(summary, "sync: ") + (atomic ? " -> " + s.out : std::string{}));
         return 0;
-    });
+    }, &report);
+    if (code != 0 && format == SyncFormat::ndjson) end_ndjson_stream(console, dest, s, report);
     if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
         console.line(sync_summary_line(summary, "sync failed after receiving ") +
                      (format == SyncFormat::sqlite ? "; the run is marked failed in " + s.out
@@ -813,7 +863,7 @@ int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, c
 int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
               const std::string &entitlement, const std::string &principal, bool revoke) {
     const char *what = revoke ? "revoke" : "grant";
-    return guard(console, [&] {
+    return guard_reporting(console, true, [&] { // provisioning: a failure is always reported as JSON
         if (entitlement.empty() || !is_valid_utf8(entitlement))
             throw CommandError{ExitCode::usage, "--entitlement must be a non-empty UTF-8 entitlement id"};
         auto [ptype, pid] = split_typed_id(principal, "--principal");
@@ -856,7 +906,7 @@ int run_grant(Console &console, const GlobalOptions &g, const std::string &arg, 
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartObject();
-        key(w, "outcome"); w.String(conn::outcome_name(outcome));
+        key(w, "outcome"); w.String(conn::outcome_name(outcome, "unknown"));
         key(w, "grant"); w.RawValue(grant_json.data(), grant_json.size(), rapidjson::kObjectType);
         w.EndObject();
         print_stdout(std::string(buf.GetString(), buf.GetSize()), console.scrubber());
@@ -964,7 +1014,7 @@ std::string created_account_json(const CreatedAccount &created) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
-    key(w, "outcome"); w.String(conn::outcome_name(created.outcome));
+    key(w, "outcome"); w.String(conn::outcome_name(created.outcome, "unknown"));
     key(w, "resource");
     if (created.resource_json.empty()) w.Null();
     else w.RawValue(created.resource_json.data(), created.resource_json.size(), rapidjson::kObjectType);
@@ -976,7 +1026,7 @@ std::string created_account_json(const CreatedAccount &created) {
 
 int run_create_account(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
                        const std::string &email, const std::vector<std::string> &profile) {
-    return guard(console, [&] {
+    return guard_reporting(console, true, [&] {
         const AccountFields fields = account_fields_from_options(email, profile);
         auto plugin = load_plugin(console, g, arg);
         require_capability(*plugin, CONN_CAP_CREATE_ACCOUNT,
@@ -992,7 +1042,7 @@ int run_create_account(Console &console, const GlobalOptions &g, const std::stri
 // ---- delete ----------------------------------------------------------------------------------------------
 int run_delete(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
                const std::string &resource) {
-    return guard(console, [&] {
+    return guard_reporting(console, true, [&] {
         auto [type, id] = split_typed_id(resource, "--resource");
         auto plugin = load_plugin(console, g, arg);
         const conn_descriptor &d = plugin->descriptor();
@@ -1017,7 +1067,7 @@ int run_delete(Console &console, const GlobalOptions &g, const std::string &arg,
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartObject();
-        key(w, "outcome"); w.String(conn::outcome_name(outcome));
+        key(w, "outcome"); w.String(conn::outcome_name(outcome, "unknown"));
         key(w, "resource");
         w.StartObject();
         key(w, "type"); str(w, type);

@@ -237,12 +237,12 @@ AssembledConfig assemble_config(const std::vector<FieldSpec> &fields, const Conf
         }
         const std::string &name = parsed.name, value = arg.substr(name.size() + 1);
         const FieldSpec *f = find_field(fields, name);
-        if (f->secret && value.size() > 1 && value[0] == '@') {
+        if (value.size() > 1 && value[0] == '@') { // @FILE, for every field
             std::string why, path = value.substr(1);
             auto text = in.read_file ? in.read_file(path, why) : std::nullopt;
             if (!text)
-                throw ConfigError("cannot read the value of secret field '" + name + "' (--set " + name + "=@FILE): " +
-                                  with_path(path, why));
+                throw ConfigError("cannot read the value of " + std::string(f->secret ? "secret " : "") + "field '" +
+                                  name + "' (--set " + name + "=@FILE): " + with_path(path, why));
             chosen[name] = ConfigEntry{name, strip_one_newline(*text), ConfigSource::set_file, {}};
         } else {
             if (f->secret &&

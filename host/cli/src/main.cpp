@@ -4,6 +4,7 @@
 #include "query_commands.hpp"
 
 #include "connector_host/cli/config_assembly.hpp"
+#include "connector_host/cli/error_report.hpp"
 #include "connector_host/cli/exit_codes.hpp"
 #include "connector_host/cli/text_safety.hpp"
 #include "connector_host/cli/host_services.hpp"
@@ -44,8 +45,9 @@ const char *config_help =
     "    CONNECTOR_<PLUGIN>_NAME  an environment variable: the plugin id and the field name in upper snake\n"
     "                             case (CONNECTOR_CLAUDE_ENTERPRISE_SCIM_URL), else the short NAME alone\n"
     "                             (scim-url -> SCIM_URL, scim-token -> SCIM_TOKEN)\n"
-    "  Secret fields can also be read from a file: --set name=@FILE (one trailing newline removed; FILE and a\n"
-    "  --config FILE must be regular files of at most 1 MiB). A secret\n"
+    "  Any field can be read from a file with --set name=@FILE (one trailing newline removed; FILE and a\n"
+    "  --config FILE must be regular files of at most 1 MiB). Only --set reads files: values in --config FILE\n"
+    "  and in the environment are taken as they are (a value beginning with @ goes there). A secret\n"
     "  given literally with --set works but warns: other users of the machine can see command lines.\n"
     "\n"
     "Environment: CONNECTOR_PLUGINS_DIR sets the default of --plugins-dir.\n\n";
@@ -84,7 +86,7 @@ struct CommandLine {
             ->required();
     }
     void add_config(CLI::App *sub) {
-        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE for a secret (repeatable)")
+        sub->add_option("--set", cfg.set_args, "Config field: name=value, or name=@FILE to read the value from FILE (repeatable)")
             ->type_size(1)
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -111,19 +113,19 @@ void add_global_options(CommandLine &cl) {
 
 void add_inspection_commands(CommandLine &cl) {
     cl.plugins = cl.app.add_subcommand("plugins", "List the plugins in the plugins directory (id, version, ABI, path)");
-    cl.plugins->add_flag("--json", cl.json, "Print a JSON array");
+    cl.plugins->add_flag("--json", cl.json, "Print a JSON array (a failure: {\"error\":{...}}, see host/CLI.md)");
     cl.plugins->footer(std::string(exit_code_table()));
 
     cl.describe = cl.app.add_subcommand("describe", "Show what a plugin declares: capabilities, resource types, "
                                                     "entitlements, config and account fields");
     cl.add_plugin_arg(cl.describe);
-    cl.describe->add_flag("--json", cl.json, "Print JSON");
+    cl.describe->add_flag("--json", cl.json, "Print JSON (a failure: {\"error\":{...}}, see host/CLI.md)");
     cl.describe->footer(std::string(exit_code_table()));
 
     cl.check = cl.app.add_subcommand("check", "Validate config and credentials; exit 0 only when they work");
     cl.add_plugin_arg(cl.check);
     cl.add_config(cl.check);
-    cl.check->add_flag("--json", cl.json, "Print JSON");
+    cl.check->add_flag("--json", cl.json, "Print JSON (a failure: {\"error\":{...}}, see host/CLI.md)");
 }
 
 void add_sync_command(CommandLine &cl) {
@@ -134,7 +136,9 @@ void add_sync_command(CommandLine &cl) {
     sync->add_option("--out", o.out, "Write to FILE (a regular or new file: atomically, a temporary file "
                                      "renamed at the end, mode and owner kept, new files 0600; a symlink is "
                                      "followed; a character device or FIFO is written directly; a directory, "
-                                     "socket or block device is refused, exit 2); default standard output");
+                                     "socket or block device is refused, exit 2); json and ndjson files list "
+                                     "their records in a stable order (by type, then id) with the run's times "
+                                     "and tenant; default standard output");
     sync->add_option("--format", o.format,
                      "json (default when --out ends in .json or stdout is not a terminal), ndjson (one record per "
                      "line, streamed), table (every row; without --format a terminal gets the counts and the first 10 rows of each table), sqlite (a snapshot: default when --out ends in "
@@ -147,6 +151,10 @@ void add_sync_command(CommandLine &cl) {
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
                    "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");
 }
+
+const char *provisioning_output_help =
+    "Output: one JSON object on stdout, {\"outcome\":...} on success; a failure (any other exit code) prints\n"
+    "  {\"error\":{\"status\",\"message\",\"field\",\"http_status\",\"exit_code\"}} instead (host/CLI.md).\n\n";
 
 void add_provisioning_commands(CommandLine &cl) {
     cl.grant = cl.app.add_subcommand("grant", "Grant an entitlement to a principal");
@@ -172,6 +180,8 @@ void add_provisioning_commands(CommandLine &cl) {
     cl.add_plugin_arg(cl.del);
     cl.add_config(cl.del);
     cl.del->add_option("--resource", cl.resource, "Resource as <type>:<id>, e.g. user:<uid>")->required();
+    for (auto *sub : {cl.grant, cl.revoke, cl.create, cl.del})
+        sub->footer(std::string(provisioning_output_help) + config_help + std::string(exit_code_table()));
 }
 
 void add_query_options(CommandLine &cl, CLI::App *sub) {
@@ -210,11 +220,11 @@ void add_question_commands(CommandLine &cl) {
     members->add_option("target", q.target, "An entitlement id, or a resource <type>:<id> (its assignment entitlements)")
         ->required();
     add_question(cl, "stats", "Counts by type, status and source; grants, unresolved grants; warnings", Question::stats);
-    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two snapshots: "
-                                            "joiners, leavers, status changes, grants added and removed. "
-                                            "Exit 0: no change, 1: changes");
+    cl.diff = cl.app.add_subcommand("diff", "Changes between the last two runs of a snapshot, or between two files "
+                                            "(snapshots or sync JSON outputs, old first): joiners, leavers, status "
+                                            "changes, grants added and removed. Exit 0: no change, 1: changes");
     add_query_options(cl, cl.diff);
-    cl.diff->add_option("new", q.other, "A second, newer snapshot (then the first is the old one)");
+    cl.diff->add_option("new", q.other, "A second, newer snapshot or sync JSON output (then the first is the old one)");
 }
 
 // The first argument that is neither a global option nor its value: what should be the command.
@@ -250,6 +260,23 @@ std::string nearest_command_hint(const CLI::App &app, int argc, char **argv) {
     return "connector-host: error: unknown command '" + printable_line(word) + "', did you mean '" + best + "'?";
 }
 
+// A failure is reported as JSON on stdout too for the provisioning commands (always) and with --json.
+bool wants_json_errors(int argc, char **argv) {
+    const std::string word = command_word(argc, argv);
+    if (word == "grant" || word == "revoke" || word == "create-account" || word == "delete") return true;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--json" && (i == 1 || std::string_view(argv[i - 1]) != "--set")) return true;
+    return false;
+}
+
+void print_usage_error_json(Console &console, const std::string &message) {
+    const std::string prefix = "connector-host: error: ";
+    ErrorReport report{"usage", message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message, "", 0,
+                       ExitCode::usage};
+    const std::string text = error_json(report, console.scrubber()) + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size()) std::fflush(stdout);
+}
+
 // A parse error's message, on stderr through the console; it may quote arguments, so no part of a --set
 // argument is ever echoed (it may be a secret).
 int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e, int argc, char **argv) {
@@ -262,7 +289,9 @@ int report_parse_error(Console &console, CLI::App &app, const CLI::ParseError &e
     app.exit(e, out, err);
     std::istringstream lines(err.str());
     for (std::string line; std::getline(lines, line);) console.line(line);
-    if (const std::string hint = nearest_command_hint(app, argc, argv); !hint.empty()) console.line(hint);
+    const std::string hint = nearest_command_hint(app, argc, argv);
+    if (!hint.empty()) console.line(hint);
+    if (wants_json_errors(argc, argv)) print_usage_error_json(console, hint.empty() ? e.what() : hint);
     return to_int(ExitCode::usage);
 }
 

@@ -1,14 +1,19 @@
 #include "query_commands.hpp"
 
 #include "connector_host/cli/exit_codes.hpp"
+#include "connector_host/cli/json_snapshot.hpp"
 #include "connector_host/cli/output_error.hpp"
 #include "connector_host/cli/query_output.hpp"
 
 #include <connector_host/store/snapshot_reader.hpp>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
 
 namespace connector_host::cli {
 
@@ -93,6 +98,42 @@ void ask(const store::SnapshotReader &reader, Question question, int64_t run, co
     }
 }
 
+// A private directory (0700) for the snapshots that JSON files are read into, removed with its content.
+class ScratchDir {
+public:
+    ScratchDir() {
+        const char *tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/connector-host-diff-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw QueryFailure{ExitCode::failure, "cannot create a temporary directory in " + pattern.substr(0, pattern.rfind('/')) +
+                                                      ": " + std::strerror(errno)};
+        path_ = pattern;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir &) = delete;
+    ScratchDir &operator=(const ScratchDir &) = delete;
+    const std::filesystem::path &path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// The snapshot to read for a diff side: the file itself, or for a sync's JSON output, a snapshot it is
+// read into (a JSON file is one run).
+std::string diff_side(const std::string &path, ScratchDir &scratch, const char *name) {
+    if (!looks_like_json(path)) return path;
+    const std::filesystem::path db = scratch.path() / (std::string(name) + ".db");
+    try {
+        import_json_snapshot(path, db);
+    } catch (const JsonSnapshotError &e) {
+        throw QueryFailure{ExitCode::usage, printable_line(e.what())};
+    }
+    return db.string();
+}
+
 }  // namespace
 
 int run_question(Console &console, Question question, const QueryOptions &q) {
@@ -112,6 +153,9 @@ int run_diff(Console &console, const QueryOptions &q) {
         const QueryFormat format = query_format(q);
         std::string old_path, new_path = q.snapshot;
         int64_t old_run = 0, new_run = 0;
+        ScratchDir scratch;
+        if (q.other.empty() && looks_like_json(q.snapshot))
+            throw QueryFailure{ExitCode::usage, "a JSON file holds one sync: give two files, old first (diff old.json new.json)"};
         if (q.other.empty()) {
             store::SnapshotReader reader(q.snapshot);
             new_run = reader.run(run_option(q)).id;
@@ -119,8 +163,8 @@ int run_diff(Console &console, const QueryOptions &q) {
             if (!previous) throw QueryFailure{ExitCode::not_found, "the snapshot has one complete run: nothing to diff"};
             old_run = *previous;
         } else {
-            old_path = q.snapshot;
-            new_path = q.other;
+            old_path = diff_side(q.snapshot, scratch, "old");
+            new_path = diff_side(q.other, scratch, "new");
             old_run = store::SnapshotReader(old_path).run(std::nullopt).id;
         }
         store::SnapshotReader reader(new_path);
@@ -129,8 +173,8 @@ int run_diff(Console &console, const QueryOptions &q) {
         const uint64_t changes = reader.diff(old_path, old_run, run.id, *out);
         out->end();
         console.line("diff: " + std::to_string(changes) + " change(s) from run " + std::to_string(old_run) +
-                     (old_path.empty() ? "" : " of " + old_path) + " to run " + std::to_string(run.id) +
-                     (old_path.empty() ? "" : " of " + new_path));
+                     (old_path.empty() ? "" : " of " + q.snapshot) + " to run " + std::to_string(run.id) +
+                     (old_path.empty() ? "" : " of " + q.other));
         return changes == 0 ? 0 : 1;
     });
 }

@@ -97,6 +97,9 @@ public:
         t.pages = s.pages;
         t.elapsed_seconds = s.elapsed_seconds;
         t.complete = s.complete;
+        t.started_at = s.started_at;
+        t.ended_at = s.ended_at;
+        t.tenant = clean(s.tenant);
         store_->complete(t);
     }
     void abandon(std::string_view reason) noexcept override {

@@ -1,11 +1,14 @@
 #include "connector_host/cli/sync_writers.hpp"
 
 #include <connector_host/plugin_loader.hpp>
+#include <connector_host/store/snapshot_writer.hpp>
+#include <connector_host/store/sort_spool.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -94,7 +97,6 @@ private:
     std::string buf_;
     int error_ = 0;
 };
-using FileWriter = rapidjson::Writer<FileStream>;
 
 // A string (value or key). RapidJSON escapes '"', '\\' and C0 controls only; DEL, C1 and bidi controls and
 // U+2028/U+2029 go through json_quoted, so no raw terminal control reaches the output.
@@ -295,117 +297,240 @@ private:
     uint64_t lines_ = 0;
 };
 
-class JsonWriter final : public SyncWriter {
-public:
-    JsonWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), w_(stream_), sc_(sc) {}
-    void begin(const conn_descriptor &d) override {
-        w_.StartObject();
-        put_key(w_, "plugin");
-        write_plugin(w_, d, false);
-        put_key(w_, "resource_types");
-        w_.StartArray();
-        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
-            if (d.resource_types[i]) write_resource_type(w_, *d.resource_types[i], false);
-        w_.EndArray();
-        put_key(w_, "resources");
-        w_.StartArray();
-    }
-    void resource(const conn_resource &r) override {
-        write_resource(w_, r, sc_, false);
-        stream_.check("writing the JSON output failed");
-    }
-    void entitlement(const conn_entitlement &e) override { spool(entitlements_, [&](auto &w) { write_entitlement(w, e, sc_, false); }); }
-    void grant(const conn_grant &g) override { spool(grants_, [&](auto &w) { write_grant(w, g, sc_, false); }); }
-    void warning(std::string_view code, std::string_view message) override {
-        spool(warnings_, [&](auto &w) { write_warning(w, code, message, sc_, false); });
-    }
-    void checkpoint(std::string_view) override {}
-    void finish(const SyncSummary &s) override {
-        w_.EndArray();
-        unspool("entitlements", entitlements_);
-        unspool("grants", grants_);
-        unspool("warnings", warnings_);
-        put_key(w_, "summary");
-        w_.StartObject();
-        write_summary_fields(w_, s);
-        w_.EndObject();
-        w_.EndObject();
-        stream_.Put('\n');
-        stream_.Flush();
-        stream_.check("writing the JSON output failed");
-        if (!w_.IsComplete()) throw std::runtime_error("the JSON output is incomplete");
-    }
+// The run's own facts: when it started and ended (UTC) and the tenant it read (no credentials).
+struct RunFacts {
+    std::string started_at, ended_at, tenant;
+};
 
-private:
+template <typename W>
+void write_run(W &w, const RunFacts &run, const SecretScrubber &sc, bool with_kind) {
+    w.StartObject();
+    if (with_kind) { put_key(w, "kind"); w.String("run"); }
+    put_key(w, "started_at"); put_text(w, run.started_at);
+    put_key(w, "ended_at"); put_text(w, run.ended_at);
+    put_key(w, "tenant"); put_string(w, run.tenant, sc);
+    w.EndObject();
+}
+
+template <typename W>
+void write_checkpoint(W &w, std::string_view token, const SecretScrubber &sc) {
+    w.StartObject();
+    put_key(w, "kind"); w.String("checkpoint");
+    put_key(w, "token"); put_string(w, token, sc);
+    w.EndObject();
+}
+
+// Serialises one record with a StringWriter into a reused buffer.
+class LineBuilder {
+public:
     template <typename Fn>
-    void spool(Spool &to, Fn &&fn) {
+    std::string_view build(Fn &&fn) {
         buf_.Clear();
         StringWriter w(buf_);
         fn(w);
-        to.append(std::string_view(buf_.GetString(), buf_.GetSize()));
+        return std::string_view(buf_.GetString(), buf_.GetSize());
     }
-    void unspool(const char *key, Spool &from) {
-        put_key(w_, key);
-        w_.StartArray();
-        from.for_each([&](std::string_view line) {
-            w_.RawValue(line.data(), line.size(), rapidjson::kObjectType);
-        });
-        w_.EndArray();
+
+private:
+    rapidjson::StringBuffer buf_;
+};
+
+// The record lists of a sync output, one line per record. Sorted (a file): each list in a stable order, by
+// its keys then the line's bytes, through a SortSpool (bounded memory, temporary files). Not sorted (a
+// stream): the order received, in anonymous temporary files.
+enum Section : unsigned { kResources, kEntitlements, kGrants, kWarnings, kCheckpoints, kSections };
+
+class Sections {
+public:
+    Sections(bool sorted, const SecretScrubber &sc) : sc_(sc) {
+        if (sorted) sorted_ = std::make_unique<store::SortSpool>(kSections);
+        else
+            for (auto &s : plain_) s = std::make_unique<Spool>();
+    }
+    bool sorted() const { return sorted_ != nullptr; }
+    void add(Section s, std::string_view key1, std::string_view key2, std::string_view line) {
+        if (!sorted_) return plain_[s]->append(line);
+        sorted_->add(s, key(key1, key1_), key(key2, key2_), line);
+    }
+    template <typename Fn>
+    void for_each(Section s, Fn &&fn) {
+        if (sorted_) sorted_->for_each(s, fn);
+        else plain_[s]->for_each(fn);
+    }
+
+private:
+    // A key as stored: the plugin's text, scrubbed when it holds a secret.
+    std::string_view key(std::string_view s, std::string &copy) const {
+        if (sc_.empty() || !sc_.contains_secret(s)) return s;
+        copy = sc_.scrub(s);
+        return copy;
+    }
+    const SecretScrubber &sc_;
+    std::unique_ptr<store::SortSpool> sorted_;
+    std::array<std::unique_ptr<Spool>, kSections> plain_;
+    std::string key1_, key2_;
+};
+
+// The sort keys of each kind of record: resources by type then id, entitlements by their resource's type
+// then id, grants by id, warnings by code then message, checkpoints in the order received.
+std::pair<std::string_view, std::string_view> keys_of(const conn_resource &r) { return {view(r.type), view(r.id)}; }
+std::pair<std::string_view, std::string_view> keys_of(const conn_entitlement &e) {
+    return {view(e.resource_type), view(e.id)};
+}
+std::pair<std::string_view, std::string_view> keys_of(const conn_grant &g) { return {view(g.id), {}}; }
+
+std::string sequence_key(uint64_t n) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%020llu", static_cast<unsigned long long>(n));
+    return text;
+}
+
+// One document. Laid out one record per line (`diff` of two files shows the records that changed): the
+// plugin, resource types, then the lists, then the run's facts and the summary, the only lines that differ
+// between two sorted syncs of the same data.
+class JsonWriter final : public SyncWriter {
+public:
+    JsonWriter(std::FILE *out, const SecretScrubber &sc, const SyncWriterOptions &o)
+        : stream_(out), sc_(sc), sections_(o.sorted, sc), run_{{}, {}, o.tenant} {}
+    void begin(const conn_descriptor &d) override {
+        run_.started_at = store::utc_now();
+        emit("{\"plugin\":");
+        emit(lines_.build([&](auto &w) { write_plugin(w, d, false); }));
+        emit(",\n\"resource_types\":[");
+        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
+            if (d.resource_types[i]) element(lines_.build([&](auto &w) { write_resource_type(w, *d.resource_types[i], false); }));
+        close_array();
+        emit(",\n\"resources\":[");
+    }
+    void resource(const conn_resource &r) override {
+        const std::string_view line = lines_.build([&](auto &w) { write_resource(w, r, sc_, false); });
+        if (sections_.sorted()) return sections_.add(kResources, keys_of(r).first, keys_of(r).second, line);
+        element(line);
+        stream_.check("writing the JSON output failed");
+    }
+    void entitlement(const conn_entitlement &e) override {
+        const auto [k1, k2] = keys_of(e);
+        sections_.add(kEntitlements, k1, k2, lines_.build([&](auto &w) { write_entitlement(w, e, sc_, false); }));
+    }
+    void grant(const conn_grant &g) override {
+        const auto [k1, k2] = keys_of(g);
+        sections_.add(kGrants, k1, k2, lines_.build([&](auto &w) { write_grant(w, g, sc_, false); }));
+    }
+    void warning(std::string_view code, std::string_view message) override {
+        sections_.add(kWarnings, code, message, lines_.build([&](auto &w) { write_warning(w, code, message, sc_, false); }));
+    }
+    void checkpoint(std::string_view) override {}
+    void finish(const SyncSummary &s) override {
+        run_.ended_at = store::utc_now();
+        if (sections_.sorted()) unspool(kResources);
+        close_array();
+        for (auto [key, section] : {std::pair{"entitlements", kEntitlements}, {"grants", kGrants}, {"warnings", kWarnings}}) {
+            emit(",\n\"" + std::string(key) + "\":[");
+            unspool(section);
+            close_array();
+        }
+        emit(",\n\"run\":");
+        emit(lines_.build([&](auto &w) { write_run(w, run_, sc_, false); }));
+        emit(",\n\"summary\":");
+        emit(lines_.build([&](auto &w) {
+            w.StartObject();
+            write_summary_fields(w, s);
+            w.EndObject();
+        }));
+        emit("}\n");
+        stream_.Flush();
+        stream_.check("writing the JSON output failed");
+    }
+
+private:
+    void emit(std::string_view text) { stream_.write(text.data(), text.size()); }
+    void element(std::string_view line) {
+        emit(first_ ? "\n" : ",\n");
+        emit(line);
+        first_ = false;
+    }
+    void close_array() {
+        emit(first_ ? "]" : "\n]");
+        first_ = true;
+    }
+    void unspool(Section s) {
+        sections_.for_each(s, [&](std::string_view line) { element(line); });
+        stream_.check("writing the JSON output failed");
     }
 
     FileStream stream_;
-    FileWriter w_;
     const SecretScrubber &sc_;
-    rapidjson::StringBuffer buf_;
-    Spool entitlements_, grants_, warnings_;
+    LineBuilder lines_;
+    Sections sections_;
+    RunFacts run_;
+    bool first_ = true;
 };
 
+// One record per line. A stream gets each record as it arrives, flushed; a file (sorted) gets the plugin and
+// its resource types first, then each list in its stable order, then the run's facts and the summary.
 class NdjsonWriter final : public SyncWriter {
 public:
-    NdjsonWriter(std::FILE *out, const SecretScrubber &sc) : stream_(out), sc_(sc) {}
-    void begin(const conn_descriptor &d) override {
-        line([&](auto &w) { write_plugin(w, d, true); });
-        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
-            if (d.resource_types[i]) line([&](auto &w) { write_resource_type(w, *d.resource_types[i], true); });
+    NdjsonWriter(std::FILE *out, const SecretScrubber &sc, const SyncWriterOptions &o)
+        : stream_(out), sc_(sc), run_{{}, {}, o.tenant} {
+        if (o.sorted) sections_ = std::make_unique<Sections>(true, sc);
     }
-    void resource(const conn_resource &r) override { line([&](auto &w) { write_resource(w, r, sc_, true); }); }
-    void entitlement(const conn_entitlement &e) override { line([&](auto &w) { write_entitlement(w, e, sc_, true); }); }
-    void grant(const conn_grant &g) override { line([&](auto &w) { write_grant(w, g, sc_, true); }); }
+    void begin(const conn_descriptor &d) override {
+        run_.started_at = store::utc_now();
+        line(lines_.build([&](auto &w) { write_plugin(w, d, true); }));
+        for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
+            if (d.resource_types[i]) line(lines_.build([&](auto &w) { write_resource_type(w, *d.resource_types[i], true); }));
+    }
+    void resource(const conn_resource &r) override {
+        const auto [k1, k2] = keys_of(r);
+        record(kResources, k1, k2, lines_.build([&](auto &w) { write_resource(w, r, sc_, true); }));
+    }
+    void entitlement(const conn_entitlement &e) override {
+        const auto [k1, k2] = keys_of(e);
+        record(kEntitlements, k1, k2, lines_.build([&](auto &w) { write_entitlement(w, e, sc_, true); }));
+    }
+    void grant(const conn_grant &g) override {
+        const auto [k1, k2] = keys_of(g);
+        record(kGrants, k1, k2, lines_.build([&](auto &w) { write_grant(w, g, sc_, true); }));
+    }
     void warning(std::string_view code, std::string_view message) override {
-        line([&](auto &w) { write_warning(w, code, message, sc_, true); });
+        record(kWarnings, code, message, lines_.build([&](auto &w) { write_warning(w, code, message, sc_, true); }));
     }
     void checkpoint(std::string_view token) override {
-        line([&](auto &w) {
-            w.StartObject();
-            put_key(w, "kind"); w.String("checkpoint");
-            put_key(w, "token"); put_string(w, token, sc_);
-            w.EndObject();
-        });
+        const std::string seq = sequence_key(checkpoints_++);
+        record(kCheckpoints, seq, {}, lines_.build([&](auto &w) { write_checkpoint(w, token, sc_); }));
     }
     void finish(const SyncSummary &s) override {
-        line([&](auto &w) {
+        run_.ended_at = store::utc_now();
+        if (sections_)
+            for (Section section : {kResources, kEntitlements, kGrants, kWarnings, kCheckpoints})
+                sections_->for_each(section, [&](std::string_view text) { line(text, false); });
+        line(lines_.build([&](auto &w) { write_run(w, run_, sc_, true); }), false);
+        line(lines_.build([&](auto &w) {
             w.StartObject();
             put_key(w, "kind"); w.String("summary");
             write_summary_fields(w, s);
             w.EndObject();
-        });
-        stream_.check("writing the NDJSON output failed");
+        }));
     }
 
 private:
-    template <typename Fn>
-    void line(Fn &&fn) {
-        buf_.Clear();
-        StringWriter w(buf_);
-        fn(w);
-        stream_.write(buf_.GetString(), buf_.GetSize());
+    void record(Section s, std::string_view key1, std::string_view key2, std::string_view text) {
+        if (sections_) sections_->add(s, key1, key2, text);
+        else line(text);
+    }
+    // flush: streamed, a reader of a pipe sees each record as it arrives.
+    void line(std::string_view text, bool flush = true) {
+        stream_.write(text.data(), text.size());
         stream_.Put('\n');
-        stream_.Flush(); // streamed: a reader of a pipe sees each record as it arrives
+        if (flush) stream_.Flush();
         stream_.check("writing the NDJSON output failed");
     }
     FileStream stream_;
     const SecretScrubber &sc_;
-    rapidjson::StringBuffer buf_;
+    LineBuilder lines_;
+    std::unique_ptr<Sections> sections_; // null: streamed
+    RunFacts run_;
+    uint64_t checkpoints_ = 0;
 };
 
 // Table cells: printable, tab-free, so a row spools as one tab-separated line.
@@ -561,15 +686,16 @@ std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scr
 
 bool is_incomplete_warning(std::string_view code) noexcept { return code.substr(0, 11) == "incomplete_"; }
 
-std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber) {
+std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber,
+                                             const SyncWriterOptions &options) {
     switch (format) {
-    case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber);
-    case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber);
+    case SyncFormat::json: return std::make_unique<JsonWriter>(out, scrubber, options);
+    case SyncFormat::ndjson: return std::make_unique<NdjsonWriter>(out, scrubber, options);
     case SyncFormat::table: return std::make_unique<TableWriter>(out, scrubber, 0);
     case SyncFormat::table_sample: return std::make_unique<TableWriter>(out, scrubber, kSampleRows);
     case SyncFormat::sqlite: break; // make_snapshot_writer: the store writes its own file
     }
-    return std::make_unique<JsonWriter>(out, scrubber);
+    return std::make_unique<JsonWriter>(out, scrubber, options);
 }
 
 }  // namespace connector_host::cli

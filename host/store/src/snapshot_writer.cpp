@@ -134,6 +134,12 @@ void SnapshotWriter::complete(const RunTotals &t) {
     update.bind(8, static_cast<int64_t>(t.warnings)).bind(9, static_cast<int64_t>(t.requests));
     update.bind(10, static_cast<int64_t>(t.retries)).bind(11, static_cast<int64_t>(t.pages));
     update.bind(12, t.elapsed_seconds).run();
+    if (!t.started_at.empty() || !t.ended_at.empty() || !t.tenant.empty()) {
+        auto facts = db_->prepare("UPDATE sync_runs SET started_at = coalesce(nullif(?2, ''), started_at), "
+                                  "ended_at = coalesce(nullif(?3, ''), ended_at), tenant = coalesce(nullif(?4, ''), tenant) "
+                                  "WHERE id = ?1");
+        facts.bind(1, run_id_).bind(2, t.started_at).bind(3, t.ended_at).bind(4, t.tenant).run();
+    }
     prune_old_runs();
     // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
     // the indexes that fit them rather than a scan of the run.

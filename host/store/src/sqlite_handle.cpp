@@ -71,6 +71,11 @@ std::string Statement::text(int column) const {
     return p == nullptr ? std::string{} : std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
+std::string_view Statement::view(int column) const {
+    const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(stmt_, column));
+    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
 std::optional<std::string> Statement::optional_text(int column) const {
     if (is_null(column)) return std::nullopt;
     return text(column);

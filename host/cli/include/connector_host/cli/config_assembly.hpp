@@ -3,8 +3,9 @@
 // system are reached through callbacks, so every rule is unit-tested.
 //
 // Precedence, highest first: --set name=value  >  --config FILE (a JSON object)  >  environment
-// (CONNECTOR_<PLUGIN>_<FIELD>, then the field name in upper snake case: "scim-url" -> SCIM_URL). Secret fields may be given as --set name=@FILE (the
-// file's content, one trailing newline removed); a secret given literally on the command line works but
+// (CONNECTOR_<PLUGIN>_<FIELD>, then the field name in upper snake case: "scim-url" -> SCIM_URL). Every field
+// may be given as --set name=@FILE (the file's content, one trailing newline removed; only --set reads files,
+// a value from --config or the environment is taken as it is); a secret given literally on the command line works but
 // warns that other users of the machine can see it. Unknown names (in --set or the config file) and
 // missing required fields are errors that name every offending field at once.
 #pragma once

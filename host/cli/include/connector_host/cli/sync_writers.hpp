@@ -1,8 +1,9 @@
 // Sync output writers: json (one document), ndjson (one record per line, streamed) and table (counts,
-// then readable tables). Records arrive interleaved from the plugin; memory stays flat: the json writer
-// writes resources straight to the output and spools entitlements, grants and warnings to anonymous
-// temporary files that it appends at the end; the table writer spools every row. All JSON goes through
-// RapidJSON's Writer, and every string goes through the secret scrubber first.
+// then readable tables). Records arrive interleaved from the plugin; memory stays flat: streamed, the json
+// writer writes resources straight to the output and spools entitlements, grants and warnings to anonymous
+// temporary files that it appends at the end; sorted (a file), json and ndjson spool every list through an
+// external sort on disk; the table writer spools every row. Every record is serialised by RapidJSON's
+// Writer, and every string goes through the secret scrubber first.
 #pragma once
 
 #include "connector_host/cli/output_error.hpp"
@@ -44,6 +45,8 @@ struct SyncSummary {
     uint64_t requests = 0, retries = 0, pages = 0;
     double elapsed_seconds = 0;
     bool complete = true; // false when any incomplete_* warning was received
+    // A run read back from its JSON output: its recorded times and tenant (empty for a live sync).
+    std::string started_at, ended_at, tenant;
 };
 
 class SyncWriter {
@@ -69,7 +72,17 @@ std::string grant_to_json(const conn_grant &g, const SecretScrubber &scrubber);
 // A resource's attributes alone as one JSON object (keys in the plugin's order).
 std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scrubber);
 
-// `out` stays owned by the caller. Spool files are anonymous (tmpfile()), deleted when closed.
-std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber);
+struct SyncWriterOptions {
+    // json and ndjson: every list in a stable order (resources by type then id, entitlements by their
+    // resource's type then id, grants by id, warnings by code then message), so that two syncs of the same
+    // data differ only in the run's facts and the summary. For files (host/CLI.md, "Stable order").
+    bool sorted = false;
+    std::string tenant; // the run's tenant URL without credentials (the "run" object); may be empty
+};
+
+// `out` stays owned by the caller. Spool files are anonymous (tmpfile(), or a private temporary SQLite
+// database when sorted), deleted when closed.
+std::unique_ptr<SyncWriter> make_sync_writer(SyncFormat format, std::FILE *out, const SecretScrubber &scrubber,
+                                             const SyncWriterOptions &options = {});
 
 }  // namespace connector_host::cli

@@ -44,6 +44,9 @@ struct RunTotals {
     uint64_t requests = 0, retries = 0, pages = 0;
     double elapsed_seconds = 0;
     bool complete = true; // false: status 'incomplete' (the plugin warned the data may be incomplete)
+    // A run read back from a record of it (a sync's JSON output): its own times and tenant. Empty: the
+    // writer's (the start and end of this write, the tenant given at the start).
+    std::string started_at, ended_at, tenant;
 };
 
 class SnapshotWriter {

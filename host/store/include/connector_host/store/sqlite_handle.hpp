@@ -46,6 +46,8 @@ public:
     void reset();
 
     std::string text(int column) const;
+    // The column's text without a copy: valid until the next step(), reset() or destruction.
+    std::string_view view(int column) const;
     std::optional<std::string> optional_text(int column) const;
     int64_t integer(int column) const;
     double real(int column) const;
