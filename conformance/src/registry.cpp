@@ -10,6 +10,8 @@ const std::vector<TestCase> &all_tests() {
         std::vector<TestCase> t;
         register_library_tests(t);
         register_instance_tests(t);
+        register_string_tests(t);
+        register_error_tests(t);
         register_sync_tests(t);
         register_provisioning_tests(t);
         for (auto &tc : t)

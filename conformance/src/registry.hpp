@@ -35,6 +35,8 @@ void register_library_tests(std::vector<TestCase> &out);
 void register_instance_tests(std::vector<TestCase> &out);
 void register_sync_tests(std::vector<TestCase> &out);
 void register_provisioning_tests(std::vector<TestCase> &out);
+void register_string_tests(std::vector<TestCase> &out);
+void register_error_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 

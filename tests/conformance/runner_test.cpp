@@ -161,6 +161,20 @@ TEST_SUITE("fixtures") {
     TEST_CASE("ignores-struct-size") {
         expect_caught("ignores-struct-size", "instance.older_host_structs", "wrote past conn_error.struct_size", {}, true);
     }
+    TEST_CASE("strlen-config") {
+        expect_caught("strlen-config", "instance.unterminated_strings", "not NUL-terminated", {}, true);
+        expect_caught("strlen-config", "instance.unterminated_strings", "not NUL-terminated", service_args(), true);
+    }
+    TEST_CASE("bad-status") {
+        std::vector<std::string> args = service_args();
+        args.push_back("--allow-writes"); // grant on an entitlement the sync delivered, to a principal that does not exist
+        expect_caught("bad-status", "instance.error_contract", "not a status of ABI 1.0", args, true);
+    }
+    TEST_CASE("error-newline") {
+        expect_caught("error-newline", "instance.error_contract", "more than one line", {}, true);
+        expect_caught("error-newline", "instance.error_contract", "more than one line", service_args(), true);
+    }
+    TEST_CASE("late-stop") { expect_caught("late-stop", "sync.stop_each_kind", "after the sink answered STOP", service_args(), true); }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
