@@ -545,7 +545,7 @@ Outcome skip_for_missing_needs(const TestCase &t, const Context &ctx) {
         if (!ctx.has_service()) return {Verdict::skip, "needs a service: --sim, or a config (--set/--config) for a real one", 0};
         break;
     case Needs::sim:
-        if (!ctx.sim) return {Verdict::skip, "needs --sim (compares with the simulator's truth)", 0};
+        if (!ctx.sim) return {Verdict::skip, "needs --sim (reads the simulator's truth or its request counters)", 0};
         break;
     case Needs::sim_binary:
         if (ctx.sim_binary.empty()) return {Verdict::skip, "needs scim-sim (beside the runner, --sim-binary or SCIM_SIM)", 0};

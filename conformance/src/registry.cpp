@@ -10,6 +10,7 @@ const std::vector<TestCase> &all_tests() {
         std::vector<TestCase> t;
         register_library_tests(t);
         register_instance_tests(t);
+        register_purity_tests(t);
         register_string_tests(t);
         register_error_tests(t);
         register_sync_tests(t);

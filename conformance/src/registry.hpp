@@ -37,6 +37,7 @@ void register_sync_tests(std::vector<TestCase> &out);
 void register_provisioning_tests(std::vector<TestCase> &out);
 void register_string_tests(std::vector<TestCase> &out);
 void register_error_tests(std::vector<TestCase> &out);
+void register_purity_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 
