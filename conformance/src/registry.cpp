@@ -12,6 +12,7 @@ const std::vector<TestCase> &all_tests() {
         register_instance_tests(t);
         register_purity_tests(t);
         register_string_tests(t);
+        register_manners_tests(t);
         register_error_tests(t);
         register_sync_tests(t);
         register_provisioning_tests(t);

@@ -38,6 +38,7 @@ void register_provisioning_tests(std::vector<TestCase> &out);
 void register_string_tests(std::vector<TestCase> &out);
 void register_error_tests(std::vector<TestCase> &out);
 void register_purity_tests(std::vector<TestCase> &out);
+void register_manners_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 

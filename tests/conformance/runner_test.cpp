@@ -187,6 +187,12 @@ TEST_SUITE("fixtures") {
         MESSAGE("scim-sim is not part of this build: the request counters cannot be read");
 #endif
     }
+    TEST_CASE("signal-handler") {
+        expect_caught("signal-handler", "instance.no_signal_handlers", "SIGPIPE changed by instance_create", {}, true);
+    }
+    TEST_CASE("sync-thread") {
+        expect_caught("sync-thread", "instance.threads_after_operations", "left a thread behind", service_args(), true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
