@@ -193,6 +193,13 @@ TEST_SUITE("fixtures") {
     TEST_CASE("sync-thread") {
         expect_caught("sync-thread", "instance.threads_after_operations", "left a thread behind", service_args(), true);
     }
+    TEST_CASE("null-field") {
+        // Every other test skips (the runner does not walk into the NULL); with --sim too, exit 1 and not 2.
+        expect_caught("null-field", "library.descriptor", "account field #1 is NULL", {}, true);
+#ifdef CONFORMANCE_SIM
+        expect_caught("null-field", "library.descriptor", "account field #1 is NULL", {"--sim", "--sim-binary", CONFORMANCE_SIM}, true);
+#endif
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
