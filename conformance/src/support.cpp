@@ -68,6 +68,8 @@ std::string Context::to_json() const {
     s("sim_binary", sim_binary);
     s("url_field", url_field);
     s("secret_field", secret_field);
+    s("plugins_dir", plugins_dir);
+    s("plugin_id", plugin_id);
     w.Key("allow_writes");
     w.Bool(allow_writes);
     w.Key("seed");
@@ -102,6 +104,8 @@ Context Context::from_json(std::string_view json) {
     c.sim_binary = s("sim_binary");
     c.url_field = s("url_field");
     c.secret_field = s("secret_field");
+    c.plugins_dir = s("plugins_dir");
+    c.plugin_id = s("plugin_id");
     c.allow_writes = b("allow_writes");
     if (d.HasMember("seed") && d["seed"].IsUint64()) c.seed = d["seed"].GetUint64();
     if (d.HasMember("timeout_s") && d["timeout_s"].IsNumber()) c.timeout_s = d["timeout_s"].GetDouble();

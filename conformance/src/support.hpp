@@ -56,6 +56,7 @@ struct Context {
     std::string sim_token;
     std::string sim_binary;            // scim-sim, for tests that start their own (slow) simulator
     std::string url_field, secret_field; // the config fields the sim values go to ("" if none)
+    std::string plugins_dir, plugin_id;  // for the child that finds a plugin by id (connector-conformance <id>)
     bool allow_writes = false;
     uint64_t seed = 1;
     double timeout_s = 60;

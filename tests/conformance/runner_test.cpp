@@ -6,6 +6,8 @@
 #include <rapidjson/document.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 #include <map>
 #include <sstream>
 #include <string>
@@ -274,6 +276,20 @@ TEST_SUITE("runner") {
         CHECK(r.out.find("FAIL sync.cancel: hung: killed after the 2 s timeout") != std::string::npos);
     }
 #endif
+
+    TEST_CASE("a plugin id is looked up in --plugins-dir, as the host does") {
+        namespace fs = std::filesystem;
+        const fs::path dir = fs::temp_directory_path() / ("conformance-plugins-" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        fs::copy_file(fixture("good"), dir / "good.so", fs::copy_options::overwrite_existing);
+        Run r = run({"--plugins-dir", dir.string(), "conformance-fixture", "--filter", "^library\\.load$", "--json"});
+        CHECK(r.code == 0);
+        CHECK(r.out.find((dir / "good.so").string()) != std::string::npos); // the "plugin" it ran
+        CHECK(run({"--plugins-dir", dir.string(), "no-such-plugin-id"}).code == 2);
+        fs::copy_file(fixture("init-twice"), dir / "twin.so", fs::copy_options::overwrite_existing);
+        CHECK(run({"--plugins-dir", dir.string(), "conformance-fixture"}).code == 2); // two plugins with that id
+        fs::remove_all(dir);
+    }
 
     TEST_CASE("usage errors exit 2") {
         CHECK(run({}).code == 2);
