@@ -434,6 +434,7 @@ struct Options {
     bool use_sim = false, list = false, in_process = false, json = false, allow_writes = false;
     uint64_t seed = 1;
     double timeout = 60;
+    int level = kDefaultDepth;
 };
 
 // Parses the command line; an exit code when the run ends here (help, usage error).
@@ -446,6 +447,8 @@ std::optional<int> parse_options(int argc, char **argv, Options &opt) {
     app.add_flag("--sim", opt.use_sim, "Start scim-sim and point the plugin's URL and secret fields at it");
     app.add_option("--sim-binary", opt.sim_binary, "The scim-sim executable (default: env SCIM_SIM, or beside this runner)");
     app.add_option("--filter", opt.filter, "Run only tests whose name matches this regular expression");
+    app.add_option("--level", opt.level, "How thorough: 1 library, 2 + instance, 3 + sync and provisioning, 4 + soak cycles (default: 4, all)")
+        ->check(CLI::Range(1, kMaxDepth));
     app.add_flag("--list", opt.list, "List the tests and the rule each checks, then exit");
     app.add_flag("--in-process", opt.in_process, "Run every test in this process (for a debugger; a crash ends the run)");
     app.add_option("--seed", opt.seed, "Seed of the simulator and of every random input (default 1)");
@@ -503,13 +506,14 @@ std::optional<int> select_tests(const Options &opt, std::vector<const TestCase *
         return 2;
     }
     for (const auto &t : all_tests())
-        if (std::regex_search(t.name, re)) selected.push_back(&t);
+        if (std::regex_search(t.name, re) && (opt.list || t.depth <= opt.level)) selected.push_back(&t); // --list: every level
     if (opt.list) {
-        for (const auto *t : selected) std::cout << t->name << "  [" << needs_text(t->needs) << "]  " << t->rule << "\n";
+        for (const auto *t : selected)
+            std::cout << t->name << "  [" << needs_text(t->needs) << ", level " << t->depth << "]  " << t->rule << "\n";
         return 0;
     }
     if (selected.empty()) {
-        std::cerr << "connector-conformance: no test matches --filter\n";
+        std::cerr << "connector-conformance: no test matches --filter at this --level\n";
         return 2;
     }
     std::error_code ec;

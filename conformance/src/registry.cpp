@@ -18,8 +18,12 @@ const std::vector<TestCase> &all_tests() {
         register_error_tests(t);
         register_sync_tests(t);
         register_provisioning_tests(t);
-        for (auto &tc : t)
-            tc.report_note = tc.name == "library.scan_time" || tc.name == "library.load_unload_cycles" || tc.name == "sync.cancel";
+        register_soak_tests(t);
+        for (auto &tc : t) {
+            tc.report_note = tc.name == "library.scan_time" || tc.name == "library.load_unload_cycles" || tc.name == "sync.cancel" ||
+                             tc.name.rfind("soak.", 0) == 0;
+            tc.depth = depth_of(tc.name);
+        }
         return t;
     }();
     return tests;
@@ -73,6 +77,14 @@ std::string unwalkable(const conn_descriptor &d, const conn_connector_v1 &v) {
 }
 
 }  // namespace
+
+int depth_of(const std::string &name) {
+    const std::string level = name.substr(0, name.find('.'));
+    if (level == "library") return 1;
+    if (level == "instance") return 2;
+    if (level == "sync" || level == "provision") return 3;
+    return kMaxDepth;
+}
 
 std::unique_ptr<connector_host::LoadedPlugin> load_plugin(const Context &ctx) {
     std::unique_ptr<connector_host::LoadedPlugin> plugin;

@@ -27,7 +27,15 @@ struct TestCase {
     std::string rule;
     std::function<std::string(const Context &)> run;
     bool report_note = false; // the PASS line shows the note (measurements)
+    int depth = 0;            // --level: 1 library, 2 instance, 3 sync and provision, 4 soak (set by all_tests)
 };
+
+// The --level a test belongs to, from its name's prefix (library 1, instance 2, sync/provision 3, soak 4).
+int depth_of(const std::string &name);
+constexpr int kMaxDepth = 4;
+// The default: everything that finishes within a minute for our plugin against the simulator (all of it,
+// about 9 s; level 4's soak adds under a second). Lower levels are for quicker runs.
+constexpr int kDefaultDepth = kMaxDepth;
 
 const std::vector<TestCase> &all_tests();
 
@@ -39,6 +47,7 @@ void register_string_tests(std::vector<TestCase> &out);
 void register_error_tests(std::vector<TestCase> &out);
 void register_purity_tests(std::vector<TestCase> &out);
 void register_manners_tests(std::vector<TestCase> &out);
+void register_soak_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 

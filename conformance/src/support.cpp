@@ -294,6 +294,16 @@ size_t resident_bytes() {
     return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// From the AddressSanitizer runtime (sanitizer/allocator_interface.h, not installed with every compiler).
+extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
+size_t memory_in_use() { return __sanitizer_get_current_allocated_bytes(); }
+const char *memory_measure_name() { return "live heap (AddressSanitizer)"; }
+#else
+size_t memory_in_use() { return resident_bytes(); }
+const char *memory_measure_name() { return "RSS"; }
+#endif
+
 size_t settle_threads(size_t target, std::chrono::milliseconds max) {
     auto start = std::chrono::steady_clock::now();
     size_t n = thread_count();

@@ -106,6 +106,10 @@ std::vector<std::string> exported_symbols(const std::string &path);
 
 size_t thread_count();      // entries in /proc/self/task
 size_t resident_bytes();    // RSS from /proc/self/statm
+// What memory growth is measured by: RSS, or under AddressSanitizer (whose quarantine keeps freed memory
+// resident) the live heap.
+size_t memory_in_use();
+const char *memory_measure_name(); // "RSS" or "live heap (AddressSanitizer)"
 // Waits (up to max) until thread_count() <= target; returns the last count.
 size_t settle_threads(size_t target, std::chrono::milliseconds max = std::chrono::milliseconds(2000));
 

@@ -2,10 +2,6 @@
 #include "registry.hpp"
 
 #include <dlfcn.h>
-#if defined(__SANITIZE_ADDRESS__)
-// From the AddressSanitizer runtime (sanitizer/allocator_interface.h, not installed with every compiler).
-extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
 
 #include <algorithm>
 #include <cstring>
@@ -21,7 +17,6 @@ namespace {
 constexpr int kFlags = RTLD_NOW | RTLD_LOCAL;
 
 #if defined(__SANITIZE_ADDRESS__)
-#define CONFORMANCE_ASAN 1
 constexpr double kSanitizerFactor = 4.0;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -367,14 +362,8 @@ std::string test_cycles(const Context &ctx) {
         require(now <= base_threads, "after deinit and unload (cycle " + std::to_string(i) + ") the process has " +
                                          std::to_string(now - base_threads) + " thread(s) more than before loading: the plugin left a thread behind");
     };
-#ifdef CONFORMANCE_ASAN
-    // AddressSanitizer keeps freed memory in quarantine, so RSS only grows: measure the live heap instead.
-    auto memory = [] { return __sanitizer_get_current_allocated_bytes(); };
-    const char *what = "live heap (AddressSanitizer)";
-#else
-    auto memory = [] { return resident_bytes(); };
-    const char *what = "RSS";
-#endif
+    auto memory = [] { return memory_in_use(); };
+    const char *what = memory_measure_name();
     for (int i = 0; i < 10; ++i) cycle(i);
     const size_t before = memory();
     for (int i = 10; i < 110; ++i) cycle(i);

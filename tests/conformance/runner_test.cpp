@@ -202,6 +202,20 @@ TEST_SUITE("fixtures") {
         expect_caught("null-field", "library.descriptor", "account field #1 is NULL", {"--sim", "--sim-binary", CONFORMANCE_SIM}, true);
 #endif
     }
+    TEST_CASE("leak-per-sync") {
+        std::vector<std::string> args = service_args();
+        args.insert(args.end(), {"--level", "4"});  // the default, said explicitly
+        expect_caught("leak-per-sync", "soak.create_sync_destroy", "memory grows", args, true);
+        args.insert(args.begin(), fixture("leak-per-sync"));
+        args.back() = "3"; // --level 3: no soak, so nothing fails
+        Run r = run(args);
+        CHECK(r.out.find("soak.") == std::string::npos);
+        CHECK(r.code == 0);
+        r = run({fixture("good"), "--level", "1"});
+        CHECK(r.code == 0);
+        CHECK(r.out.find("instance.") == std::string::npos);
+        CHECK(r.out.find("PASS library.descriptor") != std::string::npos);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
