@@ -103,6 +103,7 @@ std::string test_negotiation(const Context &ctx) {
 std::string test_unknown_interface(const Context &ctx) {
     RawLibrary lib(ctx.plugin_path, kFlags);
     const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
+    require(e->get_interface(CONN_IFACE_CONNECTOR_V1) == nullptr, "get_interface answered a vtable before init (ABI.md: NULL before init)");
     conn_status st = e->init();
     require(st == CONN_OK, "init failed: " + conn::status_text(st));
     std::string problem;
@@ -117,6 +118,7 @@ std::string test_unknown_interface(const Context &ctx) {
     }
     e->deinit();
     require(problem.empty(), problem);
+    require(e->get_interface(CONN_IFACE_CONNECTOR_V1) == nullptr, "get_interface answered a vtable after deinit (ABI.md: NULL after deinit)");
     return {};
 }
 
@@ -400,7 +402,7 @@ void register_library_tests(std::vector<TestCase> &out) {
     out.push_back({"library.entry_symbol", Needs::nothing, "the library exports connector_plugin_entry", test_entry_symbol});
     out.push_back({"library.exports_only_entry", Needs::nothing, "the dynamic symbol table defines exactly one exported symbol, connector_plugin_entry (hidden visibility + version script)", test_exports});
     out.push_back({"library.abi_negotiation", Needs::nothing, "the entry serves major 1 with abi_major 1 and the lower minor; it answers NULL (no crash) for majors 0, 2, 7, 0xFFFFFFFF; it is pure", test_negotiation});
-    out.push_back({"library.unknown_interface", Needs::nothing, "get_interface answers the connector.v1 vtable and NULL for unknown ids", test_unknown_interface});
+    out.push_back({"library.unknown_interface", Needs::nothing, "get_interface answers the connector.v1 vtable and NULL for unknown ids, and NULL before init and after deinit (ABI.md)", test_unknown_interface});
     out.push_back({"library.descriptor", Needs::nothing, "the descriptor is complete, valid UTF-8, lower-case id, semantic version, capabilities consistent with resource types, entitlement types, fields and vtable; names unique and non-empty", test_descriptor});
     out.push_back({"library.init_twice", Needs::nothing, "a second init without deinit answers CONN_ERR_INVALID_STATE; init after deinit works", test_init_twice});
     out.push_back({"library.load_unload_cycles", Needs::nothing, "load, init, describe, deinit, unload 110 times: no thread left behind, no memory growth beyond a small slack", test_cycles});

@@ -216,6 +216,9 @@ TEST_SUITE("fixtures") {
         CHECK(r.out.find("instance.") == std::string::npos);
         CHECK(r.out.find("PASS library.descriptor") != std::string::npos);
     }
+    TEST_CASE("interface-before-init") {
+        expect_caught("interface-before-init", "library.unknown_interface", "before init", {}, true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
