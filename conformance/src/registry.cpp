@@ -99,6 +99,15 @@ std::unique_ptr<connector_host::LoadedPlugin> load_plugin(const Context &ctx) {
     return plugin;
 }
 
+PluginUnderTest::PluginUnderTest(const Context &ctx) : plugin(load_plugin(ctx)), v(&plugin->connector()), d(&plugin->descriptor()) {}
+
+void fail_if_any(const std::vector<std::string> &problems, const std::string &suffix) {
+    if (problems.empty()) return;
+    std::string all = problems.front();
+    if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more, e.g. " + problems[1] + ")";
+    fail(all + suffix);
+}
+
 std::string distinctive_secret(const Context &ctx, const char *salt) {
     std::mt19937_64 rng(ctx.seed * 0x9E3779B97F4A7C15ull + std::hash<std::string>{}(salt));
     char buf[40];

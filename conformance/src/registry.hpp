@@ -54,6 +54,18 @@ void register_soak_tests(std::vector<TestCase> &out);
 // Loads through the host's loader; a refusal fails the test with the loader's words.
 std::unique_ptr<connector_host::LoadedPlugin> load_plugin(const Context &ctx);
 
+// The plugin loaded for one test, with its vtable and descriptor (load_plugin's failures and skips apply).
+struct PluginUnderTest {
+    explicit PluginUnderTest(const Context &ctx);
+    std::unique_ptr<connector_host::LoadedPlugin> plugin;
+    const conn_connector_v1 *v = nullptr;
+    const conn_descriptor *d = nullptr;
+    bool has(uint32_t cap) const { return (d->capabilities & cap) != 0; }
+};
+
+// Fails the test with the first problem, how many more there are and the second (then `suffix`); nothing if none.
+void fail_if_any(const std::vector<std::string> &problems, const std::string &suffix = "");
+
 // A distinctive secret derived from the seed (never a real credential).
 std::string distinctive_secret(const Context &ctx, const char *salt);
 

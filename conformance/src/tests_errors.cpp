@@ -50,23 +50,15 @@ struct ErrorAudit {
         text(what, err.message, sizeof err.message, "err.message", true);
         text(what, err.field, sizeof err.field, "err.field", false);
     }
-    void done() const {
-        if (problems.empty()) return;
-        std::string all = problems.front();
-        if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more, e.g. " + problems[1] + ")";
-        fail(all);
-    }
+    void done() const { fail_if_any(problems); }
 };
 
-struct ErrorRun {
-    std::unique_ptr<connector_host::LoadedPlugin> plugin;
-    const conn_connector_v1 *v = nullptr;
-    const conn_descriptor *d = nullptr;
+struct ErrorRun : PluginUnderTest {
+    explicit ErrorRun(const Context &ctx) : PluginUnderTest(ctx), good(working_config(ctx, *d)) {}
     ConfigEntries good;
     ErrorAudit audit;
     std::vector<std::unique_ptr<Recorder>> recorders; // outlive the instances
     Recorder &recorder() { return *recorders.emplace_back(std::make_unique<Recorder>()); }
-    bool has(uint32_t cap) const { return (d->capabilities & cap) != 0; }
 };
 
 void audit_create(ErrorRun &r) {
@@ -153,11 +145,7 @@ void audit_provisioning(ErrorRun &r, conn_instance *in, bool may_call_service, c
 }
 
 std::string test_error_contract(const Context &ctx) {
-    ErrorRun r;
-    r.plugin = load_plugin(ctx);
-    r.v = &r.plugin->connector();
-    r.d = &r.plugin->descriptor();
-    r.good = working_config(ctx, *r.d);
+    ErrorRun r(ctx);
     r.audit.secrets = ctx.secrets;
     const auto fields = service_fields(*r.d);
     for (const auto &[k, v] : r.good)

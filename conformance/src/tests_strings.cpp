@@ -36,18 +36,11 @@ struct Comparison {
         problems.push_back(what + ": with NUL-terminated strings it answered " + answer_text(plain) +
                            ", with the same strings not NUL-terminated " + answer_text(poisoned));
     }
-    void done() const {
-        if (problems.empty()) return;
-        std::string all = problems.front();
-        if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more, e.g. " + problems[1] + ")";
-        fail(all + " -- the plugin reads a conn_str past its size (strlen/strcmp?)");
-    }
+    void done() const { fail_if_any(problems, " -- the plugin reads a conn_str past its size (strlen/strcmp?)"); }
 };
 
-struct StringsRun {
-    std::unique_ptr<connector_host::LoadedPlugin> plugin;
-    const conn_connector_v1 *v = nullptr;
-    const conn_descriptor *d = nullptr;
+struct StringsRun : PluginUnderTest {
+    explicit StringsRun(const Context &ctx) : PluginUnderTest(ctx), good(working_config(ctx, *d)) {}
     ConfigEntries good;
     PoisonedStrings poison;
     Comparison cmp;
@@ -87,7 +80,7 @@ Answer account(StringsRun &r, conn_instance *in, const std::vector<conn_kv> &fie
 
 // create_account refusals only (an unknown field, a missing one): nothing is written anywhere.
 void compare_account_requests(StringsRun &r, conn_instance *in) {
-    if (r.v->create_account == nullptr || (r.d->capabilities & CONN_CAP_CREATE_ACCOUNT) == 0) return;
+    if (r.v->create_account == nullptr || !r.has(CONN_CAP_CREATE_ACCOUNT)) return;
     ConfigEntries fields;
     for (uint32_t i = 0; i < r.d->account_field_count; ++i) fields.emplace_back(r.d->account_fields[i]->name, "x");
     const ConfigEntries unknown = with_value(fields, "cf-unknown-field", "x");
@@ -135,13 +128,13 @@ void compare_ids(StringsRun &r, conn_instance *in) {
 // With a service: check on an instance made from the poisoned config, and a sync whose options carry an
 // empty resume token that points at poison.
 void compare_service_calls(StringsRun &r, conn_instance *plain_in, conn_instance *poisoned_in) {
-    if (r.v->check != nullptr && (r.d->capabilities & CONN_CAP_CHECK) != 0) {
+    if (r.v->check != nullptr && r.has(CONN_CAP_CHECK)) {
         auto res = conn::make<conn_check_result>();
         conn_error e1 = conn::make_error(), e2 = conn::make_error();
         Answer a = answer_of(r.v->check(plain_in, nullptr, &res, &e1), e1);
         r.cmp.same("check (on an instance made from the config)", a, answer_of(r.v->check(poisoned_in, nullptr, &res, &e2), e2));
     }
-    if (r.v->sync == nullptr || (r.d->capabilities & CONN_CAP_SYNC) == 0) return;
+    if (r.v->sync == nullptr || !r.has(CONN_CAP_SYNC)) return;
     Recorder &plain_rec = r.plain_rec, &poisoned_rec = r.poisoned_rec;
     conn_error e1 = conn::make_error(), e2 = conn::make_error();
     Answer a = answer_of(run_sync(*r.v, plain_in, plain_rec, nullptr, &e1), e1);
@@ -160,11 +153,7 @@ void compare_service_calls(StringsRun &r, conn_instance *plain_in, conn_instance
 }
 
 std::string test_unterminated(const Context &ctx) {
-    StringsRun r;
-    r.plugin = load_plugin(ctx);
-    r.v = &r.plugin->connector();
-    r.d = &r.plugin->descriptor();
-    r.good = working_config(ctx, *r.d);
+    StringsRun r(ctx);
     compare_configs(r);
     conn_instance *poisoned_raw = nullptr;
     Answer made = create(r, r.poison.config(r.good), &poisoned_raw);
