@@ -654,6 +654,7 @@ struct RecorderCallbacks {
         ++rec.warning_calls;
         check_str(rec, code, "warning code");
         check_str(rec, message, "warning message");
+        rec.warnings.emplace_back(str(code), str(message));
         return rec.answer(SinkKind::warning);
     }
     static int32_t is_cancelled(void *ctx) {

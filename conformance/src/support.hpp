@@ -232,6 +232,7 @@ public:
     std::vector<std::tuple<std::string, std::string, std::string, std::string>> grants; // id, ent, ptype, pid
     std::vector<std::string> problems;   // malformed records, wrong thread, ...
     std::vector<std::string> logs;
+    std::vector<std::pair<std::string, std::string>> warnings; // (code, message)
     std::vector<conn_progress> progress; // copies (phase pointer dropped)
     std::vector<std::string> progress_phases;
     uint64_t sink_calls = 0, calls_after_stop = 0, late_calls = 0, warning_calls = 0, checkpoint_calls = 0;

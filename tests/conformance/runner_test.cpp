@@ -219,6 +219,9 @@ TEST_SUITE("fixtures") {
     TEST_CASE("interface-before-init") {
         expect_caught("interface-before-init", "library.unknown_interface", "before init", {}, true);
     }
+    TEST_CASE("bad-warning-code") {
+        expect_caught("bad-warning-code", "sync.warnings_well_formed", "is not snake_case", service_args(), true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
