@@ -14,8 +14,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -35,6 +37,7 @@ constexpr int kContextFd = 3;
 constexpr int kResultFd = 4;
 constexpr const char *kChildFlag = "--conformance-child";
 constexpr const char *kDescribe = "@describe";
+constexpr const char *kDiscover = "@discover";
 
 struct Outcome {
     Verdict verdict = Verdict::fail;
@@ -69,11 +72,33 @@ std::string describe_fields(const Context &ctx) {
     return out + "]";
 }
 
+// The file of the plugin whose descriptor id is ctx.plugin_id in ctx.plugins_dir, as the host finds it.
+std::string discover_path(const Context &ctx) {
+    connector_host::DiscoveryResult found;
+    try {
+        found = connector_host::discover_plugins(ctx.plugins_dir);
+    } catch (const std::exception &e) {
+        fail(e.what());
+    }
+    std::vector<std::string> matches;
+    std::string ids;
+    for (const auto &p : found.plugins) {
+        if (p.id == ctx.plugin_id) matches.push_back(p.path.string());
+        ids += (ids.empty() ? "" : ", ") + p.id;
+    }
+    if (matches.size() > 1) fail("two plugins in " + ctx.plugins_dir + " have the id '" + ctx.plugin_id + "': " + matches[0] + " and " + matches[1]);
+    if (matches.empty())
+        fail("no plugin with id '" + ctx.plugin_id + "' in " + ctx.plugins_dir + (ids.empty() ? " (it holds no plugin)" : " (found: " + ids + ")"));
+    return matches.front();
+}
+
 Outcome run_body(const std::string &name, const Context &ctx) {
     Outcome o;
     try {
         if (name == kDescribe) {
             o.message = describe_fields(ctx);
+        } else if (name == kDiscover) {
+            o.message = discover_path(ctx);
         } else {
             const TestCase *tc = nullptr;
             for (const auto &t : all_tests())
@@ -322,7 +347,7 @@ Outcome run_child(const std::string &name, const Context &ctx) {
     Outcome o;
     o.ms = ms_since(start);
     interpret_child_end(end, ctx, o);
-    if (name != kDescribe) judge_output(o, out, err);
+    if (name != kDescribe && name != kDiscover) judge_output(o, out, err);
     else if (o.verdict == Verdict::fail && !err.empty()) o.message += " (" + printable(tail_line(err), 160) + ")";
     return o;
 }
@@ -347,7 +372,7 @@ Outcome run_in_process(const std::string &name, const Context &ctx) {
     ::close(out_fd);
     ::close(err_fd);
     o.ms = ms_since(start);
-    if (name != kDescribe) judge_output(o, out, err);
+    if (name != kDescribe && name != kDiscover) judge_output(o, out, err);
     return o;
 }
 
@@ -404,22 +429,26 @@ std::string needs_text(Needs n) {
 std::string level_of(const std::string &name) { return name.substr(0, name.find('.')); }
 
 struct Options {
-    std::string plugin_file, config_file, filter, sim_binary;
+    std::string plugin_file, config_file, filter, sim_binary, plugins_dir;
     std::vector<std::string> sets;
     bool use_sim = false, list = false, in_process = false, json = false, allow_writes = false;
     uint64_t seed = 1;
     double timeout = 60;
+    int level = kDefaultDepth;
 };
 
 // Parses the command line; an exit code when the run ends here (help, usage error).
 std::optional<int> parse_options(int argc, char **argv, Options &opt) {
     CLI::App app{"connector-conformance: checks a connector plugin against every rule of the connector ABI"};
-    app.add_option("plugin-file", opt.plugin_file, "The plugin shared library to check (required unless --list)");
+    app.add_option("plugin-file", opt.plugin_file, "The plugin shared library to check, or a plugin id found in --plugins-dir (required unless --list)");
+    app.add_option("--plugins-dir", opt.plugins_dir, "Where a plugin id is looked up (default: env CONNECTOR_PLUGINS_DIR, else plugins/ beside the runner, as connector-host does)");
     app.add_option("--set", opt.sets, "A config value name=value (or name=@FILE for a secret); repeatable");
     app.add_option("--config", opt.config_file, "A JSON object of config values")->check(CLI::ExistingFile);
     app.add_flag("--sim", opt.use_sim, "Start scim-sim and point the plugin's URL and secret fields at it");
     app.add_option("--sim-binary", opt.sim_binary, "The scim-sim executable (default: env SCIM_SIM, or beside this runner)");
     app.add_option("--filter", opt.filter, "Run only tests whose name matches this regular expression");
+    app.add_option("--level", opt.level, "How thorough: 1 library, 2 + instance, 3 + sync and provisioning, 4 + soak cycles (default: 4, all)")
+        ->check(CLI::Range(1, kMaxDepth));
     app.add_flag("--list", opt.list, "List the tests and the rule each checks, then exit");
     app.add_flag("--in-process", opt.in_process, "Run every test in this process (for a debugger; a crash ends the run)");
     app.add_option("--seed", opt.seed, "Seed of the simulator and of every random input (default 1)");
@@ -439,6 +468,34 @@ std::optional<int> parse_options(int argc, char **argv, Options &opt) {
     return std::nullopt;
 }
 
+// The host's default plugins directory: <prefix>/plugins for <prefix>/bin/<runner>, else plugins/ beside it.
+std::string default_plugins_dir() {
+    if (const char *env = std::getenv("CONNECTOR_PLUGINS_DIR"); env != nullptr && *env != '\0') return env;
+    std::filesystem::path dir = std::filesystem::path(self_exe()).parent_path();
+    return ((dir.filename() == "bin" ? dir.parent_path() : dir) / "plugins").string();
+}
+
+// `connector-conformance <plugin-id>`: an argument that is no path (no '/', no plugin extension) and no file
+// names a plugin by its descriptor id, found the host's way in a child process. An exit code on failure.
+std::optional<int> resolve_plugin_id(Options &opt) {
+    std::error_code ec;
+    const std::string &arg = opt.plugin_file;
+    if (arg.empty() || arg.find('/') != std::string::npos || connector_host::has_plugin_extension(arg) ||
+        std::filesystem::exists(arg, ec))
+        return std::nullopt;
+    Context probe;
+    probe.plugins_dir = opt.plugins_dir.empty() ? default_plugins_dir() : opt.plugins_dir;
+    probe.plugin_id = arg;
+    probe.timeout_s = opt.timeout;
+    Outcome o = opt.in_process ? run_in_process(kDiscover, probe) : run_child(kDiscover, probe);
+    if (o.verdict != Verdict::pass) {
+        std::cerr << "connector-conformance: " << o.message << "\n";
+        return 2;
+    }
+    opt.plugin_file = o.message;
+    return std::nullopt;
+}
+
 // The tests --filter selects; with --list, prints them. An exit code when the run ends here.
 std::optional<int> select_tests(const Options &opt, std::vector<const TestCase *> &selected) {
     std::regex re;
@@ -449,13 +506,14 @@ std::optional<int> select_tests(const Options &opt, std::vector<const TestCase *
         return 2;
     }
     for (const auto &t : all_tests())
-        if (std::regex_search(t.name, re)) selected.push_back(&t);
+        if (std::regex_search(t.name, re) && (opt.list || t.depth <= opt.level)) selected.push_back(&t); // --list: every level
     if (opt.list) {
-        for (const auto *t : selected) std::cout << t->name << "  [" << needs_text(t->needs) << "]  " << t->rule << "\n";
+        for (const auto *t : selected)
+            std::cout << t->name << "  [" << needs_text(t->needs) << ", level " << t->depth << "]  " << t->rule << "\n";
         return 0;
     }
     if (selected.empty()) {
-        std::cerr << "connector-conformance: no test matches --filter\n";
+        std::cerr << "connector-conformance: no test matches --filter at this --level\n";
         return 2;
     }
     std::error_code ec;
@@ -479,16 +537,26 @@ Context context_from(const Options &opt) {
     return ctx;
 }
 
-// The plugin's config fields, learned in a child process (empty when the plugin could not be described).
-std::vector<FieldInfo> learn_fields(const Context &ctx, bool in_process) {
+struct Description {
+    bool ok = false;
+    std::string why_not; // the describing child's failure or skip reason
     std::vector<FieldInfo> fields;
+};
+
+// The plugin's config fields, learned in a child process (a crash there is the plugin's, not the runner's).
+Description learn_fields(const Context &ctx, bool in_process) {
+    Description desc;
     Outcome o = in_process ? run_in_process(kDescribe, ctx) : run_child(kDescribe, ctx);
-    if (o.verdict != Verdict::pass) return fields;
+    if (o.verdict != Verdict::pass) {
+        desc.why_not = o.message.empty() ? "no reason given" : o.message;
+        return desc;
+    }
     rapidjson::Document d;
     d.Parse(o.message.data(), o.message.size());
     if (!d.HasParseError() && d.IsArray())
-        for (const auto &f : d.GetArray()) fields.push_back(FieldInfo{f["name"].GetString(), f["type"].GetInt(), f["flags"].GetUint()});
-    return fields;
+        for (const auto &f : d.GetArray()) desc.fields.push_back(FieldInfo{f["name"].GetString(), f["type"].GetInt(), f["flags"].GetUint()});
+    desc.ok = true;
+    return desc;
 }
 
 // Picks the URL and secret fields and adds every secret the user gave to the scrub list.
@@ -511,11 +579,10 @@ bool any_needs_service(const std::vector<const TestCase *> &selected) {
 }
 
 // Starts the simulator and points the config at it; an exit code when that is impossible.
-std::optional<int> start_sim(Context &ctx, const Options &opt, bool described, const ConfigEntries &user_config,
-                             std::unique_ptr<SimProcess> &sim) {
+std::optional<int> start_sim(Context &ctx, const Options &opt, const ConfigEntries &user_config, std::unique_ptr<SimProcess> &sim) {
     if (ctx.url_field.empty() || ctx.secret_field.empty()) {
-        std::cerr << "connector-conformance: --sim needs a config field of type URL and a SECRET field; the plugin "
-                  << (!described ? "could not be described" : "declares " + std::string(ctx.url_field.empty() ? "no URL field" : "no secret field")) << "\n";
+        std::cerr << "connector-conformance: --sim needs a config field of type URL and a SECRET field; the plugin declares "
+                  << (ctx.url_field.empty() ? "no URL field" : "no secret field") << "\n";
         return 2;
     }
     SimOptions sim_opts;
@@ -545,7 +612,7 @@ Outcome skip_for_missing_needs(const TestCase &t, const Context &ctx) {
         if (!ctx.has_service()) return {Verdict::skip, "needs a service: --sim, or a config (--set/--config) for a real one", 0};
         break;
     case Needs::sim:
-        if (!ctx.sim) return {Verdict::skip, "needs --sim (compares with the simulator's truth)", 0};
+        if (!ctx.sim) return {Verdict::skip, "needs --sim (reads the simulator's truth or its request counters)", 0};
         break;
     case Needs::sim_binary:
         if (ctx.sim_binary.empty()) return {Verdict::skip, "needs scim-sim (beside the runner, --sim-binary or SCIM_SIM)", 0};
@@ -602,6 +669,8 @@ int run(int argc, char **argv) {
 
     Options opt;
     if (auto code = parse_options(argc, argv, opt)) return *code;
+    if (!opt.list)
+        if (auto code = resolve_plugin_id(opt)) return *code;
     std::vector<const TestCase *> selected;
     if (auto code = select_tests(opt, selected)) return *code;
     Context ctx = context_from(opt);
@@ -612,12 +681,15 @@ int run(int argc, char **argv) {
         std::cerr << "connector-conformance: " << e.what() << "\n";
         return 2;
     }
-    std::vector<FieldInfo> fields = learn_fields(ctx, opt.in_process);
-    note_fields(ctx, fields, user_config);
+    const Description desc = learn_fields(ctx, opt.in_process);
+    note_fields(ctx, desc.fields, user_config);
 
     std::unique_ptr<SimProcess> sim;
-    if (opt.use_sim && any_needs_service(selected)) {
-        if (auto code = start_sim(ctx, opt, !fields.empty(), user_config, sim)) return *code;
+    std::string no_sim; // why --sim was given but not started: the tests that need it skip with this reason
+    if (opt.use_sim && any_needs_service(selected) && !desc.ok) {
+        no_sim = "--sim was not started: the plugin could not be described (" + scrub(desc.why_not, ctx.secrets) + ")";
+    } else if (opt.use_sim && any_needs_service(selected)) {
+        if (auto code = start_sim(ctx, opt, user_config, sim)) return *code;
     } else if (!user_config.empty()) {
         ctx.config = user_config;
         ctx.config_from_user = true;
@@ -626,6 +698,7 @@ int run(int argc, char **argv) {
     Tally tally;
     for (const auto *t : selected) {
         Outcome o = skip_for_missing_needs(*t, ctx);
+        if (o.verdict == Verdict::skip && !no_sim.empty()) o.message = no_sim;
         if (o.verdict != Verdict::skip) o = opt.in_process ? run_in_process(t->name, ctx) : run_child(t->name, ctx);
         o.message = scrub(o.message, ctx.secrets);
         report_outcome(*t, o, opt.json, tally);

@@ -27,7 +27,15 @@ struct TestCase {
     std::string rule;
     std::function<std::string(const Context &)> run;
     bool report_note = false; // the PASS line shows the note (measurements)
+    int depth = 0;            // --level: 1 library, 2 instance, 3 sync and provision, 4 soak (set by all_tests)
 };
+
+// The --level a test belongs to, from its name's prefix (library 1, instance 2, sync/provision 3, soak 4).
+int depth_of(const std::string &name);
+constexpr int kMaxDepth = 4;
+// The default: everything that finishes within a minute for our plugin against the simulator (all of it,
+// about 9 s; level 4's soak adds under a second). Lower levels are for quicker runs.
+constexpr int kDefaultDepth = kMaxDepth;
 
 const std::vector<TestCase> &all_tests();
 
@@ -35,11 +43,28 @@ void register_library_tests(std::vector<TestCase> &out);
 void register_instance_tests(std::vector<TestCase> &out);
 void register_sync_tests(std::vector<TestCase> &out);
 void register_provisioning_tests(std::vector<TestCase> &out);
+void register_string_tests(std::vector<TestCase> &out);
+void register_error_tests(std::vector<TestCase> &out);
+void register_purity_tests(std::vector<TestCase> &out);
+void register_manners_tests(std::vector<TestCase> &out);
+void register_soak_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 
 // Loads through the host's loader; a refusal fails the test with the loader's words.
 std::unique_ptr<connector_host::LoadedPlugin> load_plugin(const Context &ctx);
+
+// The plugin loaded for one test, with its vtable and descriptor (load_plugin's failures and skips apply).
+struct PluginUnderTest {
+    explicit PluginUnderTest(const Context &ctx);
+    std::unique_ptr<connector_host::LoadedPlugin> plugin;
+    const conn_connector_v1 *v = nullptr;
+    const conn_descriptor *d = nullptr;
+    bool has(uint32_t cap) const { return (d->capabilities & cap) != 0; }
+};
+
+// Fails the test with the first problem, how many more there are and the second (then `suffix`); nothing if none.
+void fail_if_any(const std::vector<std::string> &problems, const std::string &suffix = "");
 
 // A distinctive secret derived from the seed (never a real credential).
 std::string distinctive_secret(const Context &ctx, const char *salt);

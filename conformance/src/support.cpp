@@ -68,6 +68,8 @@ std::string Context::to_json() const {
     s("sim_binary", sim_binary);
     s("url_field", url_field);
     s("secret_field", secret_field);
+    s("plugins_dir", plugins_dir);
+    s("plugin_id", plugin_id);
     w.Key("allow_writes");
     w.Bool(allow_writes);
     w.Key("seed");
@@ -102,6 +104,8 @@ Context Context::from_json(std::string_view json) {
     c.sim_binary = s("sim_binary");
     c.url_field = s("url_field");
     c.secret_field = s("secret_field");
+    c.plugins_dir = s("plugins_dir");
+    c.plugin_id = s("plugin_id");
     c.allow_writes = b("allow_writes");
     if (d.HasMember("seed") && d["seed"].IsUint64()) c.seed = d["seed"].GetUint64();
     if (d.HasMember("timeout_s") && d["timeout_s"].IsNumber()) c.timeout_s = d["timeout_s"].GetDouble();
@@ -290,6 +294,16 @@ size_t resident_bytes() {
     return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// From the AddressSanitizer runtime (sanitizer/allocator_interface.h, not installed with every compiler).
+extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
+size_t memory_in_use() { return __sanitizer_get_current_allocated_bytes(); }
+const char *memory_measure_name() { return "live heap (AddressSanitizer)"; }
+#else
+size_t memory_in_use() { return resident_bytes(); }
+const char *memory_measure_name() { return "RSS"; }
+#endif
+
 size_t settle_threads(size_t target, std::chrono::milliseconds max) {
     auto start = std::chrono::steady_clock::now();
     size_t n = thread_count();
@@ -392,6 +406,35 @@ OwnedConfig::OwnedConfig(const ConfigEntries &e) : entries(e) {
     config = conn::make<conn_config>();
     config.entries = kvs.empty() ? nullptr : kvs.data();
     config.entry_count = kvs.size();
+}
+
+// ---- Poisoned strings ------------------------------------------------------------------------------------------
+
+conn_str PoisonedStrings::view(std::string_view s) {
+    static constexpr char kPattern[] = "\xff\xfe<conn_str is not NUL-terminated>\xff";
+    auto buf = std::make_unique<char[]>(s.size() + kPoisonBytes);
+    std::memcpy(buf.get(), s.data(), s.size());
+    for (size_t i = 0; i + 1 < kPoisonBytes; ++i) buf[s.size() + i] = kPattern[i % (sizeof kPattern - 1)];
+    buf[s.size() + kPoisonBytes - 1] = '\0'; // strlen stops inside the buffer: a wrong string, not a crash
+    conn_str out{buf.get(), s.size()};
+    buffers_.push_back(std::move(buf));
+    return out;
+}
+
+const std::vector<conn_kv> &PoisonedStrings::kvs(const ConfigEntries &entries) {
+    auto list = std::make_unique<std::vector<conn_kv>>();
+    for (const auto &[k, v] : entries) list->push_back(conn_kv{view(k), view(v)});
+    kv_lists_.push_back(std::move(list));
+    return *kv_lists_.back();
+}
+
+const conn_config &PoisonedStrings::config(const ConfigEntries &entries) {
+    const std::vector<conn_kv> &list = kvs(entries);
+    auto c = std::make_unique<conn_config>(conn::make<conn_config>());
+    c->entries = list.empty() ? nullptr : list.data();
+    c->entry_count = list.size();
+    configs_.push_back(std::move(c));
+    return *configs_.back();
 }
 
 // ---- Simulator ---------------------------------------------------------------------------------------------------
@@ -545,7 +588,7 @@ struct RecorderCallbacks {
         rec.note_sink_call("on_resource");
         if (res == nullptr) {
             rec.problems.push_back("on_resource called with NULL");
-            return rec.answer();
+            return rec.answer(SinkKind::resource);
         }
         if (res->struct_size < sizeof(conn_resource)) rec.problems.push_back("conn_resource.struct_size too small");
         check_str(rec, res->type, "resource type");
@@ -557,7 +600,7 @@ struct RecorderCallbacks {
             if (res->attrs[i].kind == CONN_ATTR_STRING) check_str(rec, res->attrs[i].str, "attribute value");
         }
         rec.resources.push_back(Record{str(res->type), str(res->id), str(res->display_name)});
-        return rec.answer();
+        return rec.answer(SinkKind::resource);
     }
     static int32_t on_entitlement(void *ctx, const conn_entitlement *e) {
         Recorder &rec = r(ctx);
@@ -565,7 +608,7 @@ struct RecorderCallbacks {
         rec.note_sink_call("on_entitlement");
         if (e == nullptr) {
             rec.problems.push_back("on_entitlement called with NULL");
-            return rec.answer();
+            return rec.answer(SinkKind::entitlement);
         }
         if (e->struct_size < sizeof(conn_entitlement)) rec.problems.push_back("conn_entitlement.struct_size too small");
         check_str(rec, e->id, "entitlement id");
@@ -575,7 +618,7 @@ struct RecorderCallbacks {
         if (str(e->id) != expect)
             rec.problems.push_back("entitlement id " + printable(str(e->id)) + " is not <type>:<rid>:<slug> (" + printable(expect) + ")");
         rec.entitlement_ids.push_back(str(e->id));
-        return rec.answer();
+        return rec.answer(SinkKind::entitlement);
     }
     static int32_t on_grant(void *ctx, const conn_grant *g) {
         Recorder &rec = r(ctx);
@@ -583,7 +626,7 @@ struct RecorderCallbacks {
         rec.note_sink_call("on_grant");
         if (g == nullptr) {
             rec.problems.push_back("on_grant called with NULL");
-            return rec.answer();
+            return rec.answer(SinkKind::grant);
         }
         if (g->struct_size < sizeof(conn_grant)) rec.problems.push_back("conn_grant.struct_size too small");
         check_str(rec, g->id, "grant id");
@@ -594,7 +637,7 @@ struct RecorderCallbacks {
         if (str(g->id) != expect)
             rec.problems.push_back("grant id " + printable(str(g->id)) + " is not <entitlement>:<ptype>:<pid>");
         rec.grants.emplace_back(str(g->id), str(g->entitlement_id), str(g->principal_type), str(g->principal_id));
-        return rec.answer();
+        return rec.answer(SinkKind::grant);
     }
     static int32_t on_checkpoint(void *ctx, conn_str token) {
         Recorder &rec = r(ctx);
@@ -602,7 +645,7 @@ struct RecorderCallbacks {
         rec.note_sink_call("on_checkpoint");
         ++rec.checkpoint_calls;
         (void)token;
-        return rec.answer();
+        return rec.answer(SinkKind::checkpoint);
     }
     static int32_t on_warning(void *ctx, conn_str code, conn_str message) {
         Recorder &rec = r(ctx);
@@ -611,7 +654,8 @@ struct RecorderCallbacks {
         ++rec.warning_calls;
         check_str(rec, code, "warning code");
         check_str(rec, message, "warning message");
-        return rec.answer();
+        rec.warnings.emplace_back(str(code), str(message));
+        return rec.answer(SinkKind::warning);
     }
     static int32_t is_cancelled(void *ctx) {
         Recorder &rec = r(ctx);
@@ -652,6 +696,18 @@ struct RecorderCallbacks {
 
 Recorder::Recorder() = default;
 
+const char *sink_kind_name(SinkKind kind) {
+    switch (kind) {
+    case SinkKind::resource: return "on_resource";
+    case SinkKind::entitlement: return "on_entitlement";
+    case SinkKind::grant: return "on_grant";
+    case SinkKind::warning: return "on_warning";
+    case SinkKind::checkpoint: return "on_checkpoint";
+    case SinkKind::count: break;
+    }
+    return "?";
+}
+
 void Recorder::note_sink_call(const char *what) {
     ++sink_calls;
     if (!in_op_) {
@@ -660,12 +716,16 @@ void Recorder::note_sink_call(const char *what) {
     } else if (std::this_thread::get_id() != op_thread_) {
         problems.push_back(std::string(what) + " called on a thread other than the operation's");
     }
-    if (stop_answered) ++calls_after_stop;
+    if (stop_answered && calls_after_stop++ == 0) first_after_stop = what;
 }
 
-int32_t Recorder::answer() {
+int32_t Recorder::answer(SinkKind kind) {
+    const auto k = static_cast<size_t>(kind);
+    ++kind_calls[k];
     uint64_t limit = stop_after.load();
-    if (limit != 0 && sink_calls >= limit) {
+    const bool kind_stop = (stop_kind.load() == static_cast<int>(kind) && kind_calls[k] >= stop_kind_after.load()) ||
+                           (stop_kind.load() >= 0 && stop_answered);
+    if (kind_stop || (limit != 0 && sink_calls >= limit)) {
         stop_answered = true;
         return CONN_SINK_STOP;
     }

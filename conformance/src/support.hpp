@@ -56,6 +56,7 @@ struct Context {
     std::string sim_token;
     std::string sim_binary;            // scim-sim, for tests that start their own (slow) simulator
     std::string url_field, secret_field; // the config fields the sim values go to ("" if none)
+    std::string plugins_dir, plugin_id;  // for the child that finds a plugin by id (connector-conformance <id>)
     bool allow_writes = false;
     uint64_t seed = 1;
     double timeout_s = 60;
@@ -105,6 +106,10 @@ std::vector<std::string> exported_symbols(const std::string &path);
 
 size_t thread_count();      // entries in /proc/self/task
 size_t resident_bytes();    // RSS from /proc/self/statm
+// What memory growth is measured by: RSS, or under AddressSanitizer (whose quarantine keeps freed memory
+// resident) the live heap.
+size_t memory_in_use();
+const char *memory_measure_name(); // "RSS" or "live heap (AddressSanitizer)"
 // Waits (up to max) until thread_count() <= target; returns the last count.
 size_t settle_threads(size_t target, std::chrono::milliseconds max = std::chrono::milliseconds(2000));
 
@@ -129,6 +134,24 @@ struct OwnedConfig {
     ConfigEntries entries;
     std::vector<conn_kv> kvs;
     conn_config config{};
+};
+
+// Strings that are NOT NUL-terminated, as the ABI allows: each one is copied to the start of its own
+// buffer and followed by poison bytes (invalid UTF-8, then text, then a NUL far behind), so a plugin that
+// calls strlen/strcmp on a conn_str reads a different, invalid string instead of the one passed.
+class PoisonedStrings {
+public:
+    conn_str view(std::string_view s);
+    // Owns the kv array of a config whose keys and values are all poisoned views.
+    const conn_config &config(const ConfigEntries &entries);
+    // The same for key/value lists such as account fields.
+    const std::vector<conn_kv> &kvs(const ConfigEntries &entries);
+    static constexpr size_t kPoisonBytes = 64;
+
+private:
+    std::vector<std::unique_ptr<char[]>> buffers_;
+    std::vector<std::unique_ptr<std::vector<conn_kv>>> kv_lists_;
+    std::vector<std::unique_ptr<conn_config>> configs_;
 };
 
 // ---- Simulator ------------------------------------------------------------------------------------------
@@ -177,6 +200,10 @@ struct Record {
     std::string type, id, display_name;
 };
 
+// The sink's callback kinds, as indexes of Recorder::kind_calls.
+enum class SinkKind { resource, entitlement, grant, warning, checkpoint, count };
+const char *sink_kind_name(SinkKind kind); // "on_resource", ...
+
 // Wraps conn_sink/conn_call/conn_host callbacks: records everything, checks the records' shape, the
 // calling thread, and whether a callback arrives outside an operation. Thread-safe.
 class Recorder {
@@ -193,6 +220,9 @@ public:
 
     // Answer STOP once this many sink callbacks have been made (0: never).
     std::atomic<uint64_t> stop_after{0};
+    // Answer STOP from the stop_kind_after-th callback of kind stop_kind (-1: none), whatever came before.
+    std::atomic<int> stop_kind{-1};
+    std::atomic<uint64_t> stop_kind_after{0};
     // is_cancelled answers non-zero once this is set; cancel_time records when it was set.
     std::atomic<bool> cancel{false};
 
@@ -202,19 +232,22 @@ public:
     std::vector<std::tuple<std::string, std::string, std::string, std::string>> grants; // id, ent, ptype, pid
     std::vector<std::string> problems;   // malformed records, wrong thread, ...
     std::vector<std::string> logs;
+    std::vector<std::pair<std::string, std::string>> warnings; // (code, message)
     std::vector<conn_progress> progress; // copies (phase pointer dropped)
     std::vector<std::string> progress_phases;
     uint64_t sink_calls = 0, calls_after_stop = 0, late_calls = 0, warning_calls = 0, checkpoint_calls = 0;
     uint64_t cancel_polls = 0;
+    uint64_t kind_calls[static_cast<size_t>(SinkKind::count)] = {};
     bool stop_answered = false;
     std::string late_what;
+    std::string first_after_stop; // the kind of the first sink callback after a STOP answer
 
 private:
     friend struct RecorderCallbacks;
     std::thread::id op_thread_;
     bool in_op_ = false;
     void note_sink_call(const char *what);
-    int32_t answer();
+    int32_t answer(SinkKind kind);
 };
 
 // Milliseconds elapsed since `start`.

@@ -28,12 +28,7 @@ struct Expect {
     void that(bool cond, const std::string &what) {
         if (!cond) problems.push_back(what);
     }
-    void done() const {
-        if (problems.empty()) return;
-        std::string all = problems.front();
-        if (problems.size() > 1) all += " (and " + std::to_string(problems.size() - 1) + " more, e.g. " + problems[1] + ")";
-        fail(all);
-    }
+    void done() const { fail_if_any(problems); }
 };
 
 bool declares(const conn_descriptor &d, uint32_t cap) { return (d.capabilities & cap) != 0; }

@@ -2,10 +2,6 @@
 #include "registry.hpp"
 
 #include <dlfcn.h>
-#if defined(__SANITIZE_ADDRESS__)
-// From the AddressSanitizer runtime (sanitizer/allocator_interface.h, not installed with every compiler).
-extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
 
 #include <algorithm>
 #include <cstring>
@@ -21,7 +17,6 @@ namespace {
 constexpr int kFlags = RTLD_NOW | RTLD_LOCAL;
 
 #if defined(__SANITIZE_ADDRESS__)
-#define CONFORMANCE_ASAN 1
 constexpr double kSanitizerFactor = 4.0;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -108,6 +103,7 @@ std::string test_negotiation(const Context &ctx) {
 std::string test_unknown_interface(const Context &ctx) {
     RawLibrary lib(ctx.plugin_path, kFlags);
     const conn_plugin_entry *e = entry_for_us(lib.entry_fn());
+    require(e->get_interface(CONN_IFACE_CONNECTOR_V1) == nullptr, "get_interface answered a vtable before init (ABI.md: NULL before init)");
     conn_status st = e->init();
     require(st == CONN_OK, "init failed: " + conn::status_text(st));
     std::string problem;
@@ -122,6 +118,7 @@ std::string test_unknown_interface(const Context &ctx) {
     }
     e->deinit();
     require(problem.empty(), problem);
+    require(e->get_interface(CONN_IFACE_CONNECTOR_V1) == nullptr, "get_interface answered a vtable after deinit (ABI.md: NULL after deinit)");
     return {};
 }
 
@@ -367,14 +364,8 @@ std::string test_cycles(const Context &ctx) {
         require(now <= base_threads, "after deinit and unload (cycle " + std::to_string(i) + ") the process has " +
                                          std::to_string(now - base_threads) + " thread(s) more than before loading: the plugin left a thread behind");
     };
-#ifdef CONFORMANCE_ASAN
-    // AddressSanitizer keeps freed memory in quarantine, so RSS only grows: measure the live heap instead.
-    auto memory = [] { return __sanitizer_get_current_allocated_bytes(); };
-    const char *what = "live heap (AddressSanitizer)";
-#else
-    auto memory = [] { return resident_bytes(); };
-    const char *what = "RSS";
-#endif
+    auto memory = [] { return memory_in_use(); };
+    const char *what = memory_measure_name();
     for (int i = 0; i < 10; ++i) cycle(i);
     const size_t before = memory();
     for (int i = 10; i < 110; ++i) cycle(i);
@@ -411,7 +402,7 @@ void register_library_tests(std::vector<TestCase> &out) {
     out.push_back({"library.entry_symbol", Needs::nothing, "the library exports connector_plugin_entry", test_entry_symbol});
     out.push_back({"library.exports_only_entry", Needs::nothing, "the dynamic symbol table defines exactly one exported symbol, connector_plugin_entry (hidden visibility + version script)", test_exports});
     out.push_back({"library.abi_negotiation", Needs::nothing, "the entry serves major 1 with abi_major 1 and the lower minor; it answers NULL (no crash) for majors 0, 2, 7, 0xFFFFFFFF; it is pure", test_negotiation});
-    out.push_back({"library.unknown_interface", Needs::nothing, "get_interface answers the connector.v1 vtable and NULL for unknown ids", test_unknown_interface});
+    out.push_back({"library.unknown_interface", Needs::nothing, "get_interface answers the connector.v1 vtable and NULL for unknown ids, and NULL before init and after deinit (ABI.md)", test_unknown_interface});
     out.push_back({"library.descriptor", Needs::nothing, "the descriptor is complete, valid UTF-8, lower-case id, semantic version, capabilities consistent with resource types, entitlement types, fields and vtable; names unique and non-empty", test_descriptor});
     out.push_back({"library.init_twice", Needs::nothing, "a second init without deinit answers CONN_ERR_INVALID_STATE; init after deinit works", test_init_twice});
     out.push_back({"library.load_unload_cycles", Needs::nothing, "load, init, describe, deinit, unload 110 times: no thread left behind, no memory growth beyond a small slack", test_cycles});

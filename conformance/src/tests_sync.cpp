@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace conformance {
@@ -209,6 +210,78 @@ std::string test_stop(const Context &ctx) {
     return note;
 }
 
+// One sync whose sink answers STOP from the `at`-th callback of `kind`: it must return CONN_ERR_STOPPED at once.
+void stop_at(const SyncSetup &s, conn_instance *in, Recorder &rec, SinkKind kind, uint64_t at) {
+    rec.stop_kind = static_cast<int>(kind);
+    rec.stop_kind_after = at;
+    conn_error err = conn::make_error();
+    conn_status st = run_sync(*s.v, in, rec, nullptr, &err);
+    std::this_thread::sleep_for(50ms);
+    const std::string where = "STOP from " + std::string(sink_kind_name(kind)) + " #" + std::to_string(at);
+    std::lock_guard lock(rec.mu);
+    require(rec.stop_answered, where + ": the sync made fewer such callbacks than a full sync had (" + describe_error(st, err) + ")");
+    require(st == CONN_ERR_STOPPED, where + ": sync returned " + describe_error(st, err) + ", expected stopped");
+    require(err.status == CONN_ERR_STOPPED, where + ": err.status is not stopped");
+    require(rec.calls_after_stop == 0, where + ": the plugin made " + std::to_string(rec.calls_after_stop) +
+                                           " sink callback(s) after the sink answered STOP (none allowed; the first: " +
+                                           rec.first_after_stop + ")");
+    require(rec.late_calls == 0, where + ": a " + rec.late_what + " callback arrived after sync returned");
+}
+
+std::string test_stop_each_kind(const Context &ctx) {
+    auto s = setup(ctx);
+    std::vector<std::unique_ptr<Recorder>> recorders; // outlive the instance
+    conn::Instance in = open_instance(*s.plugin, ctx.config, nullptr);
+    Recorder &full = *recorders.emplace_back(std::make_unique<Recorder>());
+    conn_error err = conn::make_error();
+    conn_status st = run_sync(*s.v, in.get(), full, nullptr, &err);
+    require(st == CONN_OK, "a full sync failed: " + describe_error(st, err));
+    std::string note, none;
+    for (SinkKind kind : {SinkKind::resource, SinkKind::entitlement, SinkKind::grant, SinkKind::warning}) {
+        const uint64_t n = full.kind_calls[static_cast<size_t>(kind)];
+        if (n == 0) {
+            none += (none.empty() ? "" : ", ") + std::string(sink_kind_name(kind));
+            continue;
+        }
+        std::set<uint64_t> points = {1, std::min<uint64_t>(2, n), (n + 1) / 2, n};
+        for (uint64_t at : points) stop_at(s, in.get(), *recorders.emplace_back(std::make_unique<Recorder>()), kind, at);
+        note += (note.empty() ? "" : ", ") + std::string(sink_kind_name(kind)) + " at " + std::to_string(points.size()) + " points";
+    }
+    return "STOP from " + note + (none.empty() ? "" : "; never called in a full sync: " + none);
+}
+
+// ABI.md "Warnings": a short, stable snake_case code of at most 256 bytes; a one-line message.
+std::string warning_problem(const std::string &code, const std::string &message) {
+    static const std::regex snake("^[a-z][a-z0-9]*(_[a-z0-9]+)*$");
+    if (code.size() > 256) return "a warning code is " + std::to_string(code.size()) + " bytes long (at most 256)";
+    if (!std::regex_match(code, snake)) return "the warning code " + printable(code, 60) + " is not snake_case";
+    if (message.empty() || message.find_first_of("\r\n") != std::string::npos || !valid_utf8(message))
+        return "the message of warning " + printable(code, 60) + " is not one non-empty UTF-8 line: " + printable(message, 80);
+    return {};
+}
+
+std::string test_warnings(const Context &ctx) {
+    auto s = setup(ctx);
+    Recorder rec;
+    conn::Instance in = open_instance(*s.plugin, ctx.config, nullptr);
+    conn_sync_result result = conn::make<conn_sync_result>();
+    conn_error err = conn::make_error();
+    conn_status st = run_sync(*s.v, in.get(), rec, &result, &err);
+    require(st == CONN_OK, "sync failed: " + describe_error(st, err));
+    std::lock_guard lock(rec.mu);
+    std::set<std::string> codes;
+    for (const auto &[code, message] : rec.warnings) {
+        if (std::string p = warning_problem(code, message); !p.empty()) fail(p);
+        codes.insert(code);
+    }
+    require(result.warnings == rec.warning_calls, "sync_result.warnings is " + std::to_string(result.warnings) + ", on_warning was called " +
+                                                      std::to_string(rec.warning_calls) + " time(s)");
+    if (codes.empty()) return "no warning in a full sync";
+    std::string list;
+    for (const auto &c : codes) list += (list.empty() ? "" : ", ") + c;
+    return std::to_string(rec.warning_calls) + " warning(s): " + list;
+}
+
 std::string test_no_late_callbacks(const Context &ctx) {
     auto s = setup(ctx);
     Recorder rec, rec2; // both outlive the instance
@@ -365,6 +438,8 @@ void register_sync_tests(std::vector<TestCase> &out) {
     out.push_back({"sync.repeatable", Needs::sim, "a second sync on the same instance and one on a new instance give the same result", test_repeatable});
     out.push_back({"sync.concurrent_instances", Needs::sim, "operations on different instances run concurrently on different threads: two instances syncing at once both equal the truth", test_concurrent_instances});
     out.push_back({"sync.stop", Needs::service, "a sink answering STOP ends the sync with CONN_ERR_STOPPED promptly (at most 5 further callbacks), nothing after return, and the instance stays usable", test_stop});
+    out.push_back({"sync.stop_each_kind", Needs::service, "a sink answering STOP from on_resource, on_entitlement, on_grant and on_warning (the 1st, 2nd, middle and last of each kind a full sync makes) ends the sync at once: CONN_ERR_STOPPED, no further sink callback, nothing after return", test_stop_each_kind});
+    out.push_back({"sync.warnings_well_formed", Needs::service, "every on_warning of a full sync has a snake_case code of at most 256 bytes and a one-line UTF-8 message (ABI.md \"Warnings\"); sync_result.warnings equals the calls", test_warnings});
     out.push_back({"sync.no_callback_after_return", Needs::service, "no sink, progress or is_cancelled callback arrives after sync returns (also after STOP); sink callbacks come on the calling thread", test_no_late_callbacks});
     out.push_back({"sync.cancel", Needs::sim_binary, "with every request hanging 5 s (scim-sim --latency-ms 5000), is_cancelled answering 1 makes sync return CONN_ERR_CANCELLED within one second (+0.5 s slack)", test_cancel});
     out.push_back({"sync.progress", Needs::service, "progress is reported during a sync, with cumulative (non-decreasing) counts and a non-empty phase", test_progress});

@@ -27,7 +27,13 @@ conn_attr to_conn(const Attr &a) {
 
 }  // namespace
 
+bool SinkAdapter::answer(int32_t reply) {
+    stopped_ = reply != CONN_SINK_CONTINUE;
+    return !stopped_;
+}
+
 bool SinkAdapter::resource(const Resource &r) {
+    if (stopped_) return false;
     if (!open_ || !sink_ || !sink_->on_resource) return true;
     attrs_.clear();
     for (const auto &a : r.attrs) attrs_.push_back(to_conn(a));
@@ -38,10 +44,11 @@ bool SinkAdapter::resource(const Resource &r) {
     cr.display_name = cstr(r.display_name);
     cr.attrs = attrs_.empty() ? nullptr : attrs_.data();
     cr.attr_count = attrs_.size();
-    return sink_->on_resource(sink_->ctx, &cr) == CONN_SINK_CONTINUE;
+    return answer(sink_->on_resource(sink_->ctx, &cr));
 }
 
 bool SinkAdapter::entitlement(const Entitlement &e) {
+    if (stopped_) return false;
     if (!open_ || !sink_ || !sink_->on_entitlement) return true;
     conn_entitlement ce{};
     ce.struct_size = sizeof ce;
@@ -51,10 +58,11 @@ bool SinkAdapter::entitlement(const Entitlement &e) {
     ce.resource_id = cstr(e.resource_id);
     ce.slug = cstr(e.slug);
     ce.display_name = cstr(e.display_name);
-    return sink_->on_entitlement(sink_->ctx, &ce) == CONN_SINK_CONTINUE;
+    return answer(sink_->on_entitlement(sink_->ctx, &ce));
 }
 
 bool SinkAdapter::grant(const Grant &g) {
+    if (stopped_) return false;
     if (!open_ || !sink_ || !sink_->on_grant) return true;
     conn_grant cg{};
     cg.struct_size = sizeof cg;
@@ -63,12 +71,13 @@ bool SinkAdapter::grant(const Grant &g) {
     cg.entitlement_id = cstr(g.entitlement_id);
     cg.principal_type = cstr(g.principal_type);
     cg.principal_id = cstr(g.principal_id);
-    return sink_->on_grant(sink_->ctx, &cg) == CONN_SINK_CONTINUE;
+    return answer(sink_->on_grant(sink_->ctx, &cg));
 }
 
 bool SinkAdapter::warning(std::string_view code, std::string_view message) {
+    if (stopped_) return false;
     if (!open_ || !sink_ || !sink_->on_warning) return true;
-    return sink_->on_warning(sink_->ctx, cstr(code), cstr(message)) == CONN_SINK_CONTINUE;
+    return answer(sink_->on_warning(sink_->ctx, cstr(code), cstr(message)));
 }
 
 }  // namespace ce::abi

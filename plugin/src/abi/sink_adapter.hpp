@@ -1,5 +1,5 @@
 // The host's conn_sink behind the plugin's RecordSink: records converted to borrowed conn_* views for the length
-// of one callback. Callbacks only while open (never after the operation returns: SinkScope closes it).
+// of one callback; after a STOP answer, none. Callbacks only while open (never after the operation returns: SinkScope closes it).
 #pragma once
 
 #include <connector/connector_abi.h>
@@ -22,9 +22,13 @@ public:
     bool warning(std::string_view code, std::string_view message) override;
 
 private:
+    // Latches a STOP: once the host answered one, no further record reaches it, whichever part of the sync
+    // (a concurrent member listing, say) delivers next.
+    bool answer(int32_t reply);
     const conn_sink *sink_;
     std::vector<conn_attr> attrs_;
     bool open_ = true;
+    bool stopped_ = false;
 };
 
 struct SinkScope {
