@@ -249,6 +249,26 @@ TEST_CASE("service failures map to their exit codes; --out is not written") {
     }
 }
 
+TEST_CASE("create-account of a soft-deleted account says reactivated (ABI 1.1), and the account is active again") {
+    TempDir t;
+    Simulator simulator(t, {"--soft-delete"});
+    auto env = env_for(simulator);
+    auto r = ch({"create-account", plugin, "--email", "back.again@example.com", "--profile", "display_name=Back Again"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string uid = s(parse(r.out)["resource"]["id"]);
+    r = ch({"delete", plugin, "--resource", "user:" + uid}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(s(parse(r.out)["outcome"]) == "deleted");
+    r = ch({"create-account", plugin, "--email", "back.again@example.com", "--profile", "display_name=Back Again"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(s(parse(r.out)["outcome"]) == "reactivated");
+    CHECK(s(parse(r.out)["resource"]["id"]) == uid);
+    bool active = false;
+    for (const auto &u : simulator.state()["users"].GetArray())
+        if (s(u["id"]) == uid) active = u["active"].GetBool();
+    CHECK(active);
+}
+
 TEST_CASE("provisioning against the simulator, checked in its truth") {
     TempDir t;
     Simulator simulator(t);
