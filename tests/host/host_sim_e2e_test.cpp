@@ -264,7 +264,8 @@ TEST_CASE("create-account of a soft-deleted account says reactivated (ABI 1.1), 
     CHECK(s(parse(r.out)["outcome"]) == "reactivated");
     CHECK(s(parse(r.out)["resource"]["id"]) == uid);
     bool active = false;
-    for (const auto &u : simulator.state()["users"].GetArray())
+    const auto state = simulator.state();  // kept alive for the loop (its array refers into it)
+    for (const auto &u : state["users"].GetArray())
         if (s(u["id"]) == uid) active = u["active"].GetBool();
     CHECK(active);
 }
