@@ -96,6 +96,9 @@ std::string_view header_value(std::string_view line, size_t name_len) {
 }
 
 // The rate-limit headers of an answer; whether the line was one.
+// 429, or 503 with Retry-After: a server saying it is too busy.
+bool is_throttling(const Response &r) { return r.is(429) || (r.is(503) && r.retry_after_ms); }
+
 bool read_allowance(Engine::Job &job, std::string_view line) {
     for (std::string_view name : kRemaining)
         if (header_is(line, name)) {
@@ -407,7 +410,8 @@ void Engine::finish(void *easy_ptr, int code_int) {
     }
 
     const auto now = Clock::now();
-    on_throttled(r, now);
+    if (is_throttling(r)) on_throttled(r, now);
+    else if (throughput_ && r.failure == Failure::none) throughput_->admitted(now);
     on_allowance(r, now);
     const bool transient =
         failure_is_transient(r.failure) || (r.failure == Failure::none && is_transient_status(r.status));
@@ -424,12 +428,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
 }
 
 void Engine::on_throttled(const Response &r, Clock::time_point now) {
-    // 429, or 503 with Retry-After (a server saying it is too busy): fewer requests in flight, and none
-    // started before Retry-After has passed.
-    if (!r.is(429) && !(r.is(503) && r.retry_after_ms)) {
-        if (throughput_ && r.failure == Failure::none) throughput_->admitted(now);
-        return;
-    }
+    // Fewer requests in flight, and none started before Retry-After has passed (see below once paced).
     window_.on_throttled();
     const int64_t wait = r.retry_after_ms.value_or(kDefaultThrottleMs);
     const uint64_t episodes = throughput_ ? throughput_->episodes() : 0;

@@ -34,11 +34,9 @@ public:
         groups_.clear();
         current_.clear();
         held_ = 0;
-        bytes_ = 0;
         nested_ = over_budget_ = false;
     }
     void write(std::string_view bytes) override {
-        bytes_ += bytes.size();
         try {
             reader_.feed(bytes);
         } catch (const scim::LimitError &e) {
@@ -93,7 +91,6 @@ private:
     std::vector<PageGroup> groups_;
     store::MemberBuffer current_;  // the members of the group being read
     size_t held_ = 0;              // what groups_ keeps
-    uint64_t bytes_ = 0;
     bool nested_ = false, over_budget_ = false;  // of the group being read
 };
 
