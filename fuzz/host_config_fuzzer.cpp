@@ -229,7 +229,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             model_fails = true;
             continue;
         }
-        if (f->secret && v.size() > 1 && v[0] == '@') {
+        if (v.size() > 1 && v[0] == '@') {  // --set NAME=@FILE reads every field from the file (not only secrets)
             public_items.push_back(v.substr(1));
             auto it = files.find(v.substr(1));
             if (it == files.end()) {
@@ -239,8 +239,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             std::string s = it->second;
             if (!s.empty() && s.back() == '\n') s.pop_back();
             if (!s.empty() && s.back() == '\r') s.pop_back();
-            secrets.push_back(it->second);
-            secrets.push_back(s);
+            if (f->secret) {
+                secrets.push_back(it->second);
+                secrets.push_back(s);
+            }
             value[name] = s;
             literal_secret_winner.erase(name);
         } else {
