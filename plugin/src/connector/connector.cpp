@@ -125,11 +125,8 @@ CheckResult Connector::check(const CallContext &ctx) {
 void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats, std::string_view resume_from) {
     begin(ctx);
     if (admin_client_) {
-        if (!resume_from.empty())
-            throw Error::invalid_argument("resume_from", "a sync with admin-api-key gives no checkpoints, so this "
-                                                         "token is not one of its own; run a full sync (without "
-                                                         "resume_from)");
-        sync::AdminSyncRun run(*admin_client_, client_.get(), config_, ctx, sink, stats, log_);
+        sync::AdminSyncRun run(*admin_client_, client_.get(), config_, ctx, sink, stats, log_, resume_from,
+                               token_scope(config_));
         run.run();
         return;
     }

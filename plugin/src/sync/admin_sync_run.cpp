@@ -37,7 +37,8 @@ std::string scim_email(const scim::User &u) {
 }  // namespace
 
 AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim, const config::Config &config,
-                           const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log)
+                           const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log,
+                           std::string_view resume_from, checkpoint::TokenScope scope)
     : client_(client),
       scim_(scim),
       config_(config),
@@ -49,24 +50,99 @@ AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim
       role_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
       groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
       scim_inactive_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
-      scim_routed_(store::GroupList::kDefaultMemoryBytes, config.spill_dir) {}
+      scim_routed_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
+      checkpoints_(sink, std::move(scope), std::chrono::milliseconds(config.checkpoint_interval_ms), config.spill_dir),
+      resume_from_(resume_from) {}
 
 AdminSyncRun::~AdminSyncRun() { count_requests(); }
 
 void AdminSyncRun::run() {
+    begin();
     if (scim_) read_scim_ids();
     if (scim_) read_scim_groups();
-    emit_org_roles();
-    list_roles();
-    list_members();
-    list_groups();
-    read_group_members();
-    if (scim_) read_scim_group_members();
+    if (runs(checkpoint::kStart)) {
+        emit_org_roles();
+        list_roles();
+        checkpoint_at(Phase::admin_members);
+    }
+    if (runs(Phase::admin_members)) {
+        list_members();
+        checkpoint_at(Phase::admin_groups);
+    }
+    if (runs(Phase::admin_groups)) {
+        list_groups();
+        checkpoint_at(Phase::admin_group_members);
+    }
+    if (runs(Phase::admin_group_members)) {
+        read_group_members(resume_.phase == Phase::admin_group_members ? resume_.groups_done : 0);
+        checkpoint_at(Phase::admin_scim_members);
+    }
+    if (runs(Phase::admin_scim_members) && scim_) {
+        read_scim_group_members(resume_.phase == Phase::admin_scim_members ? resume_.groups_done : 0);
+        checkpoint_at(Phase::admin_invites);
+    }
     list_invites();
+    checkpoints_.complete();
     log(LogLevel::info, "sync (Admin API): " + std::to_string(stats_.resources) + " resources, " +
                             std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
                             " grants, " + std::to_string(stats_.requests) + " requests (" +
                             std::to_string(stats_.retries) + " retries)");
+}
+
+// Where the run starts; a resumed run's journal replayed, the sets of the phases it skips closed.
+void AdminSyncRun::begin() {
+    resume_ = checkpoints_.begin(resume_from_, *this);
+    if (!checkpoints_.resumed()) return;
+    anchor_ = resume_.anchor;
+    if (!runs(checkpoint::kStart)) role_ids_.freeze();
+    if (!runs(Phase::admin_members)) user_ids_.freeze();
+    const bool counted = resume_.phase == Phase::admin_group_members || resume_.phase == Phase::admin_scim_members;
+    const size_t queue = resume_.phase == Phase::admin_group_members ? groups_.size() : scim_routed_.size();
+    if (counted && resume_.groups_done > queue)
+        throw Error::invalid_argument("resume_from", "the resume token counts more groups done than its journal "
+                                                     "holds; run a full sync (without resume_from)");
+    if (!runs(Phase::admin_members)) check_same_organisation();
+    log(LogLevel::info, "sync (Admin API): resuming from a checkpoint: " + std::to_string(role_ids_.size()) +
+                            " roles and " + std::to_string(user_ids_.size()) + " members were delivered before it, " +
+                            std::to_string(groups_.size() + scim_routed_.size()) + " groups wait for their members");
+}
+
+// The key must reach the organisation the checkpoint was taken in: its first member is the one seen then.
+void AdminSyncRun::check_same_organisation() {
+    const std::string what = "checking the organisation of a resumed sync";
+    const auto page = client_.get<admin::CursorPage<admin::Member>>(client_.url("users", {{"limit", "1"}}), what,
+                                                                   &admin::parse_member_page);
+    const uint64_t first = page && !page->data.empty() ? store::IdSet::fingerprint(page->data.front().id) : 0;
+    if (first != anchor_)
+        throw Error::invalid_argument("resume_from", "the organisation's first member is not the one it had at the "
+                                                     "checkpoint: another organisation's key, or the member left; "
+                                                     "run a full sync (without resume_from)");
+}
+
+void AdminSyncRun::checkpoint_at(Phase next, uint64_t groups_done) {
+    checkpoint::ResumePoint p;
+    p.phase = next;
+    p.groups_done = groups_done;
+    p.anchor = anchor_;
+    checkpoints_.give(p);
+}
+
+bool AdminSyncRun::checkpoint_due() { return checkpoints_.due(); }
+
+void AdminSyncRun::at_rest(size_t groups_done) { checkpoint_at(Phase::admin_scim_members, groups_done); }
+
+void AdminSyncRun::replay_fingerprint(char tag, uint64_t fp) {
+    if (tag == checkpoint::kUserTag) user_ids_.insert_fingerprint(fp);
+    if (tag == checkpoint::kRoleTag) role_ids_.insert_fingerprint(fp);
+}
+
+void AdminSyncRun::replay_strings(char tag, scim::Group g) {
+    if (tag == checkpoint::kQueuedTag) groups_.push(g);
+    if (tag == checkpoint::kScimQueuedTag) scim_routed_.push(g);
+    if (tag == checkpoint::kScimPairTag) {
+        auto [it, fresh] = user_by_scim_id_.emplace(std::move(g.id), g.display_name);
+        if (!fresh && it->second != g.display_name) it->second.clear();
+    }
 }
 
 // With SCIM configured: the SCIM id of each e-mail, so that a member provisioned through SCIM shows both ids.
@@ -122,6 +198,7 @@ void AdminSyncRun::note_scim_id(const admin::Member &m, const std::string &scim_
     if (scim_id.empty()) return;
     auto [it, fresh] = user_by_scim_id_.emplace(scim_id, m.id);
     if (!fresh && it->second != m.id) it->second.clear();
+    checkpoints_.note(checkpoint::kScimPairTag, scim::Group{scim_id, m.id, {}});
 }
 
 // A `scim` group whose name names exactly one SCIM group is read through SCIM (its own budget, many requests at
@@ -131,15 +208,16 @@ bool AdminSyncRun::route_through_scim(const admin::Group &g) {
     const auto it = scim_group_by_name_.find(g.name);
     if (it == scim_group_by_name_.end() || it->second.empty()) return false;
     scim_routed_.push(scim::Group{it->second, g.name, g.id});
+    checkpoints_.note(checkpoint::kScimQueuedTag, scim::Group{it->second, g.name, g.id});
     return true;
 }
 
-void AdminSyncRun::read_scim_group_members() {
+void AdminSyncRun::read_scim_group_members(size_t done) {
     if (scim_routed_.size() == 0) return;
     log(LogLevel::info, "sync (Admin API): the members of " + std::to_string(scim_routed_.size()) +
                             " scim groups are read through SCIM");
     MembershipFetcher fetcher(*scim_, scim_routed_, scim_user_ids_, scim_group_ids_, config_.concurrency, *this);
-    fetcher.run();
+    fetcher.run(done);
 }
 
 // A member of a group read through SCIM: the member with that SCIM user's e-mail; none for a deactivated SCIM
@@ -192,6 +270,7 @@ void AdminSyncRun::list_roles() {
             ++stats_.pages;
             for (const auto &r : page) {
                 if (!role_ids_.insert(r.id)) continue;  // listed twice
+                checkpoints_.note(checkpoint::kRoleTag, store::IdSet::fingerprint(r.id));
                 resource(admin::role_resource(r));
                 entitlement(admin::role_entitlement(r));
             }
@@ -207,6 +286,8 @@ void AdminSyncRun::list_members() {
             ++stats_.pages;
             for (const auto &m : page) {
                 if (!user_ids_.insert(m.id)) continue;
+                if (anchor_ == 0) anchor_ = store::IdSet::fingerprint(m.id);
+                checkpoints_.note(checkpoint::kUserTag, store::IdSet::fingerprint(m.id));
                 const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
                 const std::string scim_id = scim == scim_id_by_email_.end() ? "" : scim->second;
                 note_scim_id(m, scim_id);
@@ -234,7 +315,9 @@ void AdminSyncRun::list_groups() {
             for (auto &g : page) {
                 entitlement(admin::group_entitlement(g));
                 grant_roles(g);
-                if (!route_through_scim(g)) groups_.push(stored(g));
+                if (route_through_scim(g)) continue;
+                groups_.push(stored(g));
+                checkpoints_.note(checkpoint::kQueuedTag, stored(g));
             }
             report("groups");
         });
@@ -269,9 +352,14 @@ void AdminSyncRun::grant_roles(const admin::Group &listed) {
     }
 }
 
-void AdminSyncRun::read_group_members() {
+// From the group after the first `done` (a resumed run), with a checkpoint between two groups when one is due.
+void AdminSyncRun::read_group_members(size_t done) {
     const size_t total = groups_.size();
-    for (size_t i = 0; i < total; ++i) read_members_of(restored(groups_.next()));
+    for (size_t i = 0; i < done; ++i) groups_.next();
+    for (size_t i = done; i < total; ++i) {
+        if (checkpoints_.due()) checkpoint_at(Phase::admin_group_members, i);
+        read_members_of(restored(groups_.next()));
+    }
 }
 
 void AdminSyncRun::read_members_of(const admin::Group &group) {

@@ -21,17 +21,25 @@
 #include "common/records.hpp"
 #include "config/config.hpp"
 #include "scim/scim_client.hpp"
+#include "sync/checkpoint/checkpointer.hpp"
 #include "sync/membership_fetcher.hpp"
 #include "sync/store/group_list.hpp"
 #include "sync/store/id_index.hpp"
 
 namespace ce::sync {
 
-class AdminSyncRun : private MembershipSink {
+// Checkpoints (plugin/README.md, "Resuming an interrupted sync"): at every phase boundary and, while the groups'
+// members are read, every checkpoint-interval-ms between two groups. A resumed run reads the SCIM lists again
+// (maps no token holds, read through SCIM's budget), checks that the key reaches the same organisation (its first
+// member), replays the journal (the ids of the roles and members delivered, the SCIM id pairs, the groups waiting
+// for their members) and goes on at the phase and group the token names. A list is not resumed mid-way: the
+// checkpoints fall between lists and between groups, so what came after the last one is read and delivered again.
+class AdminSyncRun : private MembershipSink, private checkpoint::JournalReplay {
 public:
     // `scim` may be null (no SCIM configured): users then carry no scim_id.
     AdminSyncRun(const admin::Client &client, const scim::Client *scim, const config::Config &config,
-                 const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log);
+                 const CallContext &ctx, RecordSink &sink, SyncCounts &stats, const LogFn &log,
+                 std::string_view resume_from = {}, checkpoint::TokenScope scope = {});
     ~AdminSyncRun() override;
     AdminSyncRun(const AdminSyncRun &) = delete;
     AdminSyncRun &operator=(const AdminSyncRun &) = delete;
@@ -39,11 +47,21 @@ public:
     void run();
 
 private:
+    using Phase = checkpoint::Phase;
+    void begin();
+    bool runs(Phase phase) const { return resume_.phase <= phase; }
+    // The phase boundary checkpoint before `next`.
+    void checkpoint_at(Phase next, uint64_t groups_done = 0);
+    void check_same_organisation();
+    bool checkpoint_due() override;
+    void at_rest(size_t groups_done) override;
+    void replay_fingerprint(char tag, uint64_t fp) override;
+    void replay_strings(char tag, scim::Group g) override;
     void read_scim_ids();
     void read_scim_groups();
     void note_scim_id(const admin::Member &m, const std::string &scim_id);
     bool route_through_scim(const admin::Group &g);
-    void read_scim_group_members();
+    void read_scim_group_members(size_t done);
     // MembershipSink: the members of the groups read through SCIM, named by SCIM ids.
     void member(const scim::Group &group, const char *principal_type, std::string_view id, bool resolved) override;
     void group_done(const scim::Group &group, size_t members) override;
@@ -52,7 +70,7 @@ private:
     void list_members();
     void list_groups();
     void grant_roles(const admin::Group &group);
-    void read_group_members();
+    void read_group_members(size_t done);
     void read_members_of(const admin::Group &group);
     void list_invites();
 
@@ -84,6 +102,11 @@ private:
     std::unordered_map<std::string, std::string> scim_group_by_name_;  // displayName -> SCIM id ("" if shared)
     std::unordered_map<std::string, std::string> user_by_scim_id_;    // SCIM id -> member id ("" if shared)
     store::GroupList scim_routed_;  // {SCIM id, name, Admin API id} of the groups read through SCIM
+
+    checkpoint::Checkpointer checkpoints_;
+    checkpoint::ResumePoint resume_;  // where this run starts
+    uint64_t anchor_ = 0;             // fingerprint of the organisation's first member
+    std::string resume_from_;
 };
 
 }  // namespace ce::sync

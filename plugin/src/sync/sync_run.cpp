@@ -280,9 +280,14 @@ void SyncRun::at_rest(size_t groups_done) {
     checkpoints_.give(p);
 }
 
-void SyncRun::replay_user(uint64_t fp) { replayed_users_.insert_fingerprint(fp); }
-void SyncRun::replay_group(uint64_t fp) { replayed_groups_.insert_fingerprint(fp); }
-void SyncRun::replay_queued(scim::Group g) { groups_.push(g); }
+void SyncRun::replay_fingerprint(char tag, uint64_t fp) {
+    if (tag == checkpoint::kUserTag) replayed_users_.insert_fingerprint(fp);
+    if (tag == checkpoint::kGroupTag) replayed_groups_.insert_fingerprint(fp);
+}
+
+void SyncRun::replay_strings(char tag, scim::Group g) {
+    if (tag == checkpoint::kQueuedTag) groups_.push(g);
+}
 
 void SyncRun::member(const scim::Group &group, const char *principal_type, std::string_view id, bool resolved) {
     const Grant gr = scim::member_grant(group.id, principal_type, std::string(id), !resolved);

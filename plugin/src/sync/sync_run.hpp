@@ -85,9 +85,8 @@ private:
     void checkpoint_boundary(Phase next);
     bool checkpoint_due() override;
     void at_rest(size_t groups_done) override;
-    void replay_user(uint64_t fp) override;
-    void replay_group(uint64_t fp) override;
-    void replay_queued(scim::Group g) override;
+    void replay_fingerprint(char tag, uint64_t fp) override;
+    void replay_strings(char tag, scim::Group g) override;
     store::IdIndex new_index() const;
 
     void member(const scim::Group &group, const char *principal_type, std::string_view id, bool resolved) override;

@@ -24,14 +24,14 @@ public:
     ResumePoint begin(std::string_view resume_from, JournalReplay &replay);
     bool resumed() const { return resumed_; }
 
-    void user(uint64_t fp) {
-        if (journal_) journal_->add_user(fp);
+    void user(uint64_t fp) { note(kUserTag, fp); }
+    void group(uint64_t fp) { note(kGroupTag, fp); }
+    void queued(const scim::Group &g) { note(kQueuedTag, g); }
+    void note(char tag, uint64_t fp) {
+        if (journal_) journal_->add_fingerprint(tag, fp);
     }
-    void group(uint64_t fp) {
-        if (journal_) journal_->add_group(fp);
-    }
-    void queued(const scim::Group &g) {
-        if (journal_) journal_->add_queued(g);
+    void note(char tag, const scim::Group &g) {
+        if (journal_) journal_->add_strings(tag, g);
     }
 
     // A checkpoint is due (the interval has passed since the last one) and someone takes it.

@@ -87,14 +87,14 @@ bool replay_one(std::string &pending, size_t &at, JournalReplay &replay) {
     const std::string_view in(pending);
     if (at >= in.size()) return false;
     const char tag = in[at];
-    if (tag == 'U' || tag == 'G') {
+    if (tag == kUserTag || tag == kGroupTag || tag == kRoleTag) {
         if (in.size() - at < 9) return false;
-        const uint64_t fp = get_le(in, at + 1, 8);
-        tag == 'U' ? replay.replay_user(fp) : replay.replay_group(fp);
+        replay.replay_fingerprint(tag, get_le(in, at + 1, 8));
         at += 9;
         return true;
     }
-    if (tag != 'Q') refuse("holds a record no journal of this plugin holds");
+    if (tag != kQueuedTag && tag != kScimQueuedTag && tag != kScimPairTag)
+        refuse("holds a record no journal of this plugin holds");
     if (in.size() - at < 13) return false;
     const uint64_t a = get_le(in, at + 1, 4), b = get_le(in, at + 5, 4), c = get_le(in, at + 9, 4);
     if (in.size() - at - 13 < a + b + c) return false;
@@ -102,7 +102,7 @@ bool replay_one(std::string &pending, size_t &at, JournalReplay &replay) {
     g.id = std::string(in.substr(at + 13, a));
     g.display_name = std::string(in.substr(at + 13 + a, b));
     g.external_id = std::string(in.substr(at + 13 + a + b, c));
-    replay.replay_queued(std::move(g));
+    replay.replay_strings(tag, std::move(g));
     at += 13 + a + b + c;
     return true;
 }
@@ -178,8 +178,8 @@ void Journal::add_fingerprint(char tag, uint64_t fp) {
     append(std::string_view(rec.data(), rec.size()));
 }
 
-void Journal::add_queued(const scim::Group &g) {
-    std::string rec(1, 'Q');
+void Journal::add_strings(char tag, const scim::Group &g) {
+    std::string rec(1, tag);
     put_u32(rec, static_cast<uint32_t>(g.id.size()));
     put_u32(rec, static_cast<uint32_t>(g.display_name.size()));
     put_u32(rec, static_cast<uint32_t>(g.external_id.size()));

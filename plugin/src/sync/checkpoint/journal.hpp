@@ -20,13 +20,18 @@
 
 namespace ce::sync::checkpoint {
 
+// Record tags: fingerprints of users (U), groups (G) and roles (R) delivered; groups queued for their members
+// (Q; T: queued to be read through SCIM by an Admin API sync); SCIM id -> member id pairs (S, in id and
+// display_name).
+inline constexpr char kUserTag = 'U', kGroupTag = 'G', kRoleTag = 'R';
+inline constexpr char kQueuedTag = 'Q', kScimQueuedTag = 'T', kScimPairTag = 'S';
+
 // What a journal replays on resume, in the order it was written.
 class JournalReplay {
 public:
     virtual ~JournalReplay() = default;
-    virtual void replay_user(uint64_t fp) = 0;
-    virtual void replay_group(uint64_t fp) = 0;
-    virtual void replay_queued(scim::Group g) = 0;
+    virtual void replay_fingerprint(char tag, uint64_t fp) = 0;
+    virtual void replay_strings(char tag, scim::Group g) = 0;
 };
 
 class Journal {
@@ -48,9 +53,9 @@ public:
     Journal(const Journal &) = delete;
     ~Journal();
 
-    void add_user(uint64_t fp) { add_fingerprint('U', fp); }
-    void add_group(uint64_t fp) { add_fingerprint('G', fp); }
-    void add_queued(const scim::Group &g);
+    void add_fingerprint(char tag, uint64_t fp);
+    // Three strings (a group's id, name and external id, or a pair in the first two).
+    void add_strings(char tag, const scim::Group &g);
     // Writes what is buffered and syncs it to disk; the mark a token records.
     Mark commit();
     // The sync completed: this journal and the one it resumed from are removed.
@@ -59,7 +64,6 @@ public:
 
 private:
     Journal(std::string dir, std::string name, int fd);
-    void add_fingerprint(char tag, uint64_t fp);
     void append(std::string_view bytes);
     void flush();
     [[noreturn]] void fail(const char *doing, int err) const;

@@ -91,7 +91,7 @@ std::string payload_of(const ResumePoint &p, const TokenScope &scope) {
            ";phase=" + std::to_string(static_cast<unsigned>(p.phase)) + ";pass=" + std::to_string(p.pass) +
            ";at=" + std::to_string(p.position) + ";at_id=" + hex64(p.position_fp) +
            ";changed=" + (p.pass_changed ? "1" : "0") + ";longest=" + std::to_string(p.longest_listed) +
-           ";done=" + std::to_string(p.groups_done) + ";journal=" + p.journal +
+           ";done=" + std::to_string(p.groups_done) + ";anchor=" + hex64(p.anchor) + ";journal=" + p.journal +
            ";journal_bytes=" + std::to_string(p.journal_bytes) + ";journal_hash=" + hex64(p.journal_hash);
 }
 
@@ -129,7 +129,7 @@ ResumePoint decode_token(std::string_view token, const TokenScope &scope) {
     check_scope(f, scope);
     ResumePoint p;
     const uint64_t phase = parse_u64(field(f, "phase"), 10, "phase");
-    if (phase < 1 || phase > 3) refuse("names no phase of a sync");
+    if (phase < 1 || phase > static_cast<uint64_t>(Phase::admin_invites)) refuse("names no phase of a sync");
     p.phase = static_cast<Phase>(phase);
     p.pass = static_cast<unsigned>(bounded(parse_u64(field(f, "pass"), 10, "pass"), 64, "pass"));
     p.position = static_cast<int64_t>(bounded(parse_u64(field(f, "at"), 10, "position"), 1ull << 40, "position"));
@@ -137,6 +137,7 @@ ResumePoint decode_token(std::string_view token, const TokenScope &scope) {
     p.pass_changed = parse_u64(field(f, "changed"), 10, "change flag") != 0;
     p.longest_listed = parse_u64(field(f, "longest"), 10, "member count");
     p.groups_done = parse_u64(field(f, "done"), 10, "group count");
+    p.anchor = parse_u64(field(f, "anchor"), 16, "anchor");
     p.journal = std::string(field(f, "journal"));
     if (p.journal.size() != 32 || p.journal.find_first_not_of("0123456789abcdef") != std::string::npos)
         refuse("names no journal this plugin writes");

@@ -20,7 +20,19 @@ namespace ce::sync::checkpoint {
 
 inline constexpr size_t kMaxTokenBytes = 1024;
 
-enum class Phase : uint8_t { users = 1, groups = 2, memberships = 3 };
+// The phase a sync resumes in. SCIM: users (the start), groups, memberships. Admin API: start (= users: the roles),
+// then members, groups, the members of the groups read through the Admin API, those read through SCIM, invites.
+enum class Phase : uint8_t {
+    users = 1,
+    groups = 2,
+    memberships = 3,
+    admin_members = 4,
+    admin_groups = 5,
+    admin_group_members = 6,
+    admin_scim_members = 7,
+    admin_invites = 8,
+};
+inline constexpr Phase kStart = Phase::users;
 
 // What a token says. Positions are the server's (1-based startIndex).
 struct ResumePoint {
@@ -31,6 +43,7 @@ struct ResumePoint {
     bool pass_changed = false;     // the list moved during that pass before the checkpoint
     uint64_t longest_listed = 0;   // group pages: the most members any group listed so far (the cut-list check)
     uint64_t groups_done = 0;      // memberships: groups of the queue whose members are delivered
+    uint64_t anchor = 0;           // Admin API: fingerprint of the organisation's first member (same org check)
     std::string journal;           // the journal's name (32 hex digits)
     uint64_t journal_bytes = 0;    // its length at the checkpoint
     uint64_t journal_hash = 0;     // FNV-1a 64 of those bytes
