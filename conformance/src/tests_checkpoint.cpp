@@ -144,7 +144,7 @@ std::optional<Upto> leg_cut(const SyncRun &run, uint64_t stop, const std::string
     }
     require(run.st == CONN_ERR_STOPPED, name + ": the sink answered STOP from on_checkpoint #" + std::to_string(stop) +
                                             " but sync returned " + describe_error(run.st, run.err) + ", expected stopped");
-    const CheckpointSeen &cut = run.rec->checkpoints.back();
+    const CheckpointSeen &cut = run.rec->checkpoints.at(stop - 1); // the one answered STOP, whatever came after
     require(cut.size == cut.token.size(), name + ": checkpoint token #" + std::to_string(stop) + " is " + std::to_string(cut.size) + " bytes long");
     token = cut.token;
     return Upto::at(cut);
@@ -241,6 +241,7 @@ std::string test_resume(const Context &ctx) {
                                                (cps[k - 1].phase.empty() ? "" : ", phase " + printable(cps[k - 1].phase, 40)) + ", resumed; " + seed);
         tried += (tried.empty() ? "#" : ", #") + std::to_string(k);
     }
+    require(!tried.empty(), "no stopped sync reached the checkpoint it was to stop at" + not_reached);
     std::string chained = chained_resume(ctx, b, want, cps.size(), seed);
     return "resumed from checkpoint(s) " + tried + " of " + std::to_string(cps.size()) + " (" + seed + "), each union equals the full sync" +
            std::string(ctx.sim ? " and the simulator's truth" : "") + "; " + chained + not_reached;
