@@ -302,32 +302,50 @@ std::string refusal_problem(Bench &b, const std::string &bad, const std::string 
     return {};
 }
 
-// The genuine token is still accepted after the refusals: they were about the bytes, not about the instance.
-void require_genuine_accepted(Bench &b, const std::string &token) {
-    SyncRun run = sync_once(b, token);
-    require(run.st == CONN_OK, "the genuine token, resumed from after the refusals, answered " + describe_error(run.st, run.err));
+// The genuine token is still accepted after the refusals: they were about the bytes, not about the instance
+// or a token that could not be used anyway.
+void require_genuine_accepted(Bench &b, const std::string &token, conn_instance *in = nullptr, const std::string &whose = "the genuine token") {
+    SyncRun run = sync_once(b, token, 0, in);
+    require(run.st == CONN_OK, whose + ", resumed from after the refusals, answered " + describe_error(run.st, run.err) +
+                                   ": the refusals prove nothing");
+}
+
+// A token of an interrupted sync on `in`: the sync stopped at its k-th checkpoint (at its first when it makes
+// fewer: checkpoints that come with time vary between syncs). Refusals are tried on such tokens, which a host
+// resumes from: the token of a sync that ran to its end may be spent (a plugin may drop what it kept for
+// resuming once a sync completes).
+std::string interrupted_token(Bench &b, uint64_t k, conn_instance *in = nullptr) {
+    for (uint64_t at : {k, uint64_t{1}}) {
+        SyncRun run = sync_once(b, std::nullopt, at, in);
+        std::optional<std::string> token;
+        if (leg_cut(run, at, "a sync stopped at checkpoint #" + std::to_string(at), token)) return *token;
+    }
+    fail("a sync stopped at its first checkpoint ran to its end without one");
+}
+
+// How many checkpoints a full sync makes (at least one).
+size_t checkpoint_count(Bench &b) {
+    SyncRun full = full_sync(b);
+    std::lock_guard lock(full.rec->mu);
+    return full.rec->checkpoints.size();
 }
 
 std::string test_refuses_corrupted(const Context &ctx) {
     Bench b(ctx);
-    SyncRun full = full_sync(b);
-    std::string token;
-    size_t count = 0;
-    {
-        std::lock_guard lock(full.rec->mu);
-        count = full.rec->checkpoints.size();
-        token = full.rec->checkpoints[(count - 1) / 2].token;
-    }
-    require(!token.empty(), "checkpoint token #" + std::to_string((count + 1) / 2) + " is empty (an empty resume_from means a full sync)");
+    const size_t count = checkpoint_count(b);
+    const uint64_t middle = (count + 1) / 2;
+    const std::string token = interrupted_token(b, middle);
+    require(!token.empty(), "checkpoint token #" + std::to_string(middle) + " is empty (an empty resume_from means a full sync)");
     std::mt19937_64 rng(ctx.seed * 31 + 7);
     const std::vector<Variant> variants = corruptions(token, rng);
     std::vector<std::string> problems;
     for (const auto &v : variants)
         if (std::string p = refusal_problem(b, v.token, v.what); !p.empty()) problems.push_back(p);
-    fail_if_any(problems, " (token #" + std::to_string((count + 1) / 2) + " of " + std::to_string(count) + ", --seed " + std::to_string(ctx.seed) + ")");
+    fail_if_any(problems, " (the token of a sync stopped at checkpoint #" + std::to_string(middle) + " of " + std::to_string(count) +
+                              ", --seed " + std::to_string(ctx.seed) + ")");
     require_genuine_accepted(b, token);
-    return std::to_string(variants.size()) + " corruptions of a " + std::to_string(token.size()) +
-           "-byte token refused with invalid_argument before any record; the genuine token still accepted";
+    return std::to_string(variants.size()) + " corruptions of a " + std::to_string(token.size()) + "-byte token (a sync stopped at checkpoint #" +
+           std::to_string(middle) + " of " + std::to_string(count) + ") refused with invalid_argument before any record; the genuine token then accepted";
 }
 
 // A config of another tenant: a second simulator with --sim, else the URL field pointing at another path.
@@ -347,34 +365,34 @@ ConfigEntries other_tenant(const Context &ctx, std::unique_ptr<SimProcess> &sim)
     return with_value(ctx.config, ctx.url_field, url + (url.ends_with("/") ? "" : "/") + "conformance-other-tenant");
 }
 
-// The tokens of a full sync with `config`; a failure there skips unless the config is a simulator of ours.
-std::vector<std::string> foreign_tokens(const Context &ctx, Bench &b, const ConfigEntries &config) {
-    conn::Instance other = open_instance(*b.p.plugin, config, nullptr);
-    SyncRun run = sync_once(b, std::nullopt, 0, other.get());
+// The other tenant's instance and how many checkpoints a full sync there makes; a failure skips unless the other
+// tenant is a simulator of ours.
+size_t foreign_checkpoints(const Context &ctx, Bench &b, conn_instance *other) {
+    SyncRun run = sync_once(b, std::nullopt, 0, other);
     std::lock_guard lock(run.rec->mu);
-    if (run.st != CONN_OK || run.rec->checkpoints.empty()) {
-        const std::string why = run.st != CONN_OK ? "failed: " + describe_error(run.st, run.err) : "made no checkpoint";
-        if (ctx.sim) fail("a full sync against a second simulator " + why);
-        skip("a sync with the URL field pointing at another path " + why + ": give --sim to take foreign tokens from a second simulator");
-    }
-    std::vector<std::string> tokens;
-    for (const auto &cp : run.rec->checkpoints) tokens.push_back(cp.token);
-    return tokens;
+    if (run.st == CONN_OK && !run.rec->checkpoints.empty()) return run.rec->checkpoints.size();
+    const std::string why = run.st != CONN_OK ? "failed: " + describe_error(run.st, run.err) : "made no checkpoint";
+    if (ctx.sim) fail("a full sync against a second simulator " + why);
+    skip("a sync with the URL field pointing at another path " + why + ": give --sim to take foreign tokens from a second simulator");
 }
 
 std::string test_refuses_foreign(const Context &ctx) {
     Bench b(ctx);
     std::unique_ptr<SimProcess> second; // outlives the syncs against it
     const ConfigEntries config = other_tenant(ctx, second);
-    std::vector<std::string> tokens = foreign_tokens(ctx, b, config);
-    std::set<size_t> picks = {0, (tokens.size() - 1) / 2, tokens.size() - 1};
+    conn::Instance other = open_instance(*b.p.plugin, config, nullptr);
+    const size_t count = foreign_checkpoints(ctx, b, other.get());
+    const std::set<uint64_t> picks = {1, (count + 1) / 2, count};
     std::vector<std::string> problems;
-    for (size_t i : picks)
-        if (std::string p = refusal_problem(b, tokens[i], "token #" + std::to_string(i + 1) + " of " + std::to_string(tokens.size()) + " of the other tenant"); !p.empty())
-            problems.push_back(p);
+    for (uint64_t k : picks) {
+        const std::string token = interrupted_token(b, k, other.get());
+        const std::string what = "the token of the other tenant's sync stopped at checkpoint #" + std::to_string(k) + " of " + std::to_string(count);
+        if (std::string p = refusal_problem(b, token, what); !p.empty()) problems.push_back(p);
+        require_genuine_accepted(b, token, other.get(), what + " on its own tenant");
+    }
     fail_if_any(problems, ctx.sim ? " (the other tenant: a second simulator)" : " (the other tenant: the URL field with another path)");
     return std::to_string(picks.size()) + " token(s) of another tenant (" + (ctx.sim ? "a second simulator" : "another URL path") +
-           ") refused with invalid_argument before any record";
+           ") refused with invalid_argument before any record, and each then accepted by its own tenant";
 }
 
 // ---- The tokens themselves ------------------------------------------------------------------------------------
@@ -513,8 +531,8 @@ std::string test_capability(const Context &ctx) {
 void register_checkpoint_tests(std::vector<TestCase> &out) {
     out.push_back({"sync.checkpoint_capability", Needs::service, "a plugin without CONN_CAP_CHECKPOINT never calls on_checkpoint; one with it makes at least one checkpoint in a full sync", test_capability});
     out.push_back({"sync.checkpoint_resume", Needs::service, "with CONN_CAP_CHECKPOINT: a sync stopped (STOP from on_checkpoint, CONN_ERR_STOPPED) at seeded random checkpoints (the first, the last, one per phase) and resumed from that token on a new instance delivers, with the records before the checkpoint, exactly the full sync (a multiset by record key: nothing twice, nothing missing; with --sim also the simulator's truth); also resumed twice in a chain", test_resume});
-    out.push_back({"sync.checkpoint_refuses_corrupted", Needs::service, "with CONN_CAP_CHECKPOINT: a token with a byte replaced (in its own alphabet) or bit-flipped, truncated, extended, doubled, with a NUL inside, random bytes, garbage, invalid UTF-8 or 5000 bytes long makes sync answer CONN_ERR_INVALID_ARGUMENT with a one-line message before any sink callback; the genuine token is still accepted", test_refuses_corrupted});
-    out.push_back({"sync.checkpoint_refuses_foreign", Needs::service, "with CONN_CAP_CHECKPOINT: tokens of a sync with another tenant (with --sim a second simulator, else the URL field with another path) make sync answer CONN_ERR_INVALID_ARGUMENT before any sink callback", test_refuses_foreign});
+    out.push_back({"sync.checkpoint_refuses_corrupted", Needs::service, "with CONN_CAP_CHECKPOINT: the token of a stopped sync with a byte replaced (in its own alphabet) or bit-flipped, truncated, extended, doubled, with a NUL inside, random bytes, garbage, invalid UTF-8 or 5000 bytes long makes sync answer CONN_ERR_INVALID_ARGUMENT with a one-line message before any sink callback; the genuine token is still accepted", test_refuses_corrupted});
+    out.push_back({"sync.checkpoint_refuses_foreign", Needs::service, "with CONN_CAP_CHECKPOINT: tokens of syncs with another tenant (with --sim a second simulator, else the URL field with another path), stopped at their first, middle and last checkpoint, make sync answer CONN_ERR_INVALID_ARGUMENT before any sink callback; its own tenant then accepts each", test_refuses_foreign});
     out.push_back({"sync.checkpoint_token_form", Needs::service, "with CONN_CAP_CHECKPOINT: every token of a full sync is non-empty printable ASCII without spaces (0x21..0x7e), at most 4096 bytes (ABI.md \"Checkpoints\")", test_token_form});
     out.push_back({"sync.checkpoint_no_secret", Needs::service, "with CONN_CAP_CHECKPOINT: no token of a full sync holds the value of a secret config field verbatim (or a 12-byte piece of it), percent-encoded, hex-encoded or base64/base64url-encoded in any alignment (reported without printing either)", test_no_secret});
 }
