@@ -34,7 +34,7 @@ struct TestCase {
 int depth_of(const std::string &name);
 constexpr int kMaxDepth = 4;
 // The default: everything that finishes within a minute for our plugin against the simulator (all of it,
-// about 9 s; level 4's soak adds under a second). Lower levels are for quicker runs.
+// about 11 s with the checkpoint tests; level 4's soak adds under a second). Lower levels are for quicker runs.
 constexpr int kDefaultDepth = kMaxDepth;
 
 const std::vector<TestCase> &all_tests();

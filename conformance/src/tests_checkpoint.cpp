@@ -298,7 +298,8 @@ std::string refusal_problem(Bench &b, const std::string &bad, const std::string 
     if (message.empty() || message.find_first_of("\r\n") != std::string::npos) return what + ": the refusal's message is not one non-empty line";
     if (run.rec->sink_calls > 0)
         return what + ": " + std::to_string(run.rec->sink_calls) + " sink callback(s) before the refusal (" +
-               std::to_string(run.rec->resources.size()) + " resource(s)); a refused token delivers nothing";
+               std::to_string(run.rec->resources.size()) + " resource(s), " + std::to_string(run.rec->entitlement_ids.size()) +
+               " entitlement(s), " + std::to_string(run.rec->grants.size()) + " grant(s)); a refused token delivers nothing";
     return {};
 }
 

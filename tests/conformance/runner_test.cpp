@@ -258,6 +258,9 @@ TEST_SUITE("fixtures") {
         expect_caught("token-secret", "sync.checkpoint_no_secret", "hex-encoded", {"--sim", "--sim-binary", CONFORMANCE_SIM, "--filter", kCheckpointNoTruth}, true);
 #endif
     }
+    TEST_CASE("refuse-late") {
+        expect_caught("refuse-late", "sync.checkpoint_refuses_corrupted", "sink callback(s) before the refusal", service_args(), true);
+    }
     TEST_CASE("token-space") {
         expect_caught("token-space", "sync.checkpoint_token_form", "has byte 0x20 at offset 2", service_args(), true);
     }
