@@ -17,10 +17,11 @@ const std::vector<TestCase> &all_tests() {
         register_manners_tests(t);
         register_error_tests(t);
         register_sync_tests(t);
+        register_checkpoint_tests(t);
         register_provisioning_tests(t);
         register_soak_tests(t);
         for (auto &tc : t) {
-            tc.report_note = tc.name == "library.scan_time" || tc.name == "library.load_unload_cycles" || tc.name == "sync.cancel" ||
+            tc.report_note = tc.name == "library.scan_time" || tc.name == "library.load_unload_cycles" || tc.name == "sync.cancel" || tc.name == "sync.checkpoint_resume" ||
                              tc.name.rfind("soak.", 0) == 0;
             tc.depth = depth_of(tc.name);
         }
@@ -135,12 +136,12 @@ std::string describe_error(conn_status st, const conn_error &err) {
 }
 
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,
-                     conn_error *err, const conn_call *call, const conn_sink *sink) {
+                     conn_error *err, const conn_call *call, const conn_sink *sink, const conn_sync_options *options) {
     require(v.sync != nullptr, "the vtable has no sync function");
     conn_sink own = rec.sink();
     conn_call own_call = rec.call();
     rec.begin();
-    conn_status st = v.sync(inst, call != nullptr ? call : &own_call, nullptr, sink != nullptr ? sink : &own, result, err);
+    conn_status st = v.sync(inst, call != nullptr ? call : &own_call, options, sink != nullptr ? sink : &own, result, err);
     rec.end();
     return st;
 }

@@ -34,7 +34,7 @@ struct TestCase {
 int depth_of(const std::string &name);
 constexpr int kMaxDepth = 4;
 // The default: everything that finishes within a minute for our plugin against the simulator (all of it,
-// about 9 s; level 4's soak adds under a second). Lower levels are for quicker runs.
+// about 11 s with the checkpoint tests; level 4's soak adds under a second). Lower levels are for quicker runs.
 constexpr int kDefaultDepth = kMaxDepth;
 
 const std::vector<TestCase> &all_tests();
@@ -48,6 +48,7 @@ void register_error_tests(std::vector<TestCase> &out);
 void register_purity_tests(std::vector<TestCase> &out);
 void register_manners_tests(std::vector<TestCase> &out);
 void register_soak_tests(std::vector<TestCase> &out);
+void register_checkpoint_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------
 
@@ -80,8 +81,13 @@ conn::Instance open_instance(const connector_host::LoadedPlugin &plugin, const C
 // scrubbed of the context's secrets by the runner.
 std::string describe_error(conn_status st, const conn_error &err);
 
-// Runs a full sync into rec (begin/end bracketed). Returns the status.
+// Runs a sync into rec (begin/end bracketed): a full one unless options say resume_from. Returns the status.
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, Recorder &rec, conn_sync_result *result,
-                     conn_error *err, const conn_call *call = nullptr, const conn_sink *sink = nullptr);
+                     conn_error *err, const conn_call *call = nullptr, const conn_sink *sink = nullptr,
+                     const conn_sync_options *options = nullptr);
+
+// What a sync delivered that differs from the simulator's truth (see README "How the truth is mapped"), and
+// the recorder's own problems (malformed records). Defined in tests_sync.cpp.
+std::vector<std::string> truth_problems(const conn_descriptor &d, const Truth &t, Recorder &rec);
 
 }  // namespace conformance

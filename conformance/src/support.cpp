@@ -644,7 +644,15 @@ struct RecorderCallbacks {
         std::lock_guard lock(rec.mu);
         rec.note_sink_call("on_checkpoint");
         ++rec.checkpoint_calls;
-        (void)token;
+        check_str(rec, token, "checkpoint token");
+        CheckpointSeen cp;
+        cp.size = token.size;
+        if (token.data != nullptr) cp.token.assign(token.data, std::min(token.size, CheckpointSeen::kMaxKeptToken));
+        cp.resources = rec.resources.size();
+        cp.entitlements = rec.entitlement_ids.size();
+        cp.grants = rec.grants.size();
+        if (!rec.progress_phases.empty()) cp.phase = rec.progress_phases.back();
+        rec.checkpoints.push_back(std::move(cp));
         return rec.answer(SinkKind::checkpoint);
     }
     static int32_t on_warning(void *ctx, conn_str code, conn_str message) {

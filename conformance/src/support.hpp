@@ -200,6 +200,15 @@ struct Record {
     std::string type, id, display_name;
 };
 
+// One on_checkpoint call: its token, and how many records of each kind had been delivered before it.
+struct CheckpointSeen {
+    std::string token;  // the token, or its first kMaxKeptToken bytes
+    size_t size = 0;    // the token's whole size
+    size_t resources = 0, entitlements = 0, grants = 0;
+    std::string phase;  // the phase of the last progress report before it ("" if none)
+    static constexpr size_t kMaxKeptToken = 1u << 20;
+};
+
 // The sink's callback kinds, as indexes of Recorder::kind_calls.
 enum class SinkKind { resource, entitlement, grant, warning, checkpoint, count };
 const char *sink_kind_name(SinkKind kind); // "on_resource", ...
@@ -235,6 +244,7 @@ public:
     std::vector<std::pair<std::string, std::string>> warnings; // (code, message)
     std::vector<conn_progress> progress; // copies (phase pointer dropped)
     std::vector<std::string> progress_phases;
+    std::vector<CheckpointSeen> checkpoints;
     uint64_t sink_calls = 0, calls_after_stop = 0, late_calls = 0, warning_calls = 0, checkpoint_calls = 0;
     uint64_t cancel_polls = 0;
     uint64_t kind_calls[static_cast<size_t>(SinkKind::count)] = {};

@@ -89,6 +89,8 @@ Expected expected_from(const conn_descriptor &d, const Truth &t) {
     return e;
 }
 
+}  // namespace
+
 std::vector<std::string> truth_problems(const conn_descriptor &d, const Truth &t, Recorder &rec) {
     Expected e = expected_from(d, t);
     std::lock_guard lock(rec.mu);
@@ -110,6 +112,8 @@ std::vector<std::string> truth_problems(const conn_descriptor &d, const Truth &t
     compare(p, "grants", grants, e.grants);
     return p;
 }
+
+namespace {
 
 void require_none(const std::vector<std::string> &p, const std::string &prefix) {
     if (p.empty()) return;
@@ -237,7 +241,7 @@ std::string test_stop_each_kind(const Context &ctx) {
     conn_status st = run_sync(*s.v, in.get(), full, nullptr, &err);
     require(st == CONN_OK, "a full sync failed: " + describe_error(st, err));
     std::string note, none;
-    for (SinkKind kind : {SinkKind::resource, SinkKind::entitlement, SinkKind::grant, SinkKind::warning}) {
+    for (SinkKind kind : {SinkKind::resource, SinkKind::entitlement, SinkKind::grant, SinkKind::warning, SinkKind::checkpoint}) {
         const uint64_t n = full.kind_calls[static_cast<size_t>(kind)];
         if (n == 0) {
             none += (none.empty() ? "" : ", ") + std::string(sink_kind_name(kind));

@@ -116,4 +116,32 @@ TEST_SUITE("unit") {
         CHECK(rec.problems.size() == 2); // a foreign thread and a malformed grant id
         CHECK(rec.resources.size() == 3);
     }
+
+    TEST_CASE("the recorder keeps each checkpoint's token, the records before it and the phase, and stops at the n-th") {
+        Recorder rec;
+        conn_sink sink = rec.sink();
+        conn_call call = rec.call();
+        rec.stop_kind = static_cast<int>(SinkKind::checkpoint);
+        rec.stop_kind_after = 2;
+        rec.begin();
+        auto r = conn::make<conn_resource>();
+        r.type = conn::str("user");
+        r.id = conn::str("u1");
+        sink.on_resource(sink.ctx, &r);
+        auto p = conn::make<conn_progress>();
+        p.phase = conn::str("users");
+        call.progress(call.ctx, &p);
+        CHECK(sink.on_checkpoint(sink.ctx, conn::str("tok-1")) == CONN_SINK_CONTINUE);
+        sink.on_resource(sink.ctx, &r);
+        CHECK(sink.on_checkpoint(sink.ctx, conn::str("tok-2")) == CONN_SINK_STOP);
+        rec.end();
+        REQUIRE(rec.checkpoints.size() == 2);
+        CHECK(rec.checkpoints[0].token == "tok-1");
+        CHECK(rec.checkpoints[0].size == 5);
+        CHECK(rec.checkpoints[0].resources == 1);
+        CHECK(rec.checkpoints[0].phase == "users");
+        CHECK(rec.checkpoints[1].resources == 2);
+        CHECK(rec.checkpoints[1].grants == 0);
+        CHECK(rec.problems.empty());
+    }
 }
