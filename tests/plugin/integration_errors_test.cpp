@@ -34,7 +34,7 @@ TEST_CASE("descriptor and entry") {
     CHECK(std::string(d->version) == "0.1.0");
     CHECK(d->abi_major == 1u);
     CHECK(d->capabilities == (CONN_CAP_CHECK | CONN_CAP_SYNC | CONN_CAP_CREATE_ACCOUNT | CONN_CAP_DELETE |
-                              CONN_CAP_GRANT | CONN_CAP_REVOKE));
+                              CONN_CAP_GRANT | CONN_CAP_REVOKE | CONN_CAP_CHECKPOINT));
     REQUIRE(d->resource_type_count == 5);
     CHECK(std::string(d->resource_types[0]->id) == "user");
     CHECK(d->resource_types[0]->traits == CONN_TRAIT_USER);
@@ -149,7 +149,9 @@ TEST_CASE("argument validation: NULLs, short structs, bad strings") {
     auto opts = conn::make<conn_sync_options>();
     opts.resume_from = conn_str{"tok", 3};
     auto sink = conn::make<conn_sink>();
-    CHECK(p.v->sync(in.inst.get(), nullptr, &opts, &sink, nullptr, &err) == CONN_ERR_UNSUPPORTED);
+    // A token this plugin never wrote: refused before any request, naming resume_from.
+    CHECK(p.v->sync(in.inst.get(), nullptr, &opts, &sink, nullptr, &err) == CONN_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(err.field) == "resume_from");
 
     // A smaller (older) conn_check_result: only its bytes are written.
     struct {

@@ -278,3 +278,27 @@ TEST_CASE("a list that moved while the sync was interrupted is walked again, and
     expect_sync_equals_truth(joined(stopped, 5, resumed), parse_truth(sim.state_json()),
                              [&](const std::string &login) { return deleted.count(login) > 0; });
 }
+
+TEST_CASE("a resumed sync's own checkpoints resume it again: three runs together are exactly the truth") {
+    for (const char *mode : {"auto", "per-group"}) {
+        CAPTURE(mode);
+        scim_sim::Server sim(small_org(41));
+        sim.start();
+        JournalDir dir;
+        const Entries config = resume_config(sim, dir, mode);
+        SyncControls first;
+        first.stop_at_checkpoint = 4;
+        const SyncRun a = run_sync(config, first);
+        REQUIRE(a.status == CONN_ERR_STOPPED);
+        SyncControls second;
+        second.resume_from = a.checkpoints.back().token;
+        second.stop_at_checkpoint = 6;
+        const SyncRun b = run_sync(config, second);
+        REQUIRE_MESSAGE(b.status == CONN_ERR_STOPPED, b.err.message);
+        SyncControls third;
+        third.resume_from = b.checkpoints.back().token;
+        const SyncRun c = run_sync(config, third);
+        expect_sync_equals_truth(joined(a, 4, joined(b, 6, c)), parse_truth(sim.state_json()));
+        CHECK(dir.journals().empty());
+    }
+}

@@ -83,7 +83,7 @@ struct ReadFd {
 
 // Hands every whole record at the front of `pending` to replay and drops it; returns false when the record at the
 // front is not whole yet. Throws on a record no journal holds.
-bool replay_one(std::string &pending, size_t &at, JournalReplay &replay) {
+bool replay_one(std::string &pending, size_t &at, JournalReplay &replay, std::vector<std::string> &ancestors) {
     const std::string_view in(pending);
     if (at >= in.size()) return false;
     const char tag = in[at];
@@ -93,7 +93,7 @@ bool replay_one(std::string &pending, size_t &at, JournalReplay &replay) {
         at += 9;
         return true;
     }
-    if (tag != kQueuedTag && tag != kScimQueuedTag && tag != kScimPairTag)
+    if (tag != kQueuedTag && tag != kScimQueuedTag && tag != kScimPairTag && tag != kAncestorTag)
         refuse("holds a record no journal of this plugin holds");
     if (in.size() - at < 13) return false;
     const uint64_t a = get_le(in, at + 1, 4), b = get_le(in, at + 5, 4), c = get_le(in, at + 9, 4);
@@ -102,7 +102,8 @@ bool replay_one(std::string &pending, size_t &at, JournalReplay &replay) {
     g.id = std::string(in.substr(at + 13, a));
     g.display_name = std::string(in.substr(at + 13 + a, b));
     g.external_id = std::string(in.substr(at + 13 + a + b, c));
-    replay.replay_strings(tag, std::move(g));
+    if (tag == kAncestorTag) ancestors.push_back(std::move(g.id));
+    else replay.replay_strings(tag, std::move(g));
     at += 13 + a + b + c;
     return true;
 }
@@ -122,7 +123,7 @@ Journal::Journal(Journal &&o) noexcept
       bytes_(o.bytes_),
       hash_(o.hash_),
       committed_(o.committed_),
-      resumed_from_(std::move(o.resumed_from_)) {
+      ancestors_(std::move(o.ancestors_)) {
     o.fd_ = -1;
 }
 
@@ -153,7 +154,6 @@ Journal Journal::resume(const std::string &dir_in, const std::string &name, Mark
     const ReadFd in{::open(journal_path(dir, name).c_str(), O_RDONLY | O_CLOEXEC)};
     if (in.fd < 0) refuse("is gone from " + dir + " (spill-dir)");
     Journal out = create(dir);
-    out.resumed_from_ = name;
     std::string pending, chunk(kBufferBytes, '\0');
     uint64_t left = mark.bytes;
     while (left > 0) {
@@ -164,10 +164,12 @@ Journal Journal::resume(const std::string &dir_in, const std::string &name, Mark
         out.append(std::string_view(chunk.data(), static_cast<size_t>(n)));
         pending.append(chunk.data(), static_cast<size_t>(n));
         size_t at = 0;
-        while (replay_one(pending, at, replay)) {}
+        while (replay_one(pending, at, replay, out.ancestors_)) {}
         pending.erase(0, at);
     }
     if (!pending.empty() || out.hash_ != mark.hash) refuse("differs from the one the token was written with");
+    out.ancestors_.push_back(name);
+    out.add_strings(kAncestorTag, scim::Group{name, {}, {}});
     return out;
 }
 
@@ -218,7 +220,9 @@ void Journal::complete() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     ::unlink(path().c_str());
-    if (!resumed_from_.empty()) ::unlink(journal_path(dir_, resumed_from_).c_str());
+    for (const auto &name : ancestors_)
+        if (name.size() == 32 && name.find_first_not_of("0123456789abcdef") == std::string::npos)
+            ::unlink(journal_path(dir_, name).c_str());
 }
 
 void Journal::fail(const char *doing, int err) const {

@@ -6,7 +6,7 @@
 // exactly that prefix, checks its hash, and copies it into a journal of its own (so every token of the
 // interrupted sync stays usable), or refuses the token.
 //
-// A sync that completes removes its journal and the one it resumed from; a sync that fails after a checkpoint
+// A sync that completes removes its journal and every one it descends from (resumes of resumes); a sync that fails after a checkpoint
 // leaves its journal for the resume; one that fails before any checkpoint removes it. Journals left over (syncs
 // never resumed) are removed by the next sync that starts a journal in that directory once they are 7 days old.
 // A journal holds fingerprints of ids and group names and ids, never a token or key.
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scim/scim_json.hpp"
 
@@ -25,6 +26,9 @@ namespace ce::sync::checkpoint {
 // display_name).
 inline constexpr char kUserTag = 'U', kGroupTag = 'G', kRoleTag = 'R';
 inline constexpr char kQueuedTag = 'Q', kScimQueuedTag = 'T', kScimPairTag = 'S';
+// A journal this one was copied from (its name, in id), and the ones that was copied from: a completed sync
+// removes them all.
+inline constexpr char kAncestorTag = 'A';
 
 // What a journal replays on resume, in the order it was written.
 class JournalReplay {
@@ -76,7 +80,7 @@ private:
     uint64_t bytes_ = 0;  // written and buffered
     uint64_t hash_;
     bool committed_ = false;  // a token names it: kept if the sync fails
-    std::string resumed_from_;  // the journal this one copied, removed on completion
+    std::vector<std::string> ancestors_;  // the journals this one descends from, removed on completion
 };
 
 }  // namespace ce::sync::checkpoint
