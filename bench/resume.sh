@@ -49,8 +49,9 @@ printf 'full sync:        %6d requests, %6.2f s, %d checkpoints\n' "$full_reqs" 
 
 stop_after=$(echo "$full_wall * $at" | bc -l)
 ( sleep "$stop_after"; pkill -INT -f "connector-host --plugins-dir $build/plugins" ) &
+killer=$!
 host_sync "$work/part.ndjson"
-wait
+wait "$killer" || true
 part_wall=$wall part_reqs=$reqs
 last=$(grep -n '"kind":"checkpoint"' "$work/part.ndjson" | tail -n 1 | cut -d: -f1)
 [ -n "$last" ] || { echo "the interrupted sync (exit $rc after $part_wall s) gave no checkpoint" >&2; exit 1; }
