@@ -374,8 +374,8 @@ conn_status step(const conn_instance *in, const conn_call *call, conn_error *err
 // default 3) and at the end of the groups, token "tp1.<records delivered>.<config fingerprint>". Knobs read
 // from the environment (not config, so the host's fingerprint is the same with and without them), each an
 // offset in the whole sync: TESTPLUGIN_DIE_AFTER (abort(), the host dies with the plugin),
-// TESTPLUGIN_FAIL_AFTER (the sync fails, transient), TESTPLUGIN_SLEEP_AFTER (waits up to 60 s for
-// cancellation, so a test can signal or kill the host there).
+// TESTPLUGIN_FAIL_AFTER (the sync fails, transient), TESTPLUGIN_SLEEP_AFTER (waits TESTPLUGIN_SLEEP_MS,
+// default 60 s, or until cancelled, so a test can signal or kill the host there).
 uint64_t env_number(const char *name, uint64_t fallback) {
     const char *v = std::getenv(name);
     return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
@@ -416,7 +416,8 @@ conn_status after_record(SyncState &s, uint64_t done, conn_error *err) {
     if (done == env_number("TESTPLUGIN_DIE_AFTER", 0)) std::abort();
     if (done == env_number("TESTPLUGIN_FAIL_AFTER", 0))
         return fail(err, CONN_ERR_TRANSIENT, "", "the service went away (TESTPLUGIN_FAIL_AFTER)", 503);
-    if (done == env_number("TESTPLUGIN_SLEEP_AFTER", 0) && pause(s.in, s.call, 60000))
+    const long sleep_ms = static_cast<long>(env_number("TESTPLUGIN_SLEEP_MS", 60000));
+    if (done == env_number("TESTPLUGIN_SLEEP_AFTER", 0) && pause(s.in, s.call, sleep_ms))
         return fail(err, CONN_ERR_CANCELLED, "", "cancelled");
     return CONN_OK;
 }
