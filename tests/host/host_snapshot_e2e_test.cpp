@@ -368,6 +368,11 @@ TEST_CASE("a snapshot sync interrupted by SIGINT, kill -9, --timeout or a failur
         Child c(argv, t.path(), ckpt_env(5, knobs), config_env_names);
         if (how == "SIGINT" || how == "SIGKILL") {
             wait_for_checkpoint(db, "tp1.6.");
+            if (how == "SIGINT") { // a second sync neither writes beside it nor resumes the run it is writing
+                const Result second = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+                CHECK(second.code == 12);
+                CHECK(second.err.find("another sync is writing to the snapshot") != std::string::npos);
+            }
             c.signal(how == "SIGINT" ? SIGINT : SIGKILL);
         }
         const Result r = c.wait(std::chrono::seconds(30));
@@ -379,6 +384,7 @@ TEST_CASE("a snapshot sync interrupted by SIGINT, kill -9, --timeout or a failur
         const Result again = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
         REQUIRE_MESSAGE(again.code == 0, again.err);
         CHECK(again.err.find("resuming run 1") != std::string::npos);
+        CHECK(again.err.find("sync: 7 resources (2 group, 5 user)") != std::string::npos); // the whole run's counts
         CHECK(run_records(db, 1) == full);
     }
 }

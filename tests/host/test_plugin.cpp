@@ -243,6 +243,18 @@ void report_progress(SyncState &s, const char *phase) {
     s.call->progress(s.call->ctx, &p);
 }
 
+// A resource of the given type; the strings and attributes must outlive the call it is passed to.
+conn_resource resource_of(const char *type, const std::string &id, const std::string &name, const conn_attr *attrs,
+                          size_t count) {
+    auto r = conn::make<conn_resource>();
+    r.type = conn::str(type);
+    r.id = conn::str(id);
+    r.display_name = conn::str(name);
+    r.attrs = attrs;
+    r.attr_count = count;
+    return r;
+}
+
 bool emit_group(SyncState &s, long gi, bool entitlement) {
     const conn_instance *in = s.in;
     std::string gid = "g" + std::to_string(gi), name = "Group " + std::to_string(gi);
@@ -268,12 +280,7 @@ bool emit_group(SyncState &s, long gi, bool entitlement) {
     attrs[0].key = conn::str("member_count");
     attrs[0].kind = CONN_ATTR_INT;
     attrs[0].num = members;
-    auto r = conn::make<conn_resource>();
-    r.type = conn::str("group");
-    r.id = conn::str(gid);
-    r.display_name = conn::str(name);
-    r.attrs = attrs;
-    r.attr_count = 1;
+    const conn_resource r = resource_of("group", gid, name, attrs, 1);
     if (s.sink->on_resource && s.sink->on_resource(s.sink->ctx, &r) != CONN_SINK_CONTINUE) return false;
     ++s.nres;
     return true;
@@ -294,12 +301,7 @@ bool emit_user_resource(SyncState &s, long u) {
     std::string bad = "bad\xC3\x28utf8";
     if (in->mode == "bad-utf8" && u == 2) name = bad;
     if (in->mode == "bad-attr-kind" && u == 2) attrs[3].kind = 7;
-    auto r = conn::make<conn_resource>();
-    r.type = conn::str(in->mode == "unknown-type" && u == 2 ? "robot" : "user");
-    r.id = conn::str(uid);
-    r.display_name = conn::str(name);
-    r.attrs = attrs;
-    r.attr_count = 4;
+    const conn_resource r = resource_of(in->mode == "unknown-type" && u == 2 ? "robot" : "user", uid, name, attrs, 4);
     int32_t answer;
     if (in->mode == "wrong-thread" && u == 2) {
         std::thread t([&] { answer = sink->on_resource(sink->ctx, &r); });
@@ -481,12 +483,7 @@ conn_status CONN_CALL create_account(conn_instance *in, const conn_call *, const
     attrs[0].key = conn::str("email");
     attrs[0].kind = CONN_ATTR_STRING;
     attrs[0].str = conn::str(email);
-    auto r = conn::make<conn_resource>();
-    r.type = conn::str("user");
-    r.id = conn::str(id);
-    r.display_name = conn::str(name);
-    r.attrs = attrs;
-    r.attr_count = 1;
+    const conn_resource r = resource_of("user", id, name, attrs, 1);
     if (sink != nullptr && sink->on_resource != nullptr) sink->on_resource(sink->ctx, &r);
     *outcome = exists ? CONN_OUTCOME_ALREADY_EXISTS : CONN_OUTCOME_CREATED;
     return CONN_OK;

@@ -98,6 +98,10 @@ public:
         p.counts.grants = run.counts.grants;
         p.counts.unresolved = run.counts.unresolved_grants;
         p.counts.warnings = run.counts.warnings;
+        p.counts.resources_by_type = run.resources_by_type;
+        p.counts.warnings_by_code = run.warnings_by_code;
+        for (const auto &[code, n] : run.warnings_by_code)
+            if (is_incomplete_warning(code)) p.counts.incomplete += n;
         p.started_at = run.started_at;
         p.checkpointed_at = run.checkpointed_at;
         p.run_id = run.id;

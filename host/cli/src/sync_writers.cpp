@@ -720,20 +720,30 @@ std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scr
     return std::string(buf.GetString(), buf.GetSize());
 }
 
+namespace {
+
+// The counts of a checkpoint, by name: the totals, then the counts by type and by code.
+constexpr std::pair<const char *, uint64_t SyncCounts::*> kCountFields[] = {
+    {"resources", &SyncCounts::resources}, {"entitlements", &SyncCounts::entitlements},
+    {"grants", &SyncCounts::grants},       {"warnings", &SyncCounts::warnings},
+    {"unresolved", &SyncCounts::unresolved}, {"incomplete", &SyncCounts::incomplete}};
+constexpr std::pair<const char *, std::map<std::string, uint64_t> SyncCounts::*> kCountMaps[] = {
+    {"resources_by_type", &SyncCounts::resources_by_type}, {"warnings_by_code", &SyncCounts::warnings_by_code}};
+
+}  // namespace
+
 std::string counts_to_json(const SyncCounts &n) {
     rapidjson::StringBuffer buf;
     StringWriter w(buf);
     w.StartObject();
-    for (auto [name, value] : {std::pair{"resources", n.resources}, {"entitlements", n.entitlements},
-                               {"grants", n.grants}, {"warnings", n.warnings}, {"unresolved", n.unresolved},
-                               {"incomplete", n.incomplete}}) {
+    for (auto [name, field] : kCountFields) {
         put_key(w, name);
-        w.Uint64(value);
+        w.Uint64(n.*field);
     }
-    for (auto [name, map] : {std::pair{"resources_by_type", &n.resources_by_type}, {"warnings_by_code", &n.warnings_by_code}}) {
+    for (auto [name, map] : kCountMaps) {
         put_key(w, name);
         w.StartObject();
-        for (const auto &[key, value] : *map) {
+        for (const auto &[key, value] : n.*map) {
             put_key(w, key);
             w.Uint64(value);
         }
@@ -747,18 +757,13 @@ SyncCounts counts_from_json(std::string_view json) {
     rapidjson::Document d;
     d.Parse(json.data(), json.size());
     if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("the stored counts of the checkpoint are malformed");
-    auto number = [&](const char *name) { return d.HasMember(name) && d[name].IsUint64() ? d[name].GetUint64() : 0; };
     SyncCounts n;
-    n.resources = number("resources");
-    n.entitlements = number("entitlements");
-    n.grants = number("grants");
-    n.warnings = number("warnings");
-    n.unresolved = number("unresolved");
-    n.incomplete = number("incomplete");
-    for (auto [name, map] : {std::pair{"resources_by_type", &n.resources_by_type}, {"warnings_by_code", &n.warnings_by_code}}) {
+    for (auto [name, field] : kCountFields)
+        if (d.HasMember(name) && d[name].IsUint64()) n.*field = d[name].GetUint64();
+    for (auto [name, map] : kCountMaps) {
         if (!d.HasMember(name) || !d[name].IsObject()) continue;
         for (const auto &m : d[name].GetObject())
-            if (m.value.IsUint64()) (*map)[m.name.GetString()] = m.value.GetUint64();
+            if (m.value.IsUint64()) (n.*map)[m.name.GetString()] = m.value.GetUint64();
     }
     return n;
 }

@@ -3,6 +3,7 @@
 #include "snapshot_schema.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,6 +40,7 @@ SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart
                                StartMode mode)
     : keep_(keep == 0 ? 1 : keep) {
     create_private_file_if_missing(path);
+    lock_ = std::make_unique<WriterLock>(path);
     db_ = std::make_unique<Database>(path, Database::Mode::read_write_create);
     db_->execute("PRAGMA synchronous = NORMAL");
     db_->execute("PRAGMA cache_size = -16384"); // 16 MiB: index inserts in random key order stay in memory
@@ -53,6 +55,22 @@ SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart
 
 SnapshotWriter::~SnapshotWriter() {
     if (!finished_) fail("interrupted");
+    db_.reset(); // before the lock
+}
+
+SnapshotWriter::WriterLock::WriterLock(const std::filesystem::path &path) {
+    fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw StoreError("cannot open the snapshot " + path.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        ::close(fd);
+        throw StoreError(e == EWOULDBLOCK ? "another sync is writing to the snapshot " + path.string()
+                                          : "cannot lock the snapshot " + path.string() + ": " + std::strerror(e));
+    }
+}
+
+SnapshotWriter::WriterLock::~WriterLock() {
+    if (fd >= 0) ::close(fd);
 }
 
 void SnapshotWriter::create_or_check_schema() {
@@ -106,6 +124,13 @@ std::optional<ResumedRun> SnapshotWriter::find_resumable_run(const RunStart &sta
     run.token = s.text(3);
     auto count = [&](int column) { return static_cast<uint64_t>(s.integer(column)); };
     run.counts = RunCounts{count(4), count(5), count(6), count(7), count(8)};
+    for (auto [sql, map] : {std::pair{"SELECT type, count(*) FROM resources WHERE run_id = ?1 GROUP BY type",
+                                      &run.resources_by_type},
+                            {"SELECT code, count(*) FROM warnings WHERE run_id = ?1 GROUP BY code", &run.warnings_by_code}}) {
+        auto grouped = db_->prepare(sql);
+        grouped.bind(1, run.id);
+        while (grouped.step()) (*map)[grouped.text(0)] = static_cast<uint64_t>(grouped.integer(1));
+    }
     return run;
 }
 

@@ -53,6 +53,7 @@ struct ResumedRun {
     std::string started_at, checkpointed_at;
     std::string token; // opaque: passed to the plugin, never printed
     RunCounts counts;  // the records it holds (those before the checkpoint)
+    std::map<std::string, uint64_t> resources_by_type, warnings_by_code;
 };
 
 // resume: continue the latest unfinished run of the same plugin, version and config when it has a
@@ -104,6 +105,17 @@ private:
     void prepare_inserts();
     void prune_old_runs();
 
+    // An exclusive flock on the file while this writer lives (declared first: released after the database is
+    // closed, so closing it never drops SQLite's own locks): one sync writes a snapshot at a time, and none
+    // resumes the run another is still writing.
+    struct WriterLock {
+        explicit WriterLock(const std::filesystem::path &path);
+        ~WriterLock();
+        WriterLock(const WriterLock &) = delete;
+        WriterLock &operator=(const WriterLock &) = delete;
+        int fd = -1;
+    };
+    std::unique_ptr<WriterLock> lock_;
     std::unique_ptr<Database> db_;
     unsigned keep_;
     int64_t run_id_ = 0;
