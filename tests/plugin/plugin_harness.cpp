@@ -84,6 +84,15 @@ struct SinkState {
             if (run) run->warnings.emplace_back(code, message);
             return CONN_SINK_CONTINUE;
         };
+        if (controls && controls->take_checkpoints) handlers.checkpoint = [this](const std::string &token) {
+            note_callback();
+            expect_clean(token, "a checkpoint token");
+            if (!run) return CONN_SINK_CONTINUE;
+            run->checkpoints.push_back({token, run->resources.size(), run->entitlements.size(), run->grants.size()});
+            const bool stop = controls->stop_at_checkpoint >= 0 &&
+                              static_cast<int>(run->checkpoints.size()) == controls->stop_at_checkpoint + 1;
+            return stop ? CONN_SINK_STOP : CONN_SINK_CONTINUE;
+        };
     }
     SinkState(const SinkState &) = delete;
     SinkState &operator=(const SinkState &) = delete;
@@ -144,7 +153,8 @@ SyncRun sync(Instance &in, const SyncControls &controls) {
     };
     conn_call call = plugin_test::make_call(calls);
     const auto t0 = std::chrono::steady_clock::now();
-    run.status = plugin_test::run_sync(*Plugin::get().v, in.inst.get(), call, sink, run.result, run.err);
+    run.status =
+        plugin_test::run_sync(*Plugin::get().v, in.inst.get(), call, sink, run.result, run.err, controls.resume_from);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     state.returned = true;
     check_error_clean(run.err);

@@ -63,6 +63,12 @@ struct Outcome {
     std::vector<GrantRec> grants;
 };
 
+// A checkpoint a sync gave, and how many records it had delivered before it.
+struct CheckpointAt {
+    std::string token;
+    size_t resources = 0, entitlements = 0, grants = 0;
+};
+
 struct SyncRun {
     conn_status status = -1;
     conn_error err{};
@@ -75,12 +81,16 @@ struct SyncRun {
     uint64_t progress_calls = 0;
     bool callback_after_return = false;
     double seconds = 0;
+    std::vector<CheckpointAt> checkpoints;  // when SyncControls::take_checkpoints
 };
 
 struct SyncControls {
     std::function<bool()> cancel;        // polled through conn_call.is_cancelled
     int stop_after_resources = -1;       // answer STOP on this resource (0-based), -1 never
     int stop_after_grants = -1;          // answer STOP on this grant (0-based), -1 never
+    bool take_checkpoints = false;       // the sink has on_checkpoint
+    int stop_at_checkpoint = -1;         // answer STOP on this checkpoint (0-based), -1 never
+    std::string resume_from;             // conn_sync_options.resume_from
 };
 
 SyncRun sync(Instance &in, const SyncControls &controls = {});

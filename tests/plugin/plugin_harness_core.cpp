@@ -61,6 +61,8 @@ conn_sink make_sink(SinkHandlers &handlers) {
     handlers.adapter.on_warning = [h](std::string_view code, std::string_view message) {
         return h->warning ? h->warning(std::string(code), std::string(message)) : CONN_SINK_CONTINUE;
     };
+    if (handlers.checkpoint)
+        handlers.adapter.on_checkpoint = [h](std::string_view token) { return h->checkpoint(std::string(token)); };
     return handlers.adapter.abi();
 }
 
@@ -104,8 +106,9 @@ conn_status run_check(const conn_connector_v1 &v, conn_instance *inst, const con
 }
 
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call, const conn_sink &sink,
-                     conn_sync_result &result, conn_error &err) {
+                     conn_sync_result &result, conn_error &err, std::string_view resume_from) {
     auto opts = conn::make<conn_sync_options>();
+    opts.resume_from = conn::str(resume_from);
     result = conn::make<conn_sync_result>();
     err = conn::make_error();
     return v.sync(inst, &call, &opts, &sink, &result, &err);

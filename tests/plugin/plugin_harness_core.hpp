@@ -55,6 +55,7 @@ struct SinkHandlers {
     std::function<int32_t(EntRec &&)> entitlement;
     std::function<int32_t(GrantRec &&)> grant;
     std::function<int32_t(const std::string &code, const std::string &message)> warning;
+    std::function<int32_t(const std::string &token)> checkpoint;  // the sink takes checkpoints only when set
     conn::Sink adapter;  // filled by make_sink
 };
 conn_sink make_sink(SinkHandlers &handlers);
@@ -76,7 +77,7 @@ conn_status create_instance(const conn_connector_v1 &v, const Entries &config, c
 conn_status run_check(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                       conn_check_result &result, conn_error &err);
 conn_status run_sync(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call, const conn_sink &sink,
-                     conn_sync_result &result, conn_error &err);
+                     conn_sync_result &result, conn_error &err, std::string_view resume_from = {});
 conn_status run_create_account(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,
                                const Entries &fields, const conn_sink &sink, conn_outcome &outcome, conn_error &err);
 conn_status run_delete_resource(const conn_connector_v1 &v, conn_instance *inst, const conn_call &call,

@@ -176,7 +176,7 @@ conn_descriptor make_descriptor() {
                            CONN_ABI_VERSION_MAJOR,
                            CONN_ABI_VERSION_MINOR,
                            CONN_CAP_CHECK | CONN_CAP_SYNC | CONN_CAP_CREATE_ACCOUNT | CONN_CAP_DELETE | CONN_CAP_GRANT |
-                               CONN_CAP_REVOKE,
+                               CONN_CAP_REVOKE | CONN_CAP_CHECKPOINT,
                            "claude-enterprise",
                            "Claude Enterprise",
                            CE_PLUGIN_VERSION,

@@ -215,12 +215,11 @@ conn_status CONN_CALL sync(conn_instance *instance, const conn_call *call, const
         const auto options_in = read_struct(options, "options", true);
         const auto sink_in = read_struct(sink, "sink", false);
         if (options_in) require_str(options_in->resume_from, "options");
-        if (options_in && options_in->resume_from.size > 0)
-            throw Error::unsupported("resume_from", "this plugin does not emit checkpoints; run a full sync");
+        const std::string_view resume_from = options_in ? view(options_in->resume_from) : std::string_view();
         BusyGuard busy(instance);
         SinkAdapter adapter(ptr(sink_in));
         SinkScope scope{adapter};
-        instance->connector->sync(make_context(ptr(call_in)), adapter, stats);
+        instance->connector->sync(make_context(ptr(call_in)), adapter, stats, resume_from);
     });
     if (result && result->struct_size > 0) {
         conn_sync_result full{};

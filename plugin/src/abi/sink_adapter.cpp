@@ -80,4 +80,10 @@ bool SinkAdapter::warning(std::string_view code, std::string_view message) {
     return answer(sink_->on_warning(sink_->ctx, cstr(code), cstr(message)));
 }
 
+bool SinkAdapter::checkpoint(std::string_view token) {
+    if (stopped_) return false;
+    if (!open_ || !sink_ || !sink_->on_checkpoint) return true;
+    return answer(sink_->on_checkpoint(sink_->ctx, cstr(token)));
+}
+
 }  // namespace ce::abi

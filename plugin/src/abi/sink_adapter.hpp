@@ -20,6 +20,8 @@ public:
     bool entitlement(const Entitlement &e) override;
     bool grant(const Grant &g) override;
     bool warning(std::string_view code, std::string_view message) override;
+    bool checkpoint(std::string_view token) override;
+    bool takes_checkpoints() const override { return sink_ && sink_->on_checkpoint; }
 
 private:
     // Latches a STOP: once the host answered one, no further record reaches it, whichever part of the sync

@@ -48,6 +48,10 @@ public:
     virtual bool entitlement(const Entitlement &e) = 0;
     virtual bool grant(const Grant &g) = 0;
     virtual bool warning(std::string_view code, std::string_view message) = 0;
+    // A checkpoint token (sync/checkpoint/resume_token.hpp): everything delivered before it is done.
+    virtual bool checkpoint(std::string_view /*token*/) { return true; }
+    // Whether checkpoint() reaches anyone (a sync keeps a journal only then).
+    virtual bool takes_checkpoints() const { return false; }
 };
 
 }  // namespace ce

@@ -29,6 +29,7 @@ struct Config {
     size_t max_member_kb = 0;
     size_t index_memory_kb = 0;
     std::string spill_dir;
+    int64_t checkpoint_interval_ms = 0;
     std::string admin_api_key;
     std::string admin_api_url;
     unsigned admin_api_rate_limit = 0;

@@ -153,9 +153,16 @@ inline constexpr std::array kFields{
                          "~196,000).",
           .set = &assign<&Config::index_memory_kb>},
     Field{.name = "spill-dir", .display_name = "Spill directory", .kind = Kind::path, .example = "/var/tmp",
-          .description = "Directory for the sync's temporary index files (anonymous, removed when the sync ends). "
-                         "Default: $TMPDIR, else /tmp.",
+          .description = "Directory for the sync's temporary index files (anonymous, removed when the sync ends), "
+                         "and for the journal of a sync that gives checkpoints (0600; kept while the sync can be "
+                         "resumed, removed when it completes). Default: $TMPDIR, else /tmp.",
           .set = &assign<&Config::spill_dir>, .check = &check_spill_dir},
+    Field{.name = "checkpoint-interval-ms", .display_name = "Checkpoint interval", .kind = Kind::integer,
+          .default_value = 5'000, .min = 0, .max = 3'600'000,
+          .description = "Milliseconds between the checkpoints a SCIM sync gives a host that takes them ({range}; "
+                         "0: after every page, and every group while member lists are read), besides one at every "
+                         "phase boundary. A resumed sync repeats at most about this much work.",
+          .set = &assign<&Config::checkpoint_interval_ms>},
 };
 
 // The row of the field stored in `Member`, for the layers whose errors name a field:

@@ -32,6 +32,17 @@ scim::MemberListLimits member_list_limits(const config::Config &c) {
     return l;
 }
 
+// Who may use a checkpoint token: this plugin version and a config that syncs the same tenant the same way
+// (sources, tenant URL, page-size, membership-reads). Secrets are not in it.
+sync::checkpoint::TokenScope token_scope(const config::Config &c) {
+    std::string url = c.scim_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    const std::string identity = "scim=" + url + "\nadmin=" + (c.has_admin_api() ? c.admin_api_url : std::string()) +
+                                 "\npage-size=" + std::to_string(c.page_size) +
+                                 "\nmembership-reads=" + c.membership_reads;
+    return {CE_PLUGIN_VERSION, sync::checkpoint::fnv1a64(identity)};
+}
+
 // The SCIM engine: paced at the rate the service's 429s teach, under max-requests-per-second when set.
 http::EngineOptions scim_engine_options(const config::Config &c) {
     http::EngineOptions o = engine_options(c);
@@ -111,14 +122,18 @@ CheckResult Connector::check(const CallContext &ctx) {
     return r;
 }
 
-void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats) {
+void Connector::sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats, std::string_view resume_from) {
     begin(ctx);
     if (admin_client_) {
+        if (!resume_from.empty())
+            throw Error::invalid_argument("resume_from", "a sync with admin-api-key gives no checkpoints, so this "
+                                                         "token is not one of its own; run a full sync (without "
+                                                         "resume_from)");
         sync::AdminSyncRun run(*admin_client_, client_.get(), config_, ctx, sink, stats, log_);
         run.run();
         return;
     }
-    sync::SyncRun run(*client_, config_, ctx, sink, stats, log_);
+    sync::SyncRun run(*client_, config_, ctx, sink, stats, log_, resume_from, token_scope(config_));
     run.run();
 }
 

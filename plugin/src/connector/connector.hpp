@@ -39,8 +39,8 @@ public:
 
     CheckResult check(const CallContext &ctx);
     // Streams every user, group, entitlement and grant exactly once. `stats` is filled as the sync goes
-    // (also when it throws).
-    void sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats);
+    // (also when it throws). resume_from: a checkpoint token of an earlier sync of this config, or "".
+    void sync(const CallContext &ctx, RecordSink &sink, SyncStats &stats, std::string_view resume_from = {});
     // Fields: "email" and "display_name" (both required). The account is delivered to sink (may be null).
     Outcome create_account(const CallContext &ctx, const std::vector<std::pair<std::string, std::string>> &fields,
                            RecordSink *sink);

@@ -17,9 +17,19 @@
 
 namespace ce::scim {
 
+// Where a delivered page lay in the server's list (positions are startIndex values), for checkpoints.
+struct PageSpan {
+    unsigned pass = 0;
+    int64_t start = 0;
+    int64_t returned = 0;
+    uint64_t first_fp = 0;  // fingerprints (store::IdSet::fingerprint) of its first and last ids
+    uint64_t last_fp = 0;
+};
+
 template <typename T>
 class ListWalker {
 public:
+    using Delivered = std::function<void(const PageSpan &span)>;
     using Parser = ListPage<T> (*)(std::string &);
     // Called with the page's resources never seen before in this walk (may be empty).
     using Deliver = std::function<void(std::vector<T> &fresh, const PagePlanner &planner)>;
@@ -43,6 +53,12 @@ public:
         if (!planner_.done()) throw Error::internal("the walk while " + what_ + " ended early");
     }
 
+    // The walk begins at server position `first` (the planner's position 1 is that one): a resumed walk. Totals
+    // the server reports are then read as counting from there.
+    void start_at(int64_t first) { offset_ = std::max<int64_t>(first, 1) - 1; }
+    // Called after each page's resources are delivered.
+    void on_delivered(Delivered f) { delivered_ = std::move(f); }
+
     store::IdIndex &seen() { return seen_; }
     const PagePlanner &planner() const { return planner_; }
 
@@ -51,7 +67,7 @@ private:
         const size_t slots = concurrency_ > planner_.outstanding() ? concurrency_ - planner_.outstanding() : 0;
         for (const PageRequest &req : planner_.take(slots)) {
             auto q = query_;
-            q.emplace_back("startIndex", std::to_string(req.start_index));
+            q.emplace_back("startIndex", std::to_string(req.start_index + offset_));
             q.emplace_back("count", std::to_string(req.count));
             client_.engine().submit(client_.make(http::Method::get, with_query(url_, q)),
                                     [this, req](http::Response &r) { return on_page(req, r); });
@@ -68,7 +84,7 @@ private:
             throw client_.malformed(what_, e.what(), r.status);
         }
         PageResult result;
-        result.total_results = page.total_results;
+        result.total_results = page.total_results < 0 ? -1 : std::max<int64_t>(0, page.total_results - offset_);
         result.returned = page.resources.size();
         if (!page.resources.empty()) result.first_id = page.resources.front().id;
         result.ids.reserve(page.resources.size());
@@ -83,14 +99,25 @@ private:
             seen_.reserve(static_cast<size_t>(std::min<int64_t>(result.total_results, kMaxReserve)));
         }
         if (planner_.complete(req, result)) {
+            const PageSpan span = span_of(req, page.resources);
             std::vector<T> fresh;
             fresh.reserve(result.fresh);
             for (auto &res : page.resources)
                 if (seen_.insert(res.id)) fresh.push_back(std::move(res));
             deliver_(fresh, planner_);
+            if (delivered_) delivered_(span);
         }
         pump();
         return http::Disposition::done;
+    }
+
+    PageSpan span_of(const PageRequest &req, const std::vector<T> &resources) const {
+        PageSpan span{req.pass, req.start_index + offset_, static_cast<int64_t>(resources.size()), 0, 0};
+        if (!resources.empty()) {
+            span.first_fp = store::IdSet::fingerprint(resources.front().id);
+            span.last_fp = store::IdSet::fingerprint(resources.back().id);
+        }
+        return span;
     }
 
     const Client &client_;
@@ -101,6 +128,8 @@ private:
     Parser parse_;
     std::string what_;
     Deliver deliver_;
+    Delivered delivered_;
+    int64_t offset_ = 0;
     static constexpr int64_t kMaxReserve = 4'000'000;
 
     store::IdIndex seen_;

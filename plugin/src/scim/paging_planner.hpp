@@ -96,6 +96,8 @@ public:
     bool total_contradicted() const { return total_contradicted_; }
 
     unsigned passes() const { return pass_ + 1; }
+    // The collection moved during the current pass (another pass will follow, if one is left).
+    bool changing() const { return changed_; }
     int64_t total_hint() const { return total_ > 0 ? total_ : 0; }
     size_t outstanding() const { return outstanding_; }
     uint64_t requests() const { return requests_; }

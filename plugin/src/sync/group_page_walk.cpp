@@ -95,14 +95,16 @@ private:
 };
 
 GroupPageWalk::GroupPageWalk(const scim::Client &client, Settings settings, const store::IdIndex &users,
-                             store::GroupList &fallback, GroupPageSink &out)
+                             store::GroupList &fallback, GroupPageSink &out, store::IdIndex seen)
     : client_(client),
       settings_(std::move(settings)),
       users_(users),
       fallback_(fallback),
       out_(out),
       planner_(settings_.page_size, settings_.max_passes),
-      seen_(settings_.index_memory_bytes, settings_.spill_dir) {}
+      seen_(std::move(seen)),
+      longest_listed_(settings_.longest_listed),
+      offset_(std::max<int64_t>(settings_.first_position, 1) - 1) {}
 
 GroupPageWalk::~GroupPageWalk() = default;
 
@@ -110,7 +112,6 @@ void GroupPageWalk::run() {
     pump();
     client_.engine().run();
     if (!planner_.done()) throw Error::internal("the walk while listing groups with their members ended early");
-    seen_.freeze();
 }
 
 void GroupPageWalk::pump() {
@@ -119,7 +120,7 @@ void GroupPageWalk::pump() {
     for (const scim::PageRequest &req : planner_.take(slots)) {
         auto stream = std::make_shared<PageStream>(*this, client_.member_limits());
         http::Request request = client_.make(
-            http::Method::get, scim::with_query(client_.groups_url(), {{"startIndex", std::to_string(req.start_index)},
+            http::Method::get, scim::with_query(client_.groups_url(), {{"startIndex", std::to_string(req.start_index + offset_)},
                                                                         {"count", std::to_string(req.count)}}));
         request.stream = stream;
         request.max_body_bytes = client_.member_list_bytes();
@@ -142,7 +143,7 @@ void GroupPageWalk::classify(PageGroup &g, uint64_t listed_members, bool members
 
 scim::PageResult GroupPageWalk::result_of(const std::vector<PageGroup> &groups, const scim::ListSummary &summary) const {
     scim::PageResult result;
-    result.total_results = summary.total_results;
+    result.total_results = summary.total_results < 0 ? -1 : std::max<int64_t>(0, summary.total_results - offset_);
     result.returned = groups.size();
     if (!groups.empty()) result.first_id = groups.front().group.id;
     result.ids.reserve(groups.size());
@@ -151,6 +152,15 @@ scim::PageResult GroupPageWalk::result_of(const std::vector<PageGroup> &groups, 
         if (!seen_.contains(g.group.id)) ++result.fresh;
     }
     return result;
+}
+
+scim::PageSpan GroupPageWalk::span_of(const scim::PageRequest &req, const std::vector<PageGroup> &groups) const {
+    scim::PageSpan span{req.pass, req.start_index + offset_, static_cast<int64_t>(groups.size()), 0, 0};
+    if (!groups.empty()) {
+        span.first_fp = store::IdSet::fingerprint(groups.front().group.id);
+        span.last_fp = store::IdSet::fingerprint(groups.back().group.id);
+    }
+    return span;
 }
 
 // The first page tells what a group costs to keep until its page is delivered: later pages ask for no more groups
@@ -180,7 +190,7 @@ http::Disposition GroupPageWalk::on_page(const scim::PageRequest &req, PageStrea
     if (planner_.complete(req, result)) {
         for (auto &g : groups)
             if (seen_.insert(g.group.id)) deliver(g);
-        out_.page_done(planner_);
+        out_.page_done(planner_, span_of(req, groups));
     }
     page.reset();  // gives the page's memory back now
     pump();
@@ -198,6 +208,7 @@ void GroupPageWalk::deliver(PageGroup &g) {
     }
     if (g.alone != ReadAlone::no) {
         fallback_.push(g.group);
+        out_.queued(g.group);
         return;
     }
     ++counts_.from_pages;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "http/http_engine.hpp"
+#include "scim/list_walker.hpp"
 #include "scim/paging_planner.hpp"
 #include "scim/scim_client.hpp"
 #include "sync/membership_fetcher.hpp"
@@ -36,8 +37,10 @@ class GroupPageSink : public MembershipSink {
 public:
     // A group seen for the first time in this walk (before any of its members).
     virtual void listed(const scim::Group &group) = 0;
-    // A page was delivered.
-    virtual void page_done(const scim::PagePlanner &planner) = 0;
+    // A page was delivered: where it lay in the list.
+    virtual void page_done(const scim::PagePlanner &planner, const scim::PageSpan &span) = 0;
+    // A group was queued to be read on its own (after listed()).
+    virtual void queued(const scim::Group &) {}
 };
 
 // Why the groups read on their own were.
@@ -58,11 +61,13 @@ public:
         size_t page_budget_bytes = 4u << 20;  // member ids one page may keep until it is delivered
         size_t index_memory_bytes = 2u << 20;
         std::string spill_dir;
+        int64_t first_position = 1;   // a resumed walk begins there (see ListWalker::start_at)
+        uint64_t longest_listed = 0;  // a resumed walk's cut-list check goes on from there
     };
 
     // `fallback` receives the groups to read on their own (in walk order). `users`: every user of the sync.
     GroupPageWalk(const scim::Client &client, Settings settings, const store::IdIndex &users,
-                  store::GroupList &fallback, GroupPageSink &out);
+                  store::GroupList &fallback, GroupPageSink &out, store::IdIndex seen = store::IdIndex());
     ~GroupPageWalk();
     GroupPageWalk(const GroupPageWalk &) = delete;
     GroupPageWalk &operator=(const GroupPageWalk &) = delete;
@@ -72,6 +77,7 @@ public:
     store::IdIndex &seen() { return seen_; }
     const scim::PagePlanner &planner() const { return planner_; }
     const GroupPageCounts &counts() const { return counts_; }
+    uint64_t longest_listed() const { return longest_listed_; }
 
 private:
     class PageStream;
@@ -80,6 +86,7 @@ private:
     void pump();
     http::Disposition on_page(const scim::PageRequest &req, PageStream &page, http::Response &r);
     scim::PageResult result_of(const std::vector<PageGroup> &groups, const scim::ListSummary &summary) const;
+    scim::PageSpan span_of(const scim::PageRequest &req, const std::vector<PageGroup> &groups) const;
     void learn_page_cost(const scim::PageRequest &req, const PageStream &page);
     void deliver(PageGroup &g);
     // Decides, once a group's object is read, whether its page can vouch for its members.
@@ -94,6 +101,7 @@ private:
     store::IdIndex seen_;
     GroupPageCounts counts_;
     uint64_t longest_listed_ = 0;  // the most members any group listed so far
+    int64_t offset_ = 0;           // server position = planner position + offset_
     bool page_cost_learnt_ = false;
 };
 

@@ -20,9 +20,16 @@ MembershipFetcher::MembershipFetcher(const scim::Client &client, store::GroupLis
                                      MembershipSink &out)
     : client_(client), groups_(groups), user_ids_(user_ids), group_ids_(group_ids), window_(window), out_(out) {}
 
-void MembershipFetcher::run() {
-    fill();
-    client_.engine().run();
+void MembershipFetcher::run(size_t done) {
+    for (; next_ < done && next_ < groups_.size(); ++next_) groups_.next();
+    while (next_ < groups_.size()) {
+        fill();
+        client_.engine().run();
+        if (draining_) {
+            draining_ = false;
+            out_.at_rest(next_);
+        }
+    }
 }
 
 MembershipFetcher::Principal MembershipFetcher::principal_of(std::string_view value, Kind kind) const {
@@ -72,6 +79,9 @@ http::Disposition MembershipFetcher::on_answer(Fetch &f, http::Response &r) {
 }
 
 void MembershipFetcher::fill() {
+    // A checkpoint due: no group starts until those in flight are done; run() then gives it.
+    if (in_flight_ > 0 && out_.checkpoint_due()) draining_ = true;
+    if (draining_) return;
     while (next_ < groups_.size() && in_flight_ < window_) {
         auto f = std::make_shared<Fetch>(groups_.next(), user_ids_);
         ++next_;

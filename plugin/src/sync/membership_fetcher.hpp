@@ -29,6 +29,10 @@ public:
     // Every member of `group` has been delivered.
     virtual void group_done(const scim::Group &group, size_t members) = 0;
     virtual void warn(std::string_view code, const std::string &message) = 0;
+    // Whether a checkpoint is due: the fetcher then starts no group until those in flight are done, and calls
+    // at_rest with the number of groups done (every group before it in the list, none after it).
+    virtual bool checkpoint_due() { return false; }
+    virtual void at_rest(size_t /*groups_done*/) {}
 };
 
 class MembershipFetcher {
@@ -36,8 +40,9 @@ public:
     MembershipFetcher(const scim::Client &client, store::GroupList &groups, const store::IdIndex &user_ids,
                       const store::IdIndex &group_ids, unsigned window, MembershipSink &out);
 
-    // Reads every group's members; returns when the last group is done.
-    void run();
+    // Reads every group's members from the group after the first `done` of the list (a resumed sync: the caller
+    // has not taken them from the list); returns when the last group is done.
+    void run(size_t done = 0);
 
 private:
     struct Fetch;
@@ -64,6 +69,7 @@ private:
     MembershipSink &out_;
     size_t next_ = 0;
     size_t in_flight_ = 0;
+    bool draining_ = false;  // a checkpoint is due: the groups in flight finish first
 };
 
 }  // namespace ce::sync
