@@ -1159,6 +1159,12 @@ TEST_CASE("--checkpoint / --resume refusals: a missing or foreign checkpoint, th
     r = ch({"sync", plugin, "--out", out, "--checkpoint", ck}, t, ckpt_env(5));
     CHECK(r.code == 10);
     CHECK(r.err.find("does not support --checkpoint") != std::string::npos);
+    // A sync that fails before its first checkpoint leaves nothing to resume, and no spool.
+    r = ch({"sync", ckpt_plugin, "--out", (t / "early.json").string(), "--checkpoint", (t / "early.ck").string()}, t,
+           ckpt_env(5, {{"TESTPLUGIN_FAIL_AFTER", "2"}}));
+    CHECK(r.code == 7);
+    CHECK_FALSE(fs::exists(t / "early.ck"));
+    CHECK_FALSE(fs::exists(t / "early.ck.spool"));
     // A token the plugin refuses (here: a spool whose token was corrupted) fails and says how to start over.
     std::string spool = slurp(ck).substr(slurp(ck).find("spool=") + 6);
     spool = spool.substr(0, spool.find('\n'));

@@ -476,6 +476,16 @@ std::vector<std::string> lines_except(const std::string &text, const std::vector
     return kept;
 }
 
+std::string without_checkpoint_lines(const std::string &text, std::vector<std::string> &set_aside) {
+    std::string out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("{\"kind\":\"checkpoint\"", 0) == 0) set_aside.push_back(line);
+        else out += line + "\n";
+    }
+    return out;
+}
+
 bool is_utc_time(const std::string &t) {
     return t.size() == 20 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z';
 }
@@ -499,6 +509,9 @@ TEST_CASE("sync --out FILE: the run's facts and a stable order; two syncs of the
         const std::vector<std::string> volatile_lines =
             json ? std::vector<std::string>{"\"run\":", "\"summary\":"}
                  : std::vector<std::string>{"{\"kind\":\"run\"", "{\"kind\":\"summary\""};
+        // The plugin's checkpoint records (it checkpoints now, issue 19) depend on timing: set aside apart.
+        std::vector<std::string> checkpoints[2];
+        for (int i = 0; i < 2; ++i) text[i] = without_checkpoint_lines(text[i], checkpoints[i]);
         std::vector<std::string> aside[2];
         const auto kept0 = lines_except(text[0], volatile_lines, aside[0]);
         const auto kept1 = lines_except(text[1], volatile_lines, aside[1]);

@@ -1009,6 +1009,10 @@ int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, c
         return 0;
     }, &report);
     if (code != 0 && format == SyncFormat::ndjson) end_ndjson_stream(console, dest, s, report);
+    if (code != 0 && resume.keeper && !resume.checkpointed) { // nothing to resume: no spool left behind
+        dest.writer.reset();
+        remove_checkpoint(resume.keeper->file, resume.keeper->record.spool);
+    }
     if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
         console.line(sync_summary_line(summary, "sync failed after receiving ") + failure_tail(s, format, atomic, resume));
     return code;
