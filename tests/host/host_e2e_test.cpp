@@ -5,6 +5,7 @@
 #include "process.hpp"
 
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 
 #include <csignal>
 #include <pty.h>
@@ -977,4 +978,223 @@ TEST_CASE("user:email=<address> reaches the plugin unchanged as the id email=<ad
         CHECK(r.err.find("principal type=[user] id=[email=jane@example.com]") != std::string::npos);
         CHECK(std::string(parse(r.out)["grant"]["principal"]["id"].GetString()) == "email=jane@example.com");
     }
+}
+
+// ---- sync --checkpoint FILE / --resume (issue 19): the checkpoint build of the test plugin ----------------
+// With USERS=5 it delivers 16 records with a checkpoint after records 3, 4, 6, 9, 12 and 15 (test_plugin.cpp).
+namespace {
+
+const std::string ckpt_plugin = CKPT_PLUGIN_PATH;
+
+std::map<std::string, std::string> ckpt_env(int users, std::map<std::string, std::string> knobs = {}) {
+    auto env = good_env();
+    env["USERS"] = std::to_string(users);
+    for (auto &[k, v] : knobs) env[k] = v;
+    return env;
+}
+
+// The output less the run's own facts (times) and the summary (requests, elapsed time): the lines that
+// differ between two syncs of the same data.
+std::string records_only(const std::string &text) {
+    std::string out, line;
+    std::istringstream in(text);
+    while (std::getline(in, line))
+        if (line.rfind("\"run\":", 0) != 0 && line.rfind("\"summary\":", 0) != 0 &&
+            line.find("{\"kind\":\"run\"") != 0 && line.find("{\"kind\":\"summary\"") != 0)
+            out += line + "\n";
+    return out;
+}
+
+unsigned file_mode(const fs::path &p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 0777;
+}
+
+// The whole uninterrupted sync into a file, as the truth to compare a resumed one with.
+std::string full_sync(const TempDir &t, const std::string &format) {
+    const std::string out = (t / ("full." + format)).string();
+    auto r = ch({"sync", ckpt_plugin, "--out", out}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    return slurp(out);
+}
+
+// The summary's record counts (not its requests or time), as one line.
+std::string parse_summary(const std::string &text, const std::string &format) {
+    std::string line = text;
+    if (format == "ndjson") {
+        const auto at = text.find("{\"kind\":\"summary\"");
+        REQUIRE(at != std::string::npos);
+        line = text.substr(at, text.find('\n', at) - at);
+    }
+    rapidjson::Document d = parse(line);
+    const rapidjson::Value &v = format == "ndjson" ? d : d["summary"];
+    std::string out;
+    for (const char *k : {"resources", "entitlements", "grants", "unresolved_grants", "warnings"})
+        out += std::string(k) + "=" + std::to_string(v[k].GetUint64()) + " ";
+    for (const auto &m : v["resources_by_type"].GetObject())
+        out += m.name.GetString() + std::string("=") + std::to_string(m.value.GetUint64()) + " ";
+    return out;
+}
+
+void sql_exec(const fs::path &db, const std::string &sql) {
+    sqlite3 *h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+    REQUIRE(rc == SQLITE_OK);
+}
+
+void wait_for_file(const fs::path &p) {
+    for (int i = 0; i < 1000 && !fs::exists(p); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_MESSAGE(fs::exists(p), p.string());
+}
+
+}  // namespace
+
+TEST_CASE("--checkpoint: a json/ndjson sync killed at several points resumes with --resume into the whole sync") {
+    TempDir t;
+    for (const std::string &format : std::vector<std::string>{"json", "ndjson"}) {
+        const std::string full = full_sync(t, format);
+        // died after record N -> the checkpoint kept
+        for (auto [died_after, kept_at] : std::vector<std::pair<int, int>>{{4, 4}, {7, 6}, {12, 12}, {15, 15}}) {
+            CAPTURE(format);
+            CAPTURE(died_after);
+            const std::string n = std::to_string(died_after);
+            const std::string out = (t / ("part-" + n + "." + format)).string(), ck = (t / ("ck-" + format)).string();
+            auto r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck}, t,
+                        ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", std::to_string(died_after)}}));
+            REQUIRE(r.code == 128 + SIGABRT);
+            CHECK_FALSE(fs::exists(out));
+            CHECK(file_mode(ck) == 0600);
+            CHECK(file_mode(ck + ".spool") == 0600);
+            const std::string kept = slurp(ck);
+            CHECK(kept.find("plugin_id=host-test-ckpt\n") != std::string::npos);
+            CHECK(kept.find("format=" + format + "\n") != std::string::npos);
+            CHECK(kept.find("token=tp1." + std::to_string(kept_at) + ".") != std::string::npos);
+            r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+            REQUIRE_MESSAGE(r.code == 0, r.err);
+            CHECK(r.err.find("resuming the sync checkpointed in " + ck) != std::string::npos);
+            CHECK(r.err.find("tp1.") == std::string::npos);
+            CHECK(records_only(slurp(out)) == records_only(full));
+            CHECK(parse_summary(slurp(out), format) == parse_summary(full, format));
+            CHECK_FALSE(fs::exists(ck));
+            CHECK_FALSE(fs::exists(ck + ".spool"));
+        }
+    }
+}
+
+TEST_CASE("--checkpoint: SIGINT, kill -9, --timeout and a failure between checkpoints; --resume drops what came after") {
+    TempDir t;
+    const std::string full = full_sync(t, "json");
+    for (const std::string &how : std::vector<std::string>{"SIGINT", "SIGKILL", "timeout", "failure"}) {
+        CAPTURE(how);
+        const std::string out = (t / (how + ".json")).string(), ck = (t / (how + ".ck")).string();
+        std::map<std::string, std::string> knobs = {{"TESTPLUGIN_SLEEP_AFTER", "8"}};
+        if (how == "failure") knobs = {{"TESTPLUGIN_FAIL_AFTER", "8"}};
+        std::vector<std::string> argv = {host, "sync", ckpt_plugin, "--out", out, "--checkpoint", ck};
+        if (how == "timeout") argv.insert(argv.begin() + 1, {"--timeout", "1"});
+        Child c(argv, t.path(), ckpt_env(5, knobs), config_env_names);
+        if (how == "SIGINT" || how == "SIGKILL") {
+            for (int i = 0; i < 1000 && slurp(ck).find("token=tp1.6.") == std::string::npos; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            c.signal(how == "SIGINT" ? SIGINT : SIGKILL);
+        }
+        const Result r = c.wait(std::chrono::seconds(30));
+        all_written() += r.out + r.err;
+        const int expected = how == "SIGINT" ? 130 : how == "SIGKILL" ? 128 + SIGKILL : how == "timeout" ? 13 : 7;
+        CHECK_MESSAGE(r.code == expected, r.err);
+        CHECK(slurp(ck).find("token=tp1.6.") != std::string::npos);
+        if (how != "SIGKILL") CHECK(r.err.find("--resume --checkpoint " + ck + " continues the sync") != std::string::npos);
+        const Result again = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+        REQUIRE_MESSAGE(again.code == 0, again.err);
+        CHECK(records_only(slurp(out)) == records_only(full));
+    }
+}
+
+TEST_CASE("--checkpoint: a checkpoint the host cannot keep stops the sync at it; --resume continues from the spool") {
+    TempDir t;
+    const std::string full = full_sync(t, "ndjson");
+    const std::string out = (t / "part.ndjson").string(), ck = (t / "ck").string();
+    // The first checkpoint (after record 3) is kept; then the temporary file of the next one cannot be made.
+    Child c({host, "sync", ckpt_plugin, "--out", out, "--checkpoint", ck}, t.path(),
+            ckpt_env(5, {{"TESTPLUGIN_SLEEP_AFTER", "3"}, {"TESTPLUGIN_SLEEP_MS", "1500"}}), config_env_names);
+    wait_for_file(ck);
+    fs::create_directory(ck + ".tmp");
+    Result r = c.wait(std::chrono::seconds(30));
+    all_written() += r.out + r.err;
+    CHECK(r.code == 12);
+    CHECK(r.err.find("cannot write the checkpoint") != std::string::npos);
+    CHECK(slurp(ck).find("token=tp1.3.") != std::string::npos);
+    fs::remove(ck + ".tmp");
+    // The spool committed the records of checkpoint 4 before FILE could name it: the resume starts there.
+    r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("2 resources, 2 entitlements, 0 grants kept") != std::string::npos);
+    CHECK(records_only(slurp(out)) == records_only(full));
+}
+
+TEST_CASE("--checkpoint / --resume refusals: a missing or foreign checkpoint, the wrong options, a refused token") {
+    TempDir t;
+    const std::string out = (t / "part.json").string(), ck = (t / "ck").string();
+    auto r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+    CHECK(r.code == 2);
+    CHECK(r.err.find("there is no checkpoint " + ck) != std::string::npos);
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck}, t,
+               ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", "7"}})).code == 128 + SIGABRT);
+    r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(4));
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is the checkpoint of another sync") != std::string::npos);
+    r = ch({"sync", ckpt_plugin, "--out", (t / "part.ndjson").string(), "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+    CHECK(r.code == 2);
+    CHECK(r.err.find("format json") != std::string::npos);
+    for (const auto &args : std::vector<std::vector<std::string>>{
+             {"sync", ckpt_plugin, "--out", out, "--resume"},
+             {"sync", ckpt_plugin, "--out", (t / "org.db").string(), "--checkpoint", ck},
+             {"sync", ckpt_plugin, "--checkpoint", ck},
+             {"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume", "--resume-from", "tp1.3.x"}}) {
+        r = ch(args, t, ckpt_env(5));
+        CHECK_MESSAGE(r.code == 2, r.err);
+    }
+    r = ch({"sync", plugin, "--out", out, "--checkpoint", ck}, t, ckpt_env(5));
+    CHECK(r.code == 10);
+    CHECK(r.err.find("does not support --checkpoint") != std::string::npos);
+    // A sync that fails before its first checkpoint leaves nothing to resume, and no spool.
+    r = ch({"sync", ckpt_plugin, "--out", (t / "early.json").string(), "--checkpoint", (t / "early.ck").string()}, t,
+           ckpt_env(5, {{"TESTPLUGIN_FAIL_AFTER", "2"}}));
+    CHECK(r.code == 7);
+    CHECK_FALSE(fs::exists(t / "early.ck"));
+    CHECK_FALSE(fs::exists(t / "early.ck.spool"));
+    // A token the plugin refuses (here: a spool whose token was corrupted) fails and says how to start over.
+    std::string spool = slurp(ck).substr(slurp(ck).find("spool=") + 6);
+    spool = spool.substr(0, spool.find('\n'));
+    sql_exec(spool, "update spool_meta set value = 'tp1.x.corrupted' where key = 'token'");
+    r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, ckpt_env(5));
+    CHECK(r.code != 0);
+    CHECK(r.err.find("refused the stored checkpoint") != std::string::npos);
+    CHECK(r.err.find("without --resume to start over") != std::string::npos);
+    CHECK(r.err.find("corrupted") == std::string::npos);
+    // Without --resume it starts over (and says that it drops the unfinished sync).
+    r = ch({"sync", ckpt_plugin, "--out", out, "--checkpoint", ck}, t, ckpt_env(5));
+    CHECK(r.code == 0);
+    CHECK(r.err.find("starting over") != std::string::npos);
+    CHECK_FALSE(fs::exists(ck));
+}
+
+TEST_CASE("--resume-from TOKEN still resumes without the host keeping anything: the output holds only the rest") {
+    TempDir t;
+    const std::string out = (t / "rest.ndjson").string();
+    auto r = ch({"sync", ckpt_plugin, "--out", out, "--resume-from", "tp1.12.0"}, t, ckpt_env(5));
+    CHECK(r.code != 0); // another config's fingerprint: refused by the plugin
+    CHECK(r.err.find("refused the stored checkpoint") == std::string::npos);
+    std::string full = full_sync(t, "ndjson");
+    const auto at = full.find("{\"kind\":\"checkpoint\",\"token\":\"tp1.12.");
+    REQUIRE(at != std::string::npos);
+    const size_t begin = at + std::string("{\"kind\":\"checkpoint\",\"token\":\"").size();
+    const std::string tok = full.substr(begin, full.find('"', begin) - begin);
+    r = ch({"sync", ckpt_plugin, "--out", out, "--resume-from", tok}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(count_lines(slurp(out)) > 0);
+    CHECK(slurp(out).find("\"id\":\"u5\"") != std::string::npos);
+    CHECK(slurp(out).find("\"id\":\"u1\"") == std::string::npos);
 }

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <csignal>
@@ -475,6 +476,16 @@ std::vector<std::string> lines_except(const std::string &text, const std::vector
     return kept;
 }
 
+std::string without_checkpoint_lines(const std::string &text, std::vector<std::string> &set_aside) {
+    std::string out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("{\"kind\":\"checkpoint\"", 0) == 0) set_aside.push_back(line);
+        else out += line + "\n";
+    }
+    return out;
+}
+
 bool is_utc_time(const std::string &t) {
     return t.size() == 20 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z';
 }
@@ -498,6 +509,9 @@ TEST_CASE("sync --out FILE: the run's facts and a stable order; two syncs of the
         const std::vector<std::string> volatile_lines =
             json ? std::vector<std::string>{"\"run\":", "\"summary\":"}
                  : std::vector<std::string>{"{\"kind\":\"run\"", "{\"kind\":\"summary\""};
+        // The plugin's checkpoint records (it checkpoints now, issue 19) depend on timing: set aside apart.
+        std::vector<std::string> checkpoints[2];
+        for (int i = 0; i < 2; ++i) text[i] = without_checkpoint_lines(text[i], checkpoints[i]);
         std::vector<std::string> aside[2];
         const auto kept0 = lines_except(text[0], volatile_lines, aside[0]);
         const auto kept1 = lines_except(text[1], volatile_lines, aside[1]);
@@ -614,6 +628,133 @@ TEST_CASE("failures machine-readable: {\"error\":{...}} with --json and for prov
     CHECK_FALSE(fs::exists(t / "x.ndjson"));
 }
 
+namespace {
+
+// Every record of a snapshot's run (without the run id), in one order.
+std::vector<std::string> snapshot_records(const fs::path &db, int64_t run) {
+    sqlite3 *h = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    const std::string r = std::to_string(run);
+    std::vector<std::string> rows;
+    for (const std::string &sql : std::vector<std::string>{
+             "select type, id, display_name, email, status, attributes from resources where run_id = " + r + " order by type, id",
+             "select id, resource_type, resource_id, slug, display_name, purpose from entitlements where run_id = " + r + " order by id",
+             "select id, entitlement_id, principal_type, principal_id, unresolved from grants where run_id = " + r + " order by id",
+             "select code, message from warnings where run_id = " + r + " order by code, message",
+             "select status, resources, entitlements, grants, resume_token is null from sync_runs where id = " + r}) {
+        sqlite3_stmt *st = nullptr;
+        REQUIRE_MESSAGE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(h));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            std::string row;
+            for (int i = 0; i < sqlite3_column_count(st); ++i) {
+                const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(st, i));
+                row += (i ? "|" : "") + std::string(text ? text : "NULL");
+            }
+            rows.push_back(row);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return rows;
+}
+
+// The resources an unfinished run holds at its last checkpoint; -1 while there is none (or no schema yet).
+int64_t checkpointed_resources(const fs::path &db) {
+    sqlite3 *h = nullptr;
+    int64_t n = -1;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 10000);
+        sqlite3_stmt *st = nullptr;
+        if (sqlite3_prepare_v2(h, "select resources from sync_runs where resume_token is not null", -1, &st, nullptr) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("the real plugin: a snapshot sync interrupted by SIGINT at about half resumes to a full sync's rows") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "300", "--seed-groups", "6", "--seed-members", "400", "--latency-ms", "60"});
+    auto env = env_for(simulator);
+    env["PAGE_SIZE"] = "10";
+    env["CHECKPOINT_INTERVAL_MS"] = "0"; // a checkpoint after every page
+    env["SPILL_DIR"] = t.path().string();
+    const fs::path full = t / "full.db", db = t / "org.db";
+    Result r = ch({"sync", plugin, "--out", full.string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+
+    Child c({host, "sync", plugin, "--out", db.string()}, t.path(), env, scrubbed_env);
+    int64_t kept = -1;
+    for (int i = 0; i < 3000 && (kept = checkpointed_resources(db)) < 150; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    c.signal(SIGINT);
+    r = c.wait(std::chrono::seconds(30));
+    all_written() += r.out + r.err;
+    MESSAGE("interrupted with " << kept << " resources checkpointed");
+    REQUIRE(kept >= 150);
+    CHECK(r.code == 130);
+    CHECK(checkpointed_resources(db) >= kept);
+    CHECK(checkpointed_resources(db) < 306); // not the whole sync yet
+
+    r = ch({"sync", plugin, "--out", db.string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("connector-host: resuming run 1 of " + db.string()) != std::string::npos);
+    const auto resumed = snapshot_records(db, 1), truth = snapshot_records(full, 1);
+    CHECK(resumed.size() == truth.size());
+    CHECK(resumed == truth);
+}
+
+TEST_CASE("the real plugin: a JSON sync with --checkpoint interrupted by SIGINT at about half; --resume writes it whole") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "300", "--seed-groups", "6", "--seed-members", "400", "--latency-ms", "60"});
+    auto env = env_for(simulator);
+    env["PAGE_SIZE"] = "10";
+    env["CHECKPOINT_INTERVAL_MS"] = "0";
+    env["SPILL_DIR"] = t.path().string();
+    const std::string full = (t / "full.json").string(), out = (t / "org.json").string(), ck = (t / "org.ckpt").string();
+    Result r = ch({"sync", plugin, "--out", full}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    Child c({host, "sync", plugin, "--out", out, "--checkpoint", ck}, t.path(), env, scrubbed_env);
+    // The spool's committed resources (section 0), readable beside the writer (WAL).
+    auto spooled = [&]() -> int64_t {
+        sqlite3 *h = nullptr;
+        int64_t n = -1;
+        if (fs::exists(ck) && sqlite3_open_v2((ck + ".spool").c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_busy_timeout(h, 10000);
+            sqlite3_stmt *st = nullptr;
+            if (sqlite3_prepare_v2(h, "select count(*) from spool where section = 0", -1, &st, nullptr) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(h);
+        return n;
+    };
+    int64_t kept = -1;
+    for (int i = 0; i < 3000 && (kept = spooled()) < 150; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    c.signal(SIGINT);
+    r = c.wait(std::chrono::seconds(30));
+    all_written() += r.out + r.err;
+    MESSAGE("interrupted with " << kept << " resources spooled");
+    REQUIRE(kept >= 150);
+    CHECK(r.code == 130);
+    CHECK_FALSE(fs::exists(out));
+    r = ch({"sync", plugin, "--out", out, "--checkpoint", ck, "--resume"}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("resuming the sync checkpointed in " + ck) != std::string::npos);
+    std::vector<std::string> aside;
+    CHECK(lines_except(slurp(out), {"\"run\":", "\"summary\":"}, aside) ==
+          lines_except(slurp(full), {"\"run\":", "\"summary\":"}, aside));
+    CHECK_FALSE(fs::exists(ck));
+    CHECK_FALSE(fs::exists(ck + ".spool"));
+}
+
 TEST_CASE("token scan: every byte connector-host wrote in this file") {
     {
         // The token given literally, in a usage error, to a command that fails, and at trace level.
@@ -631,3 +772,4 @@ TEST_CASE("token scan: every byte connector-host wrote in this file") {
     MESSAGE("scanned " << all_written().size() << " bytes for the token: " << hits << " hits");
     CHECK(hits == 0);
 }
+

@@ -91,7 +91,7 @@ TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mo
     struct stat st {};
     REQUIRE(::stat(db.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "1");
+    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "2");
     CHECK(sql_one(db, "select status, plugin_id, plugin_version, tenant, resources, entitlements, grants, "
                       "unresolved_grants, warnings from sync_runs") ==
           "complete|host-test|1.2.3|https://svc.example/scim/v2|7|2|6|1|1");
@@ -245,4 +245,211 @@ TEST_CASE("stats and diff: counts, the last two runs, two files; diff exits 1 wi
     d = parse(r.out);
     CHECK(column_of(d, "changes", "change") == std::vector<std::string>{"removed", "removed"});
     CHECK(r.err.find("2 change(s)") != std::string::npos);
+}
+
+// ---- resumable runs (issue 19): the checkpoint build of the test plugin, host-test-ckpt --------------------
+// With USERS=5 it delivers 16 records (g1, its entitlement, g2, its entitlement, then each user and its grant,
+// the ghost's grant, its warning) with a checkpoint after records 3, 4 (the end of the groups), 6, 9, 12, 15.
+namespace {
+
+const std::string ckpt_plugin = CKPT_PLUGIN_PATH;
+
+// The knobs of the checkpoint build are environment variables, not config: the fingerprint stays the same.
+std::map<std::string, std::string> ckpt_env(int users, std::map<std::string, std::string> knobs = {}) {
+    auto env = env_for(users);
+    env.erase("MODE");
+    for (auto &[k, v] : knobs) env[k] = v;
+    return env;
+}
+
+void sql_exec(const fs::path &db, const std::string &sql) {
+    sqlite3 *h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    char *error = nullptr;
+    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error);
+    const std::string why = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(h);
+    REQUIRE_MESSAGE(rc == SQLITE_OK, why);
+}
+
+// Every record of a run (its rows without the run id), in one order: what "equals the truth" compares.
+std::vector<std::string> run_records(const fs::path &db, int run) {
+    const std::string r = std::to_string(run);
+    std::vector<std::string> all;
+    for (const std::string &sql : std::vector<std::string>{
+             "select 'T', id, display_name, traits from resource_types where run_id = " + r + " order by id",
+             "select 'R', type, id, display_name, email, status, attributes from resources where run_id = " + r + " order by type, id",
+             "select 'E', id, resource_type, resource_id, slug, display_name, purpose from entitlements where run_id = " + r + " order by id",
+             "select 'G', id, entitlement_id, principal_type, principal_id, unresolved from grants where run_id = " + r + " order by id",
+             "select 'W', seq, code, message from warnings where run_id = " + r + " order by seq",
+             "select 'N', status, resources, entitlements, grants, unresolved_grants, warnings, resume_token from sync_runs where id = " + r}) {
+        auto rows = sql_rows(db, sql);
+        all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+}
+
+// The truth: a full, uninterrupted sync of the same data into its own snapshot.
+std::vector<std::string> truth(const TempDir &t, int users) {
+    const std::string db = at(t, ("truth-" + std::to_string(users) + ".db").c_str());
+    auto r = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(users));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    return run_records(db, 1);
+}
+
+// Whether a run holds a checkpoint whose token begins with prefix; false too while the file has no schema yet.
+bool has_checkpoint(const fs::path &db, const std::string &prefix) {
+    sqlite3 *h = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(h);
+        return false;
+    }
+    sqlite3_busy_timeout(h, 10000);
+    sqlite3_stmt *st = nullptr;
+    const std::string sql = "select id from sync_runs where resume_token like '" + prefix + "%'";
+    const bool found = sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return found;
+}
+
+// Waits until the run holds a checkpoint whose token begins with `prefix` (the host sleeps in the plugin then).
+void wait_for_checkpoint(const fs::path &db, const std::string &prefix) {
+    for (int i = 0; i < 1000; ++i) {
+        if (fs::exists(db) && has_checkpoint(db, prefix)) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL("no checkpoint " << prefix << " in " << db);
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot sync killed at several points resumes its run, which ends equal to a full sync") {
+    TempDir t;
+    const auto full = truth(t, 5);
+    // died after record N -> the last checkpoint kept (0: none), with its resources, entitlements and grants
+    const std::vector<std::tuple<int, int, std::string>> points = {
+        {2, 0, ""}, {3, 3, "2|1|0"}, {4, 4, "2|2|0"}, {5, 4, "2|2|0"}, {7, 6, "3|2|1"}, {12, 12, "6|2|4"}, {15, 15, "7|2|6"}};
+    for (const auto &[died_after, kept, counts] : points) {
+        CAPTURE(died_after);
+        const std::string db = at(t, ("org-" + std::to_string(died_after) + ".db").c_str());
+        auto r = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", std::to_string(died_after)}}));
+        REQUIRE(r.code == 128 + SIGABRT);
+        if (kept == 0) {
+            CHECK(sql_one(db, "select status, resume_token is null from sync_runs") == "running|1");
+        } else {
+            CHECK(sql_one(db, "select status, resume_token like 'tp1." + std::to_string(kept) + ".%', resources, "
+                              "entitlements, grants from sync_runs") == "running|1|" + counts);
+            CHECK(sql_one(db, "select count(*) from resources") == counts.substr(0, counts.find('|')));
+        }
+        r = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        const int run = kept == 0 ? 2 : 1;
+        CHECK((r.err.find("resuming run 1 of " + db) != std::string::npos) == (kept != 0));
+        CHECK(r.err.find("tp1.") == std::string::npos); // the token is never printed
+        CHECK(run_records(db, run) == full);
+        r = ch({"resources", db, "--format", "json"}, t);
+        REQUIRE(r.code == 0);
+        CHECK(parse(r.out)["run"]["id"].GetInt() == run);
+    }
+}
+
+TEST_CASE("a snapshot sync interrupted by SIGINT, kill -9, --timeout or a failure resumes and equals a full sync") {
+    TempDir t;
+    const auto full = truth(t, 5);
+    for (const std::string &how : std::vector<std::string>{"SIGINT", "SIGKILL", "timeout", "failure"}) {
+        CAPTURE(how);
+        const std::string db = at(t, (how + ".db").c_str());
+        std::map<std::string, std::string> knobs = {{"TESTPLUGIN_SLEEP_AFTER", "8"}};
+        if (how == "failure") knobs = {{"TESTPLUGIN_FAIL_AFTER", "8"}};
+        std::vector<std::string> argv = {host, "sync", ckpt_plugin, "--out", db};
+        if (how == "timeout") argv.insert(argv.begin() + 1, {"--timeout", "1"});
+        Child c(argv, t.path(), ckpt_env(5, knobs), config_env_names);
+        if (how == "SIGINT" || how == "SIGKILL") {
+            wait_for_checkpoint(db, "tp1.6.");
+            if (how == "SIGINT") { // a second sync neither writes beside it nor resumes the run it is writing
+                const Result second = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+                CHECK(second.code == 12);
+                CHECK(second.err.find("another sync is writing to the snapshot") != std::string::npos);
+            }
+            c.signal(how == "SIGINT" ? SIGINT : SIGKILL);
+        }
+        const Result r = c.wait(std::chrono::seconds(30));
+        const int expected = how == "SIGINT" ? 130 : how == "SIGKILL" ? 128 + SIGKILL : how == "timeout" ? 13 : 7;
+        CHECK_MESSAGE(r.code == expected, r.err);
+        CHECK(sql_one(db, "select status, resume_token like 'tp1.6.%', resources, grants from sync_runs") ==
+              (how == "SIGKILL" ? "running" : "failed") + std::string("|1|3|1"));
+        if (how != "SIGKILL") CHECK(r.err.find("sync again to resume it") != std::string::npos);
+        const Result again = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+        REQUIRE_MESSAGE(again.code == 0, again.err);
+        CHECK(again.err.find("resuming run 1") != std::string::npos);
+        CHECK(again.err.find("sync: 7 resources (2 group, 5 user)") != std::string::npos); // the whole run's counts
+        CHECK(run_records(db, 1) == full);
+    }
+}
+
+TEST_CASE("--fresh starts over: the unfinished run is dropped, never resumed and never shadows a complete one") {
+    TempDir t;
+    const auto full = truth(t, 5);
+    const std::string db = at(t, "org.db");
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", "7"}})).code == 128 + SIGABRT);
+    auto r = ch({"sync", ckpt_plugin, "--out", db, "--fresh"}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("resuming") == std::string::npos);
+    CHECK(sql_one(db, "select status, resume_token is null, error like '%--fresh%' from sync_runs where id = 1") == "failed|1|1");
+    CHECK(sql_one(db, "select count(*) from resources where run_id = 1") == "0");
+    CHECK(run_records(db, 2) == full);
+    r = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("resuming") == std::string::npos);
+    CHECK(sql_rows(db, "select id, status from sync_runs order by id") == std::vector<std::string>{"2|complete", "3|complete"});
+}
+
+TEST_CASE("a stored token the plugin refuses fails clearly, suggests --fresh, and does not start over silently") {
+    TempDir t;
+    const std::string db = at(t, "org.db");
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", "7"}})).code == 128 + SIGABRT);
+    sql_exec(db, "update sync_runs set resume_token = 'tp1.x.corrupted'");
+    auto r = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
+    CHECK(r.code != 0);
+    CHECK(r.err.find("refused the stored checkpoint") != std::string::npos);
+    CHECK(r.err.find("--fresh") != std::string::npos);
+    CHECK(r.err.find("tp1.x.corrupted") == std::string::npos);
+    CHECK(sql_one(db, "select count(*), max(status) from sync_runs") == "1|failed");
+    CHECK(sql_one(db, "select count(*) from resources") == "3"); // the records of its checkpoint stay
+    r = ch({"sync", ckpt_plugin, "--out", db, "--fresh"}, t, ckpt_env(5));
+    CHECK(r.code == 0);
+}
+
+TEST_CASE("--keep never deletes a resumable run, nor the run being resumed") {
+    TempDir t;
+    const auto full = truth(t, 5);
+    const std::string db = at(t, "org.db");
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5)).code == 0);                                   // 1
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5, {{"TESTPLUGIN_DIE_AFTER", "7"}})).code != 0); // 2
+    REQUIRE(ch({"sync", ckpt_plugin, "--out", db, "--keep", "1"}, t, ckpt_env(4)).code == 0);                    // 3
+    CHECK(sql_rows(db, "select id, status from sync_runs order by id") == std::vector<std::string>{"2|running", "3|complete"});
+    auto r = ch({"sync", ckpt_plugin, "--out", db, "--keep", "1"}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.err.find("resuming run 2") != std::string::npos);
+    CHECK(sql_rows(db, "select id, status from sync_runs order by id") == std::vector<std::string>{"2|complete", "3|complete"});
+    CHECK(run_records(db, 2) == full);
+}
+
+TEST_CASE("a version-1 snapshot is read as it is and upgraded to version 2 by the next sync") {
+    TempDir t;
+    const std::string db = at(t, "old.db");
+    REQUIRE(ch({"sync", plugin, "--out", db}, t, env_for(3)).code == 0);
+    sql_exec(db, "alter table sync_runs drop column resume_token; alter table sync_runs drop column checkpointed_at; "
+                 "update snapshot_meta set value = '1' where key = 'schema_version'; pragma user_version = 1");
+    auto r = ch({"resources", db, "--format", "json"}, t);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(parse(r.out)["resources"].Size() == 5);
+    r = ch({"sync", plugin, "--out", db}, t, env_for(4));
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "2");
+    CHECK(sql_one(db, "pragma user_version") == "2");
+    CHECK(sql_rows(db, "select id, status, resume_token is null from sync_runs order by id") ==
+          std::vector<std::string>{"1|complete|1", "2|complete|1"});
 }

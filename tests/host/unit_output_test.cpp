@@ -161,7 +161,7 @@ TEST_CASE("ndjson writer: one record per line with a kind, in arrival order") {
 TEST_CASE("sorted (a file): every list in its stable order; the run's facts; secrets scrubbed from the tenant") {
     SecretScrubber sc;
     sc.add("s3cr3t-tenant-key");
-    const SyncWriterOptions sorted{true, "https://example.com/t/s3cr3t-tenant-key"};
+    const SyncWriterOptions sorted{true, "https://example.com/t/s3cr3t-tenant-key", {}, false};
     const std::string nd = render(SyncFormat::ndjson, sc, sorted);
     std::istringstream lines(nd);
     std::vector<std::string> order;

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "connector_host/cli/checkpoint_file.hpp"
 #include "connector_host/cli/config_assembly.hpp"
 #include "connector_host/cli/error_report.hpp"
 #include "connector_host/cli/record_validation.hpp"
@@ -18,6 +19,7 @@
 #include <cerrno>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -685,7 +687,7 @@ void report_warning_overflow(Console &console, const WarningTally &tally) {
 }
 
 ValidatingSink::Handlers sync_handlers(Console &console, SyncCounts &counts, WarningTally &tally, Operation &op,
-                                       SyncWriter &writer) {
+                                       SyncWriter &writer, std::function<void(std::string_view)> kept) {
     ValidatingSink::Handlers h;
     h.resource = [&](const conn_resource &r) {
         ++counts.resources;
@@ -708,7 +710,11 @@ ValidatingSink::Handlers sync_handlers(Console &console, SyncCounts &counts, War
         on_sync_warning(console, tally, counts, code, message);
         writer.warning(code, message);
     };
-    h.checkpoint = [&](std::string_view token) { writer.checkpoint(token); };
+    // The writer commits the records so far with the token first; then the checkpoint file names it.
+    h.checkpoint = [&writer, &counts, kept = std::move(kept)](std::string_view token) {
+        writer.checkpoint(token, counts);
+        kept(token);
+    };
     return h;
 }
 
@@ -722,16 +728,48 @@ SyncFormat sync_format(const SyncOptions &s) {
     }
 }
 
-// Runs the plugin's sync into the writer; fills summary. Throws CommandError when it did not succeed.
+// --checkpoint FILE: the record written at each checkpoint, beside the spool of the records before it.
+struct CheckpointKeeper {
+    std::filesystem::path file;
+    CheckpointRecord record;
+    void save(std::string_view token) {
+        record.token = std::string(token);
+        write_checkpoint_file(file, record);
+    }
+};
+
+// How this sync continues an interrupted one, and what it keeps at each checkpoint.
+struct SyncResume {
+    std::string token;       // resume_from: --resume-from TOKEN, or the host's stored checkpoint
+    bool stored = false;     // the token is the host's own (a snapshot's run, or --checkpoint FILE)
+    std::string start_over;  // how to start over when the plugin refuses the stored token
+    bool checkpointed = false; // this sync ends with a stored checkpoint (it can be resumed)
+    std::optional<CheckpointKeeper> keeper;
+};
+
+// The plugin refused the token the host kept for it: say so and how to start over (never silently).
+CommandError refused_resume(const SyncResume &resume, conn_status st, const conn_error &err) {
+    return {exit_code_for_status(st),
+            "sync: the plugin refused the stored checkpoint (" + describe_error(st, err) + "); " + resume.start_over, st,
+            err};
+}
+
+// Runs the plugin's sync into the writer; fills summary (whose counts hold the records a resumed sync keeps
+// of its interrupted part). Throws CommandError when it did not succeed.
 void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plugin, Instance &instance,
-                     const SyncOptions &s, SyncWriter &writer, SyncSummary &summary) {
+                     SyncResume &resume, SyncWriter &writer, SyncSummary &summary) {
     const conn_descriptor &d = plugin.descriptor();
     Operation op(console, g.timeout, true, "sync");
     WarningTally tally(kWarningsShownPerCode);
     SyncCounts &counts = summary.counts;
-    ValidatingSink sink(declared_types(d), sync_handlers(console, counts, tally, op, writer));
+    const SyncCounts kept = counts;
+    auto after_checkpoint = [&](std::string_view token) {
+        if (resume.keeper) resume.keeper->save(token);
+        resume.checkpointed = true;
+    };
+    ValidatingSink sink(declared_types(d), sync_handlers(console, counts, tally, op, writer, after_checkpoint));
     auto options = conn::make<conn_sync_options>();
-    options.resume_from = conn::str(s.resume_from);
+    options.resume_from = conn::str(resume.token);
     auto result = conn::make<conn_sync_result>();
     conn_error err = conn::make_error();
     conn_status st = plugin.connector().sync(instance.get(), op.call(), &options, sink.open(), &result, &err);
@@ -743,10 +781,11 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
     summary.retries = result.retries;
     summary.pages = result.pages;
     summary.complete = counts.incomplete == 0;
-    if (st != CONN_OK || sink.plugin_violation() || sink.host_failure() || received_signal() != 0)
-        throw operation_failure("sync", st, err, op, &sink);
-    if (result.resources != counts.resources || result.entitlements != counts.entitlements ||
-        result.grants != counts.grants)
+    const bool clean_failure = !sink.plugin_violation() && !sink.host_failure() && received_signal() == 0;
+    if (st == CONN_ERR_INVALID_ARGUMENT && resume.stored && clean_failure) throw refused_resume(resume, st, err);
+    if (st != CONN_OK || !clean_failure) throw operation_failure("sync", st, err, op, &sink);
+    if (result.resources != counts.resources - kept.resources ||
+        result.entitlements != counts.entitlements - kept.entitlements || result.grants != counts.grants - kept.grants)
         console.warning("the plugin's own counts (" + std::to_string(result.resources) + " resources, " +
                         std::to_string(result.entitlements) + " entitlements, " + std::to_string(result.grants) +
                         " grants) differ from the records it delivered");
@@ -761,22 +800,77 @@ namespace {
 struct SyncDestination {
     std::unique_ptr<SyncOutput> output; // null for a snapshot
     std::unique_ptr<SyncWriter> writer;
+    std::optional<CheckpointKeeper> keeper; // --checkpoint FILE
     bool atomic() const { return output != nullptr && output->atomic(); }
 };
 
+store::StartMode snapshot_start(const SyncOptions &s) {
+    if (s.fresh) return store::StartMode::fresh;
+    return s.resume_from.empty() ? store::StartMode::resume : store::StartMode::new_run;
+}
+
+// --checkpoint FILE: what this sync's checkpoints are for; with --resume, the spool FILE names, once FILE is
+// known to be of this plugin, version, config and format. Without --resume an older checkpoint is dropped.
+std::optional<CheckpointKeeper> checkpoint_keeper(Console &console, const SyncOptions &s, SyncFormat format,
+                                                  const conn_descriptor &d, const RunIdentity &identity) {
+    if (s.checkpoint_file.empty()) return std::nullopt;
+    const std::filesystem::path file = s.checkpoint_file;
+    CheckpointKeeper k{file, {std::string(view(d.id)), std::string(view(d.version)), identity.config_fingerprint,
+                              std::string(to_string(format)), spool_path_for(file), {}}};
+    std::error_code ec;
+    if (!s.resume) {
+        if (std::filesystem::exists(file, ec))
+            console.warning("starting over: " + file.string() + " held an unfinished sync (--resume continues it)");
+        remove_checkpoint(file, k.record.spool);
+        return k;
+    }
+    CheckpointRecord stored;
+    try {
+        stored = read_checkpoint_file(file);
+    } catch (const CheckpointFileError &e) {
+        throw CommandError{ExitCode::usage, std::string("sync --resume: ") + e.what()};
+    }
+    const CheckpointRecord &mine = k.record;
+    if (stored.plugin_id != mine.plugin_id || stored.plugin_version != mine.plugin_version ||
+        stored.config_fingerprint != mine.config_fingerprint || stored.format != mine.format)
+        throw CommandError{ExitCode::usage,
+                           "sync --resume: " + file.string() + " is the checkpoint of another sync (plugin " +
+                               printable_line(stored.plugin_id) + " " + printable_line(stored.plugin_version) +
+                               ", config " + printable_line(stored.config_fingerprint) + ", format " +
+                               printable_line(stored.format) + "); run without --resume to start over"};
+    k.record.spool = stored.spool;
+    return k;
+}
+
+std::unique_ptr<SyncWriter> open_file_writer(Console &console, SyncFormat format, const SyncOptions &s,
+                                             SyncDestination &dest, const Instance &instance) {
+    // A file gets the stable order; a stream (stdout, a FIFO, a device) each record as it arrives.
+    SyncWriterOptions options{dest.output->atomic(), instance.identity().tenant, {}, false};
+    if (dest.keeper) {
+        if (!dest.output->atomic() || (format != SyncFormat::json && format != SyncFormat::ndjson))
+            throw CommandError{ExitCode::usage, "--checkpoint needs --out FILE, a regular file, in json or ndjson"};
+        options.durable_spool = dest.keeper->record.spool;
+        options.resume = s.resume;
+    }
+    try {
+        return make_sync_writer(format, dest.output->file(), console.scrubber(), options);
+    } catch (const store::StoreError &e) {
+        throw CommandError{ExitCode::output_error, std::string("sync --checkpoint: ") + e.what()};
+    }
+}
+
 SyncDestination open_sync_destination(Console &console, SyncFormat format, const SyncOptions &s,
-                                      const Instance &instance) {
+                                      const conn_descriptor &d, const Instance &instance) {
     SyncDestination dest;
     if (format == SyncFormat::sqlite) {
         if (s.out.empty() || s.out == "-")
             throw CommandError{ExitCode::usage, "a snapshot (--format sqlite) needs --out FILE"};
-        dest.writer = make_snapshot_writer(s.out, instance.identity(), s.keep, console.scrubber());
+        dest.writer = make_snapshot_writer(s.out, instance.identity(), s.keep, snapshot_start(s), console.scrubber());
         return dest;
     }
+    dest.keeper = checkpoint_keeper(console, s, format, d, instance.identity());
     dest.output = open_sync_output(s.out);
-    // A file gets the stable order; a stream (stdout, a FIFO, a device) each record as it arrives.
-    const SyncWriterOptions options{dest.output->atomic(), instance.identity().tenant};
-    dest.writer = make_sync_writer(format, dest.output->file(), console.scrubber(), options);
+    dest.writer = open_file_writer(console, format, s, dest, instance);
     return dest;
 }
 
@@ -788,11 +882,50 @@ void begin_sync_output(SyncWriter &writer, const conn_descriptor &d) {
     }
 }
 
+std::string kept_counts_text(const SyncCounts &n) {
+    return with_thousands(n.resources) + " resources, " + with_thousands(n.entitlements) + " entitlements, " +
+           with_thousands(n.grants) + " grants kept";
+}
+
+// After begin(): when the writer continues an interrupted sync, its token and counts, and one line saying so.
+SyncResume resume_of(Console &console, const SyncOptions &s, SyncFormat format, SyncDestination &dest,
+                     SyncSummary &summary) {
+    SyncResume r;
+    r.token = s.resume_from;
+    r.keeper = std::move(dest.keeper);
+    const std::optional<ResumePoint> point = dest.writer->resume_point();
+    if (!point) return r;
+    r.token = point->token;
+    r.stored = r.checkpointed = true;
+    summary.counts = point->counts;
+    const bool snapshot = format == SyncFormat::sqlite;
+    r.start_over = snapshot ? "run with --fresh to start over" : "run without --resume to start over";
+    const std::string what = snapshot ? "run " + std::to_string(point->run_id) + " of " + s.out
+                                      : "the sync checkpointed in " + s.checkpoint_file;
+    console.line("connector-host: resuming " + what + " (started " + point->started_at + ", last checkpoint " +
+                 point->checkpointed_at + ": " + kept_counts_text(point->counts) + "); " +
+                 (snapshot ? "--fresh starts over" : "without --resume it starts over"));
+    return r;
+}
+
 void check_sync_preconditions(const LoadedPlugin &plugin, const SyncOptions &s, SyncFormat format) {
     const conn_descriptor &d = plugin.descriptor();
     require_capability(plugin, CONN_CAP_SYNC, reinterpret_cast<const void *>(plugin.connector().sync), "sync");
-    if (!s.resume_from.empty() && (d.capabilities & CONN_CAP_CHECKPOINT) == 0)
+    const bool checkpoints = (d.capabilities & CONN_CAP_CHECKPOINT) != 0;
+    if (!s.resume_from.empty() && !checkpoints)
         throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --resume-from"};
+    if (!s.checkpoint_file.empty() && !checkpoints)
+        throw CommandError{ExitCode::unsupported, std::string("plugin '") + d.id + "' does not support --checkpoint"};
+    if (s.resume && s.checkpoint_file.empty())
+        throw CommandError{ExitCode::usage, "--resume needs --checkpoint FILE (the checkpoint to resume from)"};
+    if ((s.resume || s.fresh) && !s.resume_from.empty())
+        throw CommandError{ExitCode::usage, "--resume-from TOKEN goes without --resume and --fresh"};
+    if (s.resume && s.fresh) throw CommandError{ExitCode::usage, "--resume and --fresh exclude each other"};
+    if (format == SyncFormat::sqlite && !s.checkpoint_file.empty())
+        throw CommandError{ExitCode::usage, "--checkpoint is for json and ndjson files: a snapshot (" + s.out +
+                                                ") keeps its checkpoint in its unfinished run"};
+    if (!s.checkpoint_file.empty() && (s.out.empty() || s.out == "-"))
+        throw CommandError{ExitCode::usage, "--checkpoint needs --out FILE (the whole sync is written at the end)"};
     if (format == SyncFormat::sqlite) return; // the store opens its own file (no symlink, FIFO or device)
     try {
         SyncOutput::check_destination(s.out); // refused kinds before the plugin runs
@@ -813,6 +946,46 @@ void end_ndjson_stream(Console &console, const SyncDestination &dest, const Sync
     if (std::fwrite(line.data(), 1, line.size(), out) == line.size()) std::fflush(out);
 }
 
+// The sync proper, once the destination is open: resume, run, finish or abandon, commit.
+void sync_into(Console &console, const GlobalOptions &g, LoadedPlugin &plugin, Instance &instance,
+               const SyncOptions &s, SyncFormat format, SyncDestination &dest, SyncResume &resume,
+               SyncSummary &summary) {
+    begin_sync_output(*dest.writer, plugin.descriptor());
+    resume = resume_of(console, s, format, dest, summary);
+    try {
+        run_plugin_sync(console, g, plugin, instance, resume, *dest.writer, summary);
+        if (s.strict && summary.counts.incomplete > 0)
+            throw CommandError{ExitCode::incomplete,
+                               "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
+                                   " incomplete_* warning(s): the data may be incomplete"};
+        if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+        dest.writer->finish(summary);
+    } catch (const CommandError &e) {
+        dest.writer->abandon(e.message.empty() ? "sync failed" : e.message);
+        throw;
+    } catch (const std::exception &e) {
+        dest.writer->abandon(e.what());
+        throw;
+    }
+    if (dest.output && received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
+    if (dest.output) dest.output->commit();
+    if (resume.keeper) { // the whole sync is written: the spool and the checkpoint have done their work
+        dest.writer.reset();
+        remove_checkpoint(resume.keeper->file, resume.keeper->record.spool);
+    }
+}
+
+// What the failure line adds: where the run is, and whether it can be resumed.
+std::string failure_tail(const SyncOptions &s, SyncFormat format, bool atomic, const SyncResume &resume) {
+    if (format == SyncFormat::sqlite)
+        return resume.checkpointed ? "; the run is kept to its last checkpoint in " + s.out +
+                                         " (sync again to resume it, --fresh to start over)"
+                                   : "; the run is marked failed in " + s.out;
+    if (resume.keeper && resume.checkpointed)
+        return "; " + s.out + " not written (--resume --checkpoint " + s.checkpoint_file + " continues the sync)";
+    return atomic ? "; " + s.out + " not written" : "";
+}
+
 }  // namespace
 
 int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, const ConfigOptions &c,
@@ -821,41 +994,27 @@ int run_sync(Console &console, const GlobalOptions &g, const std::string &arg, c
     bool started = false, atomic = false;
     SyncFormat format = SyncFormat::json;
     SyncDestination dest;
+    SyncResume resume;
     ErrorReport report;
     int code = guard(console, [&] {
         format = sync_format(s);
         auto plugin = load_plugin(console, g, arg);
         check_sync_preconditions(*plugin, s, format);
         Instance instance(console, *plugin, c);
-        dest = open_sync_destination(console, format, s, instance);
+        dest = open_sync_destination(console, format, s, plugin->descriptor(), instance);
         atomic = dest.atomic() || format == SyncFormat::sqlite;
         started = true;
-        begin_sync_output(*dest.writer, plugin->descriptor());
-        try {
-            run_plugin_sync(console, g, *plugin, instance, s, *dest.writer, summary);
-            if (s.strict && summary.counts.incomplete > 0)
-                throw CommandError{ExitCode::incomplete,
-                                   "sync --strict: the plugin sent " + with_thousands(summary.counts.incomplete) +
-                                       " incomplete_* warning(s): the data may be incomplete"};
-            if (received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
-            dest.writer->finish(summary);
-        } catch (const CommandError &e) {
-            dest.writer->abandon(e.message.empty() ? "sync failed" : e.message);
-            throw;
-        } catch (const std::exception &e) {
-            dest.writer->abandon(e.what());
-            throw;
-        }
-        if (dest.output && received_signal() != 0) throw CommandError{ExitCode::interrupted, "sync interrupted"};
-        if (dest.output) dest.output->commit();
+        sync_into(console, g, *plugin, instance, s, format, dest, resume, summary);
         console.line(sync_summary_line(summary, "sync: ") + (atomic ? " -> " + s.out : std::string{}));
         return 0;
     }, &report);
     if (code != 0 && format == SyncFormat::ndjson) end_ndjson_stream(console, dest, s, report);
+    if (code != 0 && resume.keeper && !resume.checkpointed) { // nothing to resume: no spool left behind
+        dest.writer.reset();
+        remove_checkpoint(resume.keeper->file, resume.keeper->record.spool);
+    }
     if (code != 0 && code != to_int(ExitCode::broken_pipe) && started)
-        console.line(sync_summary_line(summary, "sync failed after receiving ") +
-                     (format == SyncFormat::sqlite ? "; the run is marked failed in " + s.out
-                                                   : (atomic ? "; " + s.out + " not written" : "")));
+        console.line(sync_summary_line(summary, "sync failed after receiving ") + failure_tail(s, format, atomic, resume));
     return code;
 }
 

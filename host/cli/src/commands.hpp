@@ -29,6 +29,9 @@ struct SyncOptions {
     std::string out;
     std::string format; // empty: default
     std::string resume_from;
+    std::string checkpoint_file; // json/ndjson: the latest checkpoint kept here (0600), records spooled beside
+    bool resume = false;         // continue the sync checkpointed in checkpoint_file
+    bool fresh = false;          // snapshots: start a new run instead of resuming an unfinished one
     bool strict = false; // an incomplete_* warning fails the sync (exit 14, output not committed)
     unsigned keep = 2;   // snapshots: the usable runs kept
 };

@@ -166,7 +166,7 @@ conn_str str_of(const rapidjson::Value &v) { return conn_str{v.GetString(), v.Ge
 class Importer {
 public:
     Importer(const std::filesystem::path &snapshot, const SecretScrubber &none)
-        : writer_(make_snapshot_writer(snapshot, RunIdentity{}, 1, none)) {}
+        : writer_(make_snapshot_writer(snapshot, RunIdentity{}, 1, store::StartMode::new_run, none)) {}
     void record(const std::string &key, const rapidjson::Document &v) {
         if (!v.IsObject()) throw JsonSnapshotError("an element of \"" + key + "\" is not an object");
         if (key == "plugin") {

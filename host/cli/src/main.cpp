@@ -146,7 +146,18 @@ void add_sync_command(CommandLine &cl) {
         ->check(CLI::IsMember({"json", "ndjson", "table", "sqlite"}));
     sync->add_option("--keep", o.keep, "Snapshots: how many complete runs to keep (default 2)")
         ->check(CLI::PositiveNumber);
-    sync->add_option("--resume-from", o.resume_from, "Continue from a checkpoint token (plugins with checkpoint)");
+    sync->add_option("--resume-from", o.resume_from,
+                     "Continue from a checkpoint token (plugins with checkpoint); the output holds only the rest");
+    sync->add_option("--checkpoint", o.checkpoint_file,
+                     "json/ndjson --out FILE: keep the latest checkpoint in this file (0600, replaced atomically) "
+                     "and the records before it in FILE.spool, so that --resume can finish the sync; both are "
+                     "removed when the sync succeeds");
+    sync->add_flag("--resume", o.resume,
+                   "Continue the sync checkpointed in --checkpoint FILE (same plugin, version, config and format) "
+                   "and write the whole sync to --out");
+    sync->add_flag("--fresh", o.fresh,
+                   "Snapshots: start a new run even when the latest run of the same plugin and config is "
+                   "unfinished with a checkpoint (which sync --out FILE.db otherwise resumes); that run is dropped");
     sync->add_flag("--strict", o.strict,
                    "Fail (exit 14, output not committed) when the plugin warns the data may be incomplete (a warning "
                    "code beginning with incomplete_); without it such a sync succeeds and records \"complete\": false");

@@ -50,13 +50,14 @@ struct Scrubbed {
 class SnapshotSyncWriter final : public SyncWriter {
 public:
     SnapshotSyncWriter(const std::filesystem::path &path, const RunIdentity &identity, unsigned keep,
-                       const SecretScrubber &sc)
-        : path_(path), identity_(identity), keep_(keep), sc_(sc) {}
+                       store::StartMode mode, const SecretScrubber &sc)
+        : path_(path), identity_(identity), keep_(keep), mode_(mode), sc_(sc) {}
 
     void begin(const conn_descriptor &d) override {
         store::RunStart start{clean(view(d.id)), clean(view(d.version)), identity_.config_fingerprint,
                               clean(identity_.tenant)};
-        store_ = std::make_unique<store::SnapshotWriter>(path_, start, keep_);
+        store_ = std::make_unique<store::SnapshotWriter>(path_, start, keep_, mode_);
+        if (store_->resumed()) return; // the run holds its resource types since its first checkpoint
         for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
             if (const conn_resource_type *rt = d.resource_types[i])
                 store_->resource_type(clean(view(rt->id)), clean(view(rt->display_name)), traits_text(rt->traits));
@@ -84,7 +85,28 @@ public:
     void warning(std::string_view code, std::string_view message) override {
         store_->warning(clean(code), clean(message));
     }
-    void checkpoint(std::string_view) override {}
+    void checkpoint(std::string_view token, const SyncCounts &n) override {
+        store_->checkpoint(token, store::RunCounts{n.resources, n.entitlements, n.grants, n.unresolved, n.warnings});
+    }
+    std::optional<ResumePoint> resume_point() const override {
+        if (!store_ || !store_->resumed()) return std::nullopt;
+        const store::ResumedRun &run = *store_->resumed();
+        ResumePoint p;
+        p.token = run.token;
+        p.counts.resources = run.counts.resources;
+        p.counts.entitlements = run.counts.entitlements;
+        p.counts.grants = run.counts.grants;
+        p.counts.unresolved = run.counts.unresolved_grants;
+        p.counts.warnings = run.counts.warnings;
+        p.counts.resources_by_type = run.resources_by_type;
+        p.counts.warnings_by_code = run.warnings_by_code;
+        for (const auto &[code, n] : run.warnings_by_code)
+            if (is_incomplete_warning(code)) p.counts.incomplete += n;
+        p.started_at = run.started_at;
+        p.checkpointed_at = run.checkpointed_at;
+        p.run_id = run.id;
+        return p;
+    }
     void finish(const SyncSummary &s) override {
         store::RunTotals t;
         t.resources = s.counts.resources;
@@ -127,6 +149,7 @@ private:
     std::filesystem::path path_;
     RunIdentity identity_;
     unsigned keep_;
+    store::StartMode mode_;
     const SecretScrubber &sc_;
     std::unique_ptr<store::SnapshotWriter> store_;
 };
@@ -166,8 +189,9 @@ RunIdentity run_identity(const conn_descriptor &d, const std::vector<ConfigEntry
 }
 
 std::unique_ptr<SyncWriter> make_snapshot_writer(const std::filesystem::path &path, const RunIdentity &identity,
-                                                 unsigned keep, const SecretScrubber &scrubber) {
-    return std::make_unique<SnapshotSyncWriter>(path, identity, keep, scrubber);
+                                                 unsigned keep, store::StartMode mode,
+                                                 const SecretScrubber &scrubber) {
+    return std::make_unique<SnapshotSyncWriter>(path, identity, keep, mode, scrubber);
 }
 
 }  // namespace connector_host::cli

@@ -4,6 +4,7 @@
 #include <connector_host/store/snapshot_writer.hpp>
 #include <connector_host/store/sort_spool.hpp>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -342,23 +343,47 @@ enum Section : unsigned { kResources, kEntitlements, kGrants, kWarnings, kCheckp
 
 class Sections {
 public:
-    Sections(bool sorted, const SecretScrubber &sc) : sc_(sc) {
-        if (sorted) sorted_ = std::make_unique<store::SortSpool>(kSections);
-        else
+    Sections(bool sorted, const SecretScrubber &sc, const SyncWriterOptions &o = {}) : sc_(sc) {
+        if (sorted && !o.durable_spool.empty()) {
+            sorted_ = std::make_unique<store::SortSpool>(kSections, o.durable_spool, o.resume);
+            durable_ = true;
+            if (o.resume) resumed_ = stored_resume_point();
+        } else if (sorted) {
+            sorted_ = std::make_unique<store::SortSpool>(kSections);
+        } else {
             for (auto &s : plain_) s = std::make_unique<Spool>();
+        }
     }
     bool sorted() const { return sorted_ != nullptr; }
+    const std::optional<ResumePoint> &resumed() const { return resumed_; }
     void add(Section s, std::string_view key1, std::string_view key2, std::string_view line) {
         if (!sorted_) return plain_[s]->append(line);
         sorted_->add(s, key(key1, key1_), key(key2, key2_), line);
     }
+    uint64_t lines(Section s) const { return sorted_ ? sorted_->lines(s) : plain_[s]->lines(); }
     template <typename Fn>
     void for_each(Section s, Fn &&fn) {
         if (sorted_) sorted_->for_each(s, fn);
         else plain_[s]->for_each(fn);
     }
+    // A durable spool: the records so far become durable with the token (the run's start kept beside).
+    void commit(std::string_view token, const SyncCounts &so_far, const std::string &started_at) {
+        if (!durable_) return;
+        sorted_->commit({{"token", std::string(token)}, {"counts", counts_to_json(so_far)},
+                         {"started_at", started_at}, {"checkpointed_at", store::utc_now()}});
+    }
 
 private:
+    ResumePoint stored_resume_point() {
+        ResumePoint p;
+        auto token = sorted_->meta("token");
+        if (!token) throw std::runtime_error("the spool of the interrupted sync holds no checkpoint");
+        p.token = *token;
+        p.counts = counts_from_json(sorted_->meta("counts").value_or("{}"));
+        p.started_at = sorted_->meta("started_at").value_or("");
+        p.checkpointed_at = sorted_->meta("checkpointed_at").value_or("");
+        return p;
+    }
     // A key as stored: the plugin's text, scrubbed when it holds a secret.
     std::string_view key(std::string_view s, std::string &copy) const {
         if (sc_.empty() || !sc_.contains_secret(s)) return s;
@@ -369,6 +394,8 @@ private:
     std::unique_ptr<store::SortSpool> sorted_;
     std::array<std::unique_ptr<Spool>, kSections> plain_;
     std::string key1_, key2_;
+    bool durable_ = false;
+    std::optional<ResumePoint> resumed_;
 };
 
 // The sort keys of each kind of record: resources by type then id, entitlements by their resource's type
@@ -391,9 +418,9 @@ std::string sequence_key(uint64_t n) {
 class JsonWriter final : public SyncWriter {
 public:
     JsonWriter(std::FILE *out, const SecretScrubber &sc, const SyncWriterOptions &o)
-        : stream_(out), sc_(sc), sections_(o.sorted, sc), run_{{}, {}, o.tenant} {}
+        : stream_(out), sc_(sc), sections_(o.sorted, sc, o), run_{{}, {}, o.tenant} {}
     void begin(const conn_descriptor &d) override {
-        run_.started_at = store::utc_now();
+        run_.started_at = sections_.resumed() ? sections_.resumed()->started_at : store::utc_now();
         emit("{\"plugin\":");
         emit(lines_.build([&](auto &w) { write_plugin(w, d, false); }));
         emit(",\n\"resource_types\":[");
@@ -419,7 +446,10 @@ public:
     void warning(std::string_view code, std::string_view message) override {
         sections_.add(kWarnings, code, message, lines_.build([&](auto &w) { write_warning(w, code, message, sc_, false); }));
     }
-    void checkpoint(std::string_view) override {}
+    void checkpoint(std::string_view token, const SyncCounts &so_far) override {
+        sections_.commit(token, so_far, run_.started_at);
+    }
+    std::optional<ResumePoint> resume_point() const override { return sections_.resumed(); }
     void finish(const SyncSummary &s) override {
         run_.ended_at = store::utc_now();
         if (sections_.sorted()) unspool(kResources);
@@ -472,10 +502,11 @@ class NdjsonWriter final : public SyncWriter {
 public:
     NdjsonWriter(std::FILE *out, const SecretScrubber &sc, const SyncWriterOptions &o)
         : stream_(out), sc_(sc), run_{{}, {}, o.tenant} {
-        if (o.sorted) sections_ = std::make_unique<Sections>(true, sc);
+        if (o.sorted) sections_ = std::make_unique<Sections>(true, sc, o);
     }
     void begin(const conn_descriptor &d) override {
-        run_.started_at = store::utc_now();
+        const bool resumed = sections_ && sections_->resumed();
+        run_.started_at = resumed ? sections_->resumed()->started_at : store::utc_now();
         line(lines_.build([&](auto &w) { write_plugin(w, d, true); }));
         for (uint32_t i = 0; i < d.resource_type_count && d.resource_types; ++i)
             if (d.resource_types[i]) line(lines_.build([&](auto &w) { write_resource_type(w, *d.resource_types[i], true); }));
@@ -495,9 +526,14 @@ public:
     void warning(std::string_view code, std::string_view message) override {
         record(kWarnings, code, message, lines_.build([&](auto &w) { write_warning(w, code, message, sc_, true); }));
     }
-    void checkpoint(std::string_view token) override {
-        const std::string seq = sequence_key(checkpoints_++);
+    void checkpoint(std::string_view token, const SyncCounts &so_far) override {
+        // Numbered after those a resumed spool holds, so the checkpoints keep the order they came in.
+        const std::string seq = sequence_key(sections_ ? sections_->lines(kCheckpoints) : checkpoints_++);
         record(kCheckpoints, seq, {}, lines_.build([&](auto &w) { write_checkpoint(w, token, sc_); }));
+        if (sections_) sections_->commit(token, so_far, run_.started_at);
+    }
+    std::optional<ResumePoint> resume_point() const override {
+        return sections_ ? sections_->resumed() : std::nullopt;
     }
     void finish(const SyncSummary &s) override {
         run_.ended_at = store::utc_now();
@@ -574,7 +610,7 @@ public:
     void warning(std::string_view code, std::string_view message) override {
         row(warnings_, warn_w_, {cell(code, sc_), cell(message, sc_)});
     }
-    void checkpoint(std::string_view) override {}
+    void checkpoint(std::string_view, const SyncCounts &) override {}
     void finish(const SyncSummary &s) override {
         std::string types;
         for (const auto &[t, n] : s.counts.resources_by_type)
@@ -682,6 +718,54 @@ std::string attributes_to_json(const conn_resource &r, const SecretScrubber &scr
     write_attribute_members(w, r, scrubber);
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize());
+}
+
+namespace {
+
+// The counts of a checkpoint, by name: the totals, then the counts by type and by code.
+constexpr std::pair<const char *, uint64_t SyncCounts::*> kCountFields[] = {
+    {"resources", &SyncCounts::resources}, {"entitlements", &SyncCounts::entitlements},
+    {"grants", &SyncCounts::grants},       {"warnings", &SyncCounts::warnings},
+    {"unresolved", &SyncCounts::unresolved}, {"incomplete", &SyncCounts::incomplete}};
+constexpr std::pair<const char *, std::map<std::string, uint64_t> SyncCounts::*> kCountMaps[] = {
+    {"resources_by_type", &SyncCounts::resources_by_type}, {"warnings_by_code", &SyncCounts::warnings_by_code}};
+
+}  // namespace
+
+std::string counts_to_json(const SyncCounts &n) {
+    rapidjson::StringBuffer buf;
+    StringWriter w(buf);
+    w.StartObject();
+    for (auto [name, field] : kCountFields) {
+        put_key(w, name);
+        w.Uint64(n.*field);
+    }
+    for (auto [name, map] : kCountMaps) {
+        put_key(w, name);
+        w.StartObject();
+        for (const auto &[key, value] : n.*map) {
+            put_key(w, key);
+            w.Uint64(value);
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+SyncCounts counts_from_json(std::string_view json) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("the stored counts of the checkpoint are malformed");
+    SyncCounts n;
+    for (auto [name, field] : kCountFields)
+        if (d.HasMember(name) && d[name].IsUint64()) n.*field = d[name].GetUint64();
+    for (auto [name, map] : kCountMaps) {
+        if (!d.HasMember(name) || !d[name].IsObject()) continue;
+        for (const auto &m : d[name].GetObject())
+            if (m.value.IsUint64()) (n.*map)[m.name.GetString()] = m.value.GetUint64();
+    }
+    return n;
 }
 
 bool is_incomplete_warning(std::string_view code) noexcept { return code.substr(0, 11) == "incomplete_"; }

@@ -61,8 +61,8 @@ SnapshotReader::SnapshotReader(const std::filesystem::path &path) {
     db_ = std::make_unique<Database>(path, Database::Mode::read_only);
     auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
     if (!version.step()) throw StoreError(path.string() + " holds no snapshot schema version");
-    if (version.text(0) != "1")
-        throw StoreError(path.string() + " is a snapshot of schema version " + version.text(0) + " (this host reads 1)");
+    if (version.text(0) != "1" && version.text(0) != "2")
+        throw StoreError(path.string() + " is a snapshot of schema version " + version.text(0) + " (this host reads 1 and 2)");
 }
 
 RunSummary SnapshotReader::run(std::optional<int64_t> id) const {

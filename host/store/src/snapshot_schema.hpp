@@ -1,4 +1,4 @@
-// The snapshot's schema, version 1 (documented in host/SNAPSHOT.md: change both together, and bump
+// The snapshot's schema, version 2 (documented in host/SNAPSHOT.md: change both together, and bump
 // kSchemaVersion for any change a reader could notice).
 #pragma once
 
@@ -24,7 +24,9 @@ CREATE TABLE sync_runs (
   requests INTEGER NOT NULL DEFAULT 0,
   retries INTEGER NOT NULL DEFAULT 0,
   pages INTEGER NOT NULL DEFAULT 0,
-  elapsed_seconds REAL NOT NULL DEFAULT 0
+  elapsed_seconds REAL NOT NULL DEFAULT 0,
+  resume_token TEXT,
+  checkpointed_at TEXT
 );
 CREATE TABLE resource_types (
   run_id INTEGER NOT NULL REFERENCES sync_runs(id),
@@ -72,6 +74,14 @@ CREATE TABLE warnings (
   message TEXT NOT NULL,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+)sql";
+
+// Version 1 to 2: the checkpoint of an unfinished run (the columns a version-1 run never has).
+inline constexpr const char *kMigrateV1toV2Sql = R"sql(
+ALTER TABLE sync_runs ADD COLUMN resume_token TEXT;
+ALTER TABLE sync_runs ADD COLUMN checkpointed_at TEXT;
+UPDATE snapshot_meta SET value = '2' WHERE key = 'schema_version';
+PRAGMA user_version = 2;
 )sql";
 
 // Tables holding a run's records, in the order a pruned run's rows are deleted.

@@ -3,6 +3,7 @@
 #include "snapshot_schema.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,20 +36,41 @@ std::string utc_now() {
     return text;
 }
 
-SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart &start, unsigned keep)
+SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart &start, unsigned keep,
+                               StartMode mode)
     : keep_(keep == 0 ? 1 : keep) {
     create_private_file_if_missing(path);
+    lock_ = std::make_unique<WriterLock>(path);
     db_ = std::make_unique<Database>(path, Database::Mode::read_write_create);
     db_->execute("PRAGMA synchronous = NORMAL");
     db_->execute("PRAGMA cache_size = -16384"); // 16 MiB: index inserts in random key order stay in memory
     create_or_check_schema();
-    run_id_ = insert_running_run(start);
+    if (mode == StartMode::fresh) abandon_resumable_runs(start);
+    if (mode == StartMode::resume) resumed_ = find_resumable_run(start);
+    if (resumed_) reopen_run(*resumed_);
+    else run_id_ = insert_running_run(start);
     prepare_inserts();
     db_->execute("BEGIN IMMEDIATE");
 }
 
 SnapshotWriter::~SnapshotWriter() {
     if (!finished_) fail("interrupted");
+    db_.reset(); // before the lock
+}
+
+SnapshotWriter::WriterLock::WriterLock(const std::filesystem::path &path) {
+    fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw StoreError("cannot open the snapshot " + path.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        ::close(fd);
+        throw StoreError(e == EWOULDBLOCK ? "another sync is writing to the snapshot " + path.string()
+                                          : "cannot lock the snapshot " + path.string() + ": " + std::strerror(e));
+    }
+}
+
+SnapshotWriter::WriterLock::~WriterLock() {
+    if (fd >= 0) ::close(fd);
 }
 
 void SnapshotWriter::create_or_check_schema() {
@@ -66,9 +88,89 @@ void SnapshotWriter::create_or_check_schema() {
     }
     db_->execute("COMMIT");
     auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
-    if (!version.step() || version.text(0) != std::to_string(kSchemaVersion))
+    const std::string found = version.step() ? version.text(0) : std::string();
+    version.reset();
+    if (found == "1") return migrate_from_version_1();
+    if (found != std::to_string(kSchemaVersion))
         throw StoreError("the file is a snapshot of another schema version (this host writes version " +
                          std::to_string(kSchemaVersion) + ")");
+}
+
+// Adds the checkpoint columns; a version-1 run has none, so it is never resumed.
+void SnapshotWriter::migrate_from_version_1() {
+    db_->execute("BEGIN IMMEDIATE");
+    try {
+        db_->execute(kMigrateV1toV2Sql);
+        db_->execute("COMMIT");
+    } catch (const StoreError &e) {
+        db_->execute("ROLLBACK");
+        throw StoreError(std::string("cannot upgrade the snapshot from schema version 1: ") + e.what());
+    }
+}
+
+std::optional<ResumedRun> SnapshotWriter::find_resumable_run(const RunStart &start) {
+    auto s = db_->prepare("SELECT id, started_at, coalesce(checkpointed_at, ''), resume_token, resources, "
+                          "entitlements, grants, unresolved_grants, warnings, status FROM sync_runs "
+                          "WHERE plugin_id = ?1 AND plugin_version = ?2 AND config_fingerprint = ?3 "
+                          "ORDER BY id DESC LIMIT 1");
+    s.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
+    if (!s.step() || s.is_null(3)) return std::nullopt;
+    const std::string status = s.text(9);
+    if (status != "running" && status != "failed") return std::nullopt;
+    ResumedRun run;
+    run.id = s.integer(0);
+    run.started_at = s.text(1);
+    run.checkpointed_at = s.text(2);
+    run.token = s.text(3);
+    auto count = [&](int column) { return static_cast<uint64_t>(s.integer(column)); };
+    run.counts = RunCounts{count(4), count(5), count(6), count(7), count(8)};
+    for (auto [sql, map] : {std::pair{"SELECT type, count(*) FROM resources WHERE run_id = ?1 GROUP BY type",
+                                      &run.resources_by_type},
+                            {"SELECT code, count(*) FROM warnings WHERE run_id = ?1 GROUP BY code", &run.warnings_by_code}}) {
+        auto grouped = db_->prepare(sql);
+        grouped.bind(1, run.id);
+        while (grouped.step()) (*map)[grouped.text(0)] = static_cast<uint64_t>(grouped.integer(1));
+    }
+    return run;
+}
+
+// --fresh: the unfinished runs of this plugin and config are never resumed; their rows go.
+void SnapshotWriter::abandon_resumable_runs(const RunStart &start) {
+    db_->execute("BEGIN IMMEDIATE");
+    const char *runs = "SELECT id FROM sync_runs WHERE plugin_id = ?1 AND plugin_version = ?2 AND "
+                       "config_fingerprint = ?3 AND resume_token IS NOT NULL";
+    for (const char *table : kRecordTables) {
+        auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id IN (" + runs + ")");
+        del.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint).run();
+    }
+    auto mark = db_->prepare(std::string("UPDATE sync_runs SET status = 'failed', resume_token = NULL, "
+                                         "ended_at = coalesce(ended_at, ?4), error = 'abandoned: a later sync "
+                                         "started over (--fresh)' WHERE id IN (") + runs + ")");
+    mark.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
+    mark.bind(4, utc_now()).run();
+    db_->execute("COMMIT");
+}
+
+// The resumed run is 'running' again; its records are those of its last checkpoint (the rest was rolled back).
+void SnapshotWriter::reopen_run(const ResumedRun &run) {
+    run_id_ = run.id;
+    db_->prepare("UPDATE sync_runs SET status = 'running', ended_at = NULL, error = NULL WHERE id = ?1")
+        .bind(1, run_id_)
+        .run();
+    auto seq = db_->prepare("SELECT coalesce(max(seq), 0) FROM warnings WHERE run_id = ?1");
+    seq.bind(1, run_id_);
+    if (seq.step()) warning_seq_ = static_cast<uint64_t>(seq.integer(0));
+}
+
+void SnapshotWriter::checkpoint(std::string_view token, const RunCounts &n) {
+    auto update = db_->prepare("UPDATE sync_runs SET resume_token = ?2, checkpointed_at = ?3, resources = ?4, "
+                               "entitlements = ?5, grants = ?6, unresolved_grants = ?7, warnings = ?8 WHERE id = ?1");
+    update.bind(1, run_id_).bind(2, token).bind(3, utc_now());
+    update.bind(4, static_cast<int64_t>(n.resources)).bind(5, static_cast<int64_t>(n.entitlements));
+    update.bind(6, static_cast<int64_t>(n.grants)).bind(7, static_cast<int64_t>(n.unresolved_grants));
+    update.bind(8, static_cast<int64_t>(n.warnings)).run();
+    db_->execute("COMMIT");
+    db_->execute("BEGIN IMMEDIATE");
 }
 
 int64_t SnapshotWriter::insert_running_run(const RunStart &start) {
@@ -126,8 +228,8 @@ void SnapshotWriter::warning(std::string_view code, std::string_view message) {
 void SnapshotWriter::complete(const RunTotals &t) {
     auto update = db_->prepare(
         "UPDATE sync_runs SET status = ?2, ended_at = ?3, resources = ?4, entitlements = ?5, grants = ?6, "
-        "unresolved_grants = ?7, warnings = ?8, requests = ?9, retries = ?10, pages = ?11, elapsed_seconds = ?12 "
-        "WHERE id = ?1");
+        "unresolved_grants = ?7, warnings = ?8, requests = ?9, retries = ?10, pages = ?11, elapsed_seconds = ?12, "
+        "resume_token = NULL WHERE id = ?1");
     update.bind(1, run_id_).bind(2, t.complete ? "complete" : "incomplete").bind(3, utc_now());
     update.bind(4, static_cast<int64_t>(t.resources)).bind(5, static_cast<int64_t>(t.entitlements));
     update.bind(6, static_cast<int64_t>(t.grants)).bind(7, static_cast<int64_t>(t.unresolved_grants));
@@ -148,16 +250,19 @@ void SnapshotWriter::complete(const RunTotals &t) {
     finished_ = true;
 }
 
-// Keeps the newest keep_ usable runs and whatever is newer; every older run goes, rows and all.
+// Keeps the newest keep_ usable runs and whatever is newer; every older run goes, rows and all, except this
+// run (a resumed run may be older than others) and unfinished runs that can still be resumed.
 void SnapshotWriter::prune_old_runs() {
     auto oldest = db_->prepare("SELECT id FROM sync_runs WHERE status IN ('complete', 'incomplete') "
                                "ORDER BY id DESC LIMIT 1 OFFSET ?1");
     oldest.bind(1, static_cast<int64_t>(keep_ - 1));
     if (!oldest.step()) return;
     const int64_t oldest_kept = oldest.integer(0);
+    const std::string pruned = "SELECT id FROM sync_runs WHERE id < ?1 AND id != ?2 AND resume_token IS NULL";
     for (const char *table : kRecordTables)
-        db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id < ?1").bind(1, oldest_kept).run();
-    db_->prepare("DELETE FROM sync_runs WHERE id < ?1").bind(1, oldest_kept).run();
+        db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id IN (" + pruned + ")")
+            .bind(1, oldest_kept).bind(2, run_id_).run();
+    db_->prepare("DELETE FROM sync_runs WHERE id IN (" + pruned + ")").bind(1, oldest_kept).bind(2, run_id_).run();
 }
 
 void SnapshotWriter::fail(std::string_view reason) noexcept {

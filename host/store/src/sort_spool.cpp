@@ -1,5 +1,10 @@
 #include "connector_host/store/sort_spool.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace connector_host::store {
@@ -16,7 +21,65 @@ SortSpool::SortSpool(unsigned sections) : counts_(sections, 0) {
     insert_ = std::make_unique<Statement>(db_->prepare("INSERT INTO spool VALUES (?1, ?2, ?3, ?4)"));
 }
 
-SortSpool::~SortSpool() = default;
+namespace {
+
+constexpr const char *kSpoolTable =
+    "CREATE TABLE IF NOT EXISTS spool(section INTEGER NOT NULL, k1 BLOB NOT NULL, k2 BLOB NOT NULL, line BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS spool_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+// A new spool file, empty and 0600 (SQLite would create it 0644), with no journal left of an older one.
+void create_private_spool(const std::filesystem::path &file) {
+    SortSpool::remove_files(file);
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw StoreError("cannot create the spool " + file.string() + ": " + std::strerror(errno));
+    ::close(fd);
+}
+
+}  // namespace
+
+SortSpool::SortSpool(unsigned sections, const std::filesystem::path &file, bool resume)
+    : counts_(sections, 0), durable_(true) {
+    std::error_code ec;
+    if (resume && !std::filesystem::is_regular_file(file, ec))
+        throw StoreError("the spool " + file.string() + " of the interrupted sync is missing");
+    if (!resume) create_private_spool(file);
+    db_ = std::make_unique<Database>(file, Database::Mode::read_write_create);
+    // WAL: a commit at each checkpoint costs one append; NORMAL: durable across a crash of the process.
+    db_->execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = FILE;"
+                 "PRAGMA cache_size = -8192;");
+    db_->execute(kSpoolTable);
+    auto counted = db_->prepare("SELECT section, count(*) FROM spool GROUP BY section");
+    while (counted.step())
+        if (static_cast<uint64_t>(counted.integer(0)) < counts_.size())
+            counts_[static_cast<size_t>(counted.integer(0))] = static_cast<uint64_t>(counted.integer(1));
+    db_->execute("BEGIN");
+    open_transaction_ = true;
+    insert_ = std::make_unique<Statement>(db_->prepare("INSERT INTO spool VALUES (?1, ?2, ?3, ?4)"));
+}
+
+SortSpool::~SortSpool() = default; // a durable spool's open transaction is rolled back: its last commit stays
+
+void SortSpool::commit(const std::map<std::string, std::string> &meta) {
+    if (!durable_) throw StoreError("commit() of a temporary spool");
+    auto put = db_->prepare("INSERT OR REPLACE INTO spool_meta (key, value) VALUES (?1, ?2)");
+    for (const auto &[key, value] : meta) put.bind(1, key).bind(2, value).run();
+    db_->execute("COMMIT");
+    db_->execute("BEGIN");
+}
+
+std::optional<std::string> SortSpool::meta(const std::string &key) {
+    auto get = db_->prepare("SELECT value FROM spool_meta WHERE key = ?1");
+    get.bind(1, key);
+    if (!get.step()) return std::nullopt;
+    return get.text(0);
+}
+
+void SortSpool::remove_files(const std::filesystem::path &file) noexcept {
+    for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::error_code ec;
+        std::filesystem::remove(file.string() + suffix, ec);
+    }
+}
 
 namespace {
 
@@ -39,7 +102,8 @@ void SortSpool::add(unsigned section, std::string_view key1, std::string_view ke
 uint64_t SortSpool::lines(unsigned section) const { return counts_.at(section); }
 
 void SortSpool::for_each(unsigned section, const std::function<void(std::string_view)> &fn) {
-    if (open_transaction_) {
+    // A durable spool reads inside its open transaction: only commit() makes lines durable.
+    if (open_transaction_ && !durable_) {
         db_->execute("COMMIT");
         open_transaction_ = false;
     }

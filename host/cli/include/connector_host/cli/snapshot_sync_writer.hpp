@@ -7,6 +7,7 @@
 #include "connector_host/cli/sync_writers.hpp"
 
 #include <connector/connector_abi.h>
+#include <connector_host/store/snapshot_writer.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -25,8 +26,10 @@ RunIdentity run_identity(const conn_descriptor &d, const std::vector<ConfigEntry
 // A URL with any user:password@ part, query and fragment removed.
 std::string url_without_credentials(std::string_view url);
 
-// Throws store::StoreError when the snapshot cannot be opened or is of another schema.
+// Throws store::StoreError (from begin()) when the snapshot cannot be opened or is of another schema. mode:
+// whether begin() continues an unfinished run of the same plugin and config (resume_point() then says so).
 std::unique_ptr<SyncWriter> make_snapshot_writer(const std::filesystem::path &path, const RunIdentity &identity,
-                                                 unsigned keep, const SecretScrubber &scrubber);
+                                                 unsigned keep, store::StartMode mode,
+                                                 const SecretScrubber &scrubber);
 
 }  // namespace connector_host::cli

@@ -13,8 +13,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +51,18 @@ struct SyncSummary {
     std::string started_at, ended_at, tenant;
 };
 
+// The records so far as JSON (stored with a checkpoint) and back; from_json throws std::runtime_error.
+std::string counts_to_json(const SyncCounts &counts);
+SyncCounts counts_from_json(std::string_view json);
+
+// Where a resumed sync continues: the interrupted part's last checkpoint and the records it kept.
+struct ResumePoint {
+    std::string token; // opaque: passed to the plugin as resume_from, never printed
+    SyncCounts counts; // the records kept (those delivered before the checkpoint)
+    std::string started_at, checkpointed_at;
+    int64_t run_id = 0; // a snapshot's run
+};
+
 class SyncWriter {
 public:
     virtual ~SyncWriter() = default;
@@ -58,7 +72,11 @@ public:
     virtual void entitlement(const conn_entitlement &e) = 0;
     virtual void grant(const conn_grant &g) = 0;
     virtual void warning(std::string_view code, std::string_view message) = 0;
-    virtual void checkpoint(std::string_view token) = 0;
+    // so_far: every record of the sync up to this checkpoint (a resumed sync's included). A writer that keeps
+    // its records durably commits them with the token here.
+    virtual void checkpoint(std::string_view token, const SyncCounts &so_far) = 0;
+    // After begin(): set when this writer continues an interrupted sync (the sync passes its token).
+    virtual std::optional<ResumePoint> resume_point() const { return std::nullopt; }
     // Every method throws OutputWriteError (with errno) when writing the output failed; finish() also when
     // writing failed at any earlier point. Spool failures throw std::runtime_error.
     virtual void finish(const SyncSummary &summary) = 0;
@@ -78,6 +96,10 @@ struct SyncWriterOptions {
     // data differ only in the run's facts and the summary. For files (host/CLI.md, "Stable order").
     bool sorted = false;
     std::string tenant; // the run's tenant URL without credentials (the "run" object); may be empty
+    // json and ndjson, sorted only: the records spool durably to this file, committed at each checkpoint
+    // (sync --checkpoint FILE); resume: continue the spool's last commit.
+    std::filesystem::path durable_spool;
+    bool resume = false;
 };
 
 // `out` stays owned by the caller. Spool files are anonymous (tmpfile(), or a private temporary SQLite
