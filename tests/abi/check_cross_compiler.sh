@@ -81,7 +81,7 @@ transcript() { # host plugin out-file
     echo "## check"
     "$host" check "$plugin" $(config_for "$plugin") --json | grep -v '"elapsed' || true
     echo "## sync"
-    "$host" sync "$plugin" $(config_for "$plugin") --format ndjson | grep -Ev '"kind":"(summary|meta|run)"' | sort
+    "$host" sync "$plugin" $(config_for "$plugin") --format ndjson | grep -Ev '"kind":"(summary|meta|run|checkpoint)"' | sort
   } >"$out" 2>"$out.err" || { echo "FAIL: $host with $plugin:"; cat "$out.err"; return 1; }
 }
 

@@ -1187,7 +1187,11 @@ TEST_CASE("--resume-from TOKEN still resumes without the host keeping anything: 
     auto r = ch({"sync", ckpt_plugin, "--out", out, "--resume-from", "tp1.12.0"}, t, ckpt_env(5));
     CHECK(r.code != 0); // another config's fingerprint: refused by the plugin
     CHECK(r.err.find("refused the stored checkpoint") == std::string::npos);
-    std::string full = full_sync(t, "ndjson");
+    // The tokens come with NDJSON streamed to stdout (a file holds no checkpoint records).
+    CHECK(full_sync(t, "ndjson").find("\"kind\":\"checkpoint\"") == std::string::npos);
+    const auto streamed = ch({"sync", ckpt_plugin, "--format", "ndjson"}, t, ckpt_env(5));
+    REQUIRE_MESSAGE(streamed.code == 0, streamed.err);
+    const std::string full = streamed.out;
     const auto at = full.find("{\"kind\":\"checkpoint\",\"token\":\"tp1.12.");
     REQUIRE(at != std::string::npos);
     const size_t begin = at + std::string("{\"kind\":\"checkpoint\",\"token\":\"").size();

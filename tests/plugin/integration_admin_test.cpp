@@ -640,19 +640,6 @@ TEST_CASE("Admin API provisioning with SCIM also configured: scim groups and SCI
 
 namespace {
 
-// What came before checkpoint `at` of `stopped`, then everything `resumed` delivered.
-SyncRun joined_at(const SyncRun &stopped, size_t at, const SyncRun &resumed) {
-    const CheckpointAt &c = stopped.checkpoints.at(at);
-    SyncRun all = resumed;
-    all.resources.assign(stopped.resources.begin(), stopped.resources.begin() + static_cast<long>(c.resources));
-    all.entitlements.assign(stopped.entitlements.begin(),
-                            stopped.entitlements.begin() + static_cast<long>(c.entitlements));
-    all.grants.assign(stopped.grants.begin(), stopped.grants.begin() + static_cast<long>(c.grants));
-    all.resources.insert(all.resources.end(), resumed.resources.begin(), resumed.resources.end());
-    all.entitlements.insert(all.entitlements.end(), resumed.entitlements.begin(), resumed.entitlements.end());
-    all.grants.insert(all.grants.end(), resumed.grants.begin(), resumed.grants.end());
-    return all;
-}
 
 SyncRun checkpointed_sync(const Entries &config, int stop_at = -1, const std::string &resume_from = {}) {
     Instance in;

@@ -161,6 +161,22 @@ SyncRun sync(Instance &in, const SyncControls &controls) {
     return run;
 }
 
+SyncRun joined_at(const SyncRun &stopped, size_t at, const SyncRun &resumed) {
+    const CheckpointAt &c = stopped.checkpoints.at(at);
+    SyncRun all = resumed;
+    const auto prefix = [](const auto &from, size_t n, auto &to, const auto &rest) {
+        to.assign(from.begin(), from.begin() + static_cast<long>(n));
+        to.insert(to.end(), rest.begin(), rest.end());
+    };
+    prefix(stopped.resources, c.resources, all.resources, resumed.resources);
+    prefix(stopped.entitlements, c.entitlements, all.entitlements, resumed.entitlements);
+    prefix(stopped.grants, c.grants, all.grants, resumed.grants);
+    all.result.resources = all.resources.size();
+    all.result.entitlements = all.entitlements.size();
+    all.result.grants = all.grants.size();
+    return all;
+}
+
 conn_status check(Instance &in, conn_check_result &result, conn_error &err) {
     conn_status st = plugin_test::run_check(*Plugin::get().v, in.inst.get(), no_call(), result, err);
     check_error_clean(err);

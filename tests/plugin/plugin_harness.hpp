@@ -94,6 +94,9 @@ struct SyncControls {
 };
 
 SyncRun sync(Instance &in, const SyncControls &controls = {});
+// A resumed sync as the host keeps it: what `stopped` delivered before its checkpoint `at`, then all of `resumed`
+// (status, result and warnings are the resumed run's; the record counts of the result are the union's).
+SyncRun joined_at(const SyncRun &stopped, size_t at, const SyncRun &resumed);
 conn_status check(Instance &in, conn_check_result &result, conn_error &err);
 Outcome create_account(Instance &in, const Entries &fields);
 Outcome delete_resource(Instance &in, const std::string &type, const std::string &id);

@@ -537,8 +537,10 @@ public:
     }
     void finish(const SyncSummary &s) override {
         run_.ended_at = store::utc_now();
+        // A file gets no checkpoint lines: they differ between two syncs of the same data (they name the plugin's
+        // journal), and a completed sync's tokens are spent. --checkpoint FILE keeps the latest one.
         if (sections_)
-            for (Section section : {kResources, kEntitlements, kGrants, kWarnings, kCheckpoints})
+            for (Section section : {kResources, kEntitlements, kGrants, kWarnings})
                 sections_->for_each(section, [&](std::string_view text) { line(text, false); });
         line(lines_.build([&](auto &w) { write_run(w, run_, sc_, true); }), false);
         line(lines_.build([&](auto &w) {
