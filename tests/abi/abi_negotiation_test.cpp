@@ -6,6 +6,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -130,6 +131,37 @@ TEST_CASE("discovery lists plugins and skips junk") {
     CHECK(found.plugins[0].version == "1.0.0");
     REQUIRE(found.skipped.size() == 1);
     CHECK(found.skipped[0].path.filename() == "broken.so");
+    fs::remove_all(dir);
+}
+
+namespace {
+bool still_mapped(const fs::path &path) {
+    void *handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+    if (handle != nullptr) ::dlclose(handle);
+    return handle != nullptr;
+}
+}  // namespace
+
+TEST_CASE("a plugin is unmapped when destroyed, unless loaded with Unmap::never (the host's choice)") {
+    // Copies, so that no other test's load of the same file keeps it mapped.
+    auto dir = fs::temp_directory_path() / ("abi-unmap-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path unloaded = dir / "unloaded.so", pinned = dir / "pinned.so";
+    fs::copy_file(EXAMPLE_PLUGIN_PATH, unloaded);
+    fs::copy_file(EXAMPLE_PLUGIN_PATH, pinned);
+
+    LoadedPlugin::load(unloaded).reset();
+    CHECK_FALSE(still_mapped(unloaded));
+
+    auto plugin = LoadedPlugin::load(pinned, connector_host::Unmap::never);
+    CHECK(plugin->descriptor().id == std::string("example-minimal"));
+    plugin.reset(); // deinit ran; the code stays
+    CHECK(still_mapped(pinned));
+    // Loading it again finds the same mapping and initialises it again.
+    plugin = LoadedPlugin::load(pinned, connector_host::Unmap::never);
+    CHECK(plugin->descriptor().id == std::string("example-minimal"));
+    plugin.reset();
     fs::remove_all(dir);
 }
 

@@ -149,7 +149,7 @@ std::unique_ptr<LoadedPlugin> load_plugin(Console &console, const GlobalOptions 
     } else {
         DiscoveryResult found;
         try {
-            found = discover_plugins(g.plugins_dir);
+            found = discover_plugins(g.plugins_dir, Unmap::never);
         } catch (const std::exception &e) {
             throw CommandError{ExitCode::plugin_failure, std::string(e.what()) + " (looking for plugin '" + arg + "')"};
         }
@@ -170,7 +170,7 @@ std::unique_ptr<LoadedPlugin> load_plugin(Console &console, const GlobalOptions 
     }
     std::unique_ptr<LoadedPlugin> plugin;
     try {
-        plugin = LoadedPlugin::load(path);
+        plugin = LoadedPlugin::load(path, Unmap::never);
     } catch (const PluginLoadError &e) {
         throw CommandError{ExitCode::plugin_failure, e.what()};
     }
@@ -369,7 +369,7 @@ int run_plugins(Console &console, const GlobalOptions &g, bool json) {
     return guard_reporting(console, json, [&] {
         DiscoveryResult found;
         try {
-            found = discover_plugins(g.plugins_dir);
+            found = discover_plugins(g.plugins_dir, Unmap::never);
         } catch (const std::exception &e) {
             throw CommandError{ExitCode::plugin_failure, e.what()};
         }

@@ -52,6 +52,16 @@ bool copy_sized(const T *src, T &dst, size_t minimum) {
     return true;
 }
 
+// Marks a loaded library RTLD_NODELETE: later dlcloses (Boost.DLL's) leave its code mapped until exit.
+void pin_in_memory(const fs::path &path) {
+#if defined(_WIN32)
+    (void)path; // the host is built for POSIX only today
+#else
+    if (void *again = ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE); again != nullptr)
+        ::dlclose(again); // the extra reference; the flag stays
+#endif
+}
+
 std::string file_kind_hint(const fs::path &path) {
     std::ifstream in(path, std::ios::binary);
     std::array<char, 4> magic{};
@@ -103,7 +113,7 @@ bool descriptor_strings_ok(const conn_descriptor &d, std::string &why) {
 
 }  // namespace
 
-std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path) {
+std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path, Unmap unmap) {
     // Only a regular file (after following symlinks) is opened: dlopen of a FIFO blocks for ever, of a device
     // reads it; a directory is no plugin file.
     struct stat file {};
@@ -125,6 +135,7 @@ std::unique_ptr<LoadedPlugin> LoadedPlugin::load(const fs::path &path) {
                               path.string() + " cannot be loaded: " + file_kind_hint(path) +
                                   (detail.empty() ? std::string{} : " (" + detail + ")"));
     }
+    if (unmap == Unmap::never) pin_in_memory(path);
     if (!plugin->library_->lib.has(CONN_ENTRY_SYMBOL))
         throw PluginLoadError(LoadErrorKind::no_entry_symbol,
                               path.string() + " is a shared library but not a connector plugin: it does not export " +
@@ -185,7 +196,7 @@ bool has_plugin_extension(const fs::path &path) {
     return ext == ".so" || ext == ".dll" || ext == ".dylib";
 }
 
-DiscoveryResult discover_plugins(const fs::path &dir) {
+DiscoveryResult discover_plugins(const fs::path &dir, Unmap unmap) {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
     if (ec) throw std::runtime_error("cannot read plugins directory " + dir.string() + ": " + ec.message());
@@ -201,7 +212,7 @@ DiscoveryResult discover_plugins(const fs::path &dir) {
     std::sort(files.begin(), files.end());
     for (const auto &file : files) {
         try {
-            auto plugin = LoadedPlugin::load(file);
+            auto plugin = LoadedPlugin::load(file, unmap);
             const auto &d = plugin->descriptor();
             result.plugins.push_back(DiscoveredPlugin{file, d.id, d.name, d.version, d.abi_major, d.abi_minor});
         } catch (const PluginLoadError &e) {

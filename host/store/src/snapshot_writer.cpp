@@ -55,7 +55,8 @@ SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart
 
 SnapshotWriter::~SnapshotWriter() {
     if (!finished_) fail("interrupted");
-    db_.reset(); // before the lock
+    // Members are destroyed in reverse order of declaration: the prepared statements, then the
+    // connection (sqlite3_close refuses, and leaks, while a statement is alive), then the lock.
 }
 
 SnapshotWriter::WriterLock::WriterLock(const std::filesystem::path &path) {

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cassert>
+
 namespace connector_host::store {
 
 namespace {
@@ -97,7 +99,12 @@ Database::Database(const std::filesystem::path &path, Mode mode) {
     sqlite3_extended_result_codes(db_, 1);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+    [[maybe_unused]] const int closed = sqlite3_close(db_);
+    // SQLITE_BUSY here means a Statement outlives its Database: the connection leaks. Owners must
+    // destroy their statements first (a debug build stops here rather than leak quietly).
+    assert(closed == SQLITE_OK);
+}
 
 void Database::execute(std::string_view sql) {
     char *message = nullptr;

@@ -40,13 +40,21 @@ private:
     LoadErrorKind kind_;
 };
 
-// A loaded and initialised plugin. Destroying it calls deinit and unloads the library; every instance
-// created through connector() must be destroyed first.
+// What destroying a LoadedPlugin does to the library's code once deinit has returned.
+enum class Unmap {
+    on_destroy, // dlclose: the code is unmapped (a validator checks that unloading is safe)
+    never,      // pinned (RTLD_NODELETE): a process that exits soon gains nothing from unmapping, and a
+                // plugin that broke the rules (a thread, an atexit or TLS destructor left behind) would
+                // otherwise crash the host at exit, in code that is gone
+};
+
+// A loaded and initialised plugin. Destroying it calls deinit and unloads the library (see Unmap);
+// every instance created through connector() must be destroyed first.
 class LoadedPlugin {
 public:
     // Loads, negotiates (host speaks CONN_ABI_VERSION_MAJOR.CONN_ABI_VERSION_MINOR), inits, and checks
     // the connector.v1 vtable and descriptor. Throws PluginLoadError.
-    static std::unique_ptr<LoadedPlugin> load(const std::filesystem::path &path);
+    static std::unique_ptr<LoadedPlugin> load(const std::filesystem::path &path, Unmap unmap = Unmap::on_destroy);
 
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin &) = delete;
@@ -94,7 +102,7 @@ struct DiscoveryResult {
 
 // Loads every file with a plugin extension in `dir` (not recursive), reads its descriptor, unloads it.
 // Throws std::runtime_error when the directory cannot be read.
-DiscoveryResult discover_plugins(const std::filesystem::path &dir);
+DiscoveryResult discover_plugins(const std::filesystem::path &dir, Unmap unmap = Unmap::on_destroy);
 
 // Views of ABI strings (NULL reads as empty): the C++ companion's.
 using conn::view;
