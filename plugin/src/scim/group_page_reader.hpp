@@ -52,6 +52,7 @@ private:
             : owner_(owner), group_(std::move(on_member), std::move(limits)) {}
         void begin() override { group_.reset(); }
         void byte(char c) override { group_.feed(c); }
+        void bytes(std::string_view run) override { group_.feed(run); }
         void end() override;
         size_t held_bytes() const override { return group_.held_bytes(); }
         void reset() {

@@ -169,8 +169,59 @@ void GroupMembersReader::reset() {
 }
 
 void GroupMembersReader::feed(std::string_view bytes) {
-    for (char c : bytes) step(c);
-    bytes_ += bytes.size();
+    size_t i = 0;
+    while (i < bytes.size()) {
+        // Inside an element, runs that change no state of this reader (most of a page: the strings) are kept
+        // whole; every other byte goes through the state machine.
+        const size_t run = members_state_ == Members::in_array && in_element_ ? element_run(bytes.substr(i)) : 0;
+        if (run > 0) {
+            keep_element_run(bytes.substr(i, run));
+            i += run;
+            bytes_ += run;
+            continue;
+        }
+        step(bytes[i]);
+        ++i;
+        ++bytes_;
+    }
+}
+
+namespace {
+
+// Bytes that end a run inside an element: in a string, its end or an escape; outside one, anything that opens,
+// closes or separates. NUL ends every run (step() refuses it).
+struct RunStops {
+    bool in_string[256]{};
+    bool outside[256]{};
+    constexpr RunStops() {
+        in_string[0] = outside[0] = true;
+        in_string[static_cast<unsigned char>('"')] = in_string[static_cast<unsigned char>('\\')] = true;
+        for (char c : {'"', '{', '}', '[', ']', ','}) outside[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr RunStops kRunStops;
+
+}  // namespace
+
+size_t GroupMembersReader::element_run(std::string_view rest) const {
+    if (in_string_ && escape_) return 0;
+    const bool *stops = in_string_ ? kRunStops.in_string : kRunStops.outside;
+    size_t n = 0;
+    while (n < rest.size() && !stops[static_cast<unsigned char>(rest[n])]) ++n;
+    return n;
+}
+
+void GroupMembersReader::keep_element_run(std::string_view run) {
+    if (elements_) {
+        elements_->bytes(run);
+        return;
+    }
+    if (element_.size() + run.size() > limits_.member_bytes) {
+        // Fill up to the limit (never passed: keep_element refuses the byte past it), then refuse as it does.
+        element_.append(run.substr(0, limits_.member_bytes - element_.size()));
+        keep_element(run[0]);
+    }
+    element_.append(run);
 }
 
 void GroupMembersReader::step(char c) {

@@ -60,6 +60,10 @@ public:
     virtual ~ElementHandler() = default;
     virtual void begin() = 0;
     virtual void byte(char c) = 0;
+    // A run of bytes of the element in one call (the reader hands over whole runs that hold no structure).
+    virtual void bytes(std::string_view run) {
+        for (char c : run) byte(c);
+    }
     virtual void end() = 0;
     virtual size_t held_bytes() const = 0;
 };
@@ -115,6 +119,8 @@ private:
     void end_element();
     void key_done();
     void keep_element(char c);
+    size_t element_run(std::string_view rest) const;
+    void keep_element_run(std::string_view run);
     void keep_envelope(char c);
     [[noreturn]] void too_large(const char *what, size_t limit, const std::string &field) const;
 
