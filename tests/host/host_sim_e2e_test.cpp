@@ -755,6 +755,22 @@ TEST_CASE("the real plugin: a JSON sync with --checkpoint interrupted by SIGINT 
     CHECK_FALSE(fs::exists(ck + ".spool"));
 }
 
+TEST_CASE("--log-level debug logs each request's method, path and status, and info does not") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "30", "--seed-groups", "3", "--seed-members", "40"});
+    auto env = env_for(simulator);
+    auto r = ch({"--log-level", "debug", "sync", plugin, "--out", (t / "debug.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("GET /scim/v2/Users?") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("GET /scim/v2/Groups?") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find(": HTTP 200, ") != std::string::npos, r.err);
+    CHECK(r.err.find("GET http") == std::string::npos); // the path, not the whole URL
+
+    r = ch({"--log-level", "info", "sync", plugin, "--out", (t / "info.json").string()}, t, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK_MESSAGE(r.err.find("GET /scim/v2/") == std::string::npos, r.err);
+}
+
 TEST_CASE("token scan: every byte connector-host wrote in this file") {
     {
         // The token given literally, in a usage error, to a command that fails, and at trace level.

@@ -29,6 +29,7 @@ struct Engine::Job {
     Response response;
     unsigned attempts = 0;
     Clock::time_point first_start{};
+    Clock::time_point attempt_start{};
     curl_slist *headers = nullptr;
     void *easy = nullptr;
     Engine *owner = nullptr;
@@ -284,7 +285,8 @@ void Engine::abort_all() {
 }
 
 void Engine::begin_attempt(Job &job, void *easy) {
-    if (job.attempts == 0) job.first_start = Clock::now();
+    job.attempt_start = Clock::now();
+    if (job.attempts == 0) job.first_start = job.attempt_start;
     ++job.attempts;
     ++stats_.requests;
     release(job);
@@ -410,6 +412,7 @@ void Engine::finish(void *easy_ptr, int code_int) {
     }
 
     const auto now = Clock::now();
+    log_exchange(*job, now);
     if (is_throttling(r)) on_throttled(r, now);
     else if (throughput_ && r.failure == Failure::none) throughput_->admitted(now);
     on_allowance(r, now);
@@ -425,6 +428,29 @@ void Engine::finish(void *easy_ptr, int code_int) {
                   retry_fits_budget(options_.backoff, ms_between(job->first_start, now), delay);
     if (job->done(r) == Disposition::retry && r.can_retry) enqueue_retry(job, delay);
     else if (job) release(*job);
+}
+
+namespace {
+
+// The request's path and query (what a person reads in a log): the URL without its scheme, host and port.
+// Credentials never travel in our URLs (headers carry them); the host's scrubber still sees every line.
+std::string_view path_of(std::string_view url) {
+    const size_t scheme = url.find("://");
+    const size_t path = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+    return path == std::string_view::npos ? std::string_view("/") : url.substr(path);
+}
+
+}  // namespace
+
+// One debug line per exchange: method, path, what came back, its size and time.
+void Engine::log_exchange(const Job &job, Clock::time_point now) const {
+    if (!log_) return;
+    const Response &r = job.response;
+    std::string line = std::string(method_name(job.request.method)) + " " + std::string(path_of(job.request.url)) + ": ";
+    line += r.failure == Failure::none ? "HTTP " + std::to_string(r.status) : r.error;
+    line += ", " + std::to_string(job.received) + " bytes in " + std::to_string(ms_between(job.attempt_start, now)) + " ms";
+    if (job.attempts > 1) line += " (attempt " + std::to_string(job.attempts) + ")";
+    log(LogLevel::debug, line);
 }
 
 void Engine::on_throttled(const Response &r, Clock::time_point now) {

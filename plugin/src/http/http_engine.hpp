@@ -180,6 +180,7 @@ private:
     void finish(void *easy, int curl_code);
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
+    void log_exchange(const Job &job, Clock::time_point now) const;
     void on_throttled(const Response &r, Clock::time_point now);
     // An answer saying the allowance is spent (RateLimit-Remaining: 0): no new request until it refills.
     void on_allowance(const Response &r, Clock::time_point now);
