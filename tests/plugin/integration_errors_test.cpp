@@ -285,6 +285,23 @@ TEST_CASE("429 past the retry budget: RATE_LIMITED with retry_after_ms from the 
     }
 }
 
+TEST_CASE("check gives up in seconds: it retries for at most 5 s, whatever retry-budget-ms says") {
+    // 503 with Retry-After: 2 to every request: attempts at 0, 2 and 4 s fit 5 s; a 30 s budget would make 15.
+    ScriptedServer srv([](const std::string &, const std::string &, int) {
+        auto r = status_reply(503, R"({"status":503,"detail":"down for maintenance"})");
+        r.headers.emplace_back("Retry-After", "2");
+        return r;
+    });
+    Instance in;
+    in.open(config_for(srv.url(), kToken, {{"retry-budget-ms", "30000"}}));
+    conn_check_result res{};
+    conn_error err{};
+    CHECK(check(in, res, err) == CONN_ERR_TRANSIENT);
+    CHECK(err.http_status == 503);
+    CHECK(srv.requests() >= 2);
+    CHECK(srv.requests() <= 3);
+}
+
 TEST_CASE("malformed JSON on a GET is retried, then reported as transient") {
     ScriptedServer srv([](const std::string &, const std::string &, int nth) {
         return nth < 2 ? status_reply(200, "{\"totalResults\": 3, \"Resour") : status_reply(200, kUsersPage);

@@ -1,5 +1,7 @@
 #include "connector/connector.hpp"
 
+#include <algorithm>
+
 #include "common/errors.hpp"
 #include "common/units.hpp"
 #include "config/fields.hpp"
@@ -88,11 +90,12 @@ void Connector::log(LogLevel level, const std::string &msg) const {
     if (log_) log_(level, msg);
 }
 
-void Connector::begin(const CallContext &ctx) {
+void Connector::begin(const CallContext &ctx, int64_t retry_budget_ms) {
     for (http::Engine *e : {engine_.get(), admin_engine_.get()}) {
         if (!e) continue;
         e->set_cancel(ctx.cancelled);
         e->reset_stats();
+        e->set_retry_budget_ms(retry_budget_ms);
     }
     if (ctx.cancelled && ctx.cancelled()) throw Error::cancelled();
 }
@@ -112,7 +115,9 @@ std::string Connector::check_admin_api() {
 }
 
 CheckResult Connector::check(const CallContext &ctx) {
-    begin(ctx);
+    // A check answers "can I reach and use the service now?" for a person or a health probe waiting on it: a
+    // service that does not answer fails it in seconds (kCheckRetryBudgetMs), not after a sync's patience.
+    begin(ctx, std::min<int64_t>(config_.retry_budget_ms, kCheckRetryBudgetMs));
     CheckResult r;
     if (client_) {
         r.message = check_scim(r.user_count);

@@ -51,8 +51,12 @@ public:
                    std::string_view principal_id);
 
 private:
-    // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts.
-    void begin(const CallContext &ctx);
+    // Every operation, once its arguments are checked: the host's cancel predicate, fresh engine counts, the
+    // retry budget (retry-budget-ms unless the operation asks for less).
+    void begin(const CallContext &ctx) { begin(ctx, config_.retry_budget_ms); }
+    void begin(const CallContext &ctx, int64_t retry_budget_ms);
+    // The most a check retries one request: an unreachable or failing service fails a check in seconds.
+    static constexpr int64_t kCheckRetryBudgetMs = 5000;
     std::string check_scim(int64_t &user_count);
     std::string check_admin_api();
     void log(LogLevel level, const std::string &msg) const;

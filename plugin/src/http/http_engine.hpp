@@ -163,6 +163,8 @@ public:
 
     const EngineStats &stats() const { return stats_; }
     void reset_stats() { stats_ = {}; }
+    // The total time one request may spend being retried, for the requests submitted from now on.
+    void set_retry_budget_ms(int64_t ms) { options_.backoff.budget_ms = ms; }
 
 private:
     using Clock = std::chrono::steady_clock;
