@@ -300,6 +300,15 @@ TEST_CASE("check gives up in seconds: it retries for at most 5 s, whatever retry
     CHECK(err.http_status == 503);
     CHECK(srv.requests() >= 2);
     CHECK(srv.requests() <= 3);
+    // The slow failure is not silent: the retry past 3 s (at 2 s, waiting 2 s more) says why, at warn, once.
+    int warned = 0;
+    for (auto &[lvl, line] : in.log) {
+        if (lvl != CONN_LOG_WARN || line.find("retrying") == std::string::npos) continue;
+        CHECK_MESSAGE(line.find(srv.url().substr(7, srv.url().find('/', 7) - 7) + " answers HTTP 503, retrying (attempt 3 in 2 s") !=
+                          std::string::npos, line);
+        ++warned;
+    }
+    CHECK(warned == 1);
 }
 
 TEST_CASE("malformed JSON on a GET is retried, then reported as transient") {

@@ -375,6 +375,7 @@ bool Engine::schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> re
 
 void Engine::enqueue_retry(std::unique_ptr<Job> &job, int64_t delay) {
     ++stats_.retries;
+    note_slow_retry(*job, delay);
     release(*job);
     if (job->response.body.capacity() > 0) std::string().swap(job->response.body);
     log(LogLevel::debug, std::string("retrying ") + method_name(job->request.method) + " after " +
@@ -440,7 +441,31 @@ std::string_view path_of(std::string_view url) {
     return path == std::string_view::npos ? std::string_view("/") : url.substr(path);
 }
 
+// The URL's host and port.
+std::string_view host_of(std::string_view url) {
+    const size_t scheme = url.find("://");
+    const size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const size_t end = url.find_first_of("/?#", start);
+    return url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
 }  // namespace
+
+// A request that has been failing for seconds says why, at warn (what a terminal shows by default): at most one
+// line every kSlowRetryNoticeMs, so that a sync through many failures is not a wall of them.
+void Engine::note_slow_retry(const Job &job, int64_t delay) {
+    const auto now = Clock::now();
+    if (ms_between(job.first_start, now) + delay < kSlowRetryNoticeMs) return;
+    if (slow_notice_at_ && ms_between(*slow_notice_at_, now) < kSlowRetryNoticeMs) return;
+    slow_notice_at_ = now;
+    const Response &r = job.response;
+    const std::string host(host_of(job.request.url));
+    const std::string why = r.failure == Failure::none ? host + " answers HTTP " + std::to_string(r.status)
+                                                       : "cannot reach " + host + " (" + r.error + ")";
+    log(LogLevel::warn, why + ", retrying (attempt " + std::to_string(job.attempts + 1) + " in " +
+                            std::to_string((delay + 500) / 1000) + " s; retries stop after " +
+                            std::to_string(options_.backoff.budget_ms / 1000) + " s)");
+}
 
 // One debug line per exchange: method, path, what came back, its size and time.
 void Engine::log_exchange(const Job &job, Clock::time_point now) const {

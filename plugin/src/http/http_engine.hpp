@@ -146,6 +146,7 @@ public:
     struct Job;  // one request and its retry state (defined in the .cpp)
     static constexpr size_t kCancelCheckBytes = 1u << 20;  // body bytes between two asks of the cancel predicate
     static constexpr int64_t kMaxWaitMs = 100;              // the longest wait between two asks of it
+    static constexpr int64_t kSlowRetryNoticeMs = 3000;     // a request retried this long is worth a warning
 
     explicit Engine(EngineOptions options, LogFn log = {});
     ~Engine();
@@ -183,6 +184,7 @@ private:
     bool schedule_retry(std::unique_ptr<Job> &job, std::optional<int64_t> retry_after_ms);
     void enqueue_retry(std::unique_ptr<Job> &job, int64_t delay_ms);
     void log_exchange(const Job &job, Clock::time_point now) const;
+    void note_slow_retry(const Job &job, int64_t delay_ms);
     void on_throttled(const Response &r, Clock::time_point now);
     // An answer saying the allowance is spent (RateLimit-Remaining: 0): no new request until it refills.
     void on_allowance(const Response &r, Clock::time_point now);
@@ -192,6 +194,7 @@ private:
     void log(LogLevel level, const std::string &msg) const;
 
     EngineOptions options_;
+    std::optional<Clock::time_point> slow_notice_at_;  // the last "retrying" warning
     LogFn log_;
     std::function<bool()> cancelled_;
     void *multi_ = nullptr;
