@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "sync/checkpoint/checkpointer.hpp"
 #include "sync/checkpoint/page_frontier.hpp"
 #include "sync/checkpoint/resume_token.hpp"
 
@@ -100,4 +101,19 @@ TEST_CASE("the frontier is the longest prefix answered without a hole, in any or
     resumed.completed(2, 500, 20, 0x6);
     CHECK(resumed.position() == 519);
     CHECK(resumed.pass() == 2);
+}
+
+TEST_CASE("checkpoint spacing: a tenth of the time run, between 250 ms and checkpoint-interval-ms") {
+    using std::chrono::milliseconds;
+    using std::chrono::seconds;
+    const milliseconds interval{5000};
+    CHECK(checkpoint_spacing(milliseconds(0), interval) == milliseconds(250));
+    CHECK(checkpoint_spacing(seconds(2), interval) == milliseconds(250));
+    CHECK(checkpoint_spacing(seconds(10), interval) == milliseconds(1000));
+    CHECK(checkpoint_spacing(seconds(30), interval) == milliseconds(3000));
+    CHECK(checkpoint_spacing(seconds(600), interval) == milliseconds(5000));
+    // A shorter interval is the longest spacing, and below 250 ms it is also the shortest; 0 = every page.
+    CHECK(checkpoint_spacing(seconds(600), milliseconds(1000)) == milliseconds(1000));
+    CHECK(checkpoint_spacing(seconds(1), milliseconds(100)) == milliseconds(100));
+    CHECK(checkpoint_spacing(seconds(600), milliseconds(0)) == milliseconds(0));
 }

@@ -2,7 +2,15 @@
 
 #include "common/errors.hpp"
 
+#include <algorithm>
+
 namespace ce::sync::checkpoint {
+
+std::chrono::steady_clock::duration checkpoint_spacing(std::chrono::steady_clock::duration elapsed,
+                                                       std::chrono::steady_clock::duration interval) {
+    const std::chrono::steady_clock::duration floor = std::min<std::chrono::steady_clock::duration>(kMinCheckpointSpacing, interval);
+    return std::clamp<std::chrono::steady_clock::duration>(elapsed / 10, floor, interval);
+}
 
 Checkpointer::Checkpointer(RecordSink &sink, TokenScope scope, std::chrono::milliseconds interval, std::string journal_dir)
     : sink_(sink),
@@ -11,7 +19,7 @@ Checkpointer::Checkpointer(RecordSink &sink, TokenScope scope, std::chrono::mill
       journal_dir_(std::move(journal_dir)) {}
 
 ResumePoint Checkpointer::begin(std::string_view resume_from, JournalReplay &replay) {
-    last_ = Clock::now();
+    started_ = last_ = Clock::now();
     if (resume_from.empty()) {
         if (sink_.takes_checkpoints()) journal_.emplace(Journal::create(journal_dir_));
         return ResumePoint{};
@@ -22,7 +30,11 @@ ResumePoint Checkpointer::begin(std::string_view resume_from, JournalReplay &rep
     return point;
 }
 
-bool Checkpointer::due() const { return journal_ && sink_.takes_checkpoints() && Clock::now() - last_ >= interval_; }
+bool Checkpointer::due() const {
+    if (!journal_ || !sink_.takes_checkpoints()) return false;
+    const Clock::time_point now = Clock::now();
+    return now - last_ >= checkpoint_spacing(now - started_, interval_);
+}
 
 void Checkpointer::give(ResumePoint point) {
     if (!journal_ || !sink_.takes_checkpoints()) return;

@@ -15,6 +15,13 @@
 
 namespace ce::sync::checkpoint {
 
+// How long after the last checkpoint the next is due, `elapsed` into the sync: a tenth of the time the sync has
+// run (an interruption loses at most ~10% of it), never more than `interval` (checkpoint-interval-ms) and never
+// less than kMinCheckpointSpacing (unless `interval` is smaller still: 0 = every page or group).
+inline constexpr std::chrono::milliseconds kMinCheckpointSpacing{250};
+std::chrono::steady_clock::duration checkpoint_spacing(std::chrono::steady_clock::duration elapsed,
+                                                       std::chrono::steady_clock::duration interval);
+
 class Checkpointer {
 public:
     Checkpointer(RecordSink &sink, TokenScope scope, std::chrono::milliseconds interval, std::string journal_dir);
@@ -34,7 +41,7 @@ public:
         if (journal_) journal_->add_strings(tag, g);
     }
 
-    // A checkpoint is due (the interval has passed since the last one) and someone takes it.
+    // A checkpoint is due (checkpoint_spacing has passed since the last one) and someone takes it.
     bool due() const;
     // Gives a checkpoint at `point` (its journal fields are filled here). Throws Error::stopped() when the sink
     // answers STOP.
@@ -51,7 +58,8 @@ private:
     Clock::duration interval_;
     std::string journal_dir_;
     std::optional<Journal> journal_;
-    Clock::time_point last_ = Clock::now();
+    Clock::time_point started_ = Clock::now();
+    Clock::time_point last_ = started_;
     uint64_t given_ = 0;
     bool resumed_ = false;
 };
