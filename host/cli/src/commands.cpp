@@ -767,7 +767,9 @@ void run_plugin_sync(Console &console, const GlobalOptions &g, LoadedPlugin &plu
         if (resume.keeper) resume.keeper->save(token);
         resume.checkpointed = true;
     };
-    ValidatingSink sink(declared_types(d), sync_handlers(console, counts, tally, op, writer, after_checkpoint));
+    ValidatingSink::Handlers handlers = sync_handlers(console, counts, tally, op, writer, after_checkpoint);
+    if (!resume.keeper && !writer.keeps_checkpoints()) handlers.checkpoint = nullptr;
+    ValidatingSink sink(declared_types(d), std::move(handlers));
     auto options = conn::make<conn_sync_options>();
     options.resume_from = conn::str(resume.token);
     auto result = conn::make<conn_sync_result>();

@@ -372,7 +372,7 @@ ValidatingSink::ValidatingSink(std::vector<std::string> declared_types, Handlers
     sink_.on_resource = &ValidatingSink::on_resource;
     sink_.on_entitlement = &ValidatingSink::on_entitlement;
     sink_.on_grant = &ValidatingSink::on_grant;
-    sink_.on_checkpoint = &ValidatingSink::on_checkpoint;
+    if (handlers_.checkpoint) sink_.on_checkpoint = &ValidatingSink::on_checkpoint; // NULL: no checkpoints wanted
     sink_.on_warning = &ValidatingSink::on_warning;
 }
 

@@ -449,6 +449,7 @@ public:
     void checkpoint(std::string_view token, const SyncCounts &so_far) override {
         sections_.commit(token, so_far, run_.started_at);
     }
+    bool keeps_checkpoints() const override { return false; } // a JSON document holds no tokens
     std::optional<ResumePoint> resume_point() const override { return sections_.resumed(); }
     void finish(const SyncSummary &s) override {
         run_.ended_at = store::utc_now();
@@ -532,6 +533,7 @@ public:
         record(kCheckpoints, seq, {}, lines_.build([&](auto &w) { write_checkpoint(w, token, sc_); }));
         if (sections_) sections_->commit(token, so_far, run_.started_at);
     }
+    bool keeps_checkpoints() const override { return !sections_; } // streamed: the tokens are in the output
     std::optional<ResumePoint> resume_point() const override {
         return sections_ ? sections_->resumed() : std::nullopt;
     }
@@ -613,6 +615,7 @@ public:
         row(warnings_, warn_w_, {cell(code, sc_), cell(message, sc_)});
     }
     void checkpoint(std::string_view, const SyncCounts &) override {}
+    bool keeps_checkpoints() const override { return false; }
     void finish(const SyncSummary &s) override {
         std::string types;
         for (const auto &[t, n] : s.counts.resources_by_type)

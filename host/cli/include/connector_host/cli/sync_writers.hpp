@@ -75,6 +75,10 @@ public:
     // so_far: every record of the sync up to this checkpoint (a resumed sync's included). A writer that keeps
     // its records durably commits them with the token here.
     virtual void checkpoint(std::string_view token, const SyncCounts &so_far) = 0;
+    // Whether this writer does anything with a checkpoint (a streamed NDJSON line, a snapshot's commit). When it
+    // does not and no --checkpoint FILE keeps tokens, the host offers no on_checkpoint: the plugin then keeps no
+    // journal, which costs it CPU and disk on every page.
+    virtual bool keeps_checkpoints() const { return true; }
     // After begin(): set when this writer continues an interrupted sync (the sync passes its token).
     virtual std::optional<ResumePoint> resume_point() const { return std::nullopt; }
     // Every method throws OutputWriteError (with errno) when writing the output failed; finish() also when
