@@ -755,6 +755,44 @@ TEST_CASE("the real plugin: a JSON sync with --checkpoint interrupted by SIGINT 
     CHECK_FALSE(fs::exists(ck + ".spool"));
 }
 
+namespace {
+size_t journals_in(const fs::path &dir) {
+    size_t n = 0;
+    for (const auto &e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".journal") ++n;
+    return n;
+}
+}  // namespace
+
+TEST_CASE("the host asks for checkpoints only when it keeps them: an interrupted JSON sync leaves no journal") {
+    TempDir t;
+    Simulator simulator(t, {"--seed-users", "300", "--seed-groups", "6", "--seed-members", "400", "--latency-ms", "60"});
+    auto env = env_for(simulator);
+    env["PAGE_SIZE"] = "10";
+    env["CONCURRENCY"] = "1"; // 30 user pages at 60 ms: about 2 s
+    env["CHECKPOINT_INTERVAL_MS"] = "0";
+    const fs::path spill = t / "spill";
+    fs::create_directories(spill);
+    env["SPILL_DIR"] = spill.string();
+    auto interrupted = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), host);
+        Child c(args, t.path(), env, scrubbed_env);
+        std::this_thread::sleep_for(std::chrono::milliseconds(900));
+        c.signal(SIGINT);
+        Result r = c.wait(std::chrono::seconds(30));
+        all_written() += r.out + r.err;
+        return r;
+    };
+    Result r = interrupted({"sync", plugin, "--out", (t / "org.json").string()});
+    CHECK(r.code == 130);
+    CHECK(journals_in(spill) == 0);
+    // Streamed NDJSON carries the tokens: the plugin keeps the journal they name (the check above can see one).
+    r = interrupted({"sync", plugin, "--format", "ndjson"});
+    CHECK(r.code == 130);
+    CHECK(r.out.find("\"kind\":\"checkpoint\"") != std::string::npos);
+    CHECK(journals_in(spill) == 1);
+}
+
 TEST_CASE("--log-level debug logs each request's method, path and status, and info does not") {
     TempDir t;
     Simulator simulator(t, {"--seed-users", "30", "--seed-groups", "3", "--seed-members", "40"});
