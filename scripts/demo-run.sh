@@ -2,9 +2,20 @@
 # Runs the demo against an already-built tree: scripts/demo-run.sh [<build-dir>]
 # Starts scim-sim with a sample organisation on a loopback port the OS picks, then walks connector-host
 # through every command against it, and stops the simulator.
+# Installed (`cmake --install`, the Debian package) as <prefix>/share/connector/demo.sh, it runs the programs of
+# that prefix and lets connector-host find the plugin in its default directory, with no flag.
 set -euo pipefail
-build=${1:-build/default}
-bin="$build/bin"
+here=$(cd "$(dirname "$0")" && pwd)
+if [ $# -ge 1 ]; then
+  tree=$1
+elif [ "$(basename "$here")" = connector ] && [ -x "$here/../../bin/connector-host" ]; then
+  tree=$(cd "$here/../.." && pwd)
+else
+  tree=build/default
+fi
+bin="$tree/bin"
+plugins_dir=()
+[ -d "$tree/plugins" ] && plugins_dir=(--plugins-dir "$tree/plugins")
 work=$(mktemp -d)
 sim_pid=""
 cleanup() {
@@ -16,8 +27,8 @@ trap cleanup EXIT
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 # The plugin warns once per command that plain http to a loopback address is for tests only; the demo
 # shows that warning on the first check and keeps the other steps quiet.
-host() { "$bin/connector-host" --plugins-dir "$build/plugins" --log-level error "$@"; }
-host_warn() { "$bin/connector-host" --plugins-dir "$build/plugins" "$@"; }
+host() { "$bin/connector-host" "${plugins_dir[@]}" --log-level error "$@"; }
+host_warn() { "$bin/connector-host" "${plugins_dir[@]}" "$@"; }
 
 # A token made for this run only; it reaches the host through the environment, never the command line.
 token="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

@@ -7,6 +7,7 @@
 // goes on. --in-process runs everything in this process, for a debugger.
 #include "registry.hpp"
 #include "support.hpp"
+#include "connector_host/plugin_loader.hpp"
 
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
@@ -468,11 +469,10 @@ std::optional<int> parse_options(int argc, char **argv, Options &opt) {
     return std::nullopt;
 }
 
-// The host's default plugins directory: <prefix>/plugins for <prefix>/bin/<runner>, else plugins/ beside it.
+// The host's default plugins directory (connector_host::default_plugins_dir), CONNECTOR_PLUGINS_DIR first.
 std::string default_plugins_dir() {
     if (const char *env = std::getenv("CONNECTOR_PLUGINS_DIR"); env != nullptr && *env != '\0') return env;
-    std::filesystem::path dir = std::filesystem::path(self_exe()).parent_path();
-    return ((dir.filename() == "bin" ? dir.parent_path() : dir) / "plugins").string();
+    return connector_host::default_plugins_dir(std::filesystem::path(self_exe())).string();
 }
 
 // `connector-conformance <plugin-id>`: an argument that is no path (no '/', no plugin extension) and no file
@@ -673,6 +673,7 @@ int run(int argc, char **argv) {
         if (auto code = resolve_plugin_id(opt)) return *code;
     std::vector<const TestCase *> selected;
     if (auto code = select_tests(opt, selected)) return *code;
+    const ScratchTmpdir scratch; // before the first child: every test's plugin writes its files there
     Context ctx = context_from(opt);
     ConfigEntries user_config;
     try {

@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -450,6 +452,23 @@ std::string find_sim_binary(const std::string &explicit_path) {
     dir = dir.substr(0, dir.rfind('/'));
     std::string candidate = dir + "/scim-sim";
     return ::access(candidate.c_str(), X_OK) == 0 ? candidate : std::string();
+}
+
+ScratchTmpdir::ScratchTmpdir() {
+    const char *given = std::getenv("TMPDIR");
+    if (given != nullptr && *given != '\0') previous_ = given;
+    std::string templ = (previous_ ? *previous_ : std::string("/tmp")) + "/connector-conformance.XXXXXX";
+    if (::mkdtemp(templ.data()) == nullptr) return; // the plugin then gets the runner's own TMPDIR
+    path_ = templ;
+    ::setenv("TMPDIR", path_.c_str(), 1);
+}
+
+ScratchTmpdir::~ScratchTmpdir() {
+    if (path_.empty()) return;
+    if (previous_) ::setenv("TMPDIR", previous_->c_str(), 1);
+    else ::unsetenv("TMPDIR");
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
 }
 
 SimProcess::SimProcess(const SimOptions &opts) {

@@ -156,6 +156,23 @@ private:
 
 // ---- Simulator ------------------------------------------------------------------------------------------
 
+// A private TMPDIR for the plugin under test, for the runner's lifetime: created under the TMPDIR the runner was
+// given (else /tmp), exported to every test child (and to in-process tests), removed with all it holds when the
+// runner ends. Interrupted syncs leave what a resume needs (a checkpointing plugin's journal, spill files): the
+// runner interrupts on purpose and must not leave that behind in the user's TMPDIR.
+class ScratchTmpdir {
+public:
+    ScratchTmpdir();
+    ~ScratchTmpdir();
+    ScratchTmpdir(const ScratchTmpdir &) = delete;
+    ScratchTmpdir &operator=(const ScratchTmpdir &) = delete;
+    const std::string &path() const { return path_; }
+
+private:
+    std::string path_;
+    std::optional<std::string> previous_;
+};
+
 struct SimOptions {
     std::string binary;
     std::string token;

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 #include <map>
@@ -268,6 +269,27 @@ TEST_SUITE("fixtures") {
 }
 
 TEST_SUITE("runner") {
+#if defined(CONFORMANCE_REAL_PLUGIN) && defined(CONFORMANCE_SIM)
+    TEST_CASE("interrupted syncs leave nothing in the user's TMPDIR: the plugin's journals go to the runner's scratch") {
+        // sync.stop_each_kind stops syncs after checkpoints on purpose; the real plugin keeps a journal (0600, in
+        // $TMPDIR) for each such sync so that it can be resumed.
+        std::string dir = (std::filesystem::temp_directory_path() / "conformance-tmpdir-test.XXXXXX").string();
+        REQUIRE(::mkdtemp(dir.data()) != nullptr);
+        const char *before = std::getenv("TMPDIR");
+        const std::string previous = before != nullptr ? before : "";
+        ::setenv("TMPDIR", dir.c_str(), 1);
+        Run r = run({CONFORMANCE_REAL_PLUGIN, "--sim", "--sim-binary", CONFORMANCE_SIM, "--filter", "^sync\\.stop_each_kind$"});
+        if (before != nullptr) ::setenv("TMPDIR", previous.c_str(), 1);
+        else ::unsetenv("TMPDIR");
+        CHECK_MESSAGE(r.code == 0, r.out);
+        CHECK(r.out.find("1 passed, 0 failed") != std::string::npos);
+        std::string left;
+        for (const auto &entry : std::filesystem::recursive_directory_iterator(dir)) left += " " + entry.path().filename().string();
+        CHECK_MESSAGE(left.empty(), "left in TMPDIR:" << left);
+        std::filesystem::remove_all(dir);
+    }
+#endif
+
     TEST_CASE("--list names every test of every level and exits 0 without running any") {
         Run r = run({"--list"});
         CHECK(r.code == 0);

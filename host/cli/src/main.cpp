@@ -8,6 +8,7 @@
 #include "connector_host/cli/exit_codes.hpp"
 #include "connector_host/cli/text_safety.hpp"
 #include "connector_host/cli/host_services.hpp"
+#include "connector_host/plugin_loader.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,14 +28,10 @@ namespace {
 using namespace connector_host::cli;
 namespace fs = std::filesystem;
 
-// plugins/ beside the executable: <prefix>/plugins for <prefix>/bin/connector-host, else <dir>/plugins.
+// The loader's default (installed tree, build tree, or plugins/ beside the executable).
 fs::path default_plugins_dir() {
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) return "plugins";
-    fs::path dir = exe.parent_path();
-    if (dir.filename() == "bin") return dir.parent_path() / "plugins";
-    return dir / "plugins";
+    const fs::path exe = connector_host::running_executable();
+    return exe.empty() ? fs::path("plugins") : connector_host::default_plugins_dir(exe);
 }
 
 const char *config_help =
@@ -103,7 +100,7 @@ void add_global_options(CommandLine &cl) {
                                           std::to_string(CONN_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1, 1);
     app.fallthrough();
-    app.add_option("--plugins-dir", cl.plugins_dir, "Directory holding plugins (default: plugins/ beside the executable)")
+    app.add_option("--plugins-dir", cl.plugins_dir, "Directory holding plugins (default: <prefix>/lib/connector/plugins for an installed <prefix>/bin/connector-host, else plugins/ beside the executable's directory)")
         ->envname("CONNECTOR_PLUGINS_DIR");
     app.add_option("--log-level", cl.log_level, "Plugin and host log level: error, warn, info, debug, trace (default warn)")
         ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug", "trace"}));

@@ -196,6 +196,21 @@ bool has_plugin_extension(const fs::path &path) {
     return ext == ".so" || ext == ".dll" || ext == ".dylib";
 }
 
+fs::path default_plugins_dir(const fs::path &executable) {
+    const fs::path dir = executable.parent_path();
+    if (dir.filename() != "bin") return dir / "plugins";
+    const fs::path prefix = dir.parent_path();
+    std::error_code ec;
+    if (fs::is_directory(prefix / "lib" / "connector" / "plugins", ec)) return prefix / "lib" / "connector" / "plugins";
+    return prefix / "plugins";
+}
+
+fs::path running_executable() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path{} : exe;
+}
+
 DiscoveryResult discover_plugins(const fs::path &dir, Unmap unmap) {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);

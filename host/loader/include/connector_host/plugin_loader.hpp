@@ -104,6 +104,15 @@ struct DiscoveryResult {
 // Throws std::runtime_error when the directory cannot be read.
 DiscoveryResult discover_plugins(const std::filesystem::path &dir, Unmap unmap = Unmap::on_destroy);
 
+// Where a program at `executable` looks for plugins when it is told nothing (host/CLI.md, "--plugins-dir"):
+// for <prefix>/bin/<program>, <prefix>/lib/connector/plugins when that directory exists (an installed tree:
+// `cmake --install`, the Debian package), else <prefix>/plugins (a build tree: <build>/plugins); for a program
+// anywhere else, plugins/ beside it. The environment variable CONNECTOR_PLUGINS_DIR is the caller's to apply.
+std::filesystem::path default_plugins_dir(const std::filesystem::path &executable);
+
+// The running program's own file (/proc/self/exe); empty when it cannot be read.
+std::filesystem::path running_executable();
+
 // Views of ABI strings (NULL reads as empty): the C++ companion's.
 using conn::view;
 
