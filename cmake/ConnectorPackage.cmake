@@ -22,5 +22,6 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The demo script uses coreutils, grep and sed only (all Essential on Debian).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "sqlite3")
-include(CPack)
+# Stripped: the package is for running, not debugging (RelWithDebInfo binaries carry their debug info).
 set(CPACK_STRIP_FILES ON)
+include(CPack)
