@@ -128,6 +128,25 @@ TEST_CASE("a small max-response-mb keeps group pages small: groups past a page's
     CHECK(too_large);
 }
 
+TEST_CASE("a small max-response-mb keeps user pages small too: a server allowing pages of 1000 cannot make it fail") {
+    // 8,000 users of about 600 bytes: pages of 1000 are ~600 KB, and 16 of them in flight would hold ~9.6 MB
+    // against a limit of 1 MiB. The first page teaches the cost; the later ones ask for fewer users.
+    auto o = org_for(kServers[1]);
+    o.seed_users = 8000;
+    o.seed_groups = 10;
+    o.seed_members = 3000;
+    scim_sim::Server sim(o);
+    sim.start();
+    Instance in;
+    in.open(config_for(sim.base_url(), kToken, {{"max-response-mb", "1"}, {"concurrency", "16"}}));
+    auto run = sync(in);
+    CAPTURE(run.err.message);
+    REQUIRE(run.status == CONN_OK);
+    expect_sync_equals_truth(run, parse_truth(sim.state_json()));
+    // Not one page per user either: pages hold as many as the budget allows (about 80 here).
+    CHECK(sim.stats().total_requests < 8000 / 40);
+}
+
 TEST_CASE("membership-reads refuses a word it does not know") {
     Instance in;
     conn_error err{};

@@ -58,6 +58,11 @@ public:
     void start_at(int64_t first) { offset_ = std::max<int64_t>(first, 1) - 1; }
     // Called after each page's resources are delivered.
     void on_delivered(Delivered f) { delivered_ = std::move(f); }
+    // Every answer in flight together may hold at most `bytes` (the engine fails the one that passes it: the
+    // setting max-response-mb). The first page tells what a resource costs; later pages then ask for no more than
+    // three quarters of bytes / concurrency worth of them (the margin: resources differ in size), so that a
+    // server allowing big pages cannot make a sync with a small limit fail. 0: no limit (the default).
+    void hold_at_most(size_t bytes) { page_budget_bytes_ = bytes / 4 * 3 / concurrency_; }
 
     store::IdIndex &seen() { return seen_; }
     const PagePlanner &planner() const { return planner_; }
@@ -76,6 +81,7 @@ private:
 
     http::Disposition on_page(const PageRequest &req, http::Response &r) {
         if (!r.ok()) throw client_.error_for(r, what_);
+        const size_t body_bytes = r.body.size();
         ListPage<T> page;
         try {
             page = parse_(r.body);
@@ -83,6 +89,7 @@ private:
             if (r.can_retry) return http::Disposition::retry;
             throw client_.malformed(what_, e.what(), r.status);
         }
+        learn_page_cost(req, body_bytes, page.resources.size());
         PageResult result;
         result.total_results = page.total_results < 0 ? -1 : std::max<int64_t>(0, page.total_results - offset_);
         result.returned = page.resources.size();
@@ -111,6 +118,15 @@ private:
         return http::Disposition::done;
     }
 
+    // Before complete() of the first page, so that the pass's plan is sized by it (PagePlanner::limit_page_size).
+    void learn_page_cost(const PageRequest &req, size_t body_bytes, size_t returned) {
+        if (page_budget_bytes_ == 0 || page_cost_learnt_ || req.start_index != 1 || req.pass != 0 || returned == 0) return;
+        page_cost_learnt_ = true;
+        const size_t per_resource = std::max<size_t>(1, body_bytes / returned);
+        const auto fits = static_cast<int64_t>(std::max<size_t>(1, page_budget_bytes_ / per_resource));
+        if (fits < req.count) planner_.limit_page_size(fits);
+    }
+
     PageSpan span_of(const PageRequest &req, const std::vector<T> &resources) const {
         PageSpan span{req.pass, req.start_index + offset_, static_cast<int64_t>(resources.size()), 0, 0};
         if (!resources.empty()) {
@@ -130,6 +146,8 @@ private:
     Deliver deliver_;
     Delivered delivered_;
     int64_t offset_ = 0;
+    size_t page_budget_bytes_ = 0;  // hold_at_most(); 0: none
+    bool page_cost_learnt_ = false;
     static constexpr int64_t kMaxReserve = 4'000'000;
 
     store::IdIndex seen_;

@@ -163,6 +163,7 @@ void AdminSyncRun::read_scim_ids() {
             report("scim_users");
         },
         store::IdIndex(config_.index_memory_kb * kKiB, config_.spill_dir));
+    walker.hold_at_most(config_.max_response_mb * kMiB);
     walker.run();
     if (!walker.planner().doubt().empty() || !walker.planner().settled())
         warn("incomplete_scim_ids", "the SCIM user list may be incomplete (" + walker.planner().doubt() +
@@ -187,6 +188,7 @@ void AdminSyncRun::read_scim_groups() {
             report("scim_groups");
         },
         store::IdIndex(store::IdIndex::kDefaultMemoryBytes / 8, config_.spill_dir));
+    walker.hold_at_most(config_.max_response_mb * kMiB);
     walker.run();
     // A SCIM group the walk may have missed only means its Admin API twin is read through the Admin API.
     scim_group_ids_ = std::move(walker.seen());

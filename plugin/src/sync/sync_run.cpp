@@ -106,6 +106,7 @@ store::IdIndex SyncRun::walk(const ListSpec<T> &list, const WalkStart &start, st
         },
         std::move(seen));
     walker.start_at(start.first);
+    walker.hold_at_most(config_.max_response_mb * kMiB);
     walker.on_delivered([&](const scim::PageSpan &span) { on_page(span, walker.planner()); });
     walker.run();
     exact = !moved_ && walker.planner().settled() && walker.planner().doubt().empty();
