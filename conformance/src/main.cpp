@@ -574,7 +574,10 @@ void note_fields(Context &ctx, const std::vector<FieldInfo> &fields, const Confi
 
 bool any_needs_service(const std::vector<const TestCase *> &selected) {
     bool needs_service = false;
-    for (const auto *t : selected) needs_service |= t->needs == Needs::service || t->needs == Needs::sim || t->needs == Needs::writes;
+    // A test that starts simulators of its own (sync.cancel, soak.fault_paths) also starts the shared one with
+    // --sim: fault_paths compares with the truth only for a plugin shown the simulator's config.
+    for (const auto *t : selected)
+        needs_service |= t->needs == Needs::service || t->needs == Needs::sim || t->needs == Needs::writes || t->needs == Needs::sim_binary;
     return needs_service;
 }
 

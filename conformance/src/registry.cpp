@@ -20,6 +20,7 @@ const std::vector<TestCase> &all_tests() {
         register_checkpoint_tests(t);
         register_provisioning_tests(t);
         register_soak_tests(t);
+        register_fault_tests(t);
         for (auto &tc : t) {
             tc.report_note = tc.name == "library.scan_time" || tc.name == "library.load_unload_cycles" || tc.name == "sync.cancel" || tc.name == "sync.checkpoint_resume" ||
                              tc.name.rfind("soak.", 0) == 0;

@@ -48,6 +48,7 @@ void register_error_tests(std::vector<TestCase> &out);
 void register_purity_tests(std::vector<TestCase> &out);
 void register_manners_tests(std::vector<TestCase> &out);
 void register_soak_tests(std::vector<TestCase> &out);
+void register_fault_tests(std::vector<TestCase> &out);
 void register_checkpoint_tests(std::vector<TestCase> &out);
 
 // ---- Helpers shared by the test files ------------------------------------------------------------------

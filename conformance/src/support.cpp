@@ -482,6 +482,7 @@ SimProcess::SimProcess(const SimOptions &opts) {
         args.push_back("--latency-ms");
         args.push_back(std::to_string(opts.latency_ms));
     }
+    args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -557,6 +558,18 @@ void SimProcess::stop() {
     if (drain_.joinable()) drain_.join();
     if (out_fd_ >= 0) ::close(out_fd_);
     out_fd_ = -1;
+}
+
+uint64_t sim_requests(const std::string &admin) {
+    httplib::Client client(admin);
+    client.set_connection_timeout(5, 0);
+    auto res = client.Get("/_admin/stats");
+    if (!res || res->status != 200) fail("cannot read the simulator's request counters at " + admin + "/_admin/stats");
+    rapidjson::Document doc;
+    doc.Parse(res->body.data(), res->body.size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("total_requests") || !doc["total_requests"].IsUint64())
+        fail("the simulator's /_admin/stats has no total_requests");
+    return doc["total_requests"].GetUint64();
 }
 
 Truth fetch_truth(const std::string &admin) {

@@ -179,6 +179,7 @@ struct SimOptions {
     uint64_t seed = 1;
     unsigned users = 40, groups = 6, members = 90;
     unsigned latency_ms = 0;
+    std::vector<std::string> extra_args; // more scim-sim flags (faults: --fail-rate 1, --rate-limit 20, ...)
 };
 
 // A running scim-sim (killed with SIGTERM, then SIGKILL, on destruction; dies with its parent).
@@ -210,6 +211,8 @@ struct Truth {
 };
 // GET <admin>/_admin/state. Throws TestFailure on error.
 Truth fetch_truth(const std::string &admin);
+// The SCIM requests the simulator at <admin> has answered (GET /_admin/stats; its own /_admin requests excluded).
+uint64_t sim_requests(const std::string &admin);
 
 // ---- Recording sinks and host services ------------------------------------------------------------------
 

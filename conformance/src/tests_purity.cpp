@@ -101,19 +101,6 @@ std::string test_describe_stable(const Context &ctx) {
     return "201 calls on 5 threads: one pointer, one content (" + std::to_string(want.size()) + " bytes of description)";
 }
 
-// SCIM requests the simulator has answered (its own /_admin requests excluded).
-uint64_t sim_requests(const std::string &admin) {
-    httplib::Client client(admin);
-    client.set_connection_timeout(5, 0);
-    auto res = client.Get("/_admin/stats");
-    if (!res || res->status != 200) fail("cannot read the simulator's request counters at " + admin + "/_admin/stats");
-    rapidjson::Document doc;
-    doc.Parse(res->body.data(), res->body.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("total_requests") || !doc["total_requests"].IsUint64())
-        fail("the simulator's /_admin/stats has no total_requests");
-    return doc["total_requests"].GetUint64();
-}
-
 std::string test_no_network_at_create(const Context &ctx) {
     auto plugin = load_plugin(ctx);
     const conn_connector_v1 &v = plugin->connector();

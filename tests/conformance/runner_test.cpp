@@ -265,6 +265,11 @@ TEST_SUITE("fixtures") {
     TEST_CASE("token-space") {
         expect_caught("token-space", "sync.checkpoint_token_form", "has byte 0x20 at offset 2", service_args(), true);
     }
+    TEST_CASE("swallow-errors") {
+        // Ignores the service's HTTP status and reports the sync complete: caught only by the fault paths (every
+        // request 401, every request 503), not by any test against a working service.
+        expect_caught("swallow-errors", "soak.fault_paths", "an incomplete picture reported as complete", service_args(), true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
