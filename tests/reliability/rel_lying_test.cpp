@@ -9,6 +9,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <stdlib.h>
 #include <cctype>
 #include <map>
 #include <mutex>
@@ -366,6 +368,103 @@ TEST_CASE("a server that ignores startIndex: the sync says the user list is inco
             return w.first.rfind("incomplete_", 0) == 0 && w.second.find("user") != std::string::npos;
         });
         CHECK_MESSAGE(warned, "100 of 450 users reported without an incomplete_* warning");
+    }
+}
+
+// A sync stopped at a checkpoint in the users phase against an honest server, resumed after the server began to lie.
+struct ResumeAcrossALie {
+    LyingScim fake;
+    std::filesystem::path dir;
+    std::set<std::string> want;
+    ResumeAcrossALie() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "rel-resume-XXXXXX").string();
+        dir = ::mkdtemp(tmpl.data());
+        for (int i = 0; i < 450; ++i) {
+            fake.add_user("u" + std::to_string(i), "user" + std::to_string(i) + "@example.com");
+            want.insert("u" + std::to_string(i));
+        }
+        fake.add_group("g-1", {"u1", "u200", "u449"});
+    }
+    ~ResumeAcrossALie() { std::filesystem::remove_all(dir); }
+    rel::Entries config(const std::string &url) const {
+        return cfg(url, {{"checkpoint-interval-ms", "0"}, {"spill-dir", dir.string()}, {"concurrency", "2"}});
+    }
+    // The users delivered before checkpoint `at` of `stopped`, then every user of `resumed`, counted.
+    static std::map<std::string, int> users_of(const rel::SyncRun &stopped, size_t at, const rel::SyncRun &resumed) {
+        std::map<std::string, int> n;
+        for (size_t i = 0; i < stopped.checkpoints.at(at).resources; ++i)
+            if (stopped.resources[i].type == "user") ++n[stopped.resources[i].id];
+        for (const auto &r : resumed.resources)
+            if (r.type == "user") ++n[r.id];
+        return n;
+    }
+};
+
+TEST_CASE("a resume against a server that began to ignore startIndex never reports the user list complete") {
+    ResumeAcrossALie t;
+    rel::ScriptServer server([&](const rel::Req &r) { return t.fake.handle(r); });
+    rel::Controls stop;
+    stop.take_checkpoints = true;
+    stop.stop_at_checkpoint = 1;  // after the second page of 100 users
+    rel::SyncRun stopped;
+    {
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
+        stopped = rel::sync(in, stop);
+    }
+    REQUIRE_MESSAGE(stopped.status == CONN_ERR_STOPPED, stopped.err.message);
+    REQUIRE(stopped.checkpoints.at(1).resources < 450);
+    t.fake.ignore_start_index = true;  // from now on every list answers its first page
+    rel::Instance in;
+    conn_error err{};
+    REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
+    rel::Controls resume;
+    resume.take_checkpoints = true;
+    resume.resume_from = stopped.checkpoints.at(1).token;
+    const rel::SyncRun resumed = rel::sync(in, resume);
+    const auto users = ResumeAcrossALie::users_of(stopped, 1, resumed);
+    MESSAGE("resumed: status " << resumed.status << ", " << users.size() << " of 450 users in all, " << resumed.warnings.size()
+                               << " warnings");
+    for (const auto &[id, n] : users) CHECK_MESSAGE(n == 1, id << " delivered " << n << " times across the resume");
+    if (resumed.status == CONN_OK && users.size() < t.want.size()) {
+        const bool warned = std::any_of(resumed.warnings.begin(), resumed.warnings.end(),
+                                        [](const auto &w) { return w.first.rfind("incomplete_", 0) == 0; });
+        CHECK_MESSAGE(warned, users.size() << " of 450 users reported without an incomplete_* warning");
+    }
+}
+
+TEST_CASE("a resume against a server that began to under-report totalResults still reads every user once") {
+    // Below what was read before the checkpoint, and between the frontier and the end. Each resume spends its
+    // token (a completed sync removes the journal), so each cap gets a sync of its own to resume.
+    for (const int64_t cap : {int64_t{150}, int64_t{250}}) {
+        CAPTURE(cap);
+        ResumeAcrossALie t;
+        rel::ScriptServer server([&](const rel::Req &r) { return t.fake.handle(r); });
+        rel::Controls stop;
+        stop.take_checkpoints = true;
+        stop.stop_at_checkpoint = 1;
+        rel::SyncRun stopped;
+        {
+            rel::Instance in;
+            conn_error err{};
+            REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
+            stopped = rel::sync(in, stop);
+        }
+        REQUIRE_MESSAGE(stopped.status == CONN_ERR_STOPPED, stopped.err.message);
+        t.fake.total_cap = cap;
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
+        rel::Controls resume;
+        resume.take_checkpoints = true;
+        resume.resume_from = stopped.checkpoints.at(1).token;
+        const rel::SyncRun resumed = rel::sync(in, resume);
+        REQUIRE_MESSAGE(resumed.status == CONN_OK, resumed.err.message);
+        const auto users = ResumeAcrossALie::users_of(stopped, 1, resumed);
+        CHECK(users.size() == t.want.size());
+        for (const auto &[id, n] : users) CHECK_MESSAGE(n == 1, id << " delivered " << n << " times across the resume");
+        CHECK(stopped.checkpoints.at(1).grants + resumed.grants.size() == 3);
     }
 }
 

@@ -119,6 +119,13 @@ struct SinkCtx {
             return CONN_SINK_CONTINUE;
         };
     }
+    // Checkpoints into run->checkpoints; STOP from number `stop_at`.
+    void take_checkpoints(SyncRun *run, int stop_at) {
+        handlers.checkpoint = [run, stop_at](const std::string &token) {
+            run->checkpoints.push_back({token, run->resources.size(), run->grants.size()});
+            return static_cast<int>(run->checkpoints.size()) - 1 == stop_at ? CONN_SINK_STOP : CONN_SINK_CONTINUE;
+        };
+    }
     SinkCtx(const SinkCtx &) = delete;
     SinkCtx &operator=(const SinkCtx &) = delete;
     conn_sink sink() { return plugin_test::make_sink(handlers); }
@@ -128,8 +135,9 @@ struct SinkCtx {
 SyncRun sync(Instance &in, Controls controls) {
     SyncRun run;
     SinkCtx sctx{&run, nullptr, nullptr, &in.texts()};
+    if (controls.take_checkpoints) sctx.take_checkpoints(&run, controls.stop_at_checkpoint);
     CallCtx cctx{controls};
-    run.status = plugin_test::run_sync(plugin(), in.get(), cctx.call(), sctx.sink(), run.result, run.err);
+    run.status = plugin_test::run_sync(plugin(), in.get(), cctx.call(), sctx.sink(), run.result, run.err, controls.resume_from);
     if (run.status != CONN_OK) add_err(in.texts(), run.err);
     return run;
 }

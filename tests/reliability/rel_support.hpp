@@ -80,11 +80,24 @@ struct SyncRun {
     std::vector<std::string> entitlements;  // ids
     std::vector<GrantRec> grants;
     std::vector<std::pair<std::string, std::string>> warnings;
+    // With Controls::take_checkpoints: every token, and how many resources and grants had been delivered at it.
+    struct Checkpoint {
+        std::string token;
+        size_t resources = 0, grants = 0;
+    };
+    std::vector<Checkpoint> checkpoints;
 };
 
-// Cancellation: the operation's is_cancelled answers true once `cancel` is set.
+// Cancellation: the operation's is_cancelled answers true once `cancel` is set. Checkpoints: the sink takes them
+// when take_checkpoints is set, and answers STOP from checkpoint number stop_at_checkpoint (0-based; -1: never);
+// resume_from is passed in conn_sync_options.
 struct Controls {
+    Controls() = default;
+    explicit Controls(std::atomic<bool> *cancel_flag) : cancel(cancel_flag) {}
     std::atomic<bool> *cancel = nullptr;
+    bool take_checkpoints = false;
+    int stop_at_checkpoint = -1;
+    std::string resume_from;
 };
 
 SyncRun sync(Instance &in, Controls controls = {});
