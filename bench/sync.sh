@@ -100,6 +100,14 @@ floor1=$(echo "${Q[1]} * $latency / 1000" | bc -l)
 start_sim "$users" "$groups" "$members" 0
 run_sync zero "$def" "$work/org-zero.json"
 zero_wall=$wall zero_cpu=$cpu zero_rss=$rss_mb
+# The same sync streamed (NDJSON on stdout, in the order received): what the sync costs without the host's stable
+# order of a file (a spool sorted on disk), to tell the two apart.
+reset_stats
+SCIM_URL="$url" SCIM_TOKEN="$token" /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+  "$build/bin/connector-host" --plugins-dir "$build/plugins" --log-level error sync claude-enterprise \
+  --format ndjson >/dev/null 2>"$work/sync.err" || { cat "$work/sync.err" >&2; exit 1; }
+read -r stream_wall user sys rss <"$work/time"
+stream_cpu=$(echo "$user + $sys" | bc -l)
 
 # Behind a rate limit (no latency): the pace learnt from the 429s.
 start_sim "$users" "$groups" "$members" 0 --rate-limit "$rate"
@@ -129,6 +137,7 @@ row "wall / floor at concurrency 1 (x)" "$(printf %.2f "$(echo "${W[1]} / $floor
 row "CPU host+plugin, concurrency $def, ${latency} ms (s)" "$(printf %.2f "${C[$def]}")" "" ""
 row "CPU host+plugin, zero latency (s)" "$(printf %.2f "$zero_cpu")" "< 2" "$(printf %.2f "$(echo "$zero_cpu / 2" | bc -l)")"
 row "wall, zero latency (s)" "$(printf %.2f "$zero_wall")" "" ""
+row "CPU / wall, zero latency, NDJSON streamed, unsorted (s)" "$(printf '%.2f / %.2f' "$stream_cpu" "$stream_wall")" "" ""
 row "peak RSS host+plugin (MB)" "$(printf %.1f "${R[$def]}")" "< 64" "$(printf %.2f "$(echo "${R[$def]} / 64" | bc -l)")"
 row "rate limit $rate/s: requests, 429s" "$limited_reqs, $limited_429" "" ""
 row "rate limit $rate/s: 429s / requests (%)" "$(printf %.2f "$(echo "$limited_429 * 100 / $limited_reqs" | bc -l)")" \
