@@ -72,7 +72,10 @@ printf '%-40s %8.1fMB %8.1fMB\n' "peak RSS" "${R[json]}" "${R[sqlite]}"
 printf '%-40s %8.1fMB %8.1fMB\n' "file size" "$(echo "$(stat -c %s "$work/org.json") / 1048576" | bc -l)" \
   "$(echo "$(stat -c %s "$work/org.db") / 1048576" | bc -l)"
 
-timed_sync "$work/org.db" # a second run, for diff
+timed_sync "$work/org.db" # a second run, for diff: into a file that has a run (its indexes kept up to date)
+printf '%-40s %9.2fs %9.2fs %9.2fx  (wall, CPU; JSON as above)\n' "a second run into the same snapshot" "$wall" "$cpu" \
+  "$(echo "$wall / ${W[json]}" | bc -l)"
+printf '%-40s %8.1fMB\n' "its peak RSS" "$rss_mb"
 user_id=$(sqlite3 "$work/org.db" "select principal_id from grants where principal_type = 'user' limit 1 offset 1000")
 group=$(sqlite3 "$work/org.db" "select resource_type || ':' || resource_id from entitlements limit 1 offset 10")
 echo "questions on the two-run snapshot ($(stat -c %s "$work/org.db") bytes), wall seconds (one run each):"

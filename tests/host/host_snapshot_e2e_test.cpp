@@ -117,6 +117,22 @@ TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mo
     }
 }
 
+TEST_CASE("the query indexes: a new file gets them when its first run ends; one whose first run failed, at the next sync") {
+    const std::string indexes = "select group_concat(name, ',') from (select name from sqlite_schema where type = 'index' "
+                                "and name not like 'sqlite_%' order by name)";
+    const std::string all = "entitlements_by_resource,grants_by_entitlement,grants_by_principal,resources_by_email";
+    TempDir t;
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(3)).code == 0);
+    CHECK(sql_one(t / "new.db", indexes) == all);
+    // A first run that fails leaves only the indexes the writes need; the next sync adds the rest before it writes.
+    CHECK(ch({"sync", plugin, "--out", at(t, "failed.db")}, t, env_for(3, "bad-utf8")).code == 8);
+    CHECK(sql_one(t / "failed.db", indexes) == "grants_by_entitlement");
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "failed.db")}, t, env_for(4)).code == 0);
+    CHECK(sql_one(t / "failed.db", indexes) == all);
+    const auto r = ch({"grants", at(t, "failed.db"), "--principal", "user:u1", "--format", "json"}, t);
+    CHECK(r.code == 0);
+}
+
 TEST_CASE("runs add up to --keep; a failed or interrupted run is marked and never shadows the last complete one") {
     TempDir t;
     for (int users : {3, 4, 5}) REQUIRE(ch({"sync", plugin, "--out", at(t, "org.db")}, t, env_for(users)).code == 0);

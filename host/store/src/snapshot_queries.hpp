@@ -117,7 +117,10 @@ inline const std::vector<std::string> kStatsColumns = {"what", "key", "count"};
 
 inline const std::vector<std::string> kDiffColumns = {"change", "kind", "id", "name", "detail"};
 
-// ?1 the old run (in schema `old_schema`), ?2 the new run (in main).
+// ?1 the old run (in schema `old_schema`), ?2 the new run (in main). A run's grants are walked by
+// grants_by_entitlement: a plugin delivers them group by group, so in that order the rows (fetched for their id)
+// lie nearly in rowid order; the planner's sampled statistics sometimes chose grants_by_principal instead, whose
+// order makes every row fetch a random read (a 100,000-user diff took 2.9 s instead of 0.7 s).
 inline std::string diff_sql(const std::string &old_schema) {
     const std::string o = old_schema + ".";
     return "SELECT 'added', 'resource', n.type || ':' || n.id, n.display_name, coalesce(n.email, '') "
@@ -137,14 +140,14 @@ inline std::string diff_sql(const std::string &old_schema) {
            "x.display_name <> n.display_name) "
            "UNION ALL "
            "SELECT 'added', 'grant', n.id, coalesce(p.display_name, '') || ' -> ' || coalesce(e.display_name, ''), '' "
-           "FROM main.grants n LEFT JOIN main.resources p ON p.run_id = ?2 AND p.type = n.principal_type AND "
+           "FROM main.grants n INDEXED BY grants_by_entitlement LEFT JOIN main.resources p ON p.run_id = ?2 AND p.type = n.principal_type AND "
            "p.id = n.principal_id LEFT JOIN main.entitlements e ON e.run_id = ?2 AND e.id = n.entitlement_id "
            "WHERE n.run_id = ?2 AND NOT EXISTS (SELECT 1 FROM " + o + "grants x WHERE x.run_id = ?1 AND "
            "x.entitlement_id = n.entitlement_id AND x.principal_type = n.principal_type AND "
            "x.principal_id = n.principal_id) "
            "UNION ALL "
            "SELECT 'removed', 'grant', x.id, coalesce(p.display_name, '') || ' -> ' || coalesce(e.display_name, ''), '' "
-           "FROM " + o + "grants x LEFT JOIN " + o + "resources p ON p.run_id = ?1 AND p.type = x.principal_type AND "
+           "FROM " + o + "grants x INDEXED BY grants_by_entitlement LEFT JOIN " + o + "resources p ON p.run_id = ?1 AND p.type = x.principal_type AND "
            "p.id = x.principal_id LEFT JOIN " + o + "entitlements e ON e.run_id = ?1 AND e.id = x.entitlement_id "
            "WHERE x.run_id = ?1 AND NOT EXISTS (SELECT 1 FROM main.grants n WHERE n.run_id = ?2 AND "
            "n.entitlement_id = x.entitlement_id AND n.principal_type = x.principal_type AND "

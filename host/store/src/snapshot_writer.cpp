@@ -85,16 +85,18 @@ void SnapshotWriter::create_or_check_schema() {
         meta.bind(1, "created_at").bind(2, utc_now()).run();
         db_->execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
         db_->execute("COMMIT");
+        query_indexes_pending_ = true;
         return;
     }
     db_->execute("COMMIT");
     auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
     const std::string found = version.step() ? version.text(0) : std::string();
     version.reset();
-    if (found == "1") return migrate_from_version_1();
-    if (found != std::to_string(kSchemaVersion))
+    if (found == "1") migrate_from_version_1();
+    else if (found != std::to_string(kSchemaVersion))
         throw StoreError("the file is a snapshot of another schema version (this host writes version " +
                          std::to_string(kSchemaVersion) + ")");
+    db_->execute(kQueryIndexesSql);
 }
 
 // Adds the checkpoint columns; a version-1 run has none, so it is never resumed.
@@ -244,6 +246,7 @@ void SnapshotWriter::complete(const RunTotals &t) {
         facts.bind(1, run_id_).bind(2, t.started_at).bind(3, t.ended_at).bind(4, t.tenant).run();
     }
     prune_old_runs();
+    if (query_indexes_pending_) db_->execute(kQueryIndexesSql);
     // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
     // the indexes that fit them rather than a scan of the run.
     db_->execute("PRAGMA analysis_limit = 400; ANALYZE");
