@@ -2,6 +2,11 @@
 #include "registry.hpp"
 
 #include <dlfcn.h>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -379,6 +384,77 @@ std::string test_cycles(const Context &ctx) {
     return note.str();
 }
 
+// Signals a plugin's timers deliver (alarm, setitimer, timer_create's default): counted after the plugin is gone.
+std::atomic<int> g_late_signal{0};
+extern "C" void record_late_signal(int sig) { g_late_signal = sig; }
+
+// The POSIX timers this process has (/proc/self/timers: one "ID:" line each); -1 when it cannot be read.
+int posix_timer_count() {
+    std::ifstream in("/proc/self/timers");
+    if (!in) return -1;
+    int n = 0;
+    for (std::string line; std::getline(in, line);) n += line.rfind("ID:", 0) == 0;
+    return n;
+}
+
+// What the plugin may have left armed: interval timers, an alarm, POSIX timers; "" when nothing.
+std::string armed_timers(int posix_before) {
+    std::string found;
+    const std::pair<int, const char *> kinds[] = {{ITIMER_REAL, "ITIMER_REAL (setitimer/alarm)"},
+                                                   {ITIMER_VIRTUAL, "ITIMER_VIRTUAL"}, {ITIMER_PROF, "ITIMER_PROF"}};
+    for (const auto &[which, name] : kinds) {
+        itimerval v{};
+        if (::getitimer(which, &v) == 0 && (v.it_value.tv_sec != 0 || v.it_value.tv_usec != 0))
+            found += std::string(found.empty() ? "" : ", ") + name;
+    }
+    const int posix_now = posix_timer_count();
+    if (posix_before >= 0 && posix_now > posix_before)
+        found += std::string(found.empty() ? "" : ", ") + std::to_string(posix_now - posix_before) + " POSIX timer(s) (timer_create)";
+    return found;
+}
+
+std::string test_quiet_after_unload(const Context &ctx) {
+    const int timer_signals[] = {SIGALRM, SIGVTALRM, SIGPROF, SIGUSR1, SIGUSR2};
+    struct sigaction counting {}, saved[std::size(timer_signals)];
+    counting.sa_handler = &record_late_signal;
+    sigemptyset(&counting.sa_mask);
+    for (size_t i = 0; i < std::size(timer_signals); ++i) ::sigaction(timer_signals[i], &counting, &saved[i]);
+    struct Restore {
+        const int *sigs;
+        struct sigaction *old;
+        size_t n;
+        ~Restore() {
+            for (size_t i = 0; i < n; ++i) ::sigaction(sigs[i], &old[i], nullptr);
+        }
+    } restore{timer_signals, saved, std::size(timer_signals)};
+    const int posix_before = posix_timer_count();
+    {
+        auto plugin = load_plugin(ctx);
+        const ConfigEntries cfg = working_config(ctx, plugin->descriptor());
+        conn::Instance in = open_instance(*plugin, cfg, nullptr);
+        if (ctx.has_service() && plugin->connector().sync != nullptr && (plugin->descriptor().capabilities & CONN_CAP_SYNC) != 0) {
+            Recorder rec;
+            conn_error err = conn::make_error();
+            run_sync(plugin->connector(), in.get(), rec, nullptr, &err);
+        }
+    }  // instance destroyed, deinit, unload
+    const std::string armed = armed_timers(posix_before);
+    require(armed.empty(), "after unload the process still has " + armed + " armed: a timer the plugin set will fire into a host without it");
+    // A host's own signals, with the dispositions it had before loading (these default to being ignored): a handler
+    // the plugin left behind would now run code that is gone.
+    for (int sig : {SIGCHLD, SIGWINCH, SIGURG, SIGCONT}) ::raise(sig);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    const int late = g_late_signal.load();
+    if (late != 0) {
+        const char *name = ::sigabbrev_np(late);
+        fail(std::string("signal SIG") + (name != nullptr ? name : std::to_string(late).c_str()) +
+             " arrived within 1.5 s after the plugin was unloaded (a timer it left)");
+    }
+    // Threads left behind are instance.threads_after_operations' and library.load_unload_cycles' to report.
+    return std::string(ctx.has_service() ? "create, sync, destroy, unload" : "create, destroy, unload") +
+           ": no timer armed, no signal for 1.5 s after, SIGCHLD/SIGWINCH/SIGURG/SIGCONT raised safely";
+}
+
 std::string test_scan_time(const Context &ctx) {
     const double limit_ms = 2000.0 * kSanitizerFactor;
     auto start = std::chrono::steady_clock::now();
@@ -406,6 +482,7 @@ void register_library_tests(std::vector<TestCase> &out) {
     out.push_back({"library.descriptor", Needs::nothing, "the descriptor is complete, valid UTF-8, lower-case id, semantic version, capabilities consistent with resource types, entitlement types, fields and vtable; names unique and non-empty", test_descriptor});
     out.push_back({"library.init_twice", Needs::nothing, "a second init without deinit answers CONN_ERR_INVALID_STATE; init after deinit works", test_init_twice});
     out.push_back({"library.load_unload_cycles", Needs::nothing, "load, init, describe, deinit, unload 110 times: no thread left behind, no memory growth beyond a small slack", test_cycles});
+    out.push_back({"library.quiet_after_unload", Needs::nothing, "after an instance's life (and a sync, with a service), destroy, deinit and unload, nothing of the plugin runs on: no interval timer, alarm or POSIX timer armed, no timer signal within 1.5 s; the host's own ignorable signals (SIGCHLD, SIGWINCH, SIGURG, SIGCONT) raised then are harmless", test_quiet_after_unload});
     out.push_back({"library.scan_time", Needs::nothing, "scanning (load + init + describe + deinit + unload) is fast (reported; fails only above a generous bound)", test_scan_time});
 }
 

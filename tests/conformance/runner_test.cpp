@@ -270,6 +270,9 @@ TEST_SUITE("fixtures") {
         // request 401, every request 503), not by any test against a working service.
         expect_caught("swallow-errors", "soak.fault_paths", "an incomplete picture reported as complete", service_args(), true);
     }
+    TEST_CASE("timer-after-unload") {
+        expect_caught("timer-after-unload", "library.quiet_after_unload", "ITIMER_REAL", {}, true);
+    }
     TEST_CASE("bad-utf8") { expect_caught("bad-utf8", "library.descriptor", "not valid UTF-8", {}, true); }
 }
 
