@@ -389,6 +389,17 @@ struct ResumeAcrossALie {
     rel::Entries config(const std::string &url) const {
         return cfg(url, {{"checkpoint-interval-ms", "0"}, {"spill-dir", dir.string()}, {"concurrency", "2"}});
     }
+    // A sync of its own stopped at checkpoint `at` (0-based), or resumed from `token` when one is given.
+    rel::SyncRun sync(const std::string &url, int stop_at, const std::string &token = {}) const {
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create(config(url), err) == CONN_OK);
+        rel::Controls controls;
+        controls.take_checkpoints = true;
+        controls.stop_at_checkpoint = stop_at;
+        controls.resume_from = token;
+        return rel::sync(in, controls);
+    }
     // The users delivered before checkpoint `at` of `stopped`, then every user of `resumed`, counted.
     static std::map<std::string, int> users_of(const rel::SyncRun &stopped, size_t at, const rel::SyncRun &resumed) {
         std::map<std::string, int> n;
@@ -403,26 +414,11 @@ struct ResumeAcrossALie {
 TEST_CASE("a resume against a server that began to ignore startIndex never reports the user list complete") {
     ResumeAcrossALie t;
     rel::ScriptServer server([&](const rel::Req &r) { return t.fake.handle(r); });
-    rel::Controls stop;
-    stop.take_checkpoints = true;
-    stop.stop_at_checkpoint = 1;  // after the second page of 100 users
-    rel::SyncRun stopped;
-    {
-        rel::Instance in;
-        conn_error err{};
-        REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
-        stopped = rel::sync(in, stop);
-    }
+    const rel::SyncRun stopped = t.sync(server.url(), 1);  // after the second page of 100 users
     REQUIRE_MESSAGE(stopped.status == CONN_ERR_STOPPED, stopped.err.message);
     REQUIRE(stopped.checkpoints.at(1).resources < 450);
     t.fake.ignore_start_index = true;  // from now on every list answers its first page
-    rel::Instance in;
-    conn_error err{};
-    REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
-    rel::Controls resume;
-    resume.take_checkpoints = true;
-    resume.resume_from = stopped.checkpoints.at(1).token;
-    const rel::SyncRun resumed = rel::sync(in, resume);
+    const rel::SyncRun resumed = t.sync(server.url(), -1, stopped.checkpoints.at(1).token);
     const auto users = ResumeAcrossALie::users_of(stopped, 1, resumed);
     MESSAGE("resumed: status " << resumed.status << ", " << users.size() << " of 450 users in all, " << resumed.warnings.size()
                                << " warnings");
@@ -441,25 +437,10 @@ TEST_CASE("a resume against a server that began to under-report totalResults sti
         CAPTURE(cap);
         ResumeAcrossALie t;
         rel::ScriptServer server([&](const rel::Req &r) { return t.fake.handle(r); });
-        rel::Controls stop;
-        stop.take_checkpoints = true;
-        stop.stop_at_checkpoint = 1;
-        rel::SyncRun stopped;
-        {
-            rel::Instance in;
-            conn_error err{};
-            REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
-            stopped = rel::sync(in, stop);
-        }
+        const rel::SyncRun stopped = t.sync(server.url(), 1);
         REQUIRE_MESSAGE(stopped.status == CONN_ERR_STOPPED, stopped.err.message);
         t.fake.total_cap = cap;
-        rel::Instance in;
-        conn_error err{};
-        REQUIRE(in.create(t.config(server.url()), err) == CONN_OK);
-        rel::Controls resume;
-        resume.take_checkpoints = true;
-        resume.resume_from = stopped.checkpoints.at(1).token;
-        const rel::SyncRun resumed = rel::sync(in, resume);
+        const rel::SyncRun resumed = t.sync(server.url(), -1, stopped.checkpoints.at(1).token);
         REQUIRE_MESSAGE(resumed.status == CONN_OK, resumed.err.message);
         const auto users = ResumeAcrossALie::users_of(stopped, 1, resumed);
         CHECK(users.size() == t.want.size());
