@@ -53,6 +53,10 @@ host_warn check claude-enterprise
 step "connector-host sync claude-enterprise --out org.json"
 host sync claude-enterprise --out "$work/org.json"
 echo "wrote org.json: $(wc -c <"$work/org.json") bytes"
+step "connector-host sync claude-enterprise --out org.db     # an SQLite snapshot you can ask questions of"
+host sync claude-enterprise --out "$work/org.db"
+step "connector-host stats org.db"
+host stats "$work/org.db" --format table
 step "connector-host sync claude-enterprise --format table | head -n 40"
 host sync claude-enterprise --format table 2>/dev/null | head -n 40 || true
 
@@ -69,6 +73,13 @@ gid=$(host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"re
 [ -n "$gid" ] || { echo "could not read a group id" >&2; exit 1; }
 step "connector-host grant claude-enterprise --entitlement group:$gid:member --principal user:$uid"
 host grant claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
+step "connector-host sync claude-enterprise --out org.db     # a second run into the same snapshot"
+host sync claude-enterprise --out "$work/org.db"
+step "connector-host diff org.db                            # the last two runs: Jane joined, with her grant"
+host diff "$work/org.db" --format table && true
+echo "exit code: $? (1 = there are changes)"
+step "connector-host access org.db user:email=jane.smith@example.com"
+host access "$work/org.db" user:email=jane.smith@example.com --format table
 step "connector-host grant ... (again)"
 host grant claude-enterprise --entitlement "group:$gid:member" --principal "user:$uid"
 step "connector-host revoke claude-enterprise --entitlement group:$gid:member --principal user:$uid"
@@ -92,6 +103,17 @@ step "ADMIN_API_KEY=... connector-host check claude-enterprise"
 admin_host check claude-enterprise
 step "ADMIN_API_KEY=... connector-host sync claude-enterprise --out admin.json"
 admin_host sync claude-enterprise --out "$work/admin.json"
+step "ADMIN_API_KEY=... connector-host sync claude-enterprise --out admin.db"
+admin_host sync claude-enterprise --out "$work/admin.db"
+# A member of a group that holds a custom role: access shows the role and the group it comes through.
+role_group=$(host grants "$work/admin.db" --format ndjson | grep '"entitlement":"role:' |
+  sed -n '1s/.*"principal":"group:\([^"]*\)".*/\1/p' || true)
+[ -n "$role_group" ] || { echo "could not find a group that holds a role" >&2; exit 1; }
+role_member=$(host grants "$work/admin.db" --entitlement "group:$role_group:member" --format ndjson |
+  sed -n '1s/.*"principal":"user:\([^"]*\)".*/\1/p' || true)
+[ -n "$role_member" ] || { echo "could not find a member of $role_group" >&2; exit 1; }
+step "connector-host access admin.db user:$role_member      # a role held through a group shows its path"
+host access "$work/admin.db" "user:$role_member" --format table
 step "ADMIN_API_KEY=... connector-host sync claude-enterprise --format ndjson | grep org_role (a few lines)"
 admin_host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"grant"' | grep 'org_role:' | head -n 3 || true
 member=$(admin_host sync claude-enterprise --format ndjson 2>/dev/null | grep '"kind":"grant"' |

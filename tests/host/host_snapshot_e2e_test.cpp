@@ -117,20 +117,26 @@ TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mo
     }
 }
 
-TEST_CASE("the query indexes: a new file gets them when its first run ends; one whose first run failed, at the next sync") {
-    const std::string indexes = "select group_concat(name, ',') from (select name from sqlite_schema where type = 'index' "
-                                "and name not like 'sqlite_%' order by name)";
-    const std::string all = "entitlements_by_resource,grants_by_entitlement,grants_by_principal,resources_by_email";
+namespace {
+const std::string index_names = "select group_concat(name, ',') from (select name from sqlite_schema where type = "
+                                "'index' and name not like 'sqlite_%' order by name)";
+const std::string all_indexes = "entitlements_by_resource,grants_by_entitlement,grants_by_principal,resources_by_email";
+}  // namespace
+
+TEST_CASE("the query indexes: every run drops them and builds them again when it ends, complete or failed") {
     TempDir t;
     REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(3)).code == 0);
-    CHECK(sql_one(t / "new.db", indexes) == all);
-    // A first run that fails leaves only the indexes the writes need; the next sync adds the rest before it writes.
+    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(4)).code == 0); // a second run, same file
+    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
+    // A run that fails (with no checkpoint: rolled back whole) builds them too.
     CHECK(ch({"sync", plugin, "--out", at(t, "failed.db")}, t, env_for(3, "bad-utf8")).code == 8);
-    CHECK(sql_one(t / "failed.db", indexes) == "grants_by_entitlement");
-    REQUIRE(ch({"sync", plugin, "--out", at(t, "failed.db")}, t, env_for(4)).code == 0);
-    CHECK(sql_one(t / "failed.db", indexes) == all);
-    const auto r = ch({"grants", at(t, "failed.db"), "--principal", "user:u1", "--format", "json"}, t);
+    CHECK(sql_one(t / "failed.db", index_names) == all_indexes);
+    CHECK(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(3, "bad-utf8")).code == 8);
+    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
+    const auto r = ch({"grants", at(t, "new.db"), "--principal", "user:u1", "--format", "json"}, t);
     CHECK(r.code == 0);
+    CHECK(parse(r.out)["run"]["id"].GetInt() == 2);
 }
 
 TEST_CASE("runs add up to --keep; a failed or interrupted run is marked and never shadows the last complete one") {
@@ -397,11 +403,15 @@ TEST_CASE("a snapshot sync interrupted by SIGINT, kill -9, --timeout or a failur
         CHECK(sql_one(db, "select status, resume_token like 'tp1.6.%', resources, grants from sync_runs") ==
               (how == "SIGKILL" ? "running" : "failed") + std::string("|1|3|1"));
         if (how != "SIGKILL") CHECK(r.err.find("sync again to resume it") != std::string::npos);
+        // The run dropped the query indexes and committed that with its first checkpoint: an ended run built them
+        // again; a killed one could not, and its file answers by scans until the next sync builds them.
+        CHECK(sql_one(db, index_names) == (how == "SIGKILL" ? "grants_by_entitlement" : all_indexes));
         const Result again = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
         REQUIRE_MESSAGE(again.code == 0, again.err);
         CHECK(again.err.find("resuming run 1") != std::string::npos);
         CHECK(again.err.find("sync: 7 resources (2 group, 5 user)") != std::string::npos); // the whole run's counts
         CHECK(run_records(db, 1) == full);
+        CHECK(sql_one(db, index_names) == all_indexes);
     }
 }
 

@@ -6,6 +6,7 @@
 // retrying the calls that failed transiently, and check: no duplicate account, every returned id is the one
 // in the truth, no lost or extra membership change, seeded memberships untouched. Exit 0 only when every
 // invariant held; the token is scanned for in every text the plugin produced.
+#include "admin_truth.hpp"
 #include "rel_support.hpp"
 
 #include <scim_sim/server.hpp>
@@ -94,8 +95,59 @@ void print_faults(std::ostream &os, const std::map<std::string, uint64_t> &fault
     }
 }
 
+// Which services a seed's config reads: every third seed reads through the Admin API too (seed % 6 == 3: the
+// Admin API only; seed % 6 == 0: the Admin API and SCIM), the others SCIM only.
+enum class Sources { scim, admin, both };
+
+Sources sources_of(uint64_t seed) {
+    if (seed % 3 != 0) return Sources::scim;
+    return seed % 6 == 3 ? Sources::admin : Sources::both;
+}
+
+const char *sources_name(Sources v) {
+    return v == Sources::scim ? "SCIM" : v == Sources::admin ? "Admin API" : "Admin API + SCIM";
+}
+
+// The Admin API's key of every soak (never the SCIM token: both are searched for in what the plugin wrote).
+const std::string kAdminKey = "sk-ant-admin01-soak-key-never-logged-0123456789";
+
+// The organisation behind the Admin API: direct members and groups, custom roles, invites, and its two
+// misbehaviours (short paging-B pages, role_ids: null). Its rate limit is the plugin's, so pacing is exercised
+// without waiting out minutes of 429s; failures, drops and garbage apply to both surfaces.
+void add_admin_org(scim_sim::Options &o) {
+    o.admin_key = kAdminKey;
+    o.admin_rate_limit = 1200;
+    o.seed_direct_users = 30;
+    o.seed_direct_groups = 4;
+    o.seed_roles = 3;
+    o.seed_invites = 8;
+    o.admin_short_pages = 0.3;
+    o.admin_role_ids_null = 0.1;
+}
+
+std::string origin_of(const std::string &base_url) {
+    return base_url.substr(0, base_url.find('/', base_url.find("://") + 3));
+}
+
+// An Admin API sync against the Admin API's truth: "" when it equals it (drift-* members aside, the role grants
+// of a group it warned about aside), else what differs (and its first differences in problems).
+std::string admin_sync_outcome(const rel::SyncRun &run, const std::string &state, bool with_scim, Totals &t,
+                               std::vector<std::string> &problems) {
+    const plugin_test::AdminTruth truth = plugin_test::admin_truth(state, with_scim);
+    const plugin_test::DeliveredSync delivered{run.resources, run.entitlements, run.grants, run.warnings};
+    const auto diff = plugin_test::admin_differences(delivered, truth, is_drift);
+    if (diff.empty()) {
+        ++t.sync_ok;
+        return "equals the Admin API's truth";
+    }
+    ++t.sync_wrong;
+    for (size_t i = 0; i < diff.size() && i < 10; ++i) problems.push_back("sync: " + diff[i]);
+    return "WRONG RESULT REPORTED AS SUCCESS (" + std::to_string(diff.size()) + " differences)";
+}
+
 bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     std::vector<std::string> problems;
+    const Sources sources = sources_of(seed);
     scim_sim::Options o;
     o.token = rel::kToken;
     o.seed = seed;
@@ -111,6 +163,7 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     o.soft_delete = (seed % 2) == 0;  // both delete behaviours across seeds
     // Every fourth seed, a server that cuts the members it lists in GET /Groups at 5 a group.
     o.list_members_cap = seed % 4 == 2 ? 5 : 0;
+    if (sources != Sources::scim) add_admin_org(o);
     scim_sim::Server sim(o);
     sim.start();
 
@@ -124,14 +177,21 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     const char *mode = modes[(seed / 2) % 3];
     rel::Instance in;
     conn_error err{};
-    rel::Entries cfg{{"scim-url", sim.base_url()},
-                     {"scim-token", rel::kToken},
-                     {"page-size", std::to_string(page_size)},
+    rel::Entries cfg{{"page-size", std::to_string(page_size)},
                      {"concurrency", std::to_string(concurrency)},
                      {"request-timeout-ms", "10000"},
                      {"retry-budget-ms", std::to_string(s.retry_budget_ms)},
                      {"membership-reads", mode}};
     if (spill) cfg.emplace_back("index-memory-kb", "1");
+    if (sources != Sources::admin) {
+        cfg.emplace_back("scim-url", sim.base_url());
+        cfg.emplace_back("scim-token", rel::kToken);
+    }
+    if (sources != Sources::scim) {
+        cfg.emplace_back("admin-api-key", kAdminKey);
+        cfg.emplace_back("admin-api-url", origin_of(sim.base_url()));
+        cfg.emplace_back("admin-api-rate-limit", std::to_string(o.admin_rate_limit));
+    }
     if (in.create(cfg, err) != CONN_OK) {
         std::cout << "seed " << seed << ": instance_create failed: " << err.message << "\n";
         return false;
@@ -142,9 +202,12 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
     const rel::SyncRun run = rel::sync(in);
     t.sync_requests += run.result.requests;
     t.sync_retries += run.result.retries;
-    const rel::Truth seeded = rel::parse_truth(sim.state_json());
+    const std::string seeded_state = sim.state_json();
+    const rel::Truth seeded = rel::parse_truth(seeded_state);
     std::string sync_outcome;
-    if (run.status == CONN_OK) {
+    if (run.status == CONN_OK && sources != Sources::scim) {
+        sync_outcome = admin_sync_outcome(run, seeded_state, sources == Sources::both, t, problems);
+    } else if (run.status == CONN_OK) {
         const auto diff = rel::diff_sync_truth(run, seeded, is_drift);
         if (diff.empty()) {
             ++t.sync_ok;
@@ -163,14 +226,16 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
         problems.push_back("sync failed with a status that is neither transient nor rate-limited, or without a message");
     }
 
-    // 2. Provisioning under the same faults.
+    // 2. Provisioning under the same faults (SCIM configs: its checks read SCIM's truth; the Admin API's
+    // provisioning under faults is not soaked, see README).
     std::vector<std::string> group_ids;
-    for (const auto &[gid, g] : seeded.groups) group_ids.push_back(gid);
+    if (sources == Sources::scim)
+        for (const auto &[gid, g] : seeded.groups) group_ids.push_back(gid);
     std::map<std::string, std::string> created;          // email -> id returned by the plugin
     std::set<std::pair<std::string, std::string>> want;  // (group, user) wanted after provisioning
     std::set<std::pair<std::string, std::string>> unknown;  // pairs whose calls gave up
     std::set<std::string> deleted, unknown_users;
-    for (size_t i = 0; i < s.accounts; ++i) {
+    for (size_t i = 0; i < (sources == Sources::scim ? s.accounts : 0); ++i) {
         const std::string email = "soak." + std::to_string(seed) + "." + std::to_string(i) + "@example.com";
         const rel::Entries fields{{"email", email}, {"display_name", "Soak User " + std::to_string(i)}};
         auto r = with_retries("create", [&] { return rel::create_account(in, fields); }, s, t, problems);
@@ -261,19 +326,23 @@ bool soak_one(uint64_t seed, const Settings &s, Totals &t) {
         if (before_m != after_m) problems.push_back("seeded memberships of group " + gid + " changed");
     }
 
-    // 4. The token, in anything the plugin wrote.
-    const size_t hits = rel::count_hits(in.texts().all(), rel::kToken);
-    t.token_hits += hits;
-    if (hits != 0) problems.push_back("the token appears " + std::to_string(hits) + " times in the plugin's texts");
+    // 4. The token and the key, in anything the plugin wrote.
+    for (const std::string &secret : {rel::kToken, kAdminKey}) {
+        const size_t hits = rel::count_hits(in.texts().all(), secret);
+        t.token_hits += hits;
+        if (hits != 0) problems.push_back("a secret appears " + std::to_string(hits) + " times in the plugin's texts");
+    }
 
     const scim_sim::Stats stats = sim.stats();
     for (const auto &[k, v] : stats.faults) t.faults[k] += v;
     t.prov_violations += problems.size();
 
-    std::cout << "seed " << seed << " (page-size " << page_size << ", concurrency " << concurrency << ", " << mode
+    std::cout << "seed " << seed << " (" << sources_name(sources) << ", page-size " << page_size << ", concurrency " << concurrency << ", " << mode
               << (o.list_members_cap ? ", lists cut at 5 members" : "") << (o.soft_delete ? ", soft delete" : "") << (spill ? ", indexes spilled" : "") << "): sync " << sync_outcome << "; users "
               << seeded.users.size() << ", groups " << seeded.groups.size() << ", grants " << run.grants.size()
-              << ", requests " << run.result.requests << ", retries " << run.result.retries << "; provisioning: "
+              << ", requests " << run.result.requests << ", retries " << run.result.retries
+              << "; Admin API requests served " << stats.admin_api_requests << " (429s " << stats.admin_api_rate_limited
+              << "); provisioning: "
               << created.size() << " accounts, " << want.size() << " memberships kept; faults: ";
     print_faults(std::cout, stats.faults);
     std::cout << "; requests served " << stats.total_requests << (problems.empty() ? "; OK" : "; PROBLEMS") << "\n";

@@ -73,14 +73,20 @@ CREATE TABLE warnings (
 ) WITHOUT ROWID;
 )sql";
 
-// The indexes only the questions use (no write reads them). A new file gets them when its first run ends: built
-// from the rows at once (a sort) instead of kept up to date by every insert in arrival order, which was most of a
-// snapshot's extra cost over JSON. Every writer also runs this when it opens an existing file (IF NOT EXISTS: a
-// file whose first run never ended gets them then).
+// The indexes only the questions use (no write reads them). Every run drops them when it starts and builds them
+// again when it ends (complete or failed), from the rows at once (a sort), instead of keeping them up to date by
+// every insert in arrival order, which was most of a snapshot's extra cost over JSON. Between a run's checkpoints
+// the committed file lacks them: questions asked then (or after a writer was killed) are answered by scans, no
+// question names them (INDEXED BY), and the next writer builds whatever is missing.
 inline constexpr const char *kQueryIndexesSql = R"sql(
 CREATE INDEX IF NOT EXISTS resources_by_email ON resources (run_id, email) WHERE email IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entitlements_by_resource ON entitlements (run_id, resource_type, resource_id);
 CREATE INDEX IF NOT EXISTS grants_by_principal ON grants (run_id, principal_type, principal_id);
+)sql";
+inline constexpr const char *kDropQueryIndexesSql = R"sql(
+DROP INDEX IF EXISTS resources_by_email;
+DROP INDEX IF EXISTS entitlements_by_resource;
+DROP INDEX IF EXISTS grants_by_principal;
 )sql";
 
 // Version 1 to 2: the checkpoint of an unfinished run (the columns a version-1 run never has).

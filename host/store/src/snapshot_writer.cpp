@@ -51,6 +51,7 @@ SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart
     else run_id_ = insert_running_run(start);
     prepare_inserts();
     db_->execute("BEGIN IMMEDIATE");
+    db_->execute(kDropQueryIndexesSql);
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -85,7 +86,6 @@ void SnapshotWriter::create_or_check_schema() {
         meta.bind(1, "created_at").bind(2, utc_now()).run();
         db_->execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
         db_->execute("COMMIT");
-        query_indexes_pending_ = true;
         return;
     }
     db_->execute("COMMIT");
@@ -96,7 +96,6 @@ void SnapshotWriter::create_or_check_schema() {
     else if (found != std::to_string(kSchemaVersion))
         throw StoreError("the file is a snapshot of another schema version (this host writes version " +
                          std::to_string(kSchemaVersion) + ")");
-    db_->execute(kQueryIndexesSql);
 }
 
 // Adds the checkpoint columns; a version-1 run has none, so it is never resumed.
@@ -246,7 +245,7 @@ void SnapshotWriter::complete(const RunTotals &t) {
         facts.bind(1, run_id_).bind(2, t.started_at).bind(3, t.ended_at).bind(4, t.tenant).run();
     }
     prune_old_runs();
-    if (query_indexes_pending_) db_->execute(kQueryIndexesSql);
+    db_->execute(kQueryIndexesSql);
     // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
     // the indexes that fit them rather than a scan of the run.
     db_->execute("PRAGMA analysis_limit = 400; ANALYZE");
@@ -281,6 +280,11 @@ void SnapshotWriter::fail(std::string_view reason) noexcept {
         update.bind(1, run_id_).bind(2, utc_now()).bind(3, reason).run();
     } catch (...) {
         // the run's row stays 'running': readers treat it as not usable, like a failed run
+    }
+    try {
+        db_->execute(kQueryIndexesSql); // dropped when the run started, committed with its first checkpoint
+    } catch (...) {
+        // the next writer builds them; until then questions scan
     }
 }
 

@@ -7,7 +7,10 @@
 //      short page (even an empty one) with a cursor is not the end. has_more true with a null next_page cannot be
 //      followed: the walk ends and says so (WalkEnd::contradicted), so the caller can warn that the list may be
 //      incomplete.
-// Either way, a cursor that comes back (a loop) and a run of kMaxEmptyPages empty pages (an endless list) fail.
+// Either way, a cursor that comes back (a loop) and a run of kMaxEmptyPages empty pages (an endless list) fail,
+// with one allowance: an empty paging-B page whose next_page is the cursor it was asked with made no progress
+// yet, and is asked again, at most kMaxSameCursorPages times in a row (the simulator's short pages do this; a
+// service whose scan ran out of time may too). A page with rows that hands back a cursor already used is a loop.
 // Every page asks limit=kPageLimit: under the API's rate limit the request count is the speed.
 #pragma once
 
@@ -22,6 +25,7 @@
 namespace ce::admin {
 
 inline constexpr unsigned kMaxEmptyPages = 64;
+inline constexpr unsigned kMaxSameCursorPages = 3;
 
 enum class WalkEnd { complete, contradicted };
 
@@ -73,7 +77,7 @@ WalkEnd walk_token_pages(const Client &client, const std::string &path, TokenPag
                          std::string_view what, const std::function<void(std::vector<T> &)> &on_page) {
     std::unordered_set<std::string> seen;
     std::string cursor;
-    unsigned empty_run = 0;
+    unsigned empty_run = 0, same_cursor_run = 0;
     for (;;) {
         Query q{{"limit", std::to_string(kPageLimit)}};
         if (!cursor.empty()) q.emplace_back("page", cursor);
@@ -81,7 +85,13 @@ WalkEnd walk_token_pages(const Client &client, const std::string &path, TokenPag
         if (page.next_page) {
             if (page.next_page->empty()) throw client.malformed(what, "a page's next_page is empty", 200);
             detail::count_empty(empty_run, page.data.empty(), client, what);
-            detail::require_fresh_cursor(seen, *page.next_page, client, what);
+            const bool no_progress = page.data.empty() && *page.next_page == cursor;
+            same_cursor_run = no_progress ? same_cursor_run + 1 : 0;
+            if (same_cursor_run > kMaxSameCursorPages)
+                throw client.malformed(what, "the same page cursor came back with no row " +
+                                                 std::to_string(same_cursor_run) + " times (the service pages in a loop)",
+                                       200);
+            if (!no_progress) detail::require_fresh_cursor(seen, *page.next_page, client, what);
             cursor = *page.next_page;
         }
         on_page(page.data);

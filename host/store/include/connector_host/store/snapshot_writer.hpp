@@ -120,7 +120,6 @@ private:
     unsigned keep_;
     int64_t run_id_ = 0;
     bool finished_ = false;
-    bool query_indexes_pending_ = false;  // a new file: kQueryIndexesSql runs when the run ends
     uint64_t warning_seq_ = 0;
     std::optional<ResumedRun> resumed_;
     std::unique_ptr<Statement> insert_type_, insert_resource_, insert_entitlement_, insert_grant_, insert_warning_;
