@@ -91,7 +91,7 @@ TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mo
     struct stat st {};
     REQUIRE(::stat(db.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "2");
+    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "3");
     CHECK(sql_one(db, "select status, plugin_id, plugin_version, tenant, resources, entitlements, grants, "
                       "unresolved_grants, warnings from sync_runs") ==
           "complete|host-test|1.2.3|https://svc.example/scim/v2|7|2|6|1|1");
@@ -118,25 +118,42 @@ TEST_CASE("sync --out X.db: a snapshot with its run, every record, no secret, mo
 }
 
 namespace {
-const std::string index_names = "select group_concat(name, ',') from (select name from sqlite_schema where type = "
-                                "'index' and name not like 'sqlite_%' order by name)";
+// The indexes of a run's tables (schema version 3: <table>_<run>), named without the run's suffix, sorted.
+std::string indexes_of(const fs::path &db, int run) {
+    const std::string r = std::to_string(run);
+    return sql_one(db, "select group_concat(name, ',') from (select substr(name, 1, length(name) - " +
+                           std::to_string(r.size() + 1) + ") as name from sqlite_schema where type = 'index' and "
+                           "name not like 'sqlite_%' and name like '%\\_" + r + "' escape '\\' order by name)");
+}
 const std::string all_indexes = "entitlements_by_resource,grants_by_entitlement,grants_by_principal,resources_by_email";
 }  // namespace
 
-TEST_CASE("the query indexes: every run drops them and builds them again when it ends, complete or failed") {
+TEST_CASE("each run keeps its records in tables of its own, indexed when it ends (complete or failed)") {
     TempDir t;
+    const fs::path db = t / "new.db";
     REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(3)).code == 0);
-    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
+    CHECK(indexes_of(db, 1) == all_indexes);
     REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(4)).code == 0); // a second run, same file
-    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
-    // A run that fails (with no checkpoint: rolled back whole) builds them too.
+    CHECK(indexes_of(db, 1) == all_indexes);
+    CHECK(indexes_of(db, 2) == all_indexes);
+    CHECK(sql_one(db, "select count(*) from sqlite_schema where type = 'table' and name like 'grants%'") == "2");
+    // The names of the shared tables of version 2 are views over every run's.
+    CHECK(sql_one(db, "select count(*) from resources") == std::to_string(3 + 2 + 4 + 2));
+    CHECK(sql_one(db, "select count(*) from resources where run_id = 2") == "6");
+    // A run that fails (with no checkpoint: rolled back whole) is indexed too.
     CHECK(ch({"sync", plugin, "--out", at(t, "failed.db")}, t, env_for(3, "bad-utf8")).code == 8);
-    CHECK(sql_one(t / "failed.db", index_names) == all_indexes);
+    CHECK(indexes_of(t / "failed.db", 1) == all_indexes);
     CHECK(ch({"sync", plugin, "--out", at(t, "new.db")}, t, env_for(3, "bad-utf8")).code == 8);
-    CHECK(sql_one(t / "new.db", index_names) == all_indexes);
+    CHECK(indexes_of(db, 3) == all_indexes);
     const auto r = ch({"grants", at(t, "new.db"), "--principal", "user:u1", "--format", "json"}, t);
     CHECK(r.code == 0);
     CHECK(parse(r.out)["run"]["id"].GetInt() == 2);
+    // --keep 1 drops the older runs' tables with their rows.
+    REQUIRE(ch({"sync", plugin, "--out", at(t, "new.db"), "--keep", "1"}, t, env_for(5)).code == 0);
+    CHECK(sql_rows(db, "select id from sync_runs order by id") == std::vector<std::string>{"4"});
+    CHECK(sql_one(db, "select group_concat(name, ',') from (select name from sqlite_schema where type = 'table' "
+                      "and name like 'grants%' order by name)") == "grants_4");
+    CHECK(sql_one(db, "select count(*) from grants") == sql_one(db, "select count(*) from grants_4"));
 }
 
 TEST_CASE("runs add up to --keep; a failed or interrupted run is marked and never shadows the last complete one") {
@@ -405,13 +422,13 @@ TEST_CASE("a snapshot sync interrupted by SIGINT, kill -9, --timeout or a failur
         if (how != "SIGKILL") CHECK(r.err.find("sync again to resume it") != std::string::npos);
         // The run dropped the query indexes and committed that with its first checkpoint: an ended run built them
         // again; a killed one could not, and its file answers by scans until the next sync builds them.
-        CHECK(sql_one(db, index_names) == (how == "SIGKILL" ? "grants_by_entitlement" : all_indexes));
+        CHECK(indexes_of(db, 1) == (how == "SIGKILL" ? "grants_by_entitlement" : all_indexes));
         const Result again = ch({"sync", ckpt_plugin, "--out", db}, t, ckpt_env(5));
         REQUIRE_MESSAGE(again.code == 0, again.err);
         CHECK(again.err.find("resuming run 1") != std::string::npos);
         CHECK(again.err.find("sync: 7 resources (2 group, 5 user)") != std::string::npos); // the whole run's counts
         CHECK(run_records(db, 1) == full);
-        CHECK(sql_one(db, index_names) == all_indexes);
+        CHECK(indexes_of(db, 1) == all_indexes);
     }
 }
 
@@ -463,19 +480,85 @@ TEST_CASE("--keep never deletes a resumable run, nor the run being resumed") {
     CHECK(run_records(db, 2) == full);
 }
 
-TEST_CASE("a version-1 snapshot is read as it is and upgraded to version 2 by the next sync") {
-    TempDir t;
-    const std::string db = at(t, "old.db");
-    REQUIRE(ch({"sync", plugin, "--out", db}, t, env_for(3)).code == 0);
-    sql_exec(db, "alter table sync_runs drop column resume_token; alter table sync_runs drop column checkpointed_at; "
-                 "update snapshot_meta set value = '1' where key = 'schema_version'; pragma user_version = 1");
-    auto r = ch({"resources", db, "--format", "json"}, t);
-    REQUIRE_MESSAGE(r.code == 0, r.err);
-    CHECK(parse(r.out)["resources"].Size() == 5);
-    r = ch({"sync", plugin, "--out", db}, t, env_for(4));
-    REQUIRE_MESSAGE(r.code == 0, r.err);
-    CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "2");
-    CHECK(sql_one(db, "pragma user_version") == "2");
-    CHECK(sql_rows(db, "select id, status, resume_token is null from sync_runs order by id") ==
-          std::vector<std::string>{"1|complete|1", "2|complete|1"});
+namespace {
+
+// Schema version 2 as the previous release wrote it, frozen here: the input of the upgrade to version 3 (every
+// run in one table per kind, keyed by run_id first).
+const char *const kVersion2Schema = R"sql(
+CREATE TABLE snapshot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sync_runs (id INTEGER PRIMARY KEY, plugin_id TEXT NOT NULL, plugin_version TEXT NOT NULL,
+  config_fingerprint TEXT NOT NULL, tenant TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,
+  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete', 'failed')), error TEXT,
+  resources INTEGER NOT NULL DEFAULT 0, entitlements INTEGER NOT NULL DEFAULT 0, grants INTEGER NOT NULL DEFAULT 0,
+  unresolved_grants INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0, elapsed_seconds REAL NOT NULL DEFAULT 0,
+  resume_token TEXT, checkpointed_at TEXT);
+CREATE TABLE resource_types (run_id INTEGER NOT NULL REFERENCES sync_runs(id), id TEXT NOT NULL,
+  display_name TEXT NOT NULL, traits TEXT NOT NULL, PRIMARY KEY (run_id, id)) WITHOUT ROWID;
+CREATE TABLE resources (run_id INTEGER NOT NULL REFERENCES sync_runs(id), type TEXT NOT NULL, id TEXT NOT NULL,
+  display_name TEXT NOT NULL, email TEXT, status TEXT, attributes TEXT NOT NULL, PRIMARY KEY (run_id, type, id)) WITHOUT ROWID;
+CREATE TABLE entitlements (run_id INTEGER NOT NULL REFERENCES sync_runs(id), id TEXT NOT NULL, resource_type TEXT NOT NULL,
+  resource_id TEXT NOT NULL, slug TEXT NOT NULL, display_name TEXT NOT NULL, purpose TEXT NOT NULL,
+  PRIMARY KEY (run_id, id)) WITHOUT ROWID;
+CREATE TABLE grants (run_id INTEGER NOT NULL REFERENCES sync_runs(id), id TEXT NOT NULL, entitlement_id TEXT NOT NULL,
+  principal_type TEXT NOT NULL, principal_id TEXT NOT NULL, unresolved INTEGER NOT NULL);
+CREATE UNIQUE INDEX grants_by_entitlement ON grants (run_id, entitlement_id, principal_type, principal_id);
+CREATE TABLE warnings (run_id INTEGER NOT NULL REFERENCES sync_runs(id), seq INTEGER NOT NULL, code TEXT NOT NULL,
+  message TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+CREATE INDEX resources_by_email ON resources (run_id, email) WHERE email IS NOT NULL;
+CREATE INDEX entitlements_by_resource ON entitlements (run_id, resource_type, resource_id);
+CREATE INDEX grants_by_principal ON grants (run_id, principal_type, principal_id);
+INSERT INTO snapshot_meta VALUES ('schema_version', '2'), ('created_at', '2026-12-01T10:00:00Z');
+PRAGMA user_version = 2;
+INSERT INTO sync_runs (id, plugin_id, plugin_version, config_fingerprint, tenant, started_at, ended_at, status,
+  resources, entitlements, grants) VALUES (1, 'host-test', '1.2.3', 'fnv1a64:0000000000000000', 'https://svc.example',
+  '2026-12-01T10:00:00Z', '2026-12-01T10:00:05Z', 'complete', 3, 1, 2);
+INSERT INTO resource_types VALUES (1, 'user', 'User', 'user'), (1, 'group', 'Group', 'group');
+INSERT INTO resources VALUES (1, 'user', 'u1', 'User One', 'user1@example.com', 'active', '{"login":"user1@example.com"}'),
+  (1, 'user', 'old-9', 'Old Nine', 'old9@example.com', 'active', '{}'), (1, 'group', 'g1', 'Group 1', NULL, NULL, '{}');
+INSERT INTO entitlements VALUES (1, 'group:g1:member', 'group', 'g1', 'member', 'Group 1 member', 'assignment');
+INSERT INTO grants VALUES (1, 'group:g1:member:user:u1', 'group:g1:member', 'user', 'u1', 0),
+  (1, 'group:g1:member:user:old-9', 'group:g1:member', 'user', 'old-9', 0);
+INSERT INTO warnings VALUES (1, 1, 'unresolved_member', 'a warning of the old run');
+)sql";
+
+}  // namespace
+
+TEST_CASE("version-1 and version-2 snapshots are read as they are and upgraded to version 3 by the next sync") {
+    for (const bool version_1 : {false, true}) {
+        CAPTURE(version_1);
+        TempDir t;
+        const std::string db = at(t, "old.db");
+        sql_exec(db, kVersion2Schema);
+        if (version_1)
+            sql_exec(db, "alter table sync_runs drop column resume_token; alter table sync_runs drop column checkpointed_at; "
+                         "update snapshot_meta set value = '1' where key = 'schema_version'; pragma user_version = 1");
+        auto r = ch({"resources", db, "--format", "json"}, t);
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(column_of(parse(r.out), "resources", "id") == std::vector<std::string>{"g1", "old-9", "u1"});
+        r = ch({"access", db, "user:email=user1@example.com", "--format", "json"}, t);
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(r.out.find("group:g1:member") != std::string::npos);
+
+        r = ch({"sync", plugin, "--out", db}, t, env_for(4));
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(sql_one(db, "select value from snapshot_meta where key = 'schema_version'") == "3");
+        CHECK(sql_one(db, "pragma user_version") == "3");
+        CHECK(sql_rows(db, "select id, status, resume_token is null from sync_runs order by id") ==
+              std::vector<std::string>{"1|complete|1", "2|complete|1"});
+        // The old run's rows moved into its own tables, with its indexes; the shared names are views now.
+        CHECK(sql_one(db, "select count(*) from resources_1") == "3");
+        CHECK(sql_one(db, "select count(*) from grants_1") == "2");
+        CHECK(sql_one(db, "select message from warnings_1") == "a warning of the old run");
+        CHECK(indexes_of(db, 1) == all_indexes);
+        CHECK(sql_one(db, "select group_concat(type, ',') from (select type from sqlite_schema where name in "
+                          "('resources', 'grants', 'entitlements', 'warnings', 'resource_types') order by name)") ==
+              "view,view,view,view,view");
+        CHECK(sql_one(db, "select count(*) from resources where run_id = 1") == "3");
+        // The diff of the upgraded run against the new one: old-9 left, u2..u4 and a group joined.
+        r = ch({"diff", db, "--format", "json"}, t);
+        CHECK(r.code == 1);
+        CHECK(r.out.find("old-9") != std::string::npos);
+        CHECK(r.out.find("\"removed\"") != std::string::npos);
+    }
 }

@@ -61,8 +61,14 @@ SnapshotReader::SnapshotReader(const std::filesystem::path &path) {
     db_ = std::make_unique<Database>(path, Database::Mode::read_only);
     auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
     if (!version.step()) throw StoreError(path.string() + " holds no snapshot schema version");
-    if (version.text(0) != "1" && version.text(0) != "2")
-        throw StoreError(path.string() + " is a snapshot of schema version " + version.text(0) + " (this host reads 1 and 2)");
+    const std::string found = version.text(0);
+    if (found != "1" && found != "2" && found != "3")
+        throw StoreError(path.string() + " is a snapshot of schema version " + found + " (this host reads 1 to 3)");
+    per_run_tables_ = found == "3";
+}
+
+std::string SnapshotReader::sql_for(int64_t run, std::string sql) const {
+    return tables_for_run(std::move(sql), RunTables{run, per_run_tables_});
 }
 
 RunSummary SnapshotReader::run(std::optional<int64_t> id) const {
@@ -93,7 +99,7 @@ void SnapshotReader::runs(RowVisitor &out) const {
 std::pair<std::string, std::string> SnapshotReader::resolve_principal(int64_t run, const std::string &principal) const {
     auto [type, id] = split_typed(principal, "a principal");
     if (id.rfind("email=", 0) != 0) return {type, id};
-    auto s = db_->prepare("SELECT id FROM resources WHERE run_id = ?1 AND type = ?2 AND email = ?3 COLLATE NOCASE");
+    auto s = db_->prepare(sql_for(run, "SELECT id FROM {resources} WHERE run_id = ?1 AND type = ?2 AND email = ?3 COLLATE NOCASE"));
     s.bind(1, run).bind(2, type).bind(3, id.substr(6));
     if (!s.step()) throw StoreNotFound("no " + type + " with the e-mail " + id.substr(6) + " in run " + std::to_string(run));
     std::string found = s.text(0);
@@ -111,7 +117,7 @@ void SnapshotReader::resources(int64_t run, const ResourceQuery &q, RowVisitor &
         sql += " AND (instr(lower(r.id), lower(?5)) OR instr(lower(r.display_name), lower(?5)) OR "
                "instr(lower(coalesce(r.email, '')), lower(?5)))";
     sql += " ORDER BY r.type, r.id";
-    auto s = db_->prepare(sql);
+    auto s = db_->prepare(sql_for(run, sql));
     s.bind(1, run);
     if (!q.type.empty()) s.bind(2, q.type);
     if (!q.filter_key.empty()) {
@@ -129,7 +135,7 @@ void SnapshotReader::entitlements(int64_t run, const std::string &resource, RowV
         typed = split_typed(resource, "--resource");
         sql += " AND e.resource_type = ?2 AND e.resource_id = ?3";
     }
-    auto s = db_->prepare(sql + " ORDER BY e.id");
+    auto s = db_->prepare(sql_for(run, sql + " ORDER BY e.id"));
     s.bind(1, run);
     if (!resource.empty()) s.bind(2, typed.first).bind(3, typed.second);
     stream_rows(s, kEntitlementsColumns, out);
@@ -143,7 +149,7 @@ void SnapshotReader::grants(int64_t run, const GrantQuery &q, RowVisitor &out) c
         principal = resolve_principal(run, q.principal);
         sql += " AND g.principal_type = ?3 AND g.principal_id = ?4";
     }
-    auto s = db_->prepare(sql + " ORDER BY g.entitlement_id, g.principal_type, g.principal_id");
+    auto s = db_->prepare(sql_for(run, sql + " ORDER BY g.entitlement_id, g.principal_type, g.principal_id"));
     s.bind(1, run);
     if (!q.entitlement.empty()) s.bind(2, q.entitlement);
     if (!q.principal.empty()) s.bind(3, principal.first).bind(4, principal.second);
@@ -152,20 +158,20 @@ void SnapshotReader::grants(int64_t run, const GrantQuery &q, RowVisitor &out) c
 
 void SnapshotReader::access(int64_t run, const std::string &principal, RowVisitor &out) const {
     const auto [type, id] = resolve_principal(run, principal);
-    auto s = db_->prepare(kAccessSql);
+    auto s = db_->prepare(sql_for(run, kAccessSql));
     s.bind(1, run).bind(2, type).bind(3, id).bind(4, int64_t{kMaxHoldingDepth});
     stream_rows(s, kAccessColumns, out);
 }
 
 void SnapshotReader::members(int64_t run, const std::string &target, RowVisitor &out) const {
     const auto [type, id] = split_typed(target, "a group or entitlement");
-    auto s = db_->prepare(kMembersSql);
+    auto s = db_->prepare(sql_for(run, kMembersSql));
     s.bind(1, run).bind(2, target).bind(3, type).bind(4, id).bind(5, int64_t{kMaxHoldingDepth});
     stream_rows(s, kMembersColumns, out);
 }
 
 void SnapshotReader::stats(int64_t run, RowVisitor &out) const {
-    auto s = db_->prepare(kStatsSql);
+    auto s = db_->prepare(sql_for(run, kStatsSql));
     s.bind(1, run);
     stream_rows(s, kStatsColumns, out);
 }
@@ -173,11 +179,14 @@ void SnapshotReader::stats(int64_t run, RowVisitor &out) const {
 uint64_t SnapshotReader::diff(const std::filesystem::path &old_snapshot, int64_t old_run, int64_t new_run,
                               RowVisitor &out) const {
     std::string schema = "main";
+    RunTables old_tables{old_run, per_run_tables_};
     if (!old_snapshot.empty()) {
         db_->prepare("ATTACH DATABASE ?1 AS old").bind(1, old_snapshot.string()).run();
         schema = "old";
+        auto version = db_->prepare("SELECT value FROM old.snapshot_meta WHERE key = 'schema_version'");
+        old_tables.per_run = version.step() && version.text(0) == "3";
     }
-    auto s = db_->prepare(diff_sql(schema));
+    auto s = db_->prepare(tables_for_run(diff_sql(schema), RunTables{new_run, per_run_tables_}, old_tables));
     s.bind(1, old_run).bind(2, new_run);
     const uint64_t changes = stream_rows(s, kDiffColumns, out);
     if (!old_snapshot.empty()) db_->execute("DETACH DATABASE old");

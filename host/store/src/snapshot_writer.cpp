@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 namespace connector_host::store {
 
@@ -51,7 +52,7 @@ SnapshotWriter::SnapshotWriter(const std::filesystem::path &path, const RunStart
     else run_id_ = insert_running_run(start);
     prepare_inserts();
     db_->execute("BEGIN IMMEDIATE");
-    db_->execute(kDropQueryIndexesSql);
+    db_->execute(for_run(kDropRunQueryIndexesSql, run_id_)); // a resumed run's, built when it failed
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -79,12 +80,15 @@ void SnapshotWriter::create_or_check_schema() {
     db_->execute("BEGIN IMMEDIATE");
     auto tables = db_->prepare("SELECT count(*) FROM sqlite_schema");
     tables.step();
-    if (tables.integer(0) == 0) {
+    const bool empty = tables.integer(0) == 0;
+    tables.reset(); // no read may stay open: the upgrades drop tables
+    if (empty) {
         db_->execute(kSchemaSql);
         auto meta = db_->prepare("INSERT INTO snapshot_meta (key, value) VALUES (?1, ?2)");
         meta.bind(1, "schema_version").bind(2, std::to_string(kSchemaVersion)).run();
         meta.bind(1, "created_at").bind(2, utc_now()).run();
         db_->execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+        refresh_views();
         db_->execute("COMMIT");
         return;
     }
@@ -92,10 +96,74 @@ void SnapshotWriter::create_or_check_schema() {
     auto version = db_->prepare("SELECT value FROM snapshot_meta WHERE key = 'schema_version'");
     const std::string found = version.step() ? version.text(0) : std::string();
     version.reset();
-    if (found == "1") migrate_from_version_1();
-    else if (found != std::to_string(kSchemaVersion))
+    if (found != "1" && found != "2" && found != std::to_string(kSchemaVersion))
         throw StoreError("the file is a snapshot of another schema version (this host writes version " +
                          std::to_string(kSchemaVersion) + ")");
+    if (found == "1") migrate_from_version_1();
+    if (found == "1" || found == "2") migrate_from_version_2();
+}
+
+// Every run's records move from the shared tables of version 2 into tables of their own; the shared names become
+// views. One transaction: a failure leaves the file at version 2.
+void SnapshotWriter::migrate_from_version_2() {
+    db_->execute("BEGIN IMMEDIATE");
+    try {
+        std::vector<int64_t> runs;
+        for (auto s = db_->prepare("SELECT id FROM sync_runs ORDER BY id"); s.step();) runs.push_back(s.integer(0));
+        for (const int64_t run : runs) {
+            db_->execute(for_run(kRunTablesSql, run));
+            for (const auto &table : kRecordTables)
+                db_->prepare(std::string("INSERT INTO ") + table.name + "_" + std::to_string(run) + " SELECT " +
+                             table.columns + " FROM " + table.name + " WHERE run_id = ?1")
+                    .bind(1, run)
+                    .run();
+            db_->execute(for_run(kRunQueryIndexesSql, run));
+        }
+        for (const auto &table : kRecordTables) db_->execute(std::string("DROP TABLE ") + table.name);
+        refresh_views();
+        db_->execute("UPDATE snapshot_meta SET value = '" + std::to_string(kSchemaVersion) +
+                     "' WHERE key = 'schema_version'; PRAGMA user_version = " + std::to_string(kSchemaVersion));
+        db_->execute("COMMIT");
+    } catch (const StoreError &e) {
+        db_->execute("ROLLBACK");
+        throw StoreError(std::string("cannot upgrade the snapshot from schema version 2: ") + e.what());
+    }
+}
+
+// The views named as version 2's tables: the UNION ALL of every run's tables (none: an empty row set with the
+// same columns).
+void SnapshotWriter::refresh_views() {
+    std::vector<int64_t> runs;
+    for (auto s = db_->prepare("SELECT id FROM sync_runs ORDER BY id"); s.step();) runs.push_back(s.integer(0));
+    for (const auto &table : kRecordTables) {
+        std::string sql = std::string("DROP VIEW IF EXISTS ") + table.name + "; CREATE VIEW " + table.name + " AS ";
+        if (runs.empty()) {
+            sql += "SELECT " + std::string(table.columns) + " FROM (SELECT ";
+            std::string_view columns = table.columns;
+            for (size_t at = 0; at < columns.size();) {
+                const size_t comma = columns.find(", ", at);
+                const std::string_view column = columns.substr(at, comma == std::string_view::npos ? columns.npos : comma - at);
+                sql += std::string(at == 0 ? "" : ", ") + "NULL AS " + std::string(column);
+                at = comma == std::string_view::npos ? columns.size() : comma + 2;
+            }
+            sql += ") WHERE 0";
+        }
+        for (size_t i = 0; i < runs.size(); ++i)
+            sql += std::string(i == 0 ? "" : " UNION ALL ") + "SELECT " + table.columns + " FROM " + table.name + "_" +
+                   std::to_string(runs[i]);
+        db_->execute(sql);
+    }
+}
+
+// A run's tables, empty (again: an abandoned run keeps its row, not its records).
+void SnapshotWriter::create_run_tables(int64_t run, bool replace) {
+    if (replace) drop_run_tables(run);
+    db_->execute(for_run(kRunTablesSql, run));
+}
+
+void SnapshotWriter::drop_run_tables(int64_t run) {
+    for (const auto &table : kRecordTables)
+        db_->execute(std::string("DROP TABLE IF EXISTS ") + table.name + "_" + std::to_string(run));
 }
 
 // Adds the checkpoint columns; a version-1 run has none, so it is never resumed.
@@ -126,11 +194,10 @@ std::optional<ResumedRun> SnapshotWriter::find_resumable_run(const RunStart &sta
     run.token = s.text(3);
     auto count = [&](int column) { return static_cast<uint64_t>(s.integer(column)); };
     run.counts = RunCounts{count(4), count(5), count(6), count(7), count(8)};
-    for (auto [sql, map] : {std::pair{"SELECT type, count(*) FROM resources WHERE run_id = ?1 GROUP BY type",
-                                      &run.resources_by_type},
-                            {"SELECT code, count(*) FROM warnings WHERE run_id = ?1 GROUP BY code", &run.warnings_by_code}}) {
-        auto grouped = db_->prepare(sql);
-        grouped.bind(1, run.id);
+    s.reset();
+    for (auto [sql, map] : {std::pair{"SELECT type, count(*) FROM resources_{run} GROUP BY type", &run.resources_by_type},
+                            {"SELECT code, count(*) FROM warnings_{run} GROUP BY code", &run.warnings_by_code}}) {
+        auto grouped = db_->prepare(for_run(sql, run.id));
         while (grouped.step()) (*map)[grouped.text(0)] = static_cast<uint64_t>(grouped.integer(1));
     }
     return run;
@@ -141,10 +208,12 @@ void SnapshotWriter::abandon_resumable_runs(const RunStart &start) {
     db_->execute("BEGIN IMMEDIATE");
     const char *runs = "SELECT id FROM sync_runs WHERE plugin_id = ?1 AND plugin_version = ?2 AND "
                        "config_fingerprint = ?3 AND resume_token IS NOT NULL";
-    for (const char *table : kRecordTables) {
-        auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id IN (" + runs + ")");
-        del.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint).run();
-    }
+    std::vector<int64_t> abandoned;
+    auto select = db_->prepare(runs);
+    select.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
+    while (select.step()) abandoned.push_back(select.integer(0));
+    select.reset();
+    for (const int64_t run : abandoned) create_run_tables(run, true);
     auto mark = db_->prepare(std::string("UPDATE sync_runs SET status = 'failed', resume_token = NULL, "
                                          "ended_at = coalesce(ended_at, ?4), error = 'abandoned: a later sync "
                                          "started over (--fresh)' WHERE id IN (") + runs + ")");
@@ -159,8 +228,7 @@ void SnapshotWriter::reopen_run(const ResumedRun &run) {
     db_->prepare("UPDATE sync_runs SET status = 'running', ended_at = NULL, error = NULL WHERE id = ?1")
         .bind(1, run_id_)
         .run();
-    auto seq = db_->prepare("SELECT coalesce(max(seq), 0) FROM warnings WHERE run_id = ?1");
-    seq.bind(1, run_id_);
+    auto seq = db_->prepare(for_run("SELECT coalesce(max(seq), 0) FROM warnings_{run}", run_id_));
     if (seq.step()) warning_seq_ = static_cast<uint64_t>(seq.integer(0));
 }
 
@@ -175,7 +243,9 @@ void SnapshotWriter::checkpoint(std::string_view token, const RunCounts &n) {
     db_->execute("BEGIN IMMEDIATE");
 }
 
+// The run's row and its (empty) tables, committed together.
 int64_t SnapshotWriter::insert_running_run(const RunStart &start) {
+    db_->execute("BEGIN IMMEDIATE");
     auto insert = db_->prepare("INSERT INTO sync_runs (plugin_id, plugin_version, config_fingerprint, tenant, "
                                "started_at, status) VALUES (?1, ?2, ?3, ?4, ?5, 'running') RETURNING id");
     insert.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
@@ -183,19 +253,22 @@ int64_t SnapshotWriter::insert_running_run(const RunStart &start) {
     if (!insert.step()) throw StoreError("the snapshot did not number the new run");
     const int64_t id = insert.integer(0);
     insert.reset();
+    create_run_tables(id, false);
+    refresh_views();
+    db_->execute("COMMIT");
     return id;
 }
 
 void SnapshotWriter::prepare_inserts() {
-    auto make = [&](const char *sql) { return std::make_unique<Statement>(db_->prepare(sql)); };
-    insert_type_ = make("INSERT INTO resource_types (run_id, id, display_name, traits) VALUES (?1, ?2, ?3, ?4)");
-    insert_resource_ = make("INSERT INTO resources (run_id, type, id, display_name, email, status, attributes) "
+    auto make = [&](const char *sql) { return std::make_unique<Statement>(db_->prepare(for_run(sql, run_id_))); };
+    insert_type_ = make("INSERT INTO resource_types_{run} (run_id, id, display_name, traits) VALUES (?1, ?2, ?3, ?4)");
+    insert_resource_ = make("INSERT INTO resources_{run} (run_id, type, id, display_name, email, status, attributes) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    insert_entitlement_ = make("INSERT INTO entitlements (run_id, id, resource_type, resource_id, slug, display_name, "
-                               "purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    insert_grant_ = make("INSERT INTO grants (run_id, id, entitlement_id, principal_type, principal_id, unresolved) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    insert_warning_ = make("INSERT INTO warnings (run_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)");
+    insert_entitlement_ = make("INSERT INTO entitlements_{run} (run_id, id, resource_type, resource_id, slug, "
+                               "display_name, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert_grant_ = make("INSERT INTO grants_{run} (run_id, id, entitlement_id, principal_type, principal_id, "
+                         "unresolved) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    insert_warning_ = make("INSERT INTO warnings_{run} (run_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)");
 }
 
 void SnapshotWriter::resource_type(std::string_view id, std::string_view display_name, std::string_view traits) {
@@ -245,10 +318,12 @@ void SnapshotWriter::complete(const RunTotals &t) {
         facts.bind(1, run_id_).bind(2, t.started_at).bind(3, t.ended_at).bind(4, t.tenant).run();
     }
     prune_old_runs();
-    db_->execute(kQueryIndexesSql);
+    db_->execute(for_run(kRunQueryIndexesSql, run_id_));
     // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
     // the indexes that fit them rather than a scan of the run.
-    db_->execute("PRAGMA analysis_limit = 400; ANALYZE");
+    std::string analyze = "PRAGMA analysis_limit = 400;";
+    for (const auto &table : kRecordTables) analyze += std::string(" ANALYZE ") + table.name + "_{run};";
+    db_->execute(for_run(analyze, run_id_));
     db_->execute("COMMIT");
     finished_ = true;
 }
@@ -261,11 +336,18 @@ void SnapshotWriter::prune_old_runs() {
     oldest.bind(1, static_cast<int64_t>(keep_ - 1));
     if (!oldest.step()) return;
     const int64_t oldest_kept = oldest.integer(0);
-    const std::string pruned = "SELECT id FROM sync_runs WHERE id < ?1 AND id != ?2 AND resume_token IS NULL";
-    for (const char *table : kRecordTables)
-        db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id IN (" + pruned + ")")
-            .bind(1, oldest_kept).bind(2, run_id_).run();
-    db_->prepare("DELETE FROM sync_runs WHERE id IN (" + pruned + ")").bind(1, oldest_kept).bind(2, run_id_).run();
+    oldest.reset();
+    std::vector<int64_t> pruned;
+    auto select = db_->prepare("SELECT id FROM sync_runs WHERE id < ?1 AND id != ?2 AND resume_token IS NULL");
+    select.bind(1, oldest_kept).bind(2, run_id_);
+    while (select.step()) pruned.push_back(select.integer(0));
+    select.reset();
+    if (pruned.empty()) return;
+    for (const int64_t run : pruned) {
+        drop_run_tables(run);
+        db_->prepare("DELETE FROM sync_runs WHERE id = ?1").bind(1, run).run();
+    }
+    refresh_views();
 }
 
 void SnapshotWriter::fail(std::string_view reason) noexcept {
@@ -282,9 +364,9 @@ void SnapshotWriter::fail(std::string_view reason) noexcept {
         // the run's row stays 'running': readers treat it as not usable, like a failed run
     }
     try {
-        db_->execute(kQueryIndexesSql); // dropped when the run started, committed with its first checkpoint
+        db_->execute(for_run(kRunQueryIndexesSql, run_id_)); // for a --run question, or until it is resumed
     } catch (...) {
-        // the next writer builds them; until then questions scan
+        // a question on this run scans; resuming it ends by building them
     }
 }
 

@@ -68,7 +68,11 @@ public:
     std::pair<std::string, std::string> resolve_principal(int64_t run, const std::string &principal) const;
 
 private:
+    // The question's SQL with the run's tables named (snapshot_queries.hpp, tables_for_run).
+    std::string sql_for(int64_t run, std::string sql) const;
+
     std::unique_ptr<Database> db_;
+    bool per_run_tables_ = true; // schema version 3: each run in tables of its own
 };
 
 }  // namespace connector_host::store

@@ -19,7 +19,7 @@
 
 namespace connector_host::store {
 
-inline constexpr int kSchemaVersion = 2; // 2: sync_runs.resume_token, checkpointed_at
+inline constexpr int kSchemaVersion = 3; // 2: sync_runs.resume_token, checkpointed_at; 3: tables per run
 
 struct RunStart {
     std::string plugin_id, plugin_version;
@@ -98,6 +98,10 @@ public:
 private:
     void create_or_check_schema();
     void migrate_from_version_1();
+    void migrate_from_version_2();
+    void refresh_views();
+    void create_run_tables(int64_t run, bool replace);
+    void drop_run_tables(int64_t run);
     int64_t insert_running_run(const RunStart &start);
     std::optional<ResumedRun> find_resumable_run(const RunStart &start);
     void abandon_resumable_runs(const RunStart &start);
