@@ -721,14 +721,14 @@ TEST_CASE("the real plugin: a JSON sync with --checkpoint interrupted by SIGINT 
     Result r = ch({"sync", plugin, "--out", full}, t, env);
     REQUIRE_MESSAGE(r.code == 0, r.err);
     Child c({host, "sync", plugin, "--out", out, "--checkpoint", ck}, t.path(), env, scrubbed_env);
-    // The spool's committed resources (section 0), readable beside the writer (WAL).
+    // The spool's committed resources (section 0: its table spool_0), readable beside the writer (WAL).
     auto spooled = [&]() -> int64_t {
         sqlite3 *h = nullptr;
         int64_t n = -1;
         if (fs::exists(ck) && sqlite3_open_v2((ck + ".spool").c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
             sqlite3_busy_timeout(h, 10000);
             sqlite3_stmt *st = nullptr;
-            if (sqlite3_prepare_v2(h, "select count(*) from spool where section = 0", -1, &st, nullptr) == SQLITE_OK &&
+            if (sqlite3_prepare_v2(h, "select count(*) from spool_0", -1, &st, nullptr) == SQLITE_OK &&
                 sqlite3_step(st) == SQLITE_ROW)
                 n = sqlite3_column_int64(st, 0);
             sqlite3_finalize(st);

@@ -1,15 +1,20 @@
-// Output writers, record validation, the secret scrubber and printable lines.
+// Output writers, record validation, the secret scrubber, printable lines and the sort spool.
 #include <doctest/doctest.h>
 
 #include <connector/connector_abi.hpp>
 #include <connector_host/cli/record_validation.hpp>
 #include <connector_host/cli/sync_writers.hpp>
 #include <connector_host/cli/text_safety.hpp>
+#include <connector_host/store/sort_spool.hpp>
+
+#include <unistd.h>
 
 #include <rapidjson/document.h>
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -431,4 +436,65 @@ TEST_CASE("write errors carry errno: EPIPE and ENOSPC are told apart") {
         std::fclose(full);
         CHECK(err == ENOSPC);
     }
+}
+
+// ---- the sort spool (host/store/sort_spool.hpp) ----------------------------------------------------------------
+
+TEST_CASE("sort spool: each section comes back sorted by its keys, then the line, with no other section's lines") {
+    connector_host::store::SortSpool spool(3);
+    spool.add(1, "b", "", "B");
+    spool.add(0, "z", "", "Z0");
+    spool.add(1, "a", "2", "A2");
+    spool.add(1, "a", "1", "A1y");
+    spool.add(1, "a", "1", "A1x");
+    spool.add(2, "", "", "");
+    std::vector<std::string> got;
+    spool.for_each(1, [&](std::string_view line) { got.emplace_back(line); });
+    CHECK(got == std::vector<std::string>{"A1x", "A1y", "A2", "B"});
+    got.clear();
+    spool.for_each(0, [&](std::string_view line) { got.emplace_back(line); });
+    CHECK(got == std::vector<std::string>{"Z0"});
+    CHECK(spool.lines(2) == 1);
+}
+
+TEST_CASE("sort spool: a durable spool resumes from its last commit, also one written with a single shared table") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("spool-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const fs::path file = dir / "s.spool";
+    {
+        connector_host::store::SortSpool spool(2, file, false);
+        spool.add(0, "b", "", "B");
+        spool.add(1, "x", "", "X");
+        spool.commit({{"token", "t1"}});
+        spool.add(0, "a", "", "lost: after the last commit");
+    }
+    {
+        connector_host::store::SortSpool spool(2, file, true);
+        CHECK(spool.meta("token") == std::optional<std::string>("t1"));
+        CHECK(spool.lines(0) == 1);
+        std::vector<std::string> got;
+        spool.for_each(0, [&](std::string_view line) { got.emplace_back(line); });
+        CHECK(got == std::vector<std::string>{"B"});
+    }
+    // The layout before each section had its table: one table `spool` with a section column.
+    connector_host::store::SortSpool::remove_files(file);
+    {
+        connector_host::store::Database db(file, connector_host::store::Database::Mode::read_write_create);
+        db.execute("CREATE TABLE spool(section INTEGER NOT NULL, k1 BLOB NOT NULL, k2 BLOB NOT NULL, line BLOB NOT NULL);"
+                   "CREATE TABLE spool_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                   "INSERT INTO spool VALUES (0, 'b', '', 'B'), (0, 'a', '', 'A'), (1, 'x', '', 'X');"
+                   "INSERT INTO spool_meta VALUES ('token', 'old');");
+    }
+    {
+        connector_host::store::SortSpool spool(2, file, true);
+        CHECK(spool.lines(0) == 2);
+        CHECK(spool.lines(1) == 1);
+        std::vector<std::string> got;
+        spool.for_each(0, [&](std::string_view line) { got.emplace_back(line); });
+        CHECK(got == std::vector<std::string>{"A", "B"});
+        CHECK(spool.meta("token") == std::optional<std::string>("old"));
+    }
+    connector_host::store::SortSpool::remove_files(file);
+    fs::remove_all(dir);
 }

@@ -3,12 +3,15 @@
 // stale / capped `totalResults`. The connector must never act on an account it did not positively identify,
 // never report "already granted / revoked / deleted" without proof, and never report an incomplete sync as
 // complete.
+#include "admin_truth.hpp"
 #include "rel_support.hpp"
 #include "support.hpp"  // conformance/src: json_escape
 
 #include <doctest/doctest.h>
+#include <scim_sim/server.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <stdlib.h>
 #include <cctype>
@@ -47,9 +50,10 @@ public:
         std::lock_guard lock(mu_);
         users_.push_back({id, user_name, active});
     }
-    void add_group(const std::string &id, std::vector<std::string> members) {
+    void add_group(const std::string &id, std::vector<std::string> members, const std::string &display_name = {}) {
         std::lock_guard lock(mu_);
         groups_.emplace_back(id, std::move(members));
+        if (!display_name.empty()) names_[id] = display_name;
     }
     std::vector<std::string> members_of(const std::string &gid) const {
         std::lock_guard lock(mu_);
@@ -122,7 +126,7 @@ private:
                 for (const auto &uid : m) match = match || filter == "id eq " + jstr(gid) + " and members.value eq " + jstr(uid);
                 if (!match) continue;
             }
-            objs.push_back("{\"id\":" + jstr(gid) + ",\"displayName\":" + jstr("Group " + gid) + "}");
+            objs.push_back("{\"id\":" + jstr(gid) + ",\"displayName\":" + jstr(name_of(gid)) + "}");
         }
         return page(req, objs);
     }
@@ -164,7 +168,7 @@ private:
                 it = std::find_if(groups_.begin(), groups_.end(), [&](const auto &g) { return g.first == get_group_answers_as; });
             std::string m;
             for (const auto &uid : it->second) m += (m.empty() ? "" : ",") + std::string("{\"value\":") + jstr(uid) + "}";
-            r.body = "{\"id\":" + jstr(it->first) + ",\"displayName\":" + jstr("Group " + it->first) +
+            r.body = "{\"id\":" + jstr(it->first) + ",\"displayName\":" + jstr(name_of(it->first)) +
                      ",\"members\":[" + m + "]}";
         } else if (req.method == "PATCH") {
             apply_patch(it->second, req.body);
@@ -187,7 +191,13 @@ private:
         }
     }
 
+    std::string name_of(const std::string &gid) const {
+        const auto it = names_.find(gid);
+        return it == names_.end() ? "Group " + gid : it->second;
+    }
+
     mutable std::mutex mu_;
+    std::map<std::string, std::string> names_;  // display names given to add_group
     std::vector<FakeUser> users_;
     std::vector<std::pair<std::string, std::vector<std::string>>> groups_;
 };
@@ -504,6 +514,114 @@ TEST_CASE("a member list answered for another group is never taken as this group
     const auto r = rel::revoke(in, "group:g-eng:member", "user", "u-2");
     CHECK(r.status == CONN_ERR_TRANSIENT);  // before: "revoked" for a non-member of g-eng
     CHECK(count_method(server.requests(), "PATCH") == 0);
+}
+
+// The Admin API sync with SCIM configured reads SCIM twice: every SCIM user (for each member's scim_id) and every
+// SCIM group's name (a `scim` group named by exactly one SCIM group has its members read through SCIM). Here the
+// Admin API is the simulator's and SCIM is a LyingScim holding the simulator's own SCIM users and groups.
+struct AdminWithLyingScim {
+    scim_sim::Server sim;
+    LyingScim fake;
+    AdminWithLyingScim() : sim(options()) {
+        sim.start();
+        const rel::Truth truth = rel::parse_truth(sim.state_json());
+        for (const auto &[id, u] : truth.users) fake.add_user(id, u.user_name, u.active);
+        for (const auto &[id, g] : truth.groups) fake.add_group(id, g.members, g.display_name);
+        fake.page_cap = 7;
+    }
+    static scim_sim::Options options() {
+        scim_sim::Options o;
+        o.token = "scim-token-of-the-simulator";
+        o.admin_key = rel::kToken;
+        o.admin_rate_limit = 0;
+        o.seed = 21;
+        o.seed_users = 40;
+        o.seed_groups = 5;
+        o.seed_members = 90;
+        o.seed_direct_users = 10;
+        o.seed_direct_groups = 3;
+        return o;
+    }
+    rel::SyncRun sync(const std::string &scim_url) {
+        const std::string base = sim.base_url();
+        rel::Instance in;
+        conn_error err{};
+        REQUIRE(in.create({{"admin-api-key", rel::kToken}, {"admin-api-url", base.substr(0, base.find("/scim"))},
+                           {"scim-url", scim_url}, {"scim-token", rel::kToken}, {"retry-budget-ms", "300"}},
+                          err) == CONN_OK);
+        return rel::sync(in);
+    }
+    std::vector<std::string> differences(const rel::SyncRun &run) {
+        const plugin_test::DeliveredSync delivered{run.resources, run.entitlements, run.grants, run.warnings};
+        return plugin_test::admin_differences(delivered, plugin_test::admin_truth(sim.state_json(), true));
+    }
+};
+
+bool warned_incomplete(const rel::SyncRun &run) {
+    return std::any_of(run.warnings.begin(), run.warnings.end(),
+                       [](const auto &w) { return w.first.rfind("incomplete_", 0) == 0; });
+}
+
+TEST_CASE("the Admin API sync's SCIM reads: an under-reported totalResults still gives the exact picture") {
+    AdminWithLyingScim org;
+    org.fake.total_cap = 3;
+    rel::ScriptServer server([&](const rel::Req &r) { return org.fake.handle(r); });
+    const auto run = org.sync(server.url());
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    const auto diff = org.differences(run);
+    for (size_t i = 0; i < diff.size() && i < 10; ++i) MESSAGE(diff[i]);
+    CHECK(diff.empty());
+}
+
+TEST_CASE("the Admin API sync's SCIM reads: a server that ignores startIndex is never taken for the whole list") {
+    AdminWithLyingScim org;
+    org.fake.ignore_start_index = true;
+    rel::ScriptServer server([&](const rel::Req &r) { return org.fake.handle(r); });
+    const auto run = org.sync(server.url());
+    REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
+    // Only the first page of SCIM users can be seen: the sync says so, and what it says is never wrong. A member
+    // the first page did not show lacks its scim_id ("missing"), a `scim` group member it cannot join is an
+    // unresolved grant; no member gets another's scim_id, no grant names the wrong member.
+    CHECK(warned_incomplete(run));
+    std::map<std::string, int> missing_by_group, unresolved_by_group;  // group grants, by group id
+    const auto group_of = [](const std::string &grant_id) {
+        return grant_id.substr(6, grant_id.find(":member:") - 6);  // "group:<gid>:member:..."
+    };
+    std::map<std::string, long> count_excess;  // group id -> member_count delivered minus the truth's
+    for (const auto &d : org.differences(run)) {
+        CAPTURE(d);
+        if (d.find(": scim_id '<none>'") != std::string::npos) continue;  // a member the first page did not show
+        if (const size_t at = d.find(": member_count '"); d.rfind("group:", 0) == 0 && at != std::string::npos) {
+            const long got = std::atol(d.c_str() + at + 16);
+            const long want = std::atol(d.c_str() + d.find("!= '") + 4);
+            count_excess[d.substr(6, at - 6)] = got - want;
+            continue;
+        }
+        if (d.rfind("missing grant group:", 0) == 0) {
+            ++missing_by_group[group_of(d.substr(14))];
+            continue;
+        }
+        bool flagged = false;
+        for (const auto &g : run.grants)
+            if (d == "extra grant " + g.id) flagged = (g.flags & CONN_GRANT_UNRESOLVED_PRINCIPAL) != 0 && g.id.rfind("group:", 0) == 0;
+        CHECK_MESSAGE(flagged, "neither a missing scim_id, a missing member nor a grant flagged unresolved");
+        if (flagged) ++unresolved_by_group[group_of(d.substr(12))];
+    }
+    // Each member missing from a `scim` group stands there as a grant flagged unresolved (by its SCIM id); a group's
+    // member_count counts what its SCIM list held, so it exceeds the truth's by the unresolved grants that stand for
+    // no member (a deactivated SCIM user the first page did not show holds no seat).
+    for (const auto &[gid, missing] : missing_by_group) {
+        CAPTURE(gid);
+        CHECK(missing <= unresolved_by_group[gid]);
+    }
+    for (const auto &[gid, unresolved] : unresolved_by_group) {
+        CAPTURE(gid);
+        CHECK(count_excess[gid] == unresolved - missing_by_group[gid]);
+    }
+    for (const auto &[gid, excess] : count_excess) {
+        CAPTURE(gid);
+        CHECK(excess == unresolved_by_group[gid] - missing_by_group[gid]);
+    }
 }
 
 }  // TEST_SUITE

@@ -42,10 +42,8 @@ AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim
     : client_(client),
       scim_(scim),
       config_(config),
-      ctx_(ctx),
-      sink_(sink),
       stats_(stats),
-      log_(log),
+      out_(sink, stats, ctx, log, {&client.engine(), scim ? &scim->engine() : nullptr}),
       user_ids_(config.index_memory_kb * kKiB, config.spill_dir),
       role_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
       groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
@@ -54,7 +52,7 @@ AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim
       checkpoints_(sink, std::move(scope), std::chrono::milliseconds(config.checkpoint_interval_ms), config.spill_dir),
       resume_from_(resume_from) {}
 
-AdminSyncRun::~AdminSyncRun() { count_requests(); }
+AdminSyncRun::~AdminSyncRun() { out_.count_requests(); }
 
 void AdminSyncRun::run() {
     begin();
@@ -83,7 +81,7 @@ void AdminSyncRun::run() {
     }
     list_invites();
     checkpoints_.complete();
-    log(LogLevel::info, "sync (Admin API): " + std::to_string(stats_.resources) + " resources, " +
+    out_.log(LogLevel::info, "sync (Admin API): " + std::to_string(stats_.resources) + " resources, " +
                             std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
                             " grants, " + std::to_string(stats_.requests) + " requests (" +
                             std::to_string(stats_.retries) + " retries)");
@@ -102,7 +100,7 @@ void AdminSyncRun::begin() {
         throw Error::invalid_argument("resume_from", "the resume token counts more groups done than its journal "
                                                      "holds; run a full sync (without resume_from)");
     if (!runs(Phase::admin_members)) check_same_organisation();
-    log(LogLevel::info, "sync (Admin API): resuming from a checkpoint: " + std::to_string(role_ids_.size()) +
+    out_.log(LogLevel::info, "sync (Admin API): resuming from a checkpoint: " + std::to_string(role_ids_.size()) +
                             " roles and " + std::to_string(user_ids_.size()) + " members were delivered before it, " +
                             std::to_string(groups_.size() + scim_routed_.size()) + " groups wait for their members");
 }
@@ -160,7 +158,7 @@ void AdminSyncRun::read_scim_ids() {
                 auto [it, fresh_email] = scim_id_by_email_.emplace(email, u.id);
                 if (!fresh_email && it->second != u.id) it->second.clear();
             }
-            report("scim_users");
+            out_.report("scim_users");
         },
         store::IdIndex(config_.index_memory_kb * kKiB, config_.spill_dir));
     walker.hold_at_most(config_.max_response_mb * kMiB);
@@ -185,7 +183,7 @@ void AdminSyncRun::read_scim_groups() {
                 auto [it, fresh_name] = scim_group_by_name_.emplace(g.display_name, g.id);
                 if (!fresh_name && it->second != g.id) it->second.clear();
             }
-            report("scim_groups");
+            out_.report("scim_groups");
         },
         store::IdIndex(store::IdIndex::kDefaultMemoryBytes / 8, config_.spill_dir));
     walker.hold_at_most(config_.max_response_mb * kMiB);
@@ -216,7 +214,7 @@ bool AdminSyncRun::route_through_scim(const admin::Group &g) {
 
 void AdminSyncRun::read_scim_group_members(size_t done) {
     if (scim_routed_.size() == 0) return;
-    log(LogLevel::info, "sync (Admin API): the members of " + std::to_string(scim_routed_.size()) +
+    out_.log(LogLevel::info, "sync (Admin API): the members of " + std::to_string(scim_routed_.size()) +
                             " scim groups are read through SCIM");
     MembershipFetcher fetcher(*scim_, scim_routed_, scim_user_ids_, scim_group_ids_, config_.concurrency, *this);
     fetcher.run(done);
@@ -242,10 +240,10 @@ void AdminSyncRun::member(const scim::Group &group, const char *principal_type, 
                                       text::one_line(id, 80) +
                                       " that no member of the Admin API matches by e-mail; the grant is flagged "
                                       "unresolved");
-        grant(admin::make_grant(admin::group_entitlement_id(gid), principal_type, std::string(id), true));
+        out_.grant(admin::make_grant(admin::group_entitlement_id(gid), principal_type, std::string(id), true));
         return;
     }
-    grant(admin::make_grant(admin::group_entitlement_id(gid), "user", uid, false));
+    out_.grant(admin::make_grant(admin::group_entitlement_id(gid), "user", uid, false));
 }
 
 void AdminSyncRun::group_done(const scim::Group &group, size_t members) {
@@ -253,16 +251,16 @@ void AdminSyncRun::group_done(const scim::Group &group, size_t members) {
         members -= std::min(members, it->second);
         skipped_by_group_.erase(it);
     }
-    resource(admin::group_resource(admin::Group{group.external_id, group.display_name, "scim", {}},
+    out_.resource(admin::group_resource(admin::Group{group.external_id, group.display_name, "scim", {}},
                                    static_cast<int64_t>(members)));
     ++stats_.pages;
-    report("memberships", groups_.size() + scim_routed_.size());
+    out_.report("memberships", groups_.size() + scim_routed_.size());
 }
 
 void AdminSyncRun::emit_org_roles() {
     for (const auto &r : admin::kOrgRoles) {
-        resource(admin::org_role_resource(r));
-        entitlement(admin::org_role_entitlement(r));
+        out_.resource(admin::org_role_resource(r));
+        out_.entitlement(admin::org_role_entitlement(r));
     }
 }
 
@@ -273,10 +271,10 @@ void AdminSyncRun::list_roles() {
             for (const auto &r : page) {
                 if (!role_ids_.insert(r.id)) continue;  // listed twice
                 checkpoints_.note(checkpoint::kRoleTag, store::IdSet::fingerprint(r.id));
-                resource(admin::role_resource(r));
-                entitlement(admin::role_entitlement(r));
+                out_.resource(admin::role_resource(r));
+                out_.entitlement(admin::role_entitlement(r));
             }
-            report("roles");
+            out_.report("roles");
         });
     warn_if_contradicted(end, "role");
     role_ids_.freeze();
@@ -293,7 +291,7 @@ void AdminSyncRun::list_members() {
                 const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
                 const std::string scim_id = scim == scim_id_by_email_.end() ? "" : scim->second;
                 note_scim_id(m, scim_id);
-                resource(admin::user_resource(m, scim_id));
+                out_.resource(admin::user_resource(m, scim_id));
                 const bool known = admin::is_org_role(m.role);
                 if (!known) ++stats_.unresolved;
                 if (!known)
@@ -301,10 +299,10 @@ void AdminSyncRun::list_members() {
                                                  text::one_line(m.role, 64) +
                                                  "\", which is not an Enterprise role; its grant is flagged "
                                                  "unresolved");
-                grant(admin::make_grant(admin::org_role_entitlement_id(m.role.empty() ? "unknown" : m.role), "user",
+                out_.grant(admin::make_grant(admin::org_role_entitlement_id(m.role.empty() ? "unknown" : m.role), "user",
                                         m.id, !known));
             }
-            report("users");
+            out_.report("users");
         });
     warn_if_contradicted(end, "member");
     user_ids_.freeze();
@@ -315,13 +313,13 @@ void AdminSyncRun::list_groups() {
         client_, "rbac_groups", &admin::parse_group_page, "listing groups", [this](std::vector<admin::Group> &page) {
             ++stats_.pages;
             for (auto &g : page) {
-                entitlement(admin::group_entitlement(g));
+                out_.entitlement(admin::group_entitlement(g));
                 grant_roles(g);
                 if (route_through_scim(g)) continue;
                 groups_.push(stored(g));
                 checkpoints_.note(checkpoint::kQueuedTag, stored(g));
             }
-            report("groups");
+            out_.report("groups");
         });
     warn_if_contradicted(end, "group");
 }
@@ -350,7 +348,7 @@ void AdminSyncRun::grant_roles(const admin::Group &listed) {
         if (!known)
             warn("unresolved_role", "group " + listed.id + " holds role " + rid +
                                         ", which the role list did not name; the grant is flagged unresolved");
-        grant(admin::make_grant(admin::role_entitlement_id(rid), "group", listed.id, !known));
+        out_.grant(admin::make_grant(admin::role_entitlement_id(rid), "group", listed.id, !known));
     }
 }
 
@@ -381,65 +379,32 @@ void AdminSyncRun::read_members_of(const admin::Group &group) {
                     warn("unresolved_member", "group " + group.id + " has a member user " + m.user_id +
                                                   " that names no user of this sync; the grant is flagged unresolved");
                 }
-                grant(admin::make_grant(admin::group_entitlement_id(group.id), "user", m.user_id, !known));
+                out_.grant(admin::make_grant(admin::group_entitlement_id(group.id), "user", m.user_id, !known));
             }
         });
     warn_if_contradicted(end, "group member");
-    resource(admin::group_resource(group, static_cast<int64_t>(seen.size())));
+    out_.resource(admin::group_resource(group, static_cast<int64_t>(seen.size())));
     ++stats_.pages;
-    report("memberships", groups_.size() + scim_routed_.size());
+    out_.report("memberships", groups_.size() + scim_routed_.size());
 }
 
 void AdminSyncRun::list_invites() {
     const auto end = admin::walk_cursor_pages<admin::Invite>(
         client_, "invites", &admin::parse_invite_page, "listing invites", [this](std::vector<admin::Invite> &page) {
             ++stats_.pages;
-            for (const auto &i : page) resource(admin::invite_resource(i));
-            report("invites");
+            for (const auto &i : page) out_.resource(admin::invite_resource(i));
+            out_.report("invites");
         });
     warn_if_contradicted(end, "invite");
 }
 
-void AdminSyncRun::resource(const Resource &r) {
-    if (!sink_.resource(r)) throw Error::stopped();
-    ++stats_.resources;
-}
-
-void AdminSyncRun::entitlement(const Entitlement &e) {
-    if (!sink_.entitlement(e)) throw Error::stopped();
-    ++stats_.entitlements;
-}
-
-void AdminSyncRun::grant(const Grant &g) {
-    if (!sink_.grant(g)) throw Error::stopped();
-    ++stats_.grants;
-}
-
-void AdminSyncRun::warn(std::string_view code, const std::string &message) {
-    ++stats_.warnings;
-    log(LogLevel::warn, message);
-    if (!sink_.warning(code, message)) throw Error::stopped();
-}
+void AdminSyncRun::warn(std::string_view code, const std::string &message) { out_.warn(code, message); }
 
 void AdminSyncRun::warn_if_contradicted(admin::WalkEnd end, const char *what) {
     if (end == admin::WalkEnd::complete) return;
     warn("incomplete_listing", std::string("the ") + what +
                                    " list may be incomplete: a page said more follow (has_more) but gave no next_page "
                                    "to continue from");
-}
-
-void AdminSyncRun::count_requests() {
-    stats_.requests = client_.engine().stats().requests + (scim_ ? scim_->engine().stats().requests : 0);
-    stats_.retries = client_.engine().stats().retries + (scim_ ? scim_->engine().stats().retries : 0);
-}
-
-void AdminSyncRun::report(std::string_view phase, uint64_t total_hint) {
-    count_requests();
-    if (ctx_.progress) ctx_.progress(Progress{.phase = phase, .counts = stats_, .total_hint = total_hint});
-}
-
-void AdminSyncRun::log(LogLevel level, const std::string &msg) const {
-    if (log_) log_(level, msg);
 }
 
 }  // namespace ce::sync

@@ -22,6 +22,7 @@
 #include "config/config.hpp"
 #include "scim/scim_client.hpp"
 #include "sync/checkpoint/checkpointer.hpp"
+#include "sync/delivery.hpp"
 #include "sync/membership_fetcher.hpp"
 #include "sync/store/group_list.hpp"
 #include "sync/store/id_index.hpp"
@@ -74,22 +75,14 @@ private:
     void read_members_of(const admin::Group &group);
     void list_invites();
 
-    void resource(const Resource &r);
-    void entitlement(const Entitlement &e);
-    void grant(const Grant &g);
     void warn(std::string_view code, const std::string &message) override;
     void warn_if_contradicted(admin::WalkEnd end, const char *what);
-    void report(std::string_view phase, uint64_t total_hint = 0);
-    void count_requests();
-    void log(LogLevel level, const std::string &msg) const;
 
     const admin::Client &client_;
     const scim::Client *scim_;
     const config::Config &config_;
-    const CallContext &ctx_;
-    RecordSink &sink_;
     SyncCounts &stats_;
-    const LogFn &log_;
+    Delivery out_;
     store::IdIndex user_ids_;
     store::IdIndex role_ids_;
     store::GroupList groups_;

@@ -28,10 +28,8 @@ SyncRun::SyncRun(const scim::Client &client, const config::Config &config, const
                  SyncStats &stats, const LogFn &log, std::string_view resume_from, checkpoint::TokenScope scope)
     : client_(client),
       config_(config),
-      ctx_(ctx),
-      sink_(sink),
       stats_(stats),
-      log_(log),
+      out_(sink, stats, ctx, log, {&client.engine()}),
       // The group list is written once and read once, in order: spilling it costs one sequential write and read,
       // so it keeps less in memory than the id indexes, which are searched.
       groups_(std::min(index_memory_bytes(), store::GroupList::kDefaultMemoryBytes), config.spill_dir),
@@ -40,7 +38,7 @@ SyncRun::SyncRun(const scim::Client &client, const config::Config &config, const
       replayed_groups_(new_index()),
       resume_from_(resume_from) {}
 
-SyncRun::~SyncRun() { count_requests(); }
+SyncRun::~SyncRun() { out_.count_requests(); }
 
 // The sets of ids keep at most index-memory-kb each in memory and the group list at most 256 KiB, the rest in a
 // temporary file (store/id_index.hpp, store/group_list.hpp): a sync's memory does not grow with the organisation.
@@ -67,7 +65,7 @@ void SyncRun::run() {
     }
     read_memberships();
     checkpoints_.complete();
-    log(LogLevel::info, "sync: " + std::to_string(stats_.resources) + " resources, " +
+    out_.log(LogLevel::info, "sync: " + std::to_string(stats_.resources) + " resources, " +
                             std::to_string(stats_.entitlements) + " entitlements, " + std::to_string(stats_.grants) +
                             " grants, " + std::to_string(stats_.requests) + " requests (" +
                             std::to_string(stats_.retries) + " retries)" +
@@ -83,7 +81,7 @@ void SyncRun::begin() {
         throw Error::invalid_argument("resume_from", "the resume token counts more groups done than its journal "
                                                      "holds; run a full sync (without resume_from)");
     static constexpr const char *kNames[] = {"", "users", "groups", "memberships"};
-    log(LogLevel::info, std::string("sync: resuming from a checkpoint in the ") +
+    out_.log(LogLevel::info, std::string("sync: resuming from a checkpoint in the ") +
                             kNames[static_cast<unsigned>(resume_.phase)] + " phase: " +
                             std::to_string(replayed_users_.size()) + " users and " +
                             std::to_string(replayed_groups_.size()) + " groups were delivered before it, " +
@@ -102,7 +100,7 @@ store::IdIndex SyncRun::walk(const ListSpec<T> &list, const WalkStart &start, st
         [&](std::vector<T> &fresh, const scim::PagePlanner &planner) {
             ++stats_.pages;
             for (auto &r : fresh) deliver(r);
-            report(list.phase, static_cast<uint64_t>(planner.total_hint()));
+            out_.report(list.phase, static_cast<uint64_t>(planner.total_hint()));
         },
         std::move(seen));
     walker.start_at(start.first);
@@ -135,7 +133,7 @@ store::IdIndex SyncRun::walk_phase(Phase phase, store::IdIndex seen, RunWalk run
                 return seen;
             }
         }
-        log(LogLevel::info, "sync: the list moved while the sync was interrupted (or during the pass it stopped "
+        out_.log(LogLevel::info, "sync: the list moved while the sync was interrupted (or during the pass it stopped "
                             "in): it is walked again from its start; what was delivered before is not delivered again");
     }
     walk_start_ = full;
@@ -151,8 +149,7 @@ store::IdIndex SyncRun::walk_phase(Phase phase, store::IdIndex seen, RunWalk run
 void SyncRun::list_users() {
     const ListSpec<scim::User> list{client_.users_url(), "groups", &scim::parse_user_page, "user", "users"};
     const auto deliver = [this](const scim::User &u) {
-        if (!sink_.resource(scim::user_resource(u))) throw Error::stopped();
-        ++stats_.resources;
+        out_.resource(scim::user_resource(u));
         checkpoints_.user(store::IdSet::fingerprint(u.id));
     };
     user_ids_ = walk_phase(Phase::users, std::move(replayed_users_),
@@ -160,7 +157,7 @@ void SyncRun::list_users() {
                                return walk(list, start, std::move(seen), deliver, last, exact);
                            });
     const std::string spilled = " KiB in " + std::to_string(user_ids_.spills()) + " spills)";
-    log(LogLevel::info, "sync: " + std::to_string(user_ids_.size()) + " users in " + std::to_string(passes_) +
+    out_.log(LogLevel::info, "sync: " + std::to_string(user_ids_.size()) + " users in " + std::to_string(passes_) +
                             " pass(es)" +
                             (user_ids_.spilled() ? "; their ids spilled to a temporary file (" +
                                                        std::to_string(user_ids_.disk_bytes() / kKiB) + spilled
@@ -171,8 +168,7 @@ void SyncRun::list_users() {
 void SyncRun::list_groups() {
     const ListSpec<scim::Group> list{client_.groups_url(), "members", &scim::parse_group_page, "group", "groups"};
     const auto deliver = [this](const scim::Group &g) {
-        if (!sink_.entitlement(scim::member_entitlement(g.id, g.display_name))) throw Error::stopped();
-        ++stats_.entitlements;
+        out_.entitlement(scim::member_entitlement(g.id, g.display_name));
         groups_.push(g);
         checkpoints_.group(store::IdSet::fingerprint(g.id));
         checkpoints_.queued(g);
@@ -218,7 +214,7 @@ store::IdIndex SyncRun::walk_group_pages_from(const WalkStart &start, store::IdI
 
 void SyncRun::log_group_pages(const GroupPageCounts &c) {
     const uint64_t alone = c.not_listed + c.nested + c.too_large + c.longest;
-    log(LogLevel::info, "sync: the members of " + std::to_string(c.from_pages) + " groups came with the group pages; " +
+    out_.log(LogLevel::info, "sync: the members of " + std::to_string(c.from_pages) + " groups came with the group pages; " +
                             std::to_string(alone) + " groups are read on their own (" + std::to_string(c.not_listed) +
                             " listed without members, " + std::to_string(c.nested) +
                             " with members that are groups or unknown, " + std::to_string(c.too_large) +
@@ -227,8 +223,7 @@ void SyncRun::log_group_pages(const GroupPageCounts &c) {
 }
 
 void SyncRun::listed(const scim::Group &g) {
-    if (!sink_.entitlement(scim::member_entitlement(g.id, g.display_name))) throw Error::stopped();
-    ++stats_.entitlements;
+    out_.entitlement(scim::member_entitlement(g.id, g.display_name));
     checkpoints_.group(store::IdSet::fingerprint(g.id));
 }
 
@@ -236,7 +231,7 @@ void SyncRun::queued(const scim::Group &g) { checkpoints_.queued(g); }
 
 void SyncRun::page_done(const scim::PagePlanner &planner, const scim::PageSpan &span) {
     ++stats_.pages;
-    report("groups", static_cast<uint64_t>(planner.total_hint()));
+    out_.report("groups", static_cast<uint64_t>(planner.total_hint()));
     on_page(span, planner);
 }
 
@@ -246,7 +241,7 @@ void SyncRun::read_memberships() {
     const bool resumed_here = checkpoints_.resumed() && resume_.phase == Phase::memberships;
     MembershipFetcher fetcher(client_, groups_, user_ids_, group_ids_, config_.concurrency, *this);
     fetcher.run(resumed_here ? static_cast<size_t>(resume_.groups_done) : 0);
-    report("memberships", groups_.size());
+    out_.report("memberships", groups_.size());
 }
 
 // A page of the list walk running was delivered: the frontier moves; a resumed walk checks that its first page
@@ -304,29 +299,23 @@ void SyncRun::member(const scim::Group &group, const char *principal_type, std::
                                       gr.principal_id + " that names no " + gr.principal_type +
                                       " of this sync; the grant is flagged unresolved");
     }
-    if (!sink_.grant(gr)) throw Error::stopped();
-    ++stats_.grants;
+    out_.grant(gr);
 }
 
 void SyncRun::group_done(const scim::Group &group, size_t members) {
-    if (!sink_.resource(scim::group_resource(group, static_cast<int64_t>(members)))) throw Error::stopped();
-    ++stats_.resources;
+    out_.resource(scim::group_resource(group, static_cast<int64_t>(members)));
     if (walking_pages_) return;  // the page it came with is counted and reported by page_done
     ++stats_.pages;
-    report("memberships", groups_.size());
+    out_.report("memberships", groups_.size());
 }
 
-void SyncRun::warn(std::string_view code, const std::string &message) {
-    ++stats_.warnings;
-    log(LogLevel::warn, message);
-    if (!sink_.warning(code, message)) throw Error::stopped();
-}
+void SyncRun::warn(std::string_view code, const std::string &message) { out_.warn(code, message); }
 
 // A listing that cannot prove it saw everything says so, with a warning whose code begins with "incomplete_"
 // (abi/ABI.md): a server that does not page (doubt()), or a listing still moving in its last pass.
 void SyncRun::warn_incomplete(const scim::PagePlanner &planner, const char *what) {
     if (planner.total_contradicted())
-        log(LogLevel::info, std::string("sync: the ") + what + " pages held more than totalResults said; the rest "
+        out_.log(LogLevel::info, std::string("sync: the ") + what + " pages held more than totalResults said; the rest "
                             "of the list was read until an empty page");
     if (!planner.doubt().empty()) {
         warn("incomplete_listing", std::string("the ") + what + " list may be incomplete: " + planner.doubt());
@@ -336,20 +325,6 @@ void SyncRun::warn_incomplete(const scim::PagePlanner &planner, const char *what
                  std::to_string(planner.passes()) +
                  " passes: one that existed throughout the sync may be missing; sync again for an exact picture");
     }
-}
-
-void SyncRun::count_requests() {
-    stats_.requests = client_.engine().stats().requests;
-    stats_.retries = client_.engine().stats().retries;
-}
-
-void SyncRun::report(std::string_view phase, uint64_t total_hint) {
-    count_requests();
-    if (ctx_.progress) ctx_.progress(Progress{.phase = phase, .counts = stats_, .total_hint = total_hint});
-}
-
-void SyncRun::log(LogLevel level, const std::string &msg) const {
-    if (log_) log_(level, msg);
 }
 
 }  // namespace ce::sync

@@ -23,6 +23,7 @@
 #include "scim/scim_client.hpp"
 #include "sync/checkpoint/checkpointer.hpp"
 #include "sync/checkpoint/page_frontier.hpp"
+#include "sync/delivery.hpp"
 #include "sync/group_page_walk.hpp"
 #include "sync/membership_fetcher.hpp"
 #include "sync/store/group_list.hpp"
@@ -97,17 +98,12 @@ private:
     void log_group_pages(const GroupPageCounts &counts);
     void warn(std::string_view code, const std::string &message) override;
     void warn_incomplete(const scim::PagePlanner &planner, const char *what);
-    void report(std::string_view phase, uint64_t total_hint);
-    void count_requests();
-    void log(LogLevel level, const std::string &msg) const;
     size_t index_memory_bytes() const;
 
     const scim::Client &client_;
     const config::Config &config_;
-    const CallContext &ctx_;
-    RecordSink &sink_;
     SyncStats &stats_;
-    const LogFn &log_;
+    Delivery out_;
     store::IdIndex user_ids_;
     store::IdIndex group_ids_;
     store::GroupList groups_;

@@ -44,8 +44,11 @@ public:
     static void remove_files(const std::filesystem::path &file) noexcept;
 
 private:
+    void prepare_inserts();
+    void move_shared_table();
+
     std::unique_ptr<Database> db_;
-    std::unique_ptr<Statement> insert_;
+    std::vector<std::unique_ptr<Statement>> inserts_; // one a section
     std::vector<uint64_t> counts_;
     bool open_transaction_ = false;
     bool durable_ = false;
