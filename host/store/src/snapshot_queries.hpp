@@ -72,7 +72,9 @@ ORDER BY g.entitlement_id, h.depth, h.path
 inline const std::vector<std::string> kAccessColumns = {"entitlement", "entitlement_name", "resource",
                                                         "resource_name", "path"};
 
-// ?2 an entitlement id, or ?3/?4 a resource whose assignment entitlements are meant; ?5 the depth limit.
+// ?2 an entitlement id, or ?3/?4 a resource whose assignment entitlements are meant; ?5 the depth limit. The
+// holders' names are read one by one (correlated lookups by primary key): as a LEFT JOIN, SQLite chose to build a
+// Bloom filter over every resource of the run first, 0.17 s of a 0.18 s answer on the 1,000,000-user org.
 inline constexpr const char *kMembersSql = R"sql(
 WITH RECURSIVE targets(id) AS (
   SELECT id FROM {entitlements} WHERE run_id = ?1 AND
@@ -90,10 +92,12 @@ holders(ptype, pid, entitlement, path, depth) AS (
   JOIN {grants} g ON g.run_id = ?1 AND g.entitlement_id = e.id
   WHERE h.depth < ?5
 )
-SELECT h.ptype || ':' || h.pid, r.display_name, r.email, r.status, h.entitlement,
-       CASE WHEN h.path = '' THEN 'direct' ELSE 'via ' || h.path END
+SELECT h.ptype || ':' || h.pid,
+       (SELECT r.display_name FROM {resources} r WHERE r.run_id = ?1 AND r.type = h.ptype AND r.id = h.pid),
+       (SELECT r.email FROM {resources} r WHERE r.run_id = ?1 AND r.type = h.ptype AND r.id = h.pid),
+       (SELECT r.status FROM {resources} r WHERE r.run_id = ?1 AND r.type = h.ptype AND r.id = h.pid),
+       h.entitlement, CASE WHEN h.path = '' THEN 'direct' ELSE 'via ' || h.path END
 FROM holders h
-LEFT JOIN {resources} r ON r.run_id = ?1 AND r.type = h.ptype AND r.id = h.pid
 ORDER BY h.ptype, h.pid, h.entitlement, h.depth
 )sql";
 inline const std::vector<std::string> kMembersColumns = {"principal", "name", "email", "status", "entitlement",
