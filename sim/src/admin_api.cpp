@@ -163,6 +163,7 @@ PageQuery AdminApi::page_query(const httplib::Request &req) const {
         if ((n < 1 || n > 1000) && !opt_.clamp_limit) bad("limit: Input should be between 1 and 1000");
         q.limit = std::clamp<long long>(n, 1, 1000);
     }
+    if (opt_.page_cap > 0) q.limit = std::min<long long>(q.limit, opt_.page_cap);
     q.after_id = param(req, "after_id");
     q.before_id = param(req, "before_id");
     if (!q.after_id.empty() && !q.before_id.empty()) bad("Only one of after_id and before_id may be given");

@@ -22,6 +22,7 @@ struct AdminApiOptions {
     std::set<std::string> scopes;  // those the key holds
     bool legacy = false;           // group and role paths need the beta header, else 404
     bool clamp_limit = false;
+    uint32_t page_cap = 0;  // the most rows a page holds, whatever `limit` asks (0: none)
     bool no_retry_after = false;
     uint32_t rate_limit = 100;          // per minute, sliding; 0 = off
     uint32_t invite_rate_limit = 1200;  // invite creations per hour, sliding; 0 = off

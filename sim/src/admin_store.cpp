@@ -73,25 +73,33 @@ std::string unbase64(const std::string &in) {
     return out;
 }
 
-// Cursors are base64 JSON (as in the docs' example); clients must pass them back verbatim.
-std::string encode_cursor(const std::string &key) {
+// Cursors are base64 JSON (as in the docs' example); clients must pass them back verbatim. A cursor carries the
+// generation of the cursors it was made in (Server::rotate_admin_cursors: a deploy that invalidates cursors); one
+// of an older generation is refused with 400.
+std::string encode_cursor(const std::string &key, uint64_t generation) {
     rj::StringBuffer sb;
     JsonWriter w(sb);
     w.StartObject();
     key_str(w, "after", key);
     w.Key("v");
     w.Int(1);
+    if (generation > 0) {
+        w.Key("g");
+        w.Uint64(generation);
+    }
     w.EndObject();
     return base64(std::string(sb.GetString(), sb.GetSize()));
 }
 
-std::string decode_cursor(const std::string &page) {
+std::string decode_cursor(const std::string &page, uint64_t generation) {
     std::string text = unbase64(page);
     rj::Document d;
     d.Parse(text.data(), text.size());
     if (d.HasParseError() || !d.IsObject() || !d.HasMember("after") || !d["after"].IsString()) {
         bad_request("invalid page cursor");
     }
+    const uint64_t made_in = d.HasMember("g") && d["g"].IsUint64() ? d["g"].GetUint64() : 0;
+    if (made_in != generation) bad_request("page cursor expired");
     return d["after"].GetString();
 }
 
@@ -108,9 +116,9 @@ std::string key_text(uint64_t k) { return std::to_string(k); }
 
 // Paging B: rows after the cursor's key, `limit` at most; `cut` (when set) makes the page short while more follow.
 template <class Map, class Keep, class Write>
-std::string page_b(const Map &m, const PageQuery &q, const uint64_t *cut, Keep keep, Write write) {
+std::string page_b(const Map &m, const PageQuery &q, const uint64_t *cut, Keep keep, Write write, uint64_t generation) {
     typename Map::key_type start{};
-    if (!q.page.empty()) parse_key(decode_cursor(q.page), start);
+    if (!q.page.empty()) parse_key(decode_cursor(q.page, generation), start);
     std::vector<typename Map::const_iterator> rows;
     bool more = false;
     for (auto it = q.page.empty() ? m.begin() : m.upper_bound(start); it != m.end(); ++it) {
@@ -135,7 +143,9 @@ std::string page_b(const Map &m, const PageQuery &q, const uint64_t *cut, Keep k
     w.Key("has_more");
     w.Bool(more);
     w.Key("next_page");
-    if (more) wstr(w, encode_cursor(rows.empty() ? (q.page.empty() ? "" : key_text(start)) : key_text(rows.back()->first)));
+    if (more)
+        wstr(w, encode_cursor(rows.empty() ? (q.page.empty() ? "" : key_text(start)) : key_text(rows.back()->first),
+                              generation));
     else w.Null();
     w.EndObject();
     return {sb.GetString(), sb.GetSize()};
@@ -743,7 +753,7 @@ Reply AdminView::list_groups(const PageQuery &q, uint64_t seq) {
     auto write = [&](JsonWriter &w, const std::unique_ptr<RbacGroup> &g, size_t i) {
         write_group(w, *g, draw(seq, 100 + i, cfg_.role_ids_null));
     };
-    return ok(page_b(groups_, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write));
+    return ok(page_b(groups_, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write, cursor_generation_.load()));
 }
 
 Reply AdminView::get_group(const std::string &id, uint64_t seq) {
@@ -790,7 +800,7 @@ Reply AdminView::list_group_members(const std::string &id, const PageQuery &q, u
     uint64_t cut = seq * 0x2545F4914F6CDD1DULL ^ cfg_.seed;
     bool short_page = draw(seq, 2, cfg_.short_pages);
     auto write = [&](JsonWriter &w, const GroupLink &l, size_t) { write_link(w, g, l); };
-    return ok(page_b(g.links, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write));
+    return ok(page_b(g.links, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write, cursor_generation_.load()));
 }
 
 Reply AdminView::add_group_member(const std::string &id, const std::string &body) {
@@ -830,7 +840,7 @@ Reply AdminView::list_roles(const PageQuery &q, uint64_t seq) {
     bool short_page = draw(seq, 3, cfg_.short_pages);
     auto keep = [](const Role &r) { return !r.foreign; };
     auto write = [&](JsonWriter &w, const Role &r, size_t) { write_role(w, r); };
-    return ok(page_b(roles_, q, short_page ? &cut : nullptr, keep, write));
+    return ok(page_b(roles_, q, short_page ? &cut : nullptr, keep, write, cursor_generation_.load()));
 }
 
 Reply AdminView::get_role(const std::string &id) {
@@ -850,7 +860,7 @@ Reply AdminView::list_permissions(const std::string &id, const PageQuery &q, uin
     uint64_t cut = seq * 0x2545F4914F6CDD1DULL ^ cfg_.seed;
     bool short_page = draw(seq, 4, cfg_.short_pages);
     auto write = [&](JsonWriter &w, size_t i, size_t) { write_permission(w, r, i); };
-    return ok(page_b(rows, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write));
+    return ok(page_b(rows, q, short_page ? &cut : nullptr, [](const auto &) { return true; }, write, cursor_generation_.load()));
 }
 
 // ---- truth -------------------------------------------------------------------------------------------------------

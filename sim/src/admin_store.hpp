@@ -3,6 +3,8 @@
 // every SCIM group an rbac group with `source_type: "scim"`, kept in step by hooks the Store calls on each change.
 #pragma once
 
+#include <atomic>
+
 #include "store.hpp"
 
 #include <map>
@@ -90,6 +92,8 @@ std::string normalise_email(const std::string &email);  // lower case, "+tag" of
 
 class AdminView {
 public:
+    // Paging-B cursors handed out before this are refused from now on (400 "page cursor expired").
+    void rotate_cursors() { ++cursor_generation_; }
     AdminView(Store &store, AdminConfig cfg);
 
     // Admin API operations: lock the store themselves, throw AdminError. `seq` is the request's number (draws).
@@ -132,6 +136,7 @@ public:
     size_t member_count() const;
 
 private:
+    std::atomic<uint64_t> cursor_generation_{0};
     // seeding (admin_seed.cpp), in this order
     void seed_roles(uint64_t &rng);
     void seed_direct_users(uint64_t &rng);

@@ -32,6 +32,7 @@ void add_admin_options(CLI::App &app, scim_sim::Options &o, std::string &key_fil
     app.add_flag("--admin-legacy", o.admin_legacy, "older generation: beta header needed; roles/group_id/name only");
     app.add_flag("--admin-no-retry-after", o.admin_no_retry_after, "429s of the Admin API carry no retry-after");
     app.add_flag("--admin-clamp-limit", o.admin_clamp_limit, "clamp an out-of-range limit instead of answering 400");
+    app.add_option("--admin-page-cap", o.admin_page_cap, "at most N rows an Admin API page, whatever limit asks (0: no cap)");
     app.add_flag("--admin-withdrawn-404", o.admin_withdrawn_404, "a withdrawn invite reads 404 instead of status deleted");
     app.add_option("--admin-rate-limit", o.admin_rate_limit, "Admin API requests per minute (sliding; 0 = off)")
         ->capture_default_str();

@@ -544,6 +544,7 @@ void prepare_admin(Server::Impl &s) {
     api.scopes.insert(o.admin_scopes.begin(), o.admin_scopes.end());
     api.legacy = o.admin_legacy;
     api.clamp_limit = o.admin_clamp_limit;
+    api.page_cap = o.admin_page_cap;
     api.no_retry_after = o.admin_no_retry_after;
     api.rate_limit = o.admin_rate_limit;
     api.invite_rate_limit = o.admin_invite_rate_limit;
@@ -697,6 +698,9 @@ std::vector<std::string> Server::group_ids() const { return impl_->store.group_i
 std::string Server::find_user(const std::string &user_name) const { return impl_->store.find_user(user_name); }
 std::vector<std::string> Server::group_members(const std::string &group_id) const {
     return impl_->store.group_members(group_id);
+}
+void Server::rotate_admin_cursors() {
+    if (impl_->store.admin()) impl_->store.admin()->rotate_cursors();
 }
 size_t Server::member_count() const { return impl_->store.admin() ? impl_->store.admin()->member_count() : 0; }
 double Server::seed_seconds() const { return impl_->seed_secs; }

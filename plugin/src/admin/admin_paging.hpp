@@ -29,6 +29,14 @@ inline constexpr unsigned kMaxSameCursorPages = 3;
 
 enum class WalkEnd { complete, contradicted };
 
+// A walk that can be resumed: it starts at `cursor` (an after_id for paging A, a next_page for paging B; "" = the
+// list's start) and, after each page is handed over while more follow, tells `at_page_end` the cursor of the page
+// that follows (what a resumed walk starts from).
+struct WalkResume {
+    std::string cursor;
+    std::function<void(const std::string &next)> at_page_end;
+};
+
 namespace detail {
 
 inline void require_fresh_cursor(std::unordered_set<std::string> &seen, const std::string &cursor,
@@ -49,9 +57,9 @@ inline void count_empty(unsigned &empty_run, bool empty, const Client &client, s
 template <typename T>
 WalkEnd walk_cursor_pages(const Client &client, const std::string &path, CursorPage<T> (*parse)(std::string &),
                           std::string_view what, const std::function<void(std::vector<T> &)> &on_page,
-                          const Query &filters = {}) {
+                          const Query &filters = {}, const WalkResume &resume = {}) {
     std::unordered_set<std::string> seen;
-    std::string after;
+    std::string after = resume.cursor;
     unsigned empty_run = 0;
     for (;;) {
         Query q{{"limit", std::to_string(kPageLimit)}};
@@ -69,14 +77,16 @@ WalkEnd walk_cursor_pages(const Client &client, const std::string &path, CursorP
         }
         on_page(page.data);
         if (!page.has_more) return WalkEnd::complete;
+        if (resume.at_page_end) resume.at_page_end(after);
     }
 }
 
 template <typename T>
 WalkEnd walk_token_pages(const Client &client, const std::string &path, TokenPage<T> (*parse)(std::string &),
-                         std::string_view what, const std::function<void(std::vector<T> &)> &on_page) {
+                         std::string_view what, const std::function<void(std::vector<T> &)> &on_page,
+                         const WalkResume &resume = {}) {
     std::unordered_set<std::string> seen;
-    std::string cursor;
+    std::string cursor = resume.cursor;
     unsigned empty_run = 0, same_cursor_run = 0;
     for (;;) {
         Query q{{"limit", std::to_string(kPageLimit)}};
@@ -96,6 +106,7 @@ WalkEnd walk_token_pages(const Client &client, const std::string &path, TokenPag
         }
         on_page(page.data);
         if (!page.next_page) return page.has_more ? WalkEnd::contradicted : WalkEnd::complete;
+        if (resume.at_page_end) resume.at_page_end(cursor);
     }
 }
 

@@ -46,6 +46,8 @@ AdminSyncRun::AdminSyncRun(const admin::Client &client, const scim::Client *scim
       out_(sink, stats, ctx, log, {&client.engine(), scim ? &scim->engine() : nullptr}),
       user_ids_(config.index_memory_kb * kKiB, config.spill_dir),
       role_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
+      group_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
+      invite_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
       groups_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
       scim_inactive_ids_(store::IdIndex::kDefaultMemoryBytes / 8, config.spill_dir),
       scim_routed_(store::GroupList::kDefaultMemoryBytes, config.spill_dir),
@@ -99,7 +101,8 @@ void AdminSyncRun::begin() {
     if (counted && resume_.groups_done > queue)
         throw Error::invalid_argument("resume_from", "the resume token counts more groups done than its journal "
                                                      "holds; run a full sync (without resume_from)");
-    if (!runs(Phase::admin_members)) check_same_organisation();
+    if (!runs(Phase::admin_members) || (resume_.phase == Phase::admin_members && resume_.position > 0))
+        check_same_organisation();
     out_.log(LogLevel::info, "sync (Admin API): resuming from a checkpoint: " + std::to_string(role_ids_.size()) +
                             " roles and " + std::to_string(user_ids_.size()) + " members were delivered before it, " +
                             std::to_string(groups_.size() + scim_routed_.size()) + " groups wait for their members");
@@ -132,11 +135,17 @@ void AdminSyncRun::at_rest(size_t groups_done) { checkpoint_at(Phase::admin_scim
 void AdminSyncRun::replay_fingerprint(char tag, uint64_t fp) {
     if (tag == checkpoint::kUserTag) user_ids_.insert_fingerprint(fp);
     if (tag == checkpoint::kRoleTag) role_ids_.insert_fingerprint(fp);
+    if (tag == checkpoint::kGroupTag) group_ids_.insert_fingerprint(fp);
+    if (tag == checkpoint::kInviteTag) invite_ids_.insert_fingerprint(fp);
 }
 
 void AdminSyncRun::replay_strings(char tag, scim::Group g) {
     if (tag == checkpoint::kQueuedTag) groups_.push(g);
     if (tag == checkpoint::kScimQueuedTag) scim_routed_.push(g);
+    if (tag == checkpoint::kCursorTag) {
+        resume_cursor_ = std::move(g.id);
+        resume_cursor_list_ = std::move(g.display_name);
+    }
     if (tag == checkpoint::kScimPairTag) {
         auto [it, fresh] = user_by_scim_id_.emplace(std::move(g.id), g.display_name);
         if (!fresh && it->second != g.display_name) it->second.clear();
@@ -280,8 +289,48 @@ void AdminSyncRun::list_roles() {
     role_ids_.freeze();
 }
 
+// The cursor a resumed walk of `list` starts from: the journal's, when the token was given in the middle of it.
+std::string AdminSyncRun::mid_list_cursor(Phase phase, const char *list) const {
+    if (!checkpoints_.resumed() || resume_.phase != phase || resume_.position == 0) return {};
+    if (resume_cursor_.empty() || resume_cursor_list_ != list)
+        throw Error::invalid_argument("resume_from", std::string("the journal holds no cursor for the ") + list +
+                                                         " list the token was given in; run a full sync (without "
+                                                         "resume_from)");
+    return resume_cursor_;
+}
+
+template <typename Walk>
+admin::WalkEnd AdminSyncRun::walk_list(Phase phase, const char *list, Walk walk) {
+    admin::WalkResume from{mid_list_cursor(phase, list), [this, phase, list](const std::string &next) {
+                               ++list_pages_;
+                               if (!checkpoints_.due()) return;
+                               checkpoints_.note(checkpoint::kCursorTag, scim::Group{next, list, {}});
+                               checkpoint::ResumePoint p;
+                               p.phase = phase;
+                               p.position = static_cast<int64_t>(list_pages_);
+                               p.anchor = anchor_;
+                               checkpoints_.give(p);
+                           }};
+    list_pages_ = 0;
+    if (from.cursor.empty()) return walk(from);
+    try {
+        return walk(from);
+    } catch (const Error &e) {
+        const long status = e.http_status();
+        const bool refused = status == 400 || status == 404 || status == 410 || status == 422;
+        if (list_pages_ > 0 || !refused) throw;
+    }
+    out_.log(LogLevel::info, std::string("sync (Admin API): the service refused the cursor the ") + list +
+                                 " list was interrupted at: it is read again from its start; what was delivered "
+                                 "before is not delivered again");
+    from.cursor.clear();
+    list_pages_ = 0;
+    return walk(from);
+}
+
 void AdminSyncRun::list_members() {
-    const auto end = admin::walk_cursor_pages<admin::Member>(
+    const auto end = walk_list(Phase::admin_members, "members", [this](const admin::WalkResume &from) {
+      return admin::walk_cursor_pages<admin::Member>(
         client_, "users", &admin::parse_member_page, "listing members", [this](std::vector<admin::Member> &page) {
             ++stats_.pages;
             for (const auto &m : page) {
@@ -303,16 +352,20 @@ void AdminSyncRun::list_members() {
                                         m.id, !known));
             }
             out_.report("users");
-        });
+        }, {}, from);
+    });
     warn_if_contradicted(end, "member");
     user_ids_.freeze();
 }
 
 void AdminSyncRun::list_groups() {
-    const auto end = admin::walk_token_pages<admin::Group>(
+    const auto end = walk_list(Phase::admin_groups, "groups", [this](const admin::WalkResume &from) {
+      return admin::walk_token_pages<admin::Group>(
         client_, "rbac_groups", &admin::parse_group_page, "listing groups", [this](std::vector<admin::Group> &page) {
             ++stats_.pages;
             for (auto &g : page) {
+                if (!group_ids_.insert(g.id)) continue;  // listed twice, or delivered before the checkpoint
+                checkpoints_.note(checkpoint::kGroupTag, store::IdSet::fingerprint(g.id));
                 out_.entitlement(admin::group_entitlement(g));
                 grant_roles(g);
                 if (route_through_scim(g)) continue;
@@ -320,8 +373,10 @@ void AdminSyncRun::list_groups() {
                 checkpoints_.note(checkpoint::kQueuedTag, stored(g));
             }
             out_.report("groups");
-        });
+        }, from);
+    });
     warn_if_contradicted(end, "group");
+    group_ids_.freeze();
 }
 
 // The roles a group holds. `role_ids: null` means the service could not say: read again, then warn (never "no
@@ -389,12 +444,18 @@ void AdminSyncRun::read_members_of(const admin::Group &group) {
 }
 
 void AdminSyncRun::list_invites() {
-    const auto end = admin::walk_cursor_pages<admin::Invite>(
+    const auto end = walk_list(Phase::admin_invites, "invites", [this](const admin::WalkResume &from) {
+      return admin::walk_cursor_pages<admin::Invite>(
         client_, "invites", &admin::parse_invite_page, "listing invites", [this](std::vector<admin::Invite> &page) {
             ++stats_.pages;
-            for (const auto &i : page) out_.resource(admin::invite_resource(i));
+            for (const auto &i : page) {
+                if (!invite_ids_.insert(i.id)) continue;  // listed twice, or delivered before the checkpoint
+                checkpoints_.note(checkpoint::kInviteTag, store::IdSet::fingerprint(i.id));
+                out_.resource(admin::invite_resource(i));
+            }
             out_.report("invites");
-        });
+        }, {}, from);
+    });
     warn_if_contradicted(end, "invite");
 }
 

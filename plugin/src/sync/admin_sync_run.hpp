@@ -32,9 +32,10 @@ namespace ce::sync {
 // Checkpoints (plugin/README.md, "Resuming an interrupted sync"): at every phase boundary and, while the groups'
 // members are read, every checkpoint-interval-ms between two groups. A resumed run reads the SCIM lists again
 // (maps no token holds, read through SCIM's budget), checks that the key reaches the same organisation (its first
-// member), replays the journal (the ids of the roles and members delivered, the SCIM id pairs, the groups waiting
-// for their members) and goes on at the phase and group the token names. A list is not resumed mid-way: the
-// checkpoints fall between lists and between groups, so what came after the last one is read and delivered again.
+// member), replays the journal (the ids of the roles, members, groups and invites delivered, the SCIM id pairs, the
+// groups waiting for their members, the cursor of an interrupted list) and goes on at the phase and group the token
+// names. The lists of members, groups and invites checkpoint between their pages too: a resumed walk starts at the
+// cursor the journal noted with that checkpoint (the roles list, a page or two, is read again whole).
 class AdminSyncRun : private MembershipSink, private checkpoint::JournalReplay {
 public:
     // `scim` may be null (no SCIM configured): users then carry no scim_id.
@@ -74,6 +75,11 @@ private:
     void read_group_members(size_t done);
     void read_members_of(const admin::Group &group);
     void list_invites();
+    // A list walk that checkpoints between its pages and, resumed in its phase, starts at the journal's cursor
+    // (the list read again from its start when the service refuses that cursor: nothing is delivered twice).
+    template <typename Walk>
+    admin::WalkEnd walk_list(Phase phase, const char *list, Walk walk);
+    std::string mid_list_cursor(Phase phase, const char *list) const;
 
     void warn(std::string_view code, const std::string &message) override;
     void warn_if_contradicted(admin::WalkEnd end, const char *what);
@@ -85,6 +91,8 @@ private:
     Delivery out_;
     store::IdIndex user_ids_;
     store::IdIndex role_ids_;
+    store::IdIndex group_ids_;   // groups listed (a group listed twice counts once; replayed on resume)
+    store::IdIndex invite_ids_;  // invites listed (likewise)
     store::GroupList groups_;
     std::unordered_map<std::string, std::string> scim_id_by_email_;  // lower-case e-mail -> SCIM id ("" if shared)
     // With SCIM configured: what reading the `scim` groups' members through SCIM needs.
@@ -99,6 +107,8 @@ private:
     checkpoint::Checkpointer checkpoints_;
     checkpoint::ResumePoint resume_;  // where this run starts
     uint64_t anchor_ = 0;             // fingerprint of the organisation's first member
+    std::string resume_cursor_, resume_cursor_list_;  // the journal's last cursor (kCursorTag) and its list
+    uint64_t list_pages_ = 0;         // pages of the list being walked handed over with more to follow
     std::string resume_from_;
 };
 

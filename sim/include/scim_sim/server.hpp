@@ -46,6 +46,7 @@ struct Options {
     bool admin_legacy = false;               // older generation: beta header needed, `roles`/`group_id`/`name` only
     bool admin_no_retry_after = false;       // 429s carry no retry-after
     bool admin_clamp_limit = false;          // out-of-range `limit` is clamped (default: 400)
+    uint32_t admin_page_cap = 0;             // a page holds at most this many rows, whatever `limit` asks (0: no cap)
     bool admin_withdrawn_404 = false;        // a withdrawn invite reads 404 (default: status "deleted")
     uint32_t admin_rate_limit = 100;         // requests per minute per organisation, sliding 60 s; 0 = off
     uint32_t admin_invite_rate_limit = 1200; // invite creations per hour, sliding; 0 = off
@@ -97,7 +98,10 @@ public:
     // Id of the user with that userName (case-insensitive), or "" when there is none.
     std::string find_user(const std::string &user_name) const;
     std::vector<std::string> group_members(const std::string &group_id) const;
-    size_t member_count() const;  // Admin API members (0 without an admin key)
+    size_t member_count() const;
+    // The Admin API refuses every paging-B cursor (next_page) it handed out before this call: 400 "page cursor
+    // expired", as after a deploy of the service. No-op without an admin key.
+    void rotate_admin_cursors();  // Admin API members (0 without an admin key)
     double seed_seconds() const;  // how long seeding took (for the benchmark)
 
     struct Impl;

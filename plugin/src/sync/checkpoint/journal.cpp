@@ -87,13 +87,13 @@ bool replay_one(std::string &pending, size_t &at, JournalReplay &replay, std::ve
     const std::string_view in(pending);
     if (at >= in.size()) return false;
     const char tag = in[at];
-    if (tag == kUserTag || tag == kGroupTag || tag == kRoleTag) {
+    if (tag == kUserTag || tag == kGroupTag || tag == kRoleTag || tag == kInviteTag) {
         if (in.size() - at < 9) return false;
         replay.replay_fingerprint(tag, get_le(in, at + 1, 8));
         at += 9;
         return true;
     }
-    if (tag != kQueuedTag && tag != kScimQueuedTag && tag != kScimPairTag && tag != kAncestorTag)
+    if (tag != kQueuedTag && tag != kScimQueuedTag && tag != kScimPairTag && tag != kCursorTag && tag != kAncestorTag)
         refuse("holds a record no journal of this plugin holds");
     if (in.size() - at < 13) return false;
     const uint64_t a = get_le(in, at + 1, 4), b = get_le(in, at + 5, 4), c = get_le(in, at + 9, 4);

@@ -9,7 +9,8 @@
 // A sync that completes removes its journal and every one it descends from (resumes of resumes); a sync that fails after a checkpoint
 // leaves its journal for the resume; one that fails before any checkpoint removes it. Journals left over (syncs
 // never resumed) are removed by the next sync that starts a journal in that directory once they are 7 days old.
-// A journal holds fingerprints of ids and group names and ids, never a token or key.
+// A journal holds fingerprints of ids, group names and ids, and the Admin API's page cursors (a member id, or the
+// service's opaque next_page), never a token or key.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,9 @@ namespace ce::sync::checkpoint {
 // display_name).
 inline constexpr char kUserTag = 'U', kGroupTag = 'G', kRoleTag = 'R';
 inline constexpr char kQueuedTag = 'Q', kScimQueuedTag = 'T', kScimPairTag = 'S';
+// Admin API: fingerprints of invites delivered (I); where an interrupted list goes on (C: the cursor in id, the
+// list in display_name), noted at each checkpoint taken in the middle of a list.
+inline constexpr char kInviteTag = 'I', kCursorTag = 'C';
 // A journal this one was copied from (its name, in id), and the ones that was copied from: a completed sync
 // removes them all.
 inline constexpr char kAncestorTag = 'A';
