@@ -659,6 +659,18 @@ std::vector<std::string> snapshot_records(const fs::path &db, int64_t run) {
     return rows;
 }
 
+// One integer of a snapshot.
+int64_t sql_int(const fs::path &db, const std::string &sql) {
+    sqlite3 *h = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt *st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    const int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
 // The resources an unfinished run holds at its last checkpoint; -1 while there is none (or no schema yet).
 int64_t checkpointed_resources(const fs::path &db) {
     sqlite3 *h = nullptr;
@@ -708,6 +720,48 @@ TEST_CASE("the real plugin: a snapshot sync interrupted by SIGINT at about half 
     const auto resumed = snapshot_records(db, 1), truth = snapshot_records(full, 1);
     CHECK(resumed.size() == truth.size());
     CHECK(resumed == truth);
+}
+
+TEST_CASE("the real plugin, Admin API: a snapshot sync interrupted inside the members and the invites lists resumes to a full sync's rows") {
+    TempDir t;
+    const std::string key = "sk-ant-admin01-e2e-resume-9f31c";
+    // Pages of 5 rows: 90 members are 18 pages, 20 invites 4; 40 ms a request.
+    Simulator simulator(t, {"--seed-users", "60", "--seed-groups", "4", "--seed-members", "100", "--seed-direct-users",
+                            "30", "--seed-direct-groups", "4", "--seed-roles", "2", "--seed-invites", "20",
+                            "--admin-key", key, "--admin-rate-limit", "0", "--admin-page-cap", "5", "--latency-ms", "40"});
+    const std::string origin = simulator.url().substr(0, simulator.url().find("/scim"));
+    const std::map<std::string, std::string> env{{"ADMIN_API_KEY", key}, {"ADMIN_API_URL", origin},
+                                                 {"CHECKPOINT_INTERVAL_MS", "0"}, {"SPILL_DIR", t.path().string()}};
+    std::vector<std::string> scrubbed = scrubbed_env;
+    scrubbed.insert(scrubbed.end(), {"ADMIN_API_KEY", "ADMIN_API_URL", "CHECKPOINT_INTERVAL_MS", "SPILL_DIR"});
+    const fs::path full = t / "full.db";
+    Result r = run({host, "sync", plugin, "--out", full.string()}, t.path(), env, scrubbed);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const auto truth = snapshot_records(full, 1);
+    const int64_t total = sql_int(full, "select resources from sync_runs where id = 1");
+    // Resources arrive as: the 5 organisation roles and the roles, the members, the groups (after their members),
+    // the invites last.
+    for (const auto &[how, at_least] : std::vector<std::pair<int, int64_t>>{{SIGINT, 30}, {SIGKILL, total - 12}}) {
+        CAPTURE(how);
+        const fs::path db = t / ("org-" + std::to_string(how) + ".db");
+        Child c({host, "sync", plugin, "--out", db.string()}, t.path(), env, scrubbed);
+        int64_t kept = -1;
+        for (int i = 0; i < 3000 && (kept = checkpointed_resources(db)) < at_least; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        c.signal(how);
+        r = c.wait(std::chrono::seconds(30));
+        all_written() += r.out + r.err;
+        MESSAGE("interrupted with " << kept << " of " << total << " resources checkpointed");
+        REQUIRE(kept >= at_least);
+        CHECK(r.code == 128 + how);
+        CHECK(checkpointed_resources(db) < total); // not the whole sync yet
+        r = run({host, "sync", plugin, "--out", db.string()}, t.path(), env, scrubbed);
+        all_written() += r.out + r.err;
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(r.err.find("connector-host: resuming run 1 of " + db.string()) != std::string::npos);
+        CHECK(snapshot_records(db, 1) == truth);
+    }
+    CHECK(all_written().find(key) == std::string::npos);
 }
 
 TEST_CASE("the real plugin: a JSON sync with --checkpoint interrupted by SIGINT at about half; --resume writes it whole") {
