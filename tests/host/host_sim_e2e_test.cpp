@@ -407,6 +407,67 @@ TEST_CASE("snapshots of the simulator: members as in its truth; a grant, a revok
     CHECK(changes.size() == 4 + victim_groups);
 }
 
+TEST_CASE("snapshots of the simulator's Admin API: access and members through a role a group holds, as in its truth") {
+    TempDir t;
+    const std::string key = "sk-ant-admin01-e2e-access-41d7";
+    Simulator simulator(t, {"--seed-users", "40", "--seed-groups", "4", "--seed-members", "70", "--seed-direct-users",
+                            "15", "--seed-direct-groups", "4", "--seed-roles", "3", "--admin-key", key,
+                            "--admin-rate-limit", "0"});
+    const std::string origin = simulator.url().substr(0, simulator.url().find("/scim"));
+    const std::map<std::string, std::string> env{{"ADMIN_API_KEY", key}, {"ADMIN_API_URL", origin}};
+    std::vector<std::string> scrubbed = scrubbed_env;
+    scrubbed.insert(scrubbed.end(), {"ADMIN_API_KEY", "ADMIN_API_URL"});
+    const std::string db = (t / "admin.db").string();
+    Result r = run({host, "sync", plugin, "--out", db}, t.path(), env, scrubbed);
+    all_written() += r.out + r.err;
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+
+    // The truth: for each member, the roles of the groups they are in, and through which groups.
+    const auto truth = simulator.state();
+    std::map<std::string, std::set<std::string>> roles_via;  // "<user>|role:<rid>:assigned" -> groups
+    std::set<std::string> roles_listed;
+    for (const auto &role : truth["roles"].GetArray()) roles_listed.insert(s(role["id"]));
+    std::string user, role;
+    for (const auto &g : truth["rbac_groups"].GetArray())
+        for (const auto &m : g["members"].GetArray())
+            for (const auto &rid : g["role_ids"].GetArray()) {
+                if (!roles_listed.count(s(rid))) continue;  // a role of another organisation: not listed
+                roles_via[s(m) + "|role:" + s(rid) + ":assigned"].insert(s(g["id"]));
+                if (user.empty()) user = s(m), role = s(rid);
+            }
+    REQUIRE_FALSE(user.empty());
+
+    r = ch({"access", db, "user:" + user, "--format", "json"}, t);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto access = parse(r.out);
+    std::map<std::string, std::set<std::string>> got_via;  // role entitlement -> the groups of its paths
+    for (const auto &row : access["access"].GetArray()) {
+        const std::string ent = s(row["entitlement"]), path = s(row["path"]);
+        if (ent.rfind("role:", 0) != 0) continue;
+        REQUIRE(path.rfind("via group:", 0) == 0);
+        got_via[ent].insert(path.substr(10, path.find(' ', 10) - 10));
+    }
+    std::map<std::string, std::set<std::string>> want_via;
+    for (const auto &[k, groups] : roles_via)
+        if (k.rfind(user + "|", 0) == 0) want_via[k.substr(user.size() + 1)] = groups;
+    CHECK(got_via == want_via);
+
+    // members of that role: every member of every group holding it, via that group.
+    r = ch({"members", db, "role:" + role + ":assigned", "--format", "json"}, t);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    auto members = parse(r.out);
+    std::set<std::string> got_members, want_members;
+    for (const auto &row : members["members"].GetArray())
+        if (s(row["principal"]).rfind("user:", 0) == 0) got_members.insert(s(row["principal"]).substr(5));
+    for (const auto &g : truth["rbac_groups"].GetArray())
+        for (const auto &rid : g["role_ids"].GetArray())
+            if (s(rid) == role)
+                for (const auto &m : g["members"].GetArray()) want_members.insert(s(m));
+    CHECK(got_members == want_members);
+    CHECK(got_members.count(user) == 1);
+    CHECK(all_written().find(key) == std::string::npos);
+}
+
 TEST_CASE("a user named by e-mail: an e-mail where an id belongs is refused; user:email=<address> resolves") {
     TempDir t;
     Simulator simulator(t);
