@@ -4,6 +4,8 @@
 // a version-3 snapshot keeps each run in tables of its own (grants_7), older versions every run in one table.
 #pragma once
 
+#include "snapshot_schema.hpp"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -168,7 +170,7 @@ struct RunTables {
     int64_t run = 0;
     bool per_run = true;
     std::string name(const std::string &table) const {
-        return per_run ? table + "_" + std::to_string(run) : table;
+        return per_run ? run_table(table, run) : table;
     }
 };
 

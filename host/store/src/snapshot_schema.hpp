@@ -128,6 +128,11 @@ UPDATE snapshot_meta SET value = '2' WHERE key = 'schema_version';
 PRAGMA user_version = 2;
 )sql";
 
+// The table of run `run` holding the records of `table` (a name of kRecordTables): resources_7.
+inline std::string run_table(std::string_view table, int64_t run) {
+    return std::string(table) + "_" + std::to_string(run);
+}
+
 // `sql` with every {run} replaced by the run's id.
 inline std::string for_run(std::string_view sql, int64_t run) {
     const std::string id = std::to_string(run);

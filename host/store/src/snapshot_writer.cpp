@@ -26,6 +26,15 @@ void create_private_file_if_missing(const std::filesystem::path &path) {
 }
 
 
+// The first column of every row a query returns, read whole and the statement reset: no read stays open while the
+// caller drops or creates tables.
+std::vector<int64_t> ids_of(Statement &query) {
+    std::vector<int64_t> ids;
+    while (query.step()) ids.push_back(query.integer(0));
+    query.reset();
+    return ids;
+}
+
 }  // namespace
 
 std::string utc_now() {
@@ -108,13 +117,12 @@ void SnapshotWriter::create_or_check_schema() {
 void SnapshotWriter::migrate_from_version_2() {
     db_->execute("BEGIN IMMEDIATE");
     try {
-        std::vector<int64_t> runs;
-        for (auto s = db_->prepare("SELECT id FROM sync_runs ORDER BY id"); s.step();) runs.push_back(s.integer(0));
-        for (const int64_t run : runs) {
+        auto all = db_->prepare("SELECT id FROM sync_runs ORDER BY id");
+        for (const int64_t run : ids_of(all)) {
             db_->execute(for_run(kRunTablesSql, run));
             for (const auto &table : kRecordTables)
-                db_->prepare(std::string("INSERT INTO ") + table.name + "_" + std::to_string(run) + " SELECT " +
-                             table.columns + " FROM " + table.name + " WHERE run_id = ?1")
+                db_->prepare("INSERT INTO " + run_table(table.name, run) + " SELECT " + table.columns + " FROM " +
+                             table.name + " WHERE run_id = ?1")
                     .bind(1, run)
                     .run();
             db_->execute(for_run(kRunQueryIndexesSql, run));
@@ -133,8 +141,8 @@ void SnapshotWriter::migrate_from_version_2() {
 // The views named as version 2's tables: the UNION ALL of every run's tables (none: an empty row set with the
 // same columns).
 void SnapshotWriter::refresh_views() {
-    std::vector<int64_t> runs;
-    for (auto s = db_->prepare("SELECT id FROM sync_runs ORDER BY id"); s.step();) runs.push_back(s.integer(0));
+    auto all = db_->prepare("SELECT id FROM sync_runs ORDER BY id");
+    const std::vector<int64_t> runs = ids_of(all);
     for (const auto &table : kRecordTables) {
         std::string sql = std::string("DROP VIEW IF EXISTS ") + table.name + "; CREATE VIEW " + table.name + " AS ";
         if (runs.empty()) {
@@ -149,8 +157,8 @@ void SnapshotWriter::refresh_views() {
             sql += ") WHERE 0";
         }
         for (size_t i = 0; i < runs.size(); ++i)
-            sql += std::string(i == 0 ? "" : " UNION ALL ") + "SELECT " + table.columns + " FROM " + table.name + "_" +
-                   std::to_string(runs[i]);
+            sql += std::string(i == 0 ? "" : " UNION ALL ") + "SELECT " + table.columns + " FROM " +
+                   run_table(table.name, runs[i]);
         db_->execute(sql);
     }
 }
@@ -163,7 +171,7 @@ void SnapshotWriter::create_run_tables(int64_t run, bool replace) {
 
 void SnapshotWriter::drop_run_tables(int64_t run) {
     for (const auto &table : kRecordTables)
-        db_->execute(std::string("DROP TABLE IF EXISTS ") + table.name + "_" + std::to_string(run));
+        db_->execute("DROP TABLE IF EXISTS " + run_table(table.name, run));
 }
 
 // Adds the checkpoint columns; a version-1 run has none, so it is never resumed.
@@ -208,12 +216,9 @@ void SnapshotWriter::abandon_resumable_runs(const RunStart &start) {
     db_->execute("BEGIN IMMEDIATE");
     const char *runs = "SELECT id FROM sync_runs WHERE plugin_id = ?1 AND plugin_version = ?2 AND "
                        "config_fingerprint = ?3 AND resume_token IS NOT NULL";
-    std::vector<int64_t> abandoned;
     auto select = db_->prepare(runs);
     select.bind(1, start.plugin_id).bind(2, start.plugin_version).bind(3, start.config_fingerprint);
-    while (select.step()) abandoned.push_back(select.integer(0));
-    select.reset();
-    for (const int64_t run : abandoned) create_run_tables(run, true);
+    for (const int64_t run : ids_of(select)) create_run_tables(run, true);
     auto mark = db_->prepare(std::string("UPDATE sync_runs SET status = 'failed', resume_token = NULL, "
                                          "ended_at = coalesce(ended_at, ?4), error = 'abandoned: a later sync "
                                          "started over (--fresh)' WHERE id IN (") + runs + ")");
@@ -322,8 +327,8 @@ void SnapshotWriter::complete(const RunTotals &t) {
     // Statistics for the query planner (sampled: a few hundred rows an index), so that the questions use
     // the indexes that fit them rather than a scan of the run.
     std::string analyze = "PRAGMA analysis_limit = 400;";
-    for (const auto &table : kRecordTables) analyze += std::string(" ANALYZE ") + table.name + "_{run};";
-    db_->execute(for_run(analyze, run_id_));
+    for (const auto &table : kRecordTables) analyze += " ANALYZE " + run_table(table.name, run_id_) + ";";
+    db_->execute(analyze);
     db_->execute("COMMIT");
     finished_ = true;
 }
@@ -337,11 +342,9 @@ void SnapshotWriter::prune_old_runs() {
     if (!oldest.step()) return;
     const int64_t oldest_kept = oldest.integer(0);
     oldest.reset();
-    std::vector<int64_t> pruned;
     auto select = db_->prepare("SELECT id FROM sync_runs WHERE id < ?1 AND id != ?2 AND resume_token IS NULL");
     select.bind(1, oldest_kept).bind(2, run_id_);
-    while (select.step()) pruned.push_back(select.integer(0));
-    select.reset();
+    const std::vector<int64_t> pruned = ids_of(select);
     if (pruned.empty()) return;
     for (const int64_t run : pruned) {
         drop_run_tables(run);
