@@ -120,10 +120,11 @@ void AdminSyncRun::check_same_organisation() {
                                                      "run a full sync (without resume_from)");
 }
 
-void AdminSyncRun::checkpoint_at(Phase next, uint64_t groups_done) {
+void AdminSyncRun::checkpoint_at(Phase next, uint64_t groups_done, uint64_t list_pages) {
     checkpoint::ResumePoint p;
     p.phase = next;
     p.groups_done = groups_done;
+    p.position = static_cast<int64_t>(list_pages);
     p.anchor = anchor_;
     checkpoints_.give(p);
 }
@@ -305,11 +306,7 @@ admin::WalkEnd AdminSyncRun::walk_list(Phase phase, const char *list, Walk walk)
                                ++list_pages_;
                                if (!checkpoints_.due()) return;
                                checkpoints_.note(checkpoint::kCursorTag, scim::Group{next, list, {}});
-                               checkpoint::ResumePoint p;
-                               p.phase = phase;
-                               p.position = static_cast<int64_t>(list_pages_);
-                               p.anchor = anchor_;
-                               checkpoints_.give(p);
+                               checkpoint_at(phase, 0, list_pages_);
                            }};
     list_pages_ = 0;
     if (from.cursor.empty()) return walk(from);
@@ -330,53 +327,61 @@ admin::WalkEnd AdminSyncRun::walk_list(Phase phase, const char *list, Walk walk)
 
 void AdminSyncRun::list_members() {
     const auto end = walk_list(Phase::admin_members, "members", [this](const admin::WalkResume &from) {
-      return admin::walk_cursor_pages<admin::Member>(
-        client_, "users", &admin::parse_member_page, "listing members", [this](std::vector<admin::Member> &page) {
-            ++stats_.pages;
-            for (const auto &m : page) {
-                if (!user_ids_.insert(m.id)) continue;
-                if (anchor_ == 0) anchor_ = store::IdSet::fingerprint(m.id);
-                checkpoints_.note(checkpoint::kUserTag, store::IdSet::fingerprint(m.id));
-                const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
-                const std::string scim_id = scim == scim_id_by_email_.end() ? "" : scim->second;
-                note_scim_id(m, scim_id);
-                out_.resource(admin::user_resource(m, scim_id));
-                const bool known = admin::is_org_role(m.role);
-                if (!known) ++stats_.unresolved;
-                if (!known)
-                    warn("unknown_org_role", "member " + m.id + " holds the organisation role \"" +
-                                                 text::one_line(m.role, 64) +
-                                                 "\", which is not an Enterprise role; its grant is flagged "
-                                                 "unresolved");
-                out_.grant(admin::make_grant(admin::org_role_entitlement_id(m.role.empty() ? "unknown" : m.role), "user",
-                                        m.id, !known));
-            }
-            out_.report("users");
-        }, {}, from);
+        return admin::walk_cursor_pages<admin::Member>(
+            client_, "users", &admin::parse_member_page, "listing members",
+            [this](std::vector<admin::Member> &page) { deliver_members(page); }, {}, from);
     });
     warn_if_contradicted(end, "member");
     user_ids_.freeze();
 }
 
+// Each member not delivered before: the user, with its scim_id when SCIM knows the e-mail, and its org role grant.
+void AdminSyncRun::deliver_members(const std::vector<admin::Member> &page) {
+    ++stats_.pages;
+    for (const auto &m : page) {
+        if (!user_ids_.insert(m.id)) continue;
+        if (anchor_ == 0) anchor_ = store::IdSet::fingerprint(m.id);
+        checkpoints_.note(checkpoint::kUserTag, store::IdSet::fingerprint(m.id));
+        const auto scim = scim_id_by_email_.find(text::ascii_lower(m.email));
+        const std::string scim_id = scim == scim_id_by_email_.end() ? "" : scim->second;
+        note_scim_id(m, scim_id);
+        out_.resource(admin::user_resource(m, scim_id));
+        const bool known = admin::is_org_role(m.role);
+        if (!known) ++stats_.unresolved;
+        if (!known)
+            warn("unknown_org_role", "member " + m.id + " holds the organisation role \"" +
+                                         text::one_line(m.role, 64) +
+                                         "\", which is not an Enterprise role; its grant is flagged unresolved");
+        out_.grant(admin::make_grant(admin::org_role_entitlement_id(m.role.empty() ? "unknown" : m.role), "user", m.id,
+                                     !known));
+    }
+    out_.report("users");
+}
+
 void AdminSyncRun::list_groups() {
     const auto end = walk_list(Phase::admin_groups, "groups", [this](const admin::WalkResume &from) {
-      return admin::walk_token_pages<admin::Group>(
-        client_, "rbac_groups", &admin::parse_group_page, "listing groups", [this](std::vector<admin::Group> &page) {
-            ++stats_.pages;
-            for (auto &g : page) {
-                if (!group_ids_.insert(g.id)) continue;  // listed twice, or delivered before the checkpoint
-                checkpoints_.note(checkpoint::kGroupTag, store::IdSet::fingerprint(g.id));
-                out_.entitlement(admin::group_entitlement(g));
-                grant_roles(g);
-                if (route_through_scim(g)) continue;
-                groups_.push(stored(g));
-                checkpoints_.note(checkpoint::kQueuedTag, stored(g));
-            }
-            out_.report("groups");
-        }, from);
+        return admin::walk_token_pages<admin::Group>(
+            client_, "rbac_groups", &admin::parse_group_page, "listing groups",
+            [this](std::vector<admin::Group> &page) { deliver_groups(page); }, from);
     });
     warn_if_contradicted(end, "group");
     group_ids_.freeze();
+}
+
+// Each group not delivered before: its entitlement and role grants now; queued for its members (through SCIM, or
+// through the Admin API).
+void AdminSyncRun::deliver_groups(std::vector<admin::Group> &page) {
+    ++stats_.pages;
+    for (auto &g : page) {
+        if (!group_ids_.insert(g.id)) continue;  // listed twice, or delivered before the checkpoint
+        checkpoints_.note(checkpoint::kGroupTag, store::IdSet::fingerprint(g.id));
+        out_.entitlement(admin::group_entitlement(g));
+        grant_roles(g);
+        if (route_through_scim(g)) continue;
+        groups_.push(stored(g));
+        checkpoints_.note(checkpoint::kQueuedTag, stored(g));
+    }
+    out_.report("groups");
 }
 
 // The roles a group holds. `role_ids: null` means the service could not say: read again, then warn (never "no
@@ -445,18 +450,21 @@ void AdminSyncRun::read_members_of(const admin::Group &group) {
 
 void AdminSyncRun::list_invites() {
     const auto end = walk_list(Phase::admin_invites, "invites", [this](const admin::WalkResume &from) {
-      return admin::walk_cursor_pages<admin::Invite>(
-        client_, "invites", &admin::parse_invite_page, "listing invites", [this](std::vector<admin::Invite> &page) {
-            ++stats_.pages;
-            for (const auto &i : page) {
-                if (!invite_ids_.insert(i.id)) continue;  // listed twice, or delivered before the checkpoint
-                checkpoints_.note(checkpoint::kInviteTag, store::IdSet::fingerprint(i.id));
-                out_.resource(admin::invite_resource(i));
-            }
-            out_.report("invites");
-        }, {}, from);
+        return admin::walk_cursor_pages<admin::Invite>(
+            client_, "invites", &admin::parse_invite_page, "listing invites",
+            [this](std::vector<admin::Invite> &page) { deliver_invites(page); }, {}, from);
     });
     warn_if_contradicted(end, "invite");
+}
+
+void AdminSyncRun::deliver_invites(const std::vector<admin::Invite> &page) {
+    ++stats_.pages;
+    for (const auto &i : page) {
+        if (!invite_ids_.insert(i.id)) continue;  // listed twice, or delivered before the checkpoint
+        checkpoints_.note(checkpoint::kInviteTag, store::IdSet::fingerprint(i.id));
+        out_.resource(admin::invite_resource(i));
+    }
+    out_.report("invites");
 }
 
 void AdminSyncRun::warn(std::string_view code, const std::string &message) { out_.warn(code, message); }

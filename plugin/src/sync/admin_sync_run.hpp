@@ -53,7 +53,7 @@ private:
     void begin();
     bool runs(Phase phase) const { return resume_.phase <= phase; }
     // The phase boundary checkpoint before `next`.
-    void checkpoint_at(Phase next, uint64_t groups_done = 0);
+    void checkpoint_at(Phase next, uint64_t groups_done = 0, uint64_t list_pages = 0);
     void check_same_organisation();
     bool checkpoint_due() override;
     void at_rest(size_t groups_done) override;
@@ -70,11 +70,14 @@ private:
     void emit_org_roles();
     void list_roles();
     void list_members();
+    void deliver_members(const std::vector<admin::Member> &page);
     void list_groups();
+    void deliver_groups(std::vector<admin::Group> &page);
     void grant_roles(const admin::Group &group);
     void read_group_members(size_t done);
     void read_members_of(const admin::Group &group);
     void list_invites();
+    void deliver_invites(const std::vector<admin::Invite> &page);
     // A list walk that checkpoints between its pages and, resumed in its phase, starts at the journal's cursor
     // (the list read again from its start when the service refuses that cursor: nothing is delivered twice).
     template <typename Walk>
