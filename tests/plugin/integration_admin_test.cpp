@@ -203,6 +203,17 @@ TEST_CASE("Admin API: a refused key is unauthenticated, names admin-api-key and 
     CHECK(std::string(run.err.message).find(kWrongToken) == std::string::npos);
 }
 
+namespace {
+
+// An Admin-only sync against a scripted server.
+SyncRun sync_against(const ScriptedServer &s) {
+    Instance in;
+    in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
+    return sync(in);
+}
+
+}  // namespace
+
 TEST_CASE("Admin API: answers that cannot be followed fail, never end the list early") {
     auto json = [](std::string body) {
         ScriptedServer::Reply r;
@@ -219,9 +230,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
             if (path.find("/users") != std::string::npos) return json(page(member, R"("has_more":true,"last_id":null)"));
             return json(page("", R"("has_more":false,"next_page":null)"));
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         CHECK(run.status != CONN_OK);
         CHECK(std::string(run.err.message).find("last_id") != std::string::npos);
     }
@@ -231,9 +240,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
                 return json(page("", R"("has_more":true,"next_page":"same")"));
             return json(page("", R"("has_more":false,"next_page":null)"));
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         CHECK(run.status != CONN_OK);
         CHECK(std::string(run.err.message).find("loop") != std::string::npos);
         // The first page, then the empty pages that hand back the cursor they were asked with: asked again at most
@@ -246,9 +253,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
             if (path.find("/rbac_roles") != std::string::npos) return json(page(role, R"("has_more":true,"next_page":"b")"));
             return json(page("", R"("has_more":false,"next_page":null)"));
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         CHECK(run.status != CONN_OK);
         CHECK(std::string(run.err.message).find("loop") != std::string::npos);
         CHECK(s.requests() == 2);
@@ -270,9 +275,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
             return json(page(R"({"type":"rbac_role","id":"rbac_role_2","display_name":"Two"})",
                              R"("has_more":false,"next_page":null)"));
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         REQUIRE_MESSAGE(run.status == CONN_OK, run.err.message);
         std::set<std::string> roles;
         for (const auto &r : run.resources)
@@ -288,9 +291,7 @@ TEST_CASE("Admin API: answers that cannot be followed fail, never end the list e
                 return json(page("", R"("has_more":false,"first_id":null,"last_id":null)"));
             return json(page("", R"("has_more":false,"next_page":null)"));
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         CHECK(run.status == CONN_OK);
         CHECK(has_warning(run, "incomplete_listing"));
     }
@@ -536,9 +537,7 @@ TEST_CASE("Admin API: a 429 (another client spending the budget) is waited out, 
                             : R"({"data":[],"has_more":false,"next_page":null})";
             return r;
         });
-        Instance in;
-        in.open({{"admin-api-key", kKey}, {"admin-api-url", "http://127.0.0.1:" + std::to_string(s.port())}});
-        const SyncRun run = sync(in);
+        const SyncRun run = sync_against(s);
         CHECK(run.status == CONN_OK);
         CHECK(s.requests() == 5);  // roles refused, roles again, then members, groups and invites
         const auto times = s.request_times();
@@ -610,14 +609,19 @@ TEST_CASE("Admin API provisioning with SCIM also configured: scim groups and SCI
 namespace {
 
 
-SyncRun checkpointed_sync(const Entries &config, int stop_at = -1, const std::string &resume_from = {}) {
+// A sync that takes checkpoints, stops at checkpoint `stop_at` (-1: never) or resumes from `resume_from`; the
+// plugin's log lines go to `log` when given.
+SyncRun checkpointed_sync(const Entries &config, int stop_at = -1, const std::string &resume_from = {},
+                          std::vector<std::string> *log = nullptr) {
     Instance in;
     in.open(config);
     SyncControls c;
     c.take_checkpoints = true;
     c.stop_at_checkpoint = stop_at;
     c.resume_from = resume_from;
-    return sync(in, c);
+    SyncRun run = sync(in, c);
+    if (log) *log = in.log_lines();
+    return run;
 }
 
 }  // namespace
@@ -679,15 +683,11 @@ TEST_CASE("Admin API: a resumed list whose cursor the service no longer takes is
         const SyncRun stopped = checkpointed_sync(config, static_cast<int>(at));
         REQUIRE_MESSAGE(stopped.status == CONN_ERR_STOPPED, stopped.err.message);
         sim.rotate_admin_cursors();  // every next_page handed out so far is refused from now on
-        Instance in;
-        in.open(config);
-        SyncControls c;
-        c.take_checkpoints = true;
-        c.resume_from = stopped.checkpoints.back().token;
-        const SyncRun resumed = sync(in, c);
+        std::vector<std::string> log;
+        const SyncRun resumed = checkpointed_sync(config, -1, stopped.checkpoints.back().token, &log);
         REQUIRE_MESSAGE(resumed.status == CONN_OK, resumed.err.message);
         expect_sync_equals(joined_at(stopped, at, resumed), truth);
-        for (const auto &line : in.log_lines())
+        for (const auto &line : log)
             if (line.find("refused the cursor the groups list was interrupted at") != std::string::npos) ++refused;
     }
     CHECK(refused >= 1);  // the checkpoints inside the groups list (paging B; paging A's after_id is a member id)
