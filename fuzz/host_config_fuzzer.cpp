@@ -21,7 +21,7 @@
 //  - no error message or warning holds a secret value (checked for secrets with a byte no message template
 //    has, once the public names and paths it may quote are set aside);
 //  - what the host prints (printable_line(scrub(message))) is one line of valid UTF-8 without C0/C1
-//    controls; printable_line leaves printable valid UTF-8 unchanged;
+//    controls; printable_line leaves printable valid UTF-8 (no C0, DEL, C1 or bidi control) unchanged;
 //  - env_var_name maps names to upper snake case;
 //  - scrub() leaves no secret behind (when no secret shares a character with the mask).
 #include <rapidjson/document.h>
@@ -336,11 +336,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // printable_line on the raw input: safe, and the identity on printable valid UTF-8.
     const std::string line = printable_line(text);
     check_printed(line);
+    // Printable: no C0 control, DEL, C1 or bidi control (those printable_line makes visible, as documented).
     bool plain = fuzz::valid_utf8(text);
     for (size_t i = 0; plain && i < text.size(); ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7f || (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0))
-            plain = false;
+        size_t control_len = 0;
+        if (c < 0x20 || c == 0x7f || invisible_control_at(text, i, control_len) != 0) plain = false;
     }
     if (plain) FUZZ_CHECK(line == text, "printable_line changed printable valid UTF-8");
 
